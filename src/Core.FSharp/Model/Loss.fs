@@ -1,0 +1,162 @@
+namespace FunctionalBackprop.Core
+
+open System
+open System.Numerics
+open FunctionalBackprop.Core.GenericArithmetic
+
+/// What the backward pass hands to a layer from above.
+type Upstream<'T when 'T :> IFloatingPointIeee754<'T>> =
+    /// ∂C/∂aˡ, the gradient with respect to the layer's outputs; the layer multiplies by σ'
+    /// itself (BP1 at the output layer, the second half of BP2 below it).
+    | OutputGradient of Matrix<'T>
+    /// δˡ = ∂C/∂zˡ, already through the activation: the fused, numerically stable paths
+    /// (softmax with cross-entropy, sigmoid with either cross-entropy), where δ = a − y.
+    | Delta of Matrix<'T>
+
+/// A cost C of the network's output a for the target y. The cost of a batch is the mean over its
+/// examples, C = (1/n) Σₓ Cₓ (Nielsen's eq. 26 and the lecture), so every gradient below carries
+/// the factor 1/n.
+[<RequireQualifiedAccess>]
+type Loss =
+    /// Cₓ = ½‖a − y‖²; ∂Cₓ/∂a = a − y. Any output activation.
+    | Quadratic
+    /// Cₓ = −Σⱼ yⱼ ln aⱼ; ∂Cₓ/∂aⱼ = −yⱼ/aⱼ. Needs outputs in (0, 1]: a softmax or sigmoid output
+    /// layer. Targets are non-negative (one-hot, or any distribution).
+    | CrossEntropy
+    /// Cₓ = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)], one independent binary decision per output
+    /// (the lecture's loss for one output; Nielsen's chapter 3 cross-entropy for several);
+    /// ∂Cₓ/∂aⱼ = (aⱼ − yⱼ)/(aⱼ(1 − aⱼ)). Needs a sigmoid output layer and targets in [0, 1].
+    | BinaryCrossEntropy
+
+/// Values and gradients of the losses, for whole batches (one example per column).
+module Loss =
+
+    /// A short lower-case name: "quadratic", "cross-entropy", "binary-cross-entropy".
+    let name (loss: Loss) : string =
+        match loss with
+        | Loss.Quadratic -> "quadratic"
+        | Loss.CrossEntropy -> "cross-entropy"
+        | Loss.BinaryCrossEntropy -> "binary-cross-entropy"
+
+    /// Throws ArgumentException unless the loss is defined for the output activation's range.
+    let checkPairing (loss: Loss) (output: Activation) : unit =
+        match loss, output with
+        | Loss.Quadratic, _
+        | Loss.CrossEntropy, (Activation.Softmax | Activation.Sigmoid)
+        | Loss.BinaryCrossEntropy, Activation.Sigmoid -> ()
+        | Loss.CrossEntropy, other ->
+            invalidArg "loss" $"Cross-entropy takes ln of the outputs, so it needs outputs in (0, 1]: use a softmax or sigmoid output layer, not {Activation.name other}."
+        | Loss.BinaryCrossEntropy, other ->
+            invalidArg "loss" $"Binary cross-entropy takes ln a and ln(1 − a), so it needs outputs in (0, 1): use a sigmoid output layer, not {Activation.name other}."
+
+    /// Throws ArgumentException, naming the entry, unless every target is valid for the loss:
+    /// finite; non-negative for cross-entropy; within [0, 1] for binary cross-entropy.
+    let checkTargets (loss: Loss) (y: Matrix<'T>) : unit =
+        match Matrix.tryFindNonFinite y with
+        | Some(i, j, v) -> invalidArg "y" $"Targets must be finite: row {i}, column {j} is {v}."
+        | None -> ()
+        let bad =
+            match loss with
+            | Loss.Quadratic -> -1
+            | Loss.CrossEntropy -> Array.FindIndex(y.values, fun v -> 'T.IsNegative(v))
+            | Loss.BinaryCrossEntropy -> Array.FindIndex(y.values, fun v -> 'T.IsNegative(v) || 'T.op_GreaterThan (v, 'T.One))
+        if bad >= 0 then
+            let range = if loss = Loss.CrossEntropy then "non-negative" else "within [0, 1]"
+            invalidArg "y" $"{name loss} needs targets {range}: row {bad % y.rows}, column {bad / y.rows} is {y.values.[bad]}."
+
+    let private checkBatch (a: Matrix<'T>) (y: Matrix<'T>) =
+        Matrix.checkSameShape "outputs and targets" a y
+        if a.cols = 0 then invalidArg "y" "The batch is empty: the mean cost over zero examples is undefined."
+
+    /// Sums term i over every entry, in float64 whatever 'T is, and divides by the example count.
+    let private meanOver (n: int) (count: int) (term: int -> 'T) : 'T =
+        let mutable total = 0.0
+        for i in 0 .. count - 1 do
+            total <- total + Real.toFloat (term i)
+        Real.ofFloat (total / float n)
+
+    /// The mean cost computed from the outputs alone, with the lecture's formulas (0·ln 0 = 0).
+    /// Infinite where an output sits exactly on the boundary its target forbids; training uses
+    /// `value`, which works from z and stays finite.
+    let ofOutputs (loss: Loss) (a: Matrix<'T>) (y: Matrix<'T>) : 'T =
+        checkBatch a y
+        let av, yv = a.values, y.values
+        let xlnx (c: 'T) (x: 'T) : 'T = if 'T.IsZero(c) then 'T.Zero else c * Real.ln x
+        meanOver a.cols av.Length (fun i ->
+            match loss with
+            | Loss.Quadratic ->
+                let d = av.[i] - yv.[i]
+                d * d / Real.ofInt 2
+            | Loss.CrossEntropy -> -(xlnx yv.[i] av.[i])
+            | Loss.BinaryCrossEntropy -> -(xlnx yv.[i] av.[i] + xlnx ('T.One - yv.[i]) ('T.One - av.[i])))
+
+    /// ∂C/∂a for the batch mean, with the lecture's formulas divided by n: (a − y)/n, −(y/a)/n,
+    /// (a − y)/(a(1 − a))/n.
+    let gradientOfOutputs (loss: Loss) (a: Matrix<'T>) (y: Matrix<'T>) : Matrix<'T> =
+        checkBatch a y
+        let n: 'T = Real.ofInt a.cols
+        Matrix.map2
+            (fun ai yi ->
+                match loss with
+                | Loss.Quadratic -> (ai - yi) / n
+                | Loss.CrossEntropy -> if 'T.IsZero(yi) then 'T.Zero else -(yi / ai) / n
+                | Loss.BinaryCrossEntropy -> (ai - yi) / (ai * ('T.One - ai)) / n)
+            a y
+
+    /// The mean cost of a batch, from the output layer's weighted input z and output a = σ(z).
+    /// Cross-entropies work from z through log-sum-exp and softplus, so no finite z gives NaN or
+    /// ∞: ln softmax(z)ᵢ = zᵢ − lse(z), ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z).
+    let value (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : 'T =
+        checkPairing loss output
+        checkBatch a y
+        Matrix.checkSameShape "weighted input and outputs" z a
+        let zv, av, yv = z.values, a.values, y.values
+        match loss, output with
+        | Loss.Quadratic, _ -> ofOutputs loss a y
+        | Loss.CrossEntropy, Activation.Softmax ->
+            // Cₓ = Σᵢ yᵢ (lse(z) − zᵢ), with lse(z) = max z + ln Σᵢ e^(zᵢ − max z)
+            let rows = z.rows
+            let lse = Array.init z.cols (fun j ->
+                let mutable largest = zv.[j * rows]
+                for i in 1 .. rows - 1 do largest <- 'T.Max(largest, zv.[j * rows + i])
+                let mutable total = 'T.Zero
+                for i in 0 .. rows - 1 do total <- total + 'T.Exp(zv.[j * rows + i] - largest)
+                largest + Real.ln total)
+            meanOver z.cols zv.Length (fun k ->
+                if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * (lse.[k / rows] - zv.[k]))
+        | Loss.CrossEntropy, _ ->
+            // sigmoid: Cₓ = Σᵢ yᵢ softplus(−zᵢ)
+            meanOver z.cols zv.Length (fun k -> if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * Real.softplus (-zv.[k]))
+        | Loss.BinaryCrossEntropy, _ ->
+            // Cₓ = Σᵢ yᵢ softplus(−zᵢ) + (1 − yᵢ) softplus(zᵢ)
+            meanOver z.cols zv.Length (fun k ->
+                let positive = if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * Real.softplus (-zv.[k])
+                let negative = if 'T.op_Equality (yv.[k], 'T.One) then 'T.Zero else ('T.One - yv.[k]) * Real.softplus zv.[k]
+                positive + negative)
+
+    /// Where the backward pass starts: ∂C/∂aᴸ for BP1 to finish, or δᴸ itself on the fused paths.
+    let upstream (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : Upstream<'T> =
+        checkPairing loss output
+        checkBatch a y
+        Matrix.checkSameShape "weighted input and outputs" z a
+        let n: 'T = Real.ofInt a.cols
+        match loss, output with
+        | Loss.Quadratic, _ ->
+            // ∇ₐC = (a − y)/n
+            OutputGradient(Matrix.map2 (fun ai yi -> (ai - yi) / n) a y)
+        | Loss.CrossEntropy, Activation.Softmax ->
+            // δᴸ = (a Σᵢyᵢ − y)/n, which is (a − y)/n for one-hot targets
+            let rows = a.rows
+            let totals = Array.init a.cols (fun j ->
+                let mutable t = 'T.Zero
+                for i in 0 .. rows - 1 do t <- t + y.values.[j * rows + i]
+                t)
+            Delta(Matrix.wrap a.rows a.cols (Array.init a.values.Length (fun k ->
+                (a.values.[k] * totals.[k / rows] - y.values.[k]) / n)))
+        | Loss.CrossEntropy, _ ->
+            // sigmoid: δᴸ = −y (1 − a)/n, with 1 − a = σ(−z) to keep its digits when a ≈ 1
+            Delta(Matrix.wrap a.rows a.cols (Array.init a.values.Length (fun k ->
+                -(y.values.[k] * Real.sigmoid (-z.values.[k])) / n)))
+        | Loss.BinaryCrossEntropy, _ ->
+            // δᴸ = (a − y)/n
+            Delta(Matrix.map2 (fun ai yi -> (ai - yi) / n) a y)

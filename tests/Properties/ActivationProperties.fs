@@ -1,0 +1,92 @@
+/// Identities of the activations and their backward steps.
+module FunctionalBackprop.Properties.ActivationProperties
+
+open System
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open FunctionalBackprop.Core
+open FunctionalBackprop.Properties.Generators
+
+let private columnMatrix (z: float[]) = Matrix.ofColumnMajor z.Length 1 z
+
+/// Every activation, with leaky ReLU's slope drawn.
+let private anyActivation =
+    Gen.oneof [ Gen.constant Activation.Step; hiddenActivation ]
+
+type ActivationCase = { Activation: Activation; Z: float[] }
+
+type Arbitraries =
+    static member ActivationCase() =
+        Gen.map2 (fun a z -> { Activation = a; Z = z }) anyActivation column |> Arb.fromGen
+
+[<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 200)>]
+module Properties =
+
+    [<Property>]
+    let ``sigmoid' = sigmoid (1 - sigmoid)`` (z: NormalFloat) =
+        let z = float z
+        let s = 1.0 / (1.0 + Math.Exp(-z))
+        let d = Activation.derivative Activation.Sigmoid (columnMatrix [| z |])
+        Approx.close 1e-14 1e-300 (s * (1.0 - s)) d.[0, 0] |> Prop.label $"σ'({z}) = {d.[0, 0]:R}, σ(1 − σ) = {s * (1.0 - s):R}"
+
+    [<Property>]
+    let ``tanh' = 1 - tanh squared`` (z: NormalFloat) =
+        let z = float z
+        let t = Math.Tanh z
+        let d = Activation.derivative Activation.Tanh (columnMatrix [| z |])
+        Approx.close 1e-14 1e-300 (1.0 - t * t) d.[0, 0] |> Prop.label $"tanh'({z}) = {d.[0, 0]:R}, 1 − tanh² = {1.0 - t * t:R}"
+
+    [<Property>]
+    let ``each element-wise derivative equals a central difference of the activation`` (case: ActivationCase) =
+        // Away from kinks (|z| > 1e-3) a central difference with h = 1e-6 is accurate to ~1e-9.
+        let z = case.Z |> Array.filter (fun v -> Math.Abs v > 1e-3)
+        (case.Activation <> Activation.Softmax && z.Length > 0) ==> lazy (
+            let h = 1e-6
+            let at (v: float[]) = (Activation.apply case.Activation (columnMatrix v)).ToArray()
+            let numeric = Array.map2 (fun p m -> (p - m) / (2.0 * h)) (at (z |> Array.map (fun v -> v + h))) (at (z |> Array.map (fun v -> v - h)))
+            let d = (Activation.derivative case.Activation (columnMatrix z)).ToArray()
+            Approx.allClose (Activation.name case.Activation) 1e-6 1e-9 numeric d)
+
+    [<Property>]
+    let ``backward is the vector-Jacobian product with the full Jacobian`` (case: ActivationCase) (seed: int) =
+        let z = columnMatrix case.Z
+        let a = Activation.apply case.Activation z
+        let g = Random.normals (uint64 seed) 0.0 1.0 case.Z.Length
+        let j = Activation.jacobian case.Activation case.Z
+        let expected = Array.init case.Z.Length (fun k -> Seq.sum (seq { for i in 0 .. case.Z.Length - 1 -> j.[i, k] * g.[i] }))
+        let actual = (Activation.backward case.Activation z a (columnMatrix g)).ToArray()
+        Approx.allClose (Activation.name case.Activation) 1e-12 1e-15 expected actual
+
+    [<Property>]
+    let ``softmax's Jacobian rows and columns sum to zero`` (z: float[]) =
+        let z = z |> Array.filter Double.IsFinite |> Array.map (fun v -> Math.Clamp(v, -50.0, 50.0))
+        (z.Length > 0) ==> lazy (
+            let j = Activation.jacobian Activation.Softmax z
+            let n = z.Length
+            let sums = [| for i in 0 .. n - 1 -> Seq.sum (seq { for k in 0 .. n - 1 -> j.[i, k] }) |]
+                       |> Array.append [| for k in 0 .. n - 1 -> Seq.sum (seq { for i in 0 .. n - 1 -> j.[i, k] }) |]
+            Approx.allClose "row and column sums" 0.0 1e-15 (Array.zeroCreate sums.Length) sums)
+
+    [<Property>]
+    let ``softmax is a distribution and ignores a common shift`` (z: float[]) (shift: NormalFloat) =
+        let z = z |> Array.filter Double.IsFinite |> Array.map (fun v -> Math.Clamp(v, -100.0, 100.0))
+        (z.Length > 0) ==> lazy (
+            let s = (Activation.apply Activation.Softmax (columnMatrix z)).ToArray()
+            let shifted = (Activation.apply Activation.Softmax (columnMatrix (z |> Array.map (fun v -> v + Math.Clamp(float shift, -100.0, 100.0))))).ToArray()
+            (Approx.close 0.0 1e-14 1.0 (Array.sum s) |> Prop.label $"Σ s = {Array.sum s:R}")
+            .&. (s |> Array.forall (fun v -> v >= 0.0) |> Prop.label "every sᵢ ≥ 0")
+            .&. Approx.allClose "shifted" 1e-12 1e-300 s shifted)
+
+    [<Fact>]
+    let ``softmax of equal inputs is uniform even when they are huge`` () =
+        for v in [ 0.0; 1e4; -1e4; 1e300 ] do
+            let s = (Activation.apply Activation.Softmax (columnMatrix (Array.create 4 v))).ToArray()
+            Xunit.Assert.Equal<float[]>(Array.create 4 0.25, s)
+
+    [<Fact>]
+    let ``a leaky ReLU's slope must lie in (0, 1)`` () =
+        for slope in [ 0.0; 1.0; -0.1; nan ] do
+            let e = Xunit.Assert.Throws<ArgumentException>(fun () -> Activation.validate (Activation.LeakyReLU slope))
+            Xunit.Assert.Contains("slope", e.Message)
