@@ -1,0 +1,58 @@
+namespace FunctionalBackprop.Core
+
+open System
+open System.Numerics
+open FunctionalBackprop.Core.GenericArithmetic
+
+/// Measuring a network on a data set: loss, accuracy, confusion matrix. Large sets are evaluated
+/// in chunks of examples, so memory stays bounded whatever their size.
+module Evaluation =
+
+    /// Examples per forward pass.
+    let private chunk = 1024
+
+    let private chunks (x: Matrix<'T>) = [ for start in 0 .. chunk .. x.cols - 1 -> start, Math.Min(chunk, x.cols - start) ]
+
+    /// The mean cost over the whole set, (1/n) Σₓ Cₓ.
+    let loss (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : float =
+        Network.checkInputs network x
+        Network.checkTargets network loss x y
+        if x.cols = 0 then invalidArg "x" "The data set is empty."
+        let total =
+            chunks x
+            |> List.sumBy (fun (start, count) ->
+                let c = Forward.cost loss network (Matrix.sliceColumns start count x) (Matrix.sliceColumns start count y)
+                Real.toFloat c * float count)
+        total / float x.cols
+
+    /// The class of each column: the index of its largest entry, or for a single row, 1 when
+    /// the entry is at least ½ and 0 otherwise.
+    let classes (m: Matrix<'T>) : int[] =
+        let half: 'T = Real.ofFloat 0.5
+        Array.init m.cols (fun j ->
+            if m.rows = 1 then (if 'T.op_GreaterThanOrEqual (m.values.[j], half) then 1 else 0)
+            else
+                let mutable best = 0
+                for i in 1 .. m.rows - 1 do
+                    if 'T.op_GreaterThan (m.values.[j * m.rows + i], m.values.[j * m.rows + best]) then best <- i
+                best)
+
+    /// The network's predicted class for each example.
+    let predict (network: Network<'T>) (x: Matrix<'T>) : int[] =
+        chunks x |> List.map (fun (start, count) -> classes (Forward.run network (Matrix.sliceColumns start count x))) |> Array.concat
+
+    /// The fraction of examples whose predicted class is the target's class.
+    let accuracy (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : float =
+        if x.cols = 0 then invalidArg "x" "The data set is empty."
+        if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}."
+        let predicted = predict network x
+        let actual = classes y
+        float (Array.fold2 (fun n p a -> if p = a then n + 1 else n) 0 predicted actual) / float x.cols
+
+    /// counts.[actual, predicted]: how often each class was taken for each other.
+    let confusionMatrix (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : int[,] =
+        if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}."
+        let classCount = if network.OutputWidth = 1 then 2 else network.OutputWidth
+        let counts = Array2D.zeroCreate classCount classCount
+        Array.iter2 (fun p a -> counts.[a, p] <- counts.[a, p] + 1) (predict network x) (classes y)
+        counts
