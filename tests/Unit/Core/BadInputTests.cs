@@ -2,7 +2,12 @@ using System;
 using FunctionalBackprop.Core;
 using Xunit;
 
-namespace FunctionalBackprop.Tests.Core;
+namespace FunctionalBackprop.Tests.CoreApi;
+
+// The facade's types of the same names live in an enclosing namespace; these are the core's.
+using Activation = FunctionalBackprop.Core.Activation;
+using Initializer = FunctionalBackprop.Core.Initializer;
+using Loss = FunctionalBackprop.Core.Loss;
 
 /// <summary>Bad input raises an ArgumentException that names the layer and both shapes, or the bad value.</summary>
 public class BadInputTests

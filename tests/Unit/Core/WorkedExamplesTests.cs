@@ -3,7 +3,12 @@ using System.Linq;
 using FunctionalBackprop.Core;
 using Xunit;
 
-namespace FunctionalBackprop.Tests.Core;
+namespace FunctionalBackprop.Tests.CoreApi;
+
+// The facade's types of the same names live in an enclosing namespace; these are the core's.
+using Activation = FunctionalBackprop.Core.Activation;
+using Initializer = FunctionalBackprop.Core.Initializer;
+using Loss = FunctionalBackprop.Core.Loss;
 
 /// <summary>The source texts' worked examples, computed by hand in the test and by the library.</summary>
 public class WorkedExamplesTests

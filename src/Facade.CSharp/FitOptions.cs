@@ -1,0 +1,94 @@
+using System;
+using System.Numerics;
+
+namespace FunctionalBackprop;
+
+/// <summary>
+/// How <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>
+/// trains. Every property is checked when it is set:
+/// <code>
+/// var options = new FitOptions { Epochs = 30, BatchSize = 10, Loss = Loss.CrossEntropy, Optimizer = Optimizer.Adam(0.001) };
+/// </code>
+/// </summary>
+/// <typeparam name="T">The network's real type, double or float.</typeparam>
+public record FitOptions<T>
+    where T : IFloatingPointIeee754<T>
+{
+    private readonly int epochs = 30;
+    private readonly int batchSize = 10;
+    private readonly Loss loss = Loss.Quadratic;
+    private readonly Optimizer optimizer = Optimizer.Sgd(0.1);
+    private readonly int? earlyStoppingPatience;
+    private readonly double? weightChangeTolerance;
+    private readonly double l2;
+
+    /// <summary>The last epoch to run (at least 1; 30 by default).</summary>
+    public int Epochs
+    {
+        get => epochs;
+        init => epochs = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Epochs), value, $"Training needs at least 1 epoch, got {value}.");
+    }
+
+    /// <summary>
+    /// Examples per update (at least 1; 10 by default): 1 is stochastic gradient descent, the
+    /// training set's size or more is batch gradient descent, anything between mini-batch descent.
+    /// </summary>
+    public int BatchSize
+    {
+        get => batchSize;
+        init => batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, $"The batch size must be at least 1, got {value}.");
+    }
+
+    /// <summary>The cost to minimise (quadratic by default).</summary>
+    public Loss Loss
+    {
+        get => loss;
+        init => loss = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Loss), value, $"{value} is not a loss.");
+    }
+
+    /// <summary>How the parameters move (<c>Optimizer.Sgd(0.1)</c> by default).</summary>
+    public Optimizer Optimizer
+    {
+        get => optimizer;
+        init => optimizer = value ?? throw new ArgumentNullException(nameof(Optimizer));
+    }
+
+    /// <summary>A learning-rate schedule that replaces the optimizer's own rate, if set.</summary>
+    public Schedule? Schedule { get; init; }
+
+    /// <summary>Seeds the shuffling of each epoch: the same seed and data give the same network, bit for bit.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Examples measured after each epoch (loss, and accuracy for classifiers), if any.</summary>
+    public Dataset<T>? ValidationData { get; init; }
+
+    /// <summary>
+    /// Stop when the validation loss has not improved for this many epochs and return the best
+    /// epoch's network (at least 1; needs <see cref="ValidationData"/>). Off when null.
+    /// </summary>
+    public int? EarlyStoppingPatience
+    {
+        get => earlyStoppingPatience;
+        init => earlyStoppingPatience = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), value, $"The patience must be at least 1 epoch, got {value}.");
+    }
+
+    /// <summary>Stop once an epoch moves the weights by at most this (Euclidean) distance. Off when null.</summary>
+    public double? WeightChangeTolerance
+    {
+        get => weightChangeTolerance;
+        init => weightChangeTolerance = value is null || value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(WeightChangeTolerance), value, $"The tolerance must be positive, got {value}.");
+    }
+
+    /// <summary>
+    /// L2 regularisation λ (network2.py's form): each step also decays the weights by ηλ/n, n the
+    /// training set's size. 0 (the default) turns it off.
+    /// </summary>
+    public double L2
+    {
+        get => l2;
+        init => l2 = value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(L2), value, $"L2's λ must be non-negative and finite, got {value}.");
+    }
+}
+
+/// <summary>Options for float64 networks: <c>new FitOptions { Epochs = 30 }</c>.</summary>
+public sealed record FitOptions : FitOptions<double>;

@@ -1,0 +1,107 @@
+using System;
+using System.IO;
+using System.Numerics;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.FSharp.Core;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop;
+
+/// <summary>
+/// A network with its optimizer's state and position (epoch, step): training resumed from it
+/// continues exactly as the uninterrupted run would have, even after a save and a load.
+/// </summary>
+/// <typeparam name="T">double or float.</typeparam>
+public sealed class TrainingCheckpoint<T>
+    where T : IFloatingPointIeee754<T>
+{
+    internal TrainingCheckpoint(NeuralNetwork<T> network, Core.OptimizerState<T> state, string optimizerName, int epoch, long step)
+    {
+        Network = network;
+        OptimizerState = state;
+        OptimizerName = optimizerName;
+        Epoch = epoch;
+        Step = step;
+    }
+
+    /// <summary>The network.</summary>
+    public NeuralNetwork<T> Network { get; }
+
+    /// <summary>The name of the optimizer whose state this is; resuming needs the same one.</summary>
+    public string OptimizerName { get; }
+
+    /// <summary>Epochs completed.</summary>
+    public int Epoch { get; }
+
+    /// <summary>Optimizer steps taken.</summary>
+    public long Step { get; }
+
+    internal Core.OptimizerState<T> OptimizerState { get; }
+
+    /// <summary>Continues training up to <see cref="FitOptions{T}.Epochs"/> with the same data and options as before.</summary>
+    /// <param name="data">The training examples (the same as before, for an exact continuation).</param>
+    /// <param name="options">The same options as before; Epochs may be raised.</param>
+    /// <param name="progress">Told after every epoch.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    /// <exception cref="ArgumentException">The options' optimizer is not the one this checkpoint was made with.</exception>
+    public FitResult<T> Resume(Dataset<T> data, FitOptions<T> options, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var optimizer = Network.CoreOptimizer(options, data);
+        if (optimizer.Name != OptimizerName)
+        {
+            throw new ArgumentException($"The checkpoint was made by {OptimizerName}, but the options ask for {optimizer.Name}; resuming needs the same optimizer.", nameof(options));
+        }
+
+        return Network.Train(data, options, optimizer, new Core.Checkpoint<T>(Network.CoreNetwork, OptimizerState, Epoch, Step), progress, cancellationToken);
+    }
+
+    /// <summary><see cref="Resume"/> on a thread-pool thread.</summary>
+    /// <param name="data">The training examples.</param>
+    /// <param name="options">The same options as before.</param>
+    /// <param name="progress">Told after every epoch.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public Task<FitResult<T>> ResumeAsync(Dataset<T> data, FitOptions<T> options, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Resume(data, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Saves the network and the training state to a file, atomically (see <see cref="NeuralNetwork{T}.Save(string)"/>).</summary>
+    /// <param name="path">The file to create or replace.</param>
+    public void Save(string path) => ModelStorage.SaveAtomically(path, stream => Save(stream));
+
+    /// <summary>Writes the network and the training state to a stream.</summary>
+    /// <param name="stream">A writable stream; left open.</param>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var state = new Core.TrainingState<T>(OptimizerName, OptimizerState, Epoch, Step);
+        Core.ModelFile.write(stream, Network.CoreNetwork, FSharpOption<Core.TrainingState<T>>.Some(state));
+    }
+
+    /// <summary>Loads a checkpoint saved by <see cref="Save(string)"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="InvalidDataException">The file is damaged, from a newer version, or holds no training state.</exception>
+    public static TrainingCheckpoint<T> Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        return Load(stream);
+    }
+
+    /// <summary>Reads a checkpoint from a stream.</summary>
+    /// <param name="stream">A readable stream; read to its end and left open.</param>
+    /// <exception cref="InvalidDataException">The content is damaged, from a newer version, or holds no training state.</exception>
+    public static TrainingCheckpoint<T> Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        NeuralNetwork.CheckRealType<T>();
+        var (network, training) = Core.ModelFile.read<T>(stream);
+        if (training is null)
+        {
+            throw new InvalidDataException("The file holds a network but no training state: load it with NeuralNetwork<T>.Load, or save a checkpoint (FitResult.Checkpoint.Save) to resume training.");
+        }
+
+        var t = training.Value;
+        return new TrainingCheckpoint<T>(new NeuralNetwork<T>(network), t.OptimizerState, t.OptimizerName, t.Epoch, t.Step);
+    }
+}

@@ -1,0 +1,123 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace FunctionalBackprop.Tests.Facade;
+
+/// <summary>Building networks and asking them for predictions.</summary>
+public class BuilderAndPredictTests
+{
+    private static NeuralNetwork<double> Small() =>
+        NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(2, Activation.Softmax).Build(seed: 7);
+
+    [Fact]
+    public void BuilderDescribesTheNetwork()
+    {
+        var network = Small();
+        Assert.Equal(3, network.InputWidth);
+        Assert.Equal(2, network.OutputWidth);
+        Assert.Equal((3 * 4) + 4 + (4 * 2) + 2, network.ParameterCount);
+        Assert.Equal(new[] { new LayerInfo(3, 4, Activation.Tanh), new LayerInfo(4, 2, Activation.Softmax) }, network.Layers);
+    }
+
+    [Fact]
+    public void TheSameSeedBuildsTheSameWeights()
+    {
+        Assert.Equal(Small().GetWeights(0), Small().GetWeights(0));
+        var other = NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(2, Activation.Softmax).Build(seed: 8);
+        Assert.NotEqual(Small().GetWeights(0), other.GetWeights(0));
+    }
+
+    [Fact]
+    public void BuildersAreImmutable()
+    {
+        var common = NeuralNetwork.Create(3).Dense(4, Activation.Tanh);
+        var a = common.Dense(2, Activation.Softmax);
+        var b = common.Dense(5, Activation.Sigmoid);
+        Assert.Equal(1, common.LayerCount);
+        Assert.Equal(2, a.Build(1).OutputWidth);
+        Assert.Equal(5, b.Build(1).OutputWidth);
+    }
+
+    [Fact]
+    public void AZeroWidthLayerFailsAtBuildNamingTheLayer()
+    {
+        var builder = NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(0, Activation.Softmax);
+        var e = Assert.Throws<ArgumentException>(() => builder.Build(1));
+        Assert.Contains("Layer 2 has 0 units", e.Message);
+    }
+
+    [Fact]
+    public void ABadLeakySlopeFailsAtBuildNamingTheLayer()
+    {
+        var builder = NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(4, Activation.Tanh).Dense(2, Activation.LeakyReLU(1.5));
+        var e = Assert.Throws<ArgumentException>(() => builder.Build(1));
+        Assert.StartsWith("Layer 3:", e.Message);
+        Assert.Contains("1.5", e.Message);
+    }
+
+    [Fact]
+    public void ANetworkNeedsLayersAndInputs()
+    {
+        Assert.Contains("no layers", Assert.Throws<ArgumentException>(() => NeuralNetwork.Create(3).Build(1)).Message);
+        Assert.Contains("at least 1", Assert.Throws<ArgumentOutOfRangeException>(() => NeuralNetwork.Create(0).Dense(1, Activation.Sigmoid).Build(1)).Message);
+    }
+
+    [Fact]
+    public void PredictGivesTheSameOutputForEveryShapeOfInput()
+    {
+        var network = Small();
+        var examples = new[] { new[] { 0.1, -0.2, 0.3 }, new[] { 1.0, 0.0, -1.0 } };
+        var one = network.Predict(examples[0]);
+        var span = network.Predict(examples[0].AsSpan());
+        var jagged = network.Predict(examples);
+        var rows = network.Predict(new double[,] { { 0.1, -0.2, 0.3 }, { 1.0, 0.0, -1.0 } });
+        Assert.Equal(2, one.Length);
+        Assert.Equal(one, span);
+        Assert.Equal(one, jagged[0]);
+        Assert.Equal(new[] { rows[1, 0], rows[1, 1] }, jagged[1]);
+        Assert.Equal(1.0, one.Sum(), 15);
+    }
+
+    [Fact]
+    public void ClassifyIsTheArgMaxOfPredict()
+    {
+        var network = Small();
+        var input = new[] { 0.5, 0.5, -0.5 };
+        var output = network.Predict(input);
+        Assert.Equal(Array.IndexOf(output, output.Max()), network.Classify(input));
+        Assert.Equal(new[] { network.Classify(input) }, network.Classify(new[] { input }));
+    }
+
+    [Fact]
+    public void AnInputOfTheWrongWidthIsRefusedWithBothWidths()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Small().Predict(new[] { 1.0, 2.0 }));
+        Assert.Contains("inputs of 3 values", e.Message);
+        Assert.Contains("has 2", e.Message);
+    }
+
+    [Fact]
+    public void AnInputThatIsNotFiniteIsRefusedWithItsPosition()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Small().Predict(new[] { new[] { 1.0, 2.0, 3.0 }, new[] { 1.0, double.NaN, 3.0 } }));
+        Assert.Contains("inputs[1][1] is NaN", e.Message);
+    }
+
+    [Fact]
+    public void RaggedInputsAreRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Small().Predict(new[] { new[] { 1.0, 2.0, 3.0 }, new[] { 1.0 } }));
+        Assert.Contains("inputs[1] has 1 values but inputs[0] has 3", e.Message);
+    }
+
+    [Fact]
+    public void Float32NetworksHaveTheSameShapeOfApi()
+    {
+        var network = NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(2, Activation.Softmax).Build<float>(seed: 7);
+        var output = network.Predict(new[] { 0.1f, -0.2f, 0.3f });
+        Assert.Equal(1f, output.Sum(), 6);
+        // The float32 weights are the float64 draws rounded once.
+        Assert.Equal(Small().GetWeights(0).Cast<double>().Select(v => (float)v), network.GetWeights(0).Cast<float>());
+    }
+}
