@@ -20,6 +20,9 @@ public sealed class Dataset<T>
         Targets = targets;
     }
 
+    /// <summary>Wraps core matrices (one column per example) that the caller gives up.</summary>
+    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets) => new(inputs, targets);
+
     /// <summary>The number of examples.</summary>
     public int Count => Inputs.Cols;
 

@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+
+namespace FunctionalBackprop.Samples;
+
+/// <summary>What the command line asked for, turned into the library's objects.</summary>
+internal sealed record Settings(
+    string DataFolder,
+    IReadOnlyList<int> Hidden,
+    string Activation,
+    string Loss,
+    string Optimizer,
+    double LearningRate,
+    double Momentum,
+    string Schedule,
+    double Decay,
+    string Initializer,
+    int Epochs,
+    int BatchSize,
+    long Seed,
+    double L2,
+    bool Float32,
+    string ModelPath,
+    string PlotPath)
+{
+    public static readonly string[] Activations = { "sigmoid", "tanh", "relu", "leaky-relu" };
+    public static readonly string[] Losses = { "quadratic", "cross-entropy", "binary-cross-entropy" };
+    public static readonly string[] Optimizers = { "sgd", "momentum", "heavy-ball", "nesterov", "adagrad", "rmsprop", "adam", "adamw" };
+    public static readonly string[] Schedules = { "constant", "inverse-time", "step", "exponential", "cosine" };
+    public static readonly string[] Initializers = { "standard-normal", "scaled-normal", "xavier", "he", "small-uniform" };
+
+    /// <summary>784-30-10 and so on.</summary>
+    public string Architecture => string.Join("-", Hidden.Prepend(784).Append(10));
+
+    /// <summary>σ for the hidden layers.</summary>
+    public Activation HiddenActivation => Activation switch
+    {
+        "tanh" => FunctionalBackprop.Activation.Tanh,
+        "relu" => FunctionalBackprop.Activation.ReLU,
+        "leaky-relu" => FunctionalBackprop.Activation.LeakyReLU(0.01),
+        _ => FunctionalBackprop.Activation.Sigmoid,
+    };
+
+    /// <summary>Softmax for cross-entropy (class probabilities), sigmoid otherwise (Nielsen's chapter 1).</summary>
+    public Activation OutputActivation => Loss == "cross-entropy" ? FunctionalBackprop.Activation.Softmax : FunctionalBackprop.Activation.Sigmoid;
+
+    public Loss LossFunction => Loss switch
+    {
+        "cross-entropy" => FunctionalBackprop.Loss.CrossEntropy,
+        "binary-cross-entropy" => FunctionalBackprop.Loss.BinaryCrossEntropy,
+        _ => FunctionalBackprop.Loss.Quadratic,
+    };
+
+    public Initializer WeightInitializer => Initializer switch
+    {
+        "scaled-normal" => FunctionalBackprop.Initializer.ScaledNormal,
+        "xavier" => FunctionalBackprop.Initializer.XavierNormal,
+        "he" => FunctionalBackprop.Initializer.HeNormal,
+        "small-uniform" => FunctionalBackprop.Initializer.SmallUniform,
+        _ => FunctionalBackprop.Initializer.StandardNormal,
+    };
+
+    /// <summary>The learning-rate schedule; decays are per epoch, converted to optimizer steps.</summary>
+    public Schedule RateSchedule(int stepsPerEpoch) => Schedule switch
+    {
+        "inverse-time" => FunctionalBackprop.Schedule.InverseTime(LearningRate),
+        "step" => FunctionalBackprop.Schedule.StepDecay(LearningRate, Decay, 10 * stepsPerEpoch),
+        "exponential" => FunctionalBackprop.Schedule.Exponential(LearningRate, Math.Pow(Decay, 1.0 / stepsPerEpoch)),
+        "cosine" => FunctionalBackprop.Schedule.Cosine(LearningRate, LearningRate / 100, Epochs * stepsPerEpoch),
+        _ => FunctionalBackprop.Schedule.Constant(LearningRate),
+    };
+
+    public Optimizer MakeOptimizer(Schedule rate) => Optimizer switch
+    {
+        "momentum" => FunctionalBackprop.Optimizer.Momentum(rate, Momentum),
+        "heavy-ball" => FunctionalBackprop.Optimizer.HeavyBall(rate, Momentum),
+        "nesterov" => FunctionalBackprop.Optimizer.Nesterov(rate, Momentum),
+        "adagrad" => FunctionalBackprop.Optimizer.AdaGrad(rate),
+        "rmsprop" => FunctionalBackprop.Optimizer.RmsProp(rate),
+        "adam" => FunctionalBackprop.Optimizer.Adam(rate),
+        "adamw" => FunctionalBackprop.Optimizer.AdamW(rate),
+        _ => FunctionalBackprop.Optimizer.Sgd(rate),
+    };
+
+    /// <summary>The data folder as given, or found by walking up from here and from the program's folder.</summary>
+    public static string FindData(string folder)
+    {
+        if (Path.IsPathRooted(folder) || Directory.Exists(folder))
+        {
+            return folder;
+        }
+
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, folder);
+                if (Directory.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new DirectoryNotFoundException($"The data folder '{folder}' was not found here or above; give it with --data.");
+    }
+
+    /// <summary>Hidden layer widths from "30" or "100,50".</summary>
+    public static int[] ParseHidden(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(part => int.TryParse(part, out var units) && units > 0
+                ? units
+                : throw new FormatException($"--hidden takes positive layer widths separated by commas, like 30 or 100,50; '{part}' is not one."))
+            .ToArray();
+}

@@ -1,0 +1,64 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using Spectre.Console;
+
+namespace FunctionalBackprop.Samples;
+
+/// <summary>Loads the digits, builds the network, trains it under a progress bar, and saves the results.</summary>
+internal static class Trainer
+{
+    public static int Run<T>(Settings settings)
+        where T : IFloatingPointIeee754<T>
+    {
+        var digits = Mnist.Load<T>(settings.DataFolder);
+        var builder = settings.Hidden.Aggregate(NeuralNetwork.Create(784), (b, units) => b.Dense(units, settings.HiddenActivation, settings.WeightInitializer));
+        var network = builder.Dense(10, settings.OutputActivation, settings.WeightInitializer).Build<T>(settings.Seed);
+        var stepsPerEpoch = (digits.Training.Count + settings.BatchSize - 1) / settings.BatchSize;
+        var options = new FitOptions<T>
+        {
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            Loss = settings.LossFunction,
+            Optimizer = settings.MakeOptimizer(settings.RateSchedule(stepsPerEpoch)),
+            Seed = settings.Seed,
+            L2 = settings.L2,
+            ValidationData = digits.Test,
+        };
+
+        var total = digits.Test.Count;
+        AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
+        AnsiConsole.MarkupLine($"{digits.Training.Count} training and {total} test digits from {Markup.Escape(settings.DataFolder)}");
+
+        FitResult<T>? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("training", maxValue: settings.Epochs);
+                var progress = new Reporter(report =>
+                {
+                    var correct = (int)Math.Round((report.ValidationAccuracy ?? 0) * total);
+                    AnsiConsole.MarkupLine($"Epoch {report.Epoch}: {correct} / {total}   [grey]loss {report.TrainingLoss:F4}, {report.Elapsed.TotalSeconds:F1}s[/]");
+                    task.Value = report.Epoch;
+                });
+                result = network.Fit(digits.Training, options, progress);
+            });
+
+        var final = result!.Network.Evaluate(digits.Test, settings.LossFunction);
+        AnsiConsole.MarkupLine($"Final test accuracy: [bold]{final.Accuracy:P2}[/] ({(int)Math.Round(final.Accuracy!.Value * total)} / {total}); test loss {final.Loss:F4}");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!);
+        result.Network.Save(settings.ModelPath);
+        LearningCurve.Save(settings.PlotPath, result.History, $"MNIST {settings.Architecture}, {options.Optimizer.Name}");
+        AnsiConsole.MarkupLine($"Saved the model to {Markup.Escape(settings.ModelPath)} and the learning curve to {Markup.Escape(settings.PlotPath)}");
+        return 0;
+    }
+
+    /// <summary>An IProgress that runs on the training thread, so lines appear in order.</summary>
+    private sealed class Reporter(Action<EpochReport> action) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => action(value);
+    }
+}
