@@ -29,12 +29,16 @@ module Properties =
         let network, x, y = setup c
         let report = GradientCheck.run c.Loss network x y
         let total = report.Checked + report.AtKinks
-        // No disagreement beyond the estimates' uncertainty may exceed 10⁻⁶ relative; and so that
-        // uncertainty cannot hide an error, every estimate must see a 1% error and at least half
-        // must see a 10⁻⁶ one. Near kinks (small weights with ReLUs) steps must be small and
-        // their rounding noise grows: over 400 generated cases (measured 2026-11-23) the largest
-        // relative uncertainty was 3.6e-4 and the smallest resolved fraction 0.61.
-        (report.MaxRelativeError < 1e-6 && report.MaxRelativeUncertainty < 1e-2 && 2 * report.Resolved >= total)
+        let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise l.Activation)
+        // No disagreement beyond the estimates' uncertainty may exceed 10⁻⁶. On smooth networks
+        // every estimate must resolve a 10⁻⁶ error. Near ReLU kinks the steps must be small and
+        // rounding noise limits the estimates, so there every estimate must see a 1% error and
+        // three in four a 10⁻⁶ one: over 298 generated piecewise cases (measured 2026-11-23) the
+        // smallest resolved fraction was 0.91 and the largest relative uncertainty 3.9·10⁻⁴.
+        let resolution =
+            if piecewise then report.MaxRelativeUncertainty < 1e-2 && 4 * report.Resolved >= 3 * total
+            else report.Resolved = report.Checked && report.AtKinks = 0
+        (report.MaxRelativeError < 1e-6 && resolution)
         |> Prop.label $"max relative error {report.MaxRelativeError:E2} at {report.Worst} (backprop {report.Analytic:R}, differences {report.Numeric:R} ± {report.NumericError:E1}), largest relative uncertainty {report.MaxRelativeUncertainty:E1} at {report.LeastCertain}, floor {report.Floor:E1}, resolved {report.Resolved} of {total}, at kinks {report.AtKinks}"
 
     [<Property>]

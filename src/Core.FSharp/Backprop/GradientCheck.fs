@@ -26,9 +26,10 @@ type GradientCheckReport =
       LeastCertain: ParameterIndex option
       /// The cost C at the network's parameters.
       Cost: float
-      /// ε^(1/3)·max(1, |C|), the size below which a gradient entry counts as zero: far above the
-      /// rounding noise of the estimates (a small multiple of ε·|C|/h), far below any entry that
-      /// matters for training.
+      /// ε^(1/4)·max(1, |C|) (1.2·10⁻⁴·max(1, |C|) in float64), the size below which a gradient
+      /// entry counts as zero: a relative error of 10⁻⁶ against it is still an absolute error of
+      /// about 10⁻¹⁰·max(1, |C|), yet it stays some thousand times above the estimates' rounding
+      /// noise (a small multiple of ε·|C|/h with h near 10⁻³).
       Floor: float
       /// How many parameters were compared.
       Checked: int
@@ -131,7 +132,7 @@ module GradientCheck =
 
     /// The floor of the relative error's denominator (see GradientCheckReport.Floor).
     let private floorFor<'T when 'T :> IFloatingPointIeee754<'T>> (cost: float) =
-        Math.Cbrt(Real.epsilon<'T> ()) * Math.Max(1.0, Math.Abs cost)
+        Math.Sqrt(Math.Sqrt(Real.epsilon<'T> ())) * Math.Max(1.0, Math.Abs cost)
 
     /// Backprop against Ridders-extrapolated central differences for every weight and bias.
     /// Where the network has ReLU, leaky-ReLU or step units, no difference whose step moves a

@@ -134,29 +134,43 @@ module Loss =
                 let negative = if 'T.op_Equality (yv.[k], 'T.One) then 'T.Zero else ('T.One - yv.[k]) * Real.softplus zv.[k]
                 positive + negative)
 
-    /// Where the backward pass starts: ∂C/∂aᴸ for BP1 to finish, or δᴸ itself on the fused paths.
-    let upstream (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : Upstream<'T> =
+    /// Where the backward pass starts, written into out (as long as a): ∂C/∂aᴸ for BP1 to finish
+    /// (returns false), or δᴸ itself on the fused paths (returns true).
+    let internal upstreamInto (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) (out: 'T[]) : bool =
         checkPairing loss output
         checkBatch a y
         Matrix.checkSameShape "weighted input and outputs" z a
         let n: 'T = Real.ofInt a.cols
+        let av, yv, zv = a.values, y.values, z.values
         match loss, output with
         | Loss.Quadratic, _ ->
             // ∇ₐC = (a − y)/n
-            OutputGradient(Matrix.map2 (fun ai yi -> (ai - yi) / n) a y)
+            for k in 0 .. av.Length - 1 do
+                out.[k] <- (av.[k] - yv.[k]) / n
+            false
         | Loss.CrossEntropy, Activation.Softmax ->
             // δᴸ = (a Σᵢyᵢ − y)/n, which is (a − y)/n for one-hot targets
             let rows = a.rows
-            let totals = Array.init a.cols (fun j ->
-                let mutable t = 'T.Zero
-                for i in 0 .. rows - 1 do t <- t + y.values.[j * rows + i]
-                t)
-            Delta(Matrix.wrap a.rows a.cols (Array.init a.values.Length (fun k ->
-                (a.values.[k] * totals.[k / rows] - y.values.[k]) / n)))
+            for j in 0 .. a.cols - 1 do
+                let mutable total = 'T.Zero
+                for i in 0 .. rows - 1 do total <- total + yv.[j * rows + i]
+                for i in 0 .. rows - 1 do
+                    let k = j * rows + i
+                    out.[k] <- (av.[k] * total - yv.[k]) / n
+            true
         | Loss.CrossEntropy, _ ->
             // sigmoid: δᴸ = −y (1 − a)/n, with 1 − a = σ(−z) to keep its digits when a ≈ 1
-            Delta(Matrix.wrap a.rows a.cols (Array.init a.values.Length (fun k ->
-                -(y.values.[k] * Real.sigmoid (-z.values.[k])) / n)))
+            for k in 0 .. av.Length - 1 do
+                out.[k] <- -(yv.[k] * Real.sigmoid (-zv.[k])) / n
+            true
         | Loss.BinaryCrossEntropy, _ ->
             // δᴸ = (a − y)/n
-            Delta(Matrix.map2 (fun ai yi -> (ai - yi) / n) a y)
+            for k in 0 .. av.Length - 1 do
+                out.[k] <- (av.[k] - yv.[k]) / n
+            true
+
+    /// Where the backward pass starts: ∂C/∂aᴸ for BP1 to finish, or δᴸ itself on the fused paths.
+    let upstream (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : Upstream<'T> =
+        let out = Array.zeroCreate a.values.Length
+        let m = Matrix.wrap a.rows a.cols out
+        if upstreamInto loss output z a y out then Delta m else OutputGradient m

@@ -185,12 +185,17 @@ module Matrix =
     /// The transpose mᵀ.
     let transpose (m: Matrix<'T>) : Matrix<'T> = init m.cols m.rows (fun i j -> m.values.[j + i * m.rows])
 
+    /// Row sums Σⱼ mᵢⱼ into out (length m.Rows), column by column from zero.
+    let internal sumColumnsInto (m: Matrix<'T>) (out: 'T[]) : unit =
+        Array.Clear(out, 0, m.rows)
+        let span = Span<'T>(out, 0, m.rows)
+        for j in 0 .. m.cols - 1 do
+            TensorPrimitives.Add(ReadOnlySpan<'T>(m.values, j * m.rows, m.rows), Span<'T>.op_Implicit span, span)
+
     /// The column vector of row sums, Σⱼ mᵢⱼ (over a batch: the sum over examples).
     let sumColumns (m: Matrix<'T>) : Matrix<'T> =
         let out = Array.zeroCreate m.rows
-        let span = Span out
-        for j in 0 .. m.cols - 1 do
-            TensorPrimitives.Add(ReadOnlySpan<'T>(m.values, j * m.rows, m.rows), ReadOnlySpan<'T>(out), span)
+        sumColumnsInto m out
         wrap m.rows 1 out
 
     /// The position and value of the first entry that is NaN or infinite, if any.

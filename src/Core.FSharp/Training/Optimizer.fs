@@ -55,18 +55,24 @@ module Optimizer =
             network
         | Fresh -> network |> Network.mapLayers (fun i l -> let d = change.Layers.[i] in Dense.withParameters (add l.Weights d.dW) (add l.Biases d.db) l)
 
-    /// One step: the gradient goes down the chain, each stage with its own state, and the last
-    /// stage's output is added to the parameters.
-    let internal step (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Network<'T> * OptimizerState<'T> =
+    /// The change Δ of one step: the gradient goes down the chain, each stage with its own state.
+    let internal change (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Gradients<'T> * OptimizerState<'T> =
         let states =
             match state with
             | Chain states when states.Length = optimizer.Transforms.Length -> states
             | other -> invalidArg "state" $"The state does not belong to {optimizer.Name} (expected one state per stage, {optimizer.Transforms.Length}, got {other})."
-        let change, states' =
+        let states', change =
             List.zip optimizer.Transforms states
             |> List.mapFold (fun (u: Gradients<'T>) (t: Transform<'T>, s) -> let u', s' = t.Step target context s u in s', u') context.Gradient
-            |> fun (states', change) -> change, states'
-        apply target context.Network change, Chain states'
+        change, Chain states'
+
+    /// Whether some stage evaluates the cost (see Transform.UsesObjective).
+    let internal usesObjective (optimizer: Optimizer<'T>) = optimizer.Transforms |> List.exists (fun t -> t.UsesObjective)
+
+    /// One step: the change, added to the parameters.
+    let internal step (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Network<'T> * OptimizerState<'T> =
+        let delta, state' = change target optimizer context state
+        apply target context.Network delta, state'
 
     let private checkGradient (network: Network<'T>) (gradient: Gradients<'T>) =
         if isNull (box gradient) then nullArg "gradient"

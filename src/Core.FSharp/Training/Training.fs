@@ -232,49 +232,74 @@ module Training =
         let diverged (network: Network<'T>) epoch step (loss: float) (what: string) =
             raise (TrainingDivergedException<'T>($"Training diverged at epoch {epoch}, step {step}: {what} (batch loss {loss}). The last finite network is kept; try a smaller learning rate ({options.Optimizer.Name}).", network, epoch, step, loss))
 
-        // One epoch: a fold over its shuffled mini-batches. Returns the network, state, step
-        // count, last batch loss and running loss, and whether it was cancelled part-way.
-        let epochFold (epoch: int) (network: Network<'T>) (state: OptimizerState<'T>) (step: int64) =
+        // The run's private buffers (see Workspace): the step below allocates nothing but a few
+        // small objects. The optimizer's state is copied in, then updated in place, unless the
+        // optimizer evaluates the cost (a line search), which needs fresh arrays.
+        let workspace = Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0))
+        let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
+        let mutable state = OptimizerState.copy start.OptimizerState
+        let parametersFinite' (network: Network<'T>) = parametersFinite network
+
+        // A non-finite cost at step t: if the current parameters are finite the loss itself
+        // overflowed and they are the last finite network; otherwise step t − 1 produced them,
+        // and the parameters before it (kept in the workspace's spare set) are.
+        let divergedAt epoch (step: int64) (loss: float) =
+            if parametersFinite' workspace.Current then diverged (workspace.Materialize()) epoch step loss "the loss is not finite"
+            else diverged (workspace.MaterializePrevious()) epoch (step - 1L) loss "a parameter is no longer finite"
+
+        // One epoch: a fold over its shuffled mini-batches. Returns the step count, the last
+        // batch loss and the running loss, and whether it was cancelled part-way.
+        let epochFold (epoch: int) (step: int64) =
             let order =
                 if m >= n then Array.init n id
                 else Random.permutation (Random.derive options.Seed (uint64 epoch)) n
-            let rec batches b (network: Network<'T>) state step lastLoss running =
-                if b = batchCount then network, state, step, lastLoss, running, false
-                elif options.Cancellation.IsCancellationRequested then network, state, step, lastLoss, running, true
+            let rec batches b step lastLoss running =
+                if b = batchCount then step, lastLoss, running, false
+                elif options.Cancellation.IsCancellationRequested then step, lastLoss, running, true
                 else
                     let indices = order.[b * m .. Math.Min((b + 1) * m, n) - 1]
-                    let xb, yb = Matrix.selectColumns indices x, Matrix.selectColumns indices y
-                    let cost, gradient = Backprop.lossAndGradient options.Loss network xb yb
-                    let loss = Real.toFloat cost
-                    if not (Double.IsFinite loss) then diverged network epoch (step + 1L) loss "the loss is not finite"
-                    let context = { Network = network; Gradient = gradient; Objective = Some(fun w -> Forward.cost options.Loss w xb yb) }
-                    let network', state' = Optimizer.step Fresh options.Optimizer context state
-                    if not (parametersFinite network') then diverged network epoch (step + 1L) loss "a parameter is no longer finite"
+                    let loss = Real.toFloat (workspace.Compute(indices, x, y))
+                    if not (Double.IsFinite loss) then divergedAt epoch (step + 1L) loss
+                    let xb, yb = workspace.Batch
+                    let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = Some(fun w -> Forward.cost options.Loss w xb yb) }
+                    let delta, state' = Optimizer.change target options.Optimizer context state
+                    workspace.Apply delta
+                    state <- state'
                     let running' = RunningLoss.update options.RunningLoss running (int64 (b + 1)) loss
                     if options.Reports = ReportFrequency.EveryBatch then
                         options.OnReport (report ReportKind.Batch epoch (b + 1) (step + 1L) loss running' state' (None, None))
-                    batches (b + 1) network' state' (step + 1L) loss running'
-            batches 0 network state step nan nan
+                    batches (b + 1) (step + 1L) loss running'
+            batches 0 step nan nan
 
         let finish (network, state, epochs, steps) history stopped =
             { Network = network; OptimizerState = state; Epochs = epochs; Steps = steps; History = List.rev history; Stopped = stopped }
 
         // The fold over epochs. best holds (network, state, epochs, steps, validation loss) under
-        // early stopping; sinceBest counts epochs without improvement.
-        let rec epochs epoch (network: Network<'T>) state step history best sinceBest =
-            if epoch > options.Epochs then finish (network, state, epoch - 1, step) history StopReason.Completed
+        // early stopping, as copies; sinceBest counts epochs without improvement.
+        let rec epochs epoch step history best sinceBest =
+            let here () = workspace.Materialize(), OptimizerState.copy state
+            if epoch > options.Epochs then
+                if not (parametersFinite' workspace.Current) then divergedAt (epoch - 1) (step + 1L) nan
+                let network, state = here ()
+                finish (network, state, epoch - 1, step) history StopReason.Completed
             else
-                let network', state', step', lastLoss, running, cancelled = epochFold epoch network state step
-                if cancelled then finish (network', state', epoch - 1, step') history StopReason.Cancelled
+                let before = if options.Stopping |> List.exists (function StoppingRule.WeightChange _ -> true | _ -> false) then Some(workspace.Materialize()) else None
+                let step', lastLoss, running, cancelled = epochFold epoch step
+                if cancelled then
+                    let network, state = here ()
+                    finish (network, state, epoch - 1, step') history StopReason.Cancelled
                 else
-                    let metrics = measure network'
-                    let epochReport = report ReportKind.Epoch epoch batchCount step' lastLoss running state' metrics
+                    let metrics = measure workspace.Current
+                    match fst metrics with
+                    | Some v when not (Double.IsFinite v) -> divergedAt epoch (step' + 1L) v
+                    | _ -> ()
+                    let epochReport = report ReportKind.Epoch epoch batchCount step' lastLoss running state metrics
                     options.OnReport epochReport
                     let history = epochReport :: history
                     let converged =
                         options.Stopping |> List.exists (function
                             | StoppingRule.WeightChange epsilon ->
-                                Real.toFloat (Gradients.norm (Gradients.subtract (Gradients.ofNetwork network') (Gradients.ofNetwork network))) <= epsilon
+                                Real.toFloat (Gradients.norm (Gradients.subtract (Gradients.ofNetwork workspace.Current) (Gradients.ofNetwork before.Value))) <= epsilon
                             | StoppingRule.EarlyStopping _ -> false)
                     let patience = options.Stopping |> List.tryPick (function StoppingRule.EarlyStopping p -> Some p | _ -> None)
                     let best, sinceBest =
@@ -282,15 +307,17 @@ module Training =
                         | Some _, Some loss ->
                             match best with
                             | Some(_, _, _, _, bestLoss) when bestLoss <= loss -> best, sinceBest + 1
-                            | _ -> Some(network', state', epoch, step', loss), 0
+                            | _ -> let network, state = here () in Some(network, state, epoch, step', loss), 0
                         | _ -> best, sinceBest
                     match patience, best with
                     | Some p, Some(bn, bs, be, bsteps, _) when sinceBest >= p ->
                         finish (bn, bs, be, bsteps) (history |> List.filter (fun r -> r.Epoch <= be)) StopReason.NoImprovement
-                    | _ when converged -> finish (network', state', epoch, step') history StopReason.WeightsConverged
-                    | _ -> epochs (epoch + 1) network' state' step' history best sinceBest
+                    | _ when converged ->
+                        let network, state = here ()
+                        finish (network, state, epoch, step') history StopReason.WeightsConverged
+                    | _ -> epochs (epoch + 1) step' history best sinceBest
 
-        epochs (start.Epoch + 1) start.Network start.OptimizerState start.Step [] None 0
+        epochs (start.Epoch + 1) start.Step [] None 0
 
     /// Trains the network on inputs x and targets y (one example per column) from a fresh
     /// optimizer state. Pure: the network passed in is unchanged. Throws ArgumentException for

@@ -33,8 +33,11 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
         name: string,
         init: Network<'T> -> OptimizerState<'T>,
         step: Target -> StepContext<'T> -> OptimizerState<'T> -> Gradients<'T> -> Gradients<'T> * OptimizerState<'T>,
-        rate: OptimizerState<'T> -> float option
+        rate: OptimizerState<'T> -> float option,
+        usesObjective: bool
     ) =
+
+    internal new(name, init, step, rate) = Transform<'T>(name, init, step, rate, false)
 
     /// "adam(β₁ = 0.9, β₂ = 0.999, ε = 1e-08)", "clip(‖g‖ ≤ 1)", …
     member _.Name = name
@@ -50,6 +53,10 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
     member _.Rate(state: OptimizerState<'T>) : float option = rate state
 
     member internal _.Step = step
+
+    /// Whether the step evaluates the cost (a line search): it then needs the true gradient in its
+    /// context, so the training fold runs the chain on fresh arrays rather than in place.
+    member internal _.UsesObjective = usesObjective
 
     override _.ToString() = name
 
@@ -291,4 +298,4 @@ module Transform =
         let rate = function
             | LastRate(t, eta) when t > 0L -> Some eta
             | _ -> None
-        Transform(name, (fun _ -> LastRate(0L, 0.0)), step, rate)
+        Transform(name, (fun _ -> LastRate(0L, 0.0)), step, rate, true)
