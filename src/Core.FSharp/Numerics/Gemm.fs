@@ -2,72 +2,67 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
-open MathNet.Numerics.Providers.LinearAlgebra
-open FunctionalBackprop.Core.GenericArithmetic
 
-/// A general matrix product C ← α·op(A)·op(B) + β·C on column-major arrays, as BLAS's
-/// dgemm/sgemm define it: op(A) is m×k, op(B) is k×n, C is m×n; op(X) is X or Xᵀ; lda, ldb and
-/// ldc are the row counts of the arrays as stored.
-type IGemmProvider =
-    /// A short name for reports ("managed", "openblas", …).
-    abstract Name: string
-    /// The float64 product.
-    abstract Dgemm:
-        transA: bool * transB: bool * m: int * n: int * k: int * alpha: float * a: float[] * lda: int *
-        b: float[] * ldb: int * beta: float * c: float[] * ldc: int -> unit
-    /// The float32 product.
-    abstract Sgemm:
-        transA: bool * transB: bool * m: int * n: int * k: int * alpha: float32 * a: float32[] * lda: int *
-        b: float32[] * ldb: int * beta: float32 * c: float32[] * ldc: int -> unit
+/// A per-thread choice of provider, for code (tests, comparisons) that runs a block with one
+/// provider while other threads use another.
+type internal GemmScope() =
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private current: IGemmProvider
 
-/// The library's own managed product (ManagedKernel): always available, no native library.
-type ManagedGemm() =
-    /// The one instance.
-    static member val Instance = ManagedGemm()
-
-    interface IGemmProvider with
-        member _.Name = "managed"
-        member _.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
-            ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
-        member _.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
-            ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
-
-/// MathNet.Numerics' managed product (ManagedLinearAlgebraProvider), for comparison: fast enough
-/// on large matrices, but about 8 µs of fixed cost per call.
-type MathNetGemm() =
-    static let provider = ManagedLinearAlgebraProvider.Instance
-    static let op transpose = if transpose then Transpose.Transpose else Transpose.DontTranspose
-
-    /// The one instance.
-    static member val Instance = MathNetGemm()
-
-    interface IGemmProvider with
-        member _.Name = "mathnet"
-        member _.Dgemm(transA, transB, m, n, k, alpha, a, _lda, b, _ldb, beta, c, _ldc) =
-            let rowsA, colsA = if transA then k, m else m, k
-            let rowsB, colsB = if transB then n, k else k, n
-            (provider :> ILinearAlgebraProvider<float>)
-                .MatrixMultiplyWithUpdate(op transA, op transB, alpha, a, rowsA, colsA, b, rowsB, colsB, beta, c)
-        member _.Sgemm(transA, transB, m, n, k, alpha, a, _lda, b, _ldb, beta, c, _ldc) =
-            let rowsA, colsA = if transA then k, m else m, k
-            let rowsB, colsB = if transB then n, k else k, n
-            (provider :> ILinearAlgebraProvider<float32>)
-                .MatrixMultiplyWithUpdate(op transA, op transB, alpha, a, rowsA, colsA, b, rowsB, colsB, beta, c)
+    static member Current
+        with get () = GemmScope.current
+        and set (value: IGemmProvider) = GemmScope.current <- value
 
 /// The GEMM seam: every matrix product of the forward and backward passes goes through
-/// Gemm.run, so a faster provider (a native BLAS) can be put behind it without touching the math.
+/// Gemm.run, so a faster provider (a native BLAS) sits behind it without touching the math.
+///
+/// At the first product the provider is chosen: a native CBLAS if one loads (see NativeBlas),
+/// else the managed kernel. The environment variable FUNCTIONALBACKPROP_GEMM forces one:
+/// "managed", "mathnet" or "native". Gemm.useProvider changes it for the whole process,
+/// Gemm.withProvider for one block on one thread. Providers differ only by rounding.
 module Gemm =
 
-    let mutable private current: IGemmProvider = ManagedGemm.Instance
+    let private chooseAtStart () : IGemmProvider =
+        match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
+        | "managed" -> ManagedGemm.Instance
+        | "mathnet" -> MathNetGemm.Instance
+        | "native" ->
+            match NativeBlas.load () with
+            | Some native -> native
+            | None ->
+                let tried = String.Join("; ", NativeBlas.loadFailures ())
+                raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM=native, but no native CBLAS could be loaded ({tried}). Install one (Debian: apt-get install libopenblas0-pthread) or unset the variable."))
+        | _ ->
+            match NativeBlas.load () with
+            | Some native -> native
+            | None -> ManagedGemm.Instance
 
-    /// The provider every product currently goes through.
-    let provider () : IGemmProvider = current
+    let private atStart = lazy (chooseAtStart ())
+    let mutable private chosen: IGemmProvider option = None
 
-    /// Routes every later product through the given provider (process-wide, like MathNet's
-    /// Control.LinearAlgebraProvider). Results differ between providers only by rounding.
+    /// The provider products on this thread go through now.
+    let provider () : IGemmProvider =
+        let scoped = GemmScope.Current
+        if not (isNull (box scoped)) then scoped
+        else
+            match chosen with
+            | Some p -> p
+            | None -> atStart.Force()
+
+    /// Routes every later product in the process through the given provider.
     let useProvider (p: IGemmProvider) : unit =
         if isNull (box p) then nullArg "p"
-        current <- p
+        chosen <- Some p
+
+    /// The native provider if one loads (Some), else None; does not change the current provider.
+    let native () : NativeGemm option = NativeBlas.load ()
+
+    /// Runs f with products on this thread going through p, then restores what was there.
+    let withProvider (p: IGemmProvider) (f: unit -> 'R) : 'R =
+        if isNull (box p) then nullArg "p"
+        let saved = GemmScope.Current
+        GemmScope.Current <- p
+        try f () finally GemmScope.Current <- saved
 
     /// C ← α·op(A)·op(B) + β·C on whole column-major arrays (see IGemmProvider for the shapes).
     let run<'T when 'T :> IFloatingPointIeee754<'T>>
@@ -77,16 +72,17 @@ module Gemm =
             if k = 0 then
                 // An empty inner dimension contributes nothing: C ← β·C.
                 for i in 0 .. m * n - 1 do
-                    c.[i] <- if 'T.IsZero(beta) then 'T.Zero else beta * c.[i]
+                    c.[i] <- if 'T.IsZero(beta) then 'T.Zero else 'T.op_Multiply (beta, c.[i])
             else
                 let lda = if transA then k else m
                 let ldb = if transB then n else k
+                let p = provider ()
                 if Type.op_Equality (typeof<'T>, typeof<float>) then
-                    current.Dgemm(
+                    p.Dgemm(
                         transA, transB, m, n, k, Double.CreateTruncating alpha, (box a :?> float[]), lda,
                         (box b :?> float[]), ldb, Double.CreateTruncating beta, (box c :?> float[]), m)
                 elif Type.op_Equality (typeof<'T>, typeof<float32>) then
-                    current.Sgemm(
+                    p.Sgemm(
                         transA, transB, m, n, k, Single.CreateTruncating alpha, (box a :?> float32[]), lda,
                         (box b :?> float32[]), ldb, Single.CreateTruncating beta, (box c :?> float32[]), m)
                 else

@@ -1,0 +1,189 @@
+namespace FunctionalBackprop.Core
+
+open System
+open System.IO
+open System.Runtime.InteropServices
+open System.Runtime.Intrinsics.X86
+
+/// The CBLAS entry points, bound at run time (by NativeBlas's import resolver) to whichever
+/// library NativeBlas.load found. Arrays are blittable, so the marshaller pins them and passes
+/// their addresses: the matrices' own column-major arrays, no copies.
+module internal Cblas =
+
+    /// The name the import resolver maps to the loaded library.
+    [<Literal>]
+    let Library = "functionalbackprop-cblas"
+
+    /// CBLAS's column-major layout and transpose codes.
+    [<Literal>]
+    let ColumnMajor = 102
+
+    [<Literal>]
+    let NoTranspose = 111
+
+    [<Literal>]
+    let Transpose = 112
+
+    [<DllImport(Library, EntryPoint = "cblas_dgemm", CallingConvention = CallingConvention.Cdecl)>]
+    extern void dgemm(int layout, int transA, int transB, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc)
+
+    [<DllImport(Library, EntryPoint = "cblas_sgemm", CallingConvention = CallingConvention.Cdecl)>]
+    extern void sgemm(int layout, int transA, int transB, int m, int n, int k, float32 alpha, float32[] a, int lda, float32[] b, int ldb, float32 beta, float32[] c, int ldc)
+
+/// setenv from the C library: .NET's Environment.SetEnvironmentVariable does not change the
+/// native environment on Unix, which is where OpenBLAS reads OPENBLAS_CORETYPE when it loads.
+module internal Libc =
+
+    [<DllImport("libc", EntryPoint = "setenv", CallingConvention = CallingConvention.Cdecl)>]
+    extern int setenv(string name, string value, int overwrite)
+
+/// OpenBLAS's thread-count setter, when the library has one.
+[<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
+type internal SetThreads = delegate of int -> unit
+
+/// OpenBLAS's name of the kernels it chose ("SkylakeX", "Haswell", …).
+[<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
+type internal GetCoreName = delegate of unit -> nativeint
+
+/// A native CBLAS behind the GEMM seam.
+///
+/// Threads: a product runs on one BLAS thread unless it has at least ThreadingThreshold
+/// multiply-adds, when it runs on MaxThreads; large products are serialised by a lock, so two of
+/// them never run at once and the cores are never oversubscribed, while small ones (most of a
+/// small network's training) run on the caller's thread with no lock.
+[<Sealed>]
+type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads option) =
+    let gate = obj ()
+    let mutable maxThreads =
+        match Int32.TryParse(Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_BLAS_THREADS") with
+        | true, n when n >= 1 -> n
+        | _ -> Environment.ProcessorCount
+    let mutable threshold = 1L <<< 22
+
+    do setThreads |> Option.iter (fun set -> set.Invoke 1)
+
+    /// The file the library was loaded from.
+    member _.Path = path
+
+    /// The kernels OpenBLAS chose ("SkylakeX", …), or "" for another library.
+    member _.CoreType = coreType
+
+    /// The most threads a large product uses (the processor count unless set, or unless the
+    /// environment variable FUNCTIONALBACKPROP_BLAS_THREADS says otherwise).
+    member _.MaxThreads
+        with get () = maxThreads
+        and set (value: int) =
+            if value < 1 then raise (ArgumentOutOfRangeException("value", value, "At least one thread is needed."))
+            maxThreads <- value
+
+    /// The number of multiply-adds (m·n·k) from which a product uses more than one thread.
+    member _.ThreadingThreshold
+        with get () = threshold
+        and set (value: int64) =
+            if value < 1L then raise (ArgumentOutOfRangeException("value", value, "The threshold must be positive."))
+            threshold <- value
+
+    member private _.Run(m: int, n: int, k: int, call: unit -> unit) =
+        match setThreads with
+        | Some set when maxThreads > 1 && int64 m * int64 n * int64 k >= threshold ->
+            lock gate (fun () ->
+                set.Invoke maxThreads
+                try call () finally set.Invoke 1)
+        | _ -> call ()
+
+    override this.ToString() = (this :> IGemmProvider).Name
+
+    interface IGemmProvider with
+        member _.Name =
+            let core = if String.IsNullOrEmpty coreType then "" else $", {coreType} kernels"
+            $"native ({Path.GetFileName path}{core})"
+        member this.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
+            let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
+            let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
+            this.Run(m, n, k, fun () -> Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+        member this.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
+            let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
+            let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
+            this.Run(m, n, k, fun () -> Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+
+/// Finding and loading a native CBLAS.
+module NativeBlas =
+
+    /// The libraries tried, in order: OpenBLAS (Debian's libopenblas0-pthread on Linux), MKL's
+    /// runtime, BLIS, then the platform's generic CBLAS names; on macOS, Accelerate last.
+    let candidates () : string list =
+        if OperatingSystem.IsWindows() then
+            [ "libopenblas.dll"; "openblas.dll"; "mkl_rt.2.dll"; "mkl_rt.dll"; "blis.dll"; "cblas.dll" ]
+        elif OperatingSystem.IsMacOS() then
+            [ "libopenblas.0.dylib"; "libopenblas.dylib"; "/opt/homebrew/opt/openblas/lib/libopenblas.dylib"
+              "/usr/local/opt/openblas/lib/libopenblas.dylib"; "libmkl_rt.2.dylib"; "libmkl_rt.dylib"; "libblis.4.dylib"
+              "/System/Library/Frameworks/Accelerate.framework/Accelerate" ]
+        else
+            [ "libopenblas.so.0"; "libopenblas.so"; "libmkl_rt.so.2"; "libmkl_rt.so"; "libblis.so.4"; "libblis.so"; "libcblas.so.3"; "libblas.so.3" ]
+
+    /// The OPENBLAS_CORETYPE to set before OpenBLAS loads, and why. Debian's OpenBLAS 0.3.21
+    /// does not recognise AMD's AVX-512 processors (Zen 4 and 5) and falls back to AVX2 kernels at
+    /// about half speed, so on a processor with AVX-512 F, BW, DQ and VL it is told "SkylakeX"
+    /// (whose kernels give correct results there), overriding what the environment says. The
+    /// environment variable FUNCTIONALBACKPROP_OPENBLAS_CORETYPE chooses another core, or with
+    /// "keep" leaves OPENBLAS_CORETYPE as it is.
+    let preferredCoreType () : string option =
+        match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_OPENBLAS_CORETYPE" with
+        | null | "" ->
+            if Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported && Avx512F.VL.IsSupported then Some "SkylakeX" else None
+        | "keep" -> None
+        | value -> Some value
+
+    let private sync = obj ()
+    let mutable private loaded: NativeGemm option = None
+    let mutable private attempted = false
+    let mutable private failures: string list = []
+
+    let private export (handle: nativeint) (name: string) =
+        match NativeLibrary.TryGetExport(handle, name) with
+        | true, address -> Some address
+        | _ -> None
+
+    /// Loads the first candidate library that exports cblas_dgemm and cblas_sgemm (once per
+    /// process; later calls return the same result). None when there is none, and then
+    /// LoadFailures says what was tried.
+    let load () : NativeGemm option =
+        lock sync (fun () ->
+            if not attempted then
+                attempted <- true
+                match preferredCoreType () with
+                | Some core ->
+                    Environment.SetEnvironmentVariable("OPENBLAS_CORETYPE", core)
+                    if not (OperatingSystem.IsWindows()) then
+                        try Libc.setenv ("OPENBLAS_CORETYPE", core, 1) |> ignore with _ -> ()
+                | None -> ()
+                let attempt (name: string) =
+                    match NativeLibrary.TryLoad(name, typeof<NativeGemm>.Assembly, Nullable()) with
+                    | true, handle ->
+                        match export handle "cblas_dgemm", export handle "cblas_sgemm" with
+                        | Some _, Some _ -> Some(name, handle)
+                        | _ ->
+                            failures <- $"{name}: no cblas_dgemm/cblas_sgemm" :: failures
+                            None
+                    | _ ->
+                        failures <- $"{name}: not found" :: failures
+                        None
+                match candidates () |> List.tryPick attempt with
+                | None -> ()
+                | Some(name, handle) ->
+                    NativeLibrary.SetDllImportResolver(
+                        typeof<NativeGemm>.Assembly,
+                        DllImportResolver(fun library _ _ -> if library = Cblas.Library then handle else IntPtr.Zero))
+                    let setThreads =
+                        export handle "openblas_set_num_threads"
+                        |> Option.map (fun address -> Marshal.GetDelegateForFunctionPointer<SetThreads> address)
+                    let core =
+                        export handle "openblas_get_corename"
+                        |> Option.map (fun address -> Marshal.PtrToStringAnsi((Marshal.GetDelegateForFunctionPointer<GetCoreName> address).Invoke()))
+                        |> Option.bind Option.ofObj
+                        |> Option.defaultValue ""
+                    loaded <- Some(NativeGemm(name, core, setThreads))
+            loaded)
+
+    /// What load tried and why each candidate failed (empty once a library loaded).
+    let loadFailures () : string list = lock sync (fun () -> List.rev failures)
