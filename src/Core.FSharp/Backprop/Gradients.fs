@@ -97,6 +97,23 @@ module Gradients =
             let total = arrays |> List.fold (fun acc a -> acc + TensorPrimitives.SumOfSquares(ReadOnlySpan(Array.map (fun x -> x / largest) a))) 'T.Zero
             largest * 'T.Sqrt(total)
 
+    /// Every entry in the order of indices, in one new array.
+    let internal toArray (g: Gradients<'T>) : 'T[] = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ]) |> Array.concat
+
+    /// The gradient shaped like the network's parameters whose entries, in the order of indices,
+    /// are the given array's (which the result takes over).
+    let internal ofArray (network: Network<'T>) (values: 'T[]) : Gradients<'T> =
+        let layers, _ =
+            network.Layers
+            |> List.mapFold
+                (fun offset l ->
+                    let weights = l.OutputWidth * l.InputWidth
+                    { dW = Matrix.wrap l.OutputWidth l.InputWidth (Array.sub values offset weights)
+                      db = Matrix.wrap l.OutputWidth 1 (Array.sub values (offset + weights) l.OutputWidth) },
+                    offset + weights + l.OutputWidth)
+                0
+        { Layers = layers }
+
     /// The number of entries (the network's parameter count).
     let count (g: Gradients<'T>) : int = g.Layers |> List.sumBy (fun l -> l.dW.values.Length + l.db.values.Length)
 

@@ -38,17 +38,7 @@ module NumericalGradient =
 
     /// A gradient-shaped result of estimating every parameter on a private copy of the network.
     let internal gradientBy (network: Network<'T>) (estimate: Network<'T> -> 'T[] -> int -> 'T) : Gradients<'T> =
-        let values = estimateEach network (fun copy _ values i -> estimate copy values i) |> Array.ofList
-        let layers, _ =
-            network.Layers
-            |> List.mapFold
-                (fun offset l ->
-                    let weights = l.OutputWidth * l.InputWidth
-                    { dW = Matrix.wrap l.OutputWidth l.InputWidth (Array.sub values offset weights)
-                      db = Matrix.wrap l.OutputWidth 1 (Array.sub values (offset + weights) l.OutputWidth) },
-                    offset + weights + l.OutputWidth)
-                0
-        { Layers = layers }
+        estimateEach network (fun copy _ values i -> estimate copy values i) |> Array.ofList |> Gradients.ofArray network
 
     /// Evaluates the cost with entry i of the array moved by delta, then restores it.
     let internal costAt (cost: Network<'T> -> 'T) (network: Network<'T>) (values: 'T[]) (i: int) (delta: 'T) : 'T =

@@ -1,0 +1,67 @@
+/// The bridge: backprop is reverse mode applied to a network. On generated small networks the
+/// core's Backprop.gradient equals reverse mode on the same network written with tape scalars,
+/// and forward mode parameter by parameter.
+module FunctionalBackprop.Properties.NetworkAutoDiffProperties
+
+open System
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open FunctionalBackprop.Core
+open FunctionalBackprop.Properties.Generators
+
+/// A generated case of 1–3 layers, every width 1–6 (2–6 for a softmax output) and 1–4 examples:
+/// forward mode runs the whole network once per parameter.
+type SmallCase = SmallCase of Case
+
+let private smallCase: Gen<SmallCase> =
+    gen {
+        let! depth = Gen.choose (1, 3)
+        let! c = caseOfDepth depth
+        let narrow (units: int, activation: Activation) =
+            let units = 1 + (units - 1) % 6
+            (if activation = Activation.Softmax then max 2 units else units), activation
+        return SmallCase { c with InputWidth = 1 + (c.InputWidth - 1) % 6; Layers = List.map narrow c.Layers; BatchSize = 1 + (c.BatchSize - 1) % 4 }
+    }
+
+type SmallCases =
+    static member SmallCase() : Arbitrary<SmallCase> = Arb.fromGen smallCase
+
+let private setup (c: Case) = c.Network<float> (), c.Inputs<float> (), c.TargetMatrix<float> ()
+
+let private flat (g: Gradients<float>) = Gradients.indices g |> List.map (fun i -> Gradients.item i g) |> Array.ofList
+
+/// Entry by entry within 10⁻⁹ relative, with a floor of 10⁻¹² of the gradient's scale for
+/// entries that are zero up to rounding.
+let private agree (what: string) (expected: float[]) (actual: float[]) =
+    Approx.allClose what 1e-9 (1e-12 * (1.0 + Approx.scale expected)) expected actual
+
+let private backpropIsReverseMode (c: Case) =
+    let network, x, y = setup c
+    agree "∇C, backprop vs reverse mode" (flat (Backprop.gradient c.Loss network x y)) (flat (NetworkAutoDiff.reverseGradient c.Loss network x y))
+    |> Prop.label (string c)
+
+[<Properties(Arbitrary = [| typeof<SmallCases> |], MaxTest = 100)>]
+module Properties =
+
+    [<Property>]
+    let ``backprop equals reverse mode applied to the network written with tape scalars`` (SmallCase c) = backpropIsReverseMode c
+
+    /// Reverse mode is cheap enough for the generators' whole range: up to 5 layers of 20 units
+    /// and batches of 16, every activation but step, every loss.
+    [<Property(Arbitrary = [| typeof<Arbitraries> |])>]
+    let ``backprop equals reverse mode on the full range of generated networks`` (c: Case) = backpropIsReverseMode c
+
+    [<Property>]
+    let ``backprop equals forward mode parameter by parameter`` (SmallCase c) =
+        let network, x, y = setup c
+        agree "∇C, backprop vs forward mode" (flat (Backprop.gradient c.Loss network x y)) (flat (NetworkAutoDiff.forwardGradient c.Loss network x y))
+        |> Prop.label (string c)
+
+    [<Property>]
+    let ``the network written with scalars has the library's cost`` (SmallCase c) =
+        let network, x, y = setup c
+        let expected = Forward.cost c.Loss network x y
+        Approx.allClose "C" 1e-12 1e-300 [| expected |] [| NetworkAutoDiff.cost c.Loss network x y |]
+        |> Prop.label (string c)
