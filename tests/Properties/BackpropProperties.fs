@@ -25,104 +25,113 @@ let private referenceIsFinite (layers: (float[,] * float[]) list) =
 module Properties =
 
     [<Property>]
-    let ``backprop equals central differences`` (c: Case) =
-        let network, x, y = setup c
-        let report = GradientCheck.run c.Loss network x y
-        let total = report.Checked + report.AtKinks
-        let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise l.Activation)
-        // No disagreement beyond the estimates' uncertainty may exceed 10⁻⁶. On smooth networks
-        // every estimate must resolve a 10⁻⁶ error. Near ReLU kinks the steps must be small and
-        // rounding noise limits the estimates, so there every estimate must see a 1% error and
-        // three in four a 10⁻⁶ one: over 298 generated piecewise cases (measured 2026-11-23) the
-        // smallest resolved fraction was 0.91 and the largest relative uncertainty 3.9·10⁻⁴.
-        let resolution =
-            if piecewise then report.MaxRelativeUncertainty < 1e-2 && 4 * report.Resolved >= 3 * total
-            else report.Resolved = report.Checked && report.AtKinks = 0
-        (report.MaxRelativeError < 1e-6 && resolution)
-        |> Prop.label $"max relative error {report.MaxRelativeError:E2} at {report.Worst} (backprop {report.Analytic:R}, differences {report.Numeric:R} ± {report.NumericError:E1}), largest relative uncertainty {report.MaxRelativeUncertainty:E1} at {report.LeastCertain}, floor {report.Floor:E1}, resolved {report.Resolved} of {total}, at kinks {report.AtKinks}"
+    let ``backprop equals central differences`` (c: Case) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup c
+            let report = GradientCheck.run c.Loss network x y
+            let total = report.Checked + report.AtKinks
+            let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise l.Activation)
+            // No disagreement beyond the estimates' uncertainty may exceed 10⁻⁶. On smooth networks
+            // every estimate must resolve a 10⁻⁶ error. Near ReLU kinks the steps must be small and
+            // rounding noise limits the estimates, so there every estimate must see a 1% error and
+            // three in four a 10⁻⁶ one: over 298 generated piecewise cases (measured 2026-11-23) the
+            // smallest resolved fraction was 0.91 and the largest relative uncertainty 3.9·10⁻⁴.
+            let resolution =
+                if piecewise then report.MaxRelativeUncertainty < 1e-2 && 4 * report.Resolved >= 3 * total
+                else report.Resolved = report.Checked && report.AtKinks = 0
+            (report.MaxRelativeError < 1e-6 && resolution)
+            |> Prop.label $"max relative error {report.MaxRelativeError:E2} at {report.Worst} (backprop {report.Analytic:R}, differences {report.Numeric:R} ± {report.NumericError:E1}), largest relative uncertainty {report.MaxRelativeUncertainty:E1} at {report.LeastCertain}, floor {report.Floor:E1}, resolved {report.Resolved} of {total}, at kinks {report.AtKinks}")
 
     [<Property>]
-    let ``BP3 the bias gradient is delta summed over the batch`` (c: Case) =
-        let network, x, y = setup c
-        let g = Backprop.gradient c.Loss network x y
-        let expected, _ = Reference.gradient network c.Loss x y
-        referenceIsFinite expected ==> lazy (
-        List.zip expected g.Layers
-        |> List.mapi (fun l ((_, db), actual) ->
-            Approx.allClose $"layer {l + 1} ∂C/∂b" 1e-9 (1e-12 * (1.0 + Approx.scale db)) db (flat actual.db))
-        |> List.reduce (.&.))
+    let ``BP3 the bias gradient is delta summed over the batch`` (c: Case) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup c
+            let g = Backprop.gradient c.Loss network x y
+            let expected, _ = Reference.gradient network c.Loss x y
+            referenceIsFinite expected ==> lazy (
+            List.zip expected g.Layers
+            |> List.mapi (fun l ((_, db), actual) ->
+                Approx.allClose $"layer {l + 1} ∂C/∂b" 1e-9 (1e-12 * (1.0 + Approx.scale db)) db (flat actual.db))
+            |> List.reduce (.&.)))
 
     [<Property>]
-    let ``BP4 the weight gradient is delta times the layer input transposed`` (c: Case) =
-        let network, x, y = setup c
-        let g = Backprop.gradient c.Loss network x y
-        let expected, _ = Reference.gradient network c.Loss x y
-        referenceIsFinite expected ==> lazy (
-        List.zip expected g.Layers
-        |> List.mapi (fun l ((dW, _), actual) ->
-            let dW = Matrix.ofArray2D dW |> flat
-            Approx.allClose $"layer {l + 1} ∂C/∂w" 1e-9 (1e-12 * (1.0 + Approx.scale dW)) dW (flat actual.dW))
-        |> List.reduce (.&.))
+    let ``BP4 the weight gradient is delta times the layer input transposed`` (c: Case) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup c
+            let g = Backprop.gradient c.Loss network x y
+            let expected, _ = Reference.gradient network c.Loss x y
+            referenceIsFinite expected ==> lazy (
+            List.zip expected g.Layers
+            |> List.mapi (fun l ((dW, _), actual) ->
+                let dW = Matrix.ofArray2D dW |> flat
+                Approx.allClose $"layer {l + 1} ∂C/∂w" 1e-9 (1e-12 * (1.0 + Approx.scale dW)) dW (flat actual.dW))
+            |> List.reduce (.&.)))
 
     [<Property>]
-    let ``dx equals W transpose delta`` (c: Case) =
-        let network, x, y = setup c
-        let trace = Forward.trace network x
-        let last = List.last trace.Layers
-        let _, dx = Backprop.backward network trace (Loss.upstream c.Loss network.OutputActivation last.Z last.A y)
-        let layers, expected = Reference.gradient network c.Loss x y
-        let expected = Array.concat expected
-        (referenceIsFinite layers && Array.forall Double.IsFinite expected) ==> lazy
-        Approx.allClose "∂C/∂x" 1e-9 (1e-12 * (1.0 + Approx.scale expected)) expected (flat dx)
+    let ``dx equals W transpose delta`` (c: Case) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup c
+            let trace = Forward.trace network x
+            let last = List.last trace.Layers
+            let _, dx = Backprop.backward network trace (Loss.upstream c.Loss network.OutputActivation last.Z last.A y)
+            let layers, expected = Reference.gradient network c.Loss x y
+            let expected = Array.concat expected
+            (referenceIsFinite layers && Array.forall Double.IsFinite expected) ==> lazy
+            Approx.allClose "∂C/∂x" 1e-9 (1e-12 * (1.0 + Approx.scale expected)) expected (flat dx))
 
     [<Property>]
-    let ``the batch gradient is the mean of the per-example gradients`` (c: Case) =
-        let network, x, y = setup c
-        let batch = Backprop.gradient c.Loss network x y
-        let mean =
-            [ for j in 0 .. x.Cols - 1 -> Backprop.gradient c.Loss network (Matrix.sliceColumns j 1 x) (Matrix.sliceColumns j 1 y) ]
-            |> List.reduce Gradients.add
-            |> Gradients.scale (1.0 / float x.Cols)
-        let flatten (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
-        let expected = flatten mean
-        Approx.allClose "∇C" 1e-9 (1e-12 * (1.0 + Approx.scale expected)) expected (flatten batch)
+    let ``the batch gradient is the mean of the per-example gradients`` (c: Case) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup c
+            let batch = Backprop.gradient c.Loss network x y
+            let mean =
+                [ for j in 0 .. x.Cols - 1 -> Backprop.gradient c.Loss network (Matrix.sliceColumns j 1 x) (Matrix.sliceColumns j 1 y) ]
+                |> List.reduce Gradients.add
+                |> Gradients.scale (1.0 / float x.Cols)
+            let flatten (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
+            let expected = flatten mean
+            Approx.allClose "∇C" 1e-9 (1e-12 * (1.0 + Approx.scale expected)) expected (flatten batch))
 
     [<Property>]
-    let ``backprop is linear in what the loss sends down`` (c: Case) (k: int) =
-        let alpha = float (k % 7) / 2.0
-        let network, x, y = setup c
-        let trace = Forward.trace network x
-        let last = List.last trace.Layers
-        let scaled =
-            match Loss.upstream c.Loss network.OutputActivation last.Z last.A y with
-            | OutputGradient g -> OutputGradient(Matrix.scale alpha g), OutputGradient g
-            | Delta d -> Delta(Matrix.scale alpha d), Delta d
-        let gAlpha, dxAlpha = Backprop.backward network trace (fst scaled)
-        let g, dx = Backprop.backward network trace (snd scaled)
-        let flatten (g: Gradients<float>, dx: Matrix<float>) =
-            Array.concat [ yield! g.Layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]); yield flat dx ]
-        let expected = flatten (Gradients.scale alpha g, Matrix.scale alpha dx)
-        Approx.allClose $"α = {alpha}" 1e-10 (1e-14 * Approx.scale expected) expected (flatten (gAlpha, dxAlpha))
+    let ``backprop is linear in what the loss sends down`` (c: Case) (k: int) (p: Provider) =
+        p.Run(fun () ->
+            let alpha = float (k % 7) / 2.0
+            let network, x, y = setup c
+            let trace = Forward.trace network x
+            let last = List.last trace.Layers
+            let scaled =
+                match Loss.upstream c.Loss network.OutputActivation last.Z last.A y with
+                | OutputGradient g -> OutputGradient(Matrix.scale alpha g), OutputGradient g
+                | Delta d -> Delta(Matrix.scale alpha d), Delta d
+            let gAlpha, dxAlpha = Backprop.backward network trace (fst scaled)
+            let g, dx = Backprop.backward network trace (snd scaled)
+            let flatten (g: Gradients<float>, dx: Matrix<float>) =
+                Array.concat [ yield! g.Layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]); yield flat dx ]
+            let expected = flatten (Gradients.scale alpha g, Matrix.scale alpha dx)
+            Approx.allClose $"α = {alpha}" 1e-10 (1e-14 * Approx.scale expected) expected (flatten (gAlpha, dxAlpha)))
 
     [<Property>]
-    let ``backprop through g after f equals g's input gradient chained into f`` (s: Split) =
-        let network, x, y = setup s.Case
-        let f = Network.ofLayers (List.take s.Cut network.Layers)
-        let g = Network.ofLayers (List.skip s.Cut network.Layers)
-        let whole = Backprop.gradient s.Case.Loss network x y
-        let fx = Forward.run f x
-        let traceG = Forward.trace g fx
-        let last = List.last traceG.Layers
-        let gradG, dxG = Backprop.backward g traceG (Loss.upstream s.Case.Loss g.OutputActivation last.Z last.A y)
-        let gradF, _ = Backprop.backward f (Forward.trace f x) (OutputGradient dxG)
-        let flatten (layers: LayerGradient<float> list) = layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
-        let expected = flatten whole.Layers
-        Approx.allClose "∇C" 1e-12 1e-300 expected (flatten (gradF.Layers @ gradG.Layers))
+    let ``backprop through g after f equals g's input gradient chained into f`` (s: Split) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup s.Case
+            let f = Network.ofLayers (List.take s.Cut network.Layers)
+            let g = Network.ofLayers (List.skip s.Cut network.Layers)
+            let whole = Backprop.gradient s.Case.Loss network x y
+            let fx = Forward.run f x
+            let traceG = Forward.trace g fx
+            let last = List.last traceG.Layers
+            let gradG, dxG = Backprop.backward g traceG (Loss.upstream s.Case.Loss g.OutputActivation last.Z last.A y)
+            let gradF, _ = Backprop.backward f (Forward.trace f x) (OutputGradient dxG)
+            let flatten (layers: LayerGradient<float> list) = layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
+            let expected = flatten whole.Layers
+            Approx.allClose "∇C" 1e-12 1e-300 expected (flatten (gradF.Layers @ gradG.Layers)))
 
     [<Property>]
-    let ``backprop leaves the network and the data unchanged`` (c: Case) =
-        let network, x, y = setup c
-        let before = network.Layers |> List.map (fun l -> l.Weights.ToArray(), l.Biases.ToArray()), x.ToArray(), y.ToArray()
-        Backprop.gradient c.Loss network x y |> ignore
-        NumericalGradient.centralDifference c.Loss network x y 1e-4 |> ignore
-        before = (network.Layers |> List.map (fun l -> l.Weights.ToArray(), l.Biases.ToArray()), x.ToArray(), y.ToArray())
+    let ``backprop leaves the network and the data unchanged`` (c: Case) (p: Provider) =
+        p.Run(fun () ->
+            let network, x, y = setup c
+            let before = network.Layers |> List.map (fun l -> l.Weights.ToArray(), l.Biases.ToArray()), x.ToArray(), y.ToArray()
+            Backprop.gradient c.Loss network x y |> ignore
+            NumericalGradient.centralDifference c.Loss network x y 1e-4 |> ignore
+            before = (network.Layers |> List.map (fun l -> l.Weights.ToArray(), l.Biases.ToArray()), x.ToArray(), y.ToArray()))
+

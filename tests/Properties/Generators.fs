@@ -117,12 +117,33 @@ let moderate: Gen<float> = Gen.choose (-4000, 4000) |> Gen.map (fun k -> float k
 /// A column of 1–20 moderate reals.
 let column: Gen<float[]> = Gen.choose (1, 20) |> Gen.bind (fun n -> Gen.arrayOfLength n moderate)
 
+/// The GEMM providers the properties run on: the managed kernel, and the native BLAS that
+/// .ci/run installs (a test in GemmProperties fails if none loads).
+type Provider =
+    | Managed
+    | Native
+
+    /// The provider itself.
+    member p.Instance: IGemmProvider =
+        match p with
+        | Managed -> ManagedGemm.Instance
+        | Native ->
+            match Gemm.native () with
+            | Some native -> native
+            | None ->
+                let tried = String.Join("; ", NativeBlas.loadFailures ())
+                failwith $"No native BLAS loaded ({tried}); install libopenblas0-pthread as .ci/run does."
+
+    /// Runs f with every product on this thread going through this provider.
+    member p.Run(f: unit -> 'R) : 'R = Gemm.withProvider p.Instance f
+
 /// A network split in two: the case and the layer after which it is cut.
 type Split = { Case: Case; Cut: int }
 
 /// The generators FsCheck looks up by type.
 type Arbitraries =
     static member Case() : Arbitrary<Case> = Arb.fromGen case
+    static member Provider() : Arbitrary<Provider> = Arb.fromGen (Gen.elements [ Managed; Native ])
     static member Split() : Arbitrary<Split> =
         gen {
             let! c = deepCase

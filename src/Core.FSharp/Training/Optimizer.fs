@@ -66,6 +66,20 @@ module Optimizer =
             |> List.mapFold (fun (u: Gradients<'T>) (t: Transform<'T>, s) -> let u', s' = t.Step target context s u in s', u') context.Gradient
         change, Chain states'
 
+    /// When the last stage multiplies the updates by a factor (the learning-rate step): the
+    /// updates before it, the factor −ηₜ and the new state. Adding factor·u to the parameters in
+    /// one pass (TensorPrimitives.MultiplyAdd: a product, then a sum, each rounded, as in the
+    /// unfused scale-then-add, never a fused multiply-add) gives the bits of change then apply.
+    let internal changeScaled (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : (Gradients<'T> * 'T * OptimizerState<'T>) option =
+        match List.tryLast optimizer.Transforms, state with
+        | Some last, Chain states when last.Scale.IsSome && states.Length = optimizer.Transforms.Length ->
+            let front = List.take (states.Length - 1) (List.zip optimizer.Transforms states)
+            let states', u =
+                front |> List.mapFold (fun (u: Gradients<'T>) (t: Transform<'T>, s) -> let u', s' = t.Step target context s u in s', u') context.Gradient
+            let factor, lastState = last.Scale.Value (List.last states)
+            Some(u, factor, Chain(states' @ [ lastState ]))
+        | _ -> None
+
     /// Whether some stage evaluates the cost (see Transform.UsesObjective).
     let internal usesObjective (optimizer: Optimizer<'T>) = optimizer.Transforms |> List.exists (fun t -> t.UsesObjective)
 

@@ -262,8 +262,15 @@ module Training =
                     if not (Double.IsFinite loss) then divergedAt epoch (step + 1L) loss
                     let xb, yb = workspace.Batch
                     let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = Some(fun w -> Forward.cost options.Loss w xb yb) }
-                    let delta, state' = Optimizer.change target options.Optimizer context state
-                    workspace.Apply delta
+                    let state' =
+                        match Optimizer.changeScaled target options.Optimizer context state with
+                        | Some(u, factor, state') ->
+                            workspace.ApplyScaled(u, factor)
+                            state'
+                        | None ->
+                            let delta, state' = Optimizer.change target options.Optimizer context state
+                            workspace.Apply delta
+                            state'
                     state <- state'
                     let running' = RunningLoss.update options.RunningLoss running (int64 (b + 1)) loss
                     if options.Reports = ReportFrequency.EveryBatch then

@@ -34,10 +34,11 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
         init: Network<'T> -> OptimizerState<'T>,
         step: Target -> StepContext<'T> -> OptimizerState<'T> -> Gradients<'T> -> Gradients<'T> * OptimizerState<'T>,
         rate: OptimizerState<'T> -> float option,
-        usesObjective: bool
+        usesObjective: bool,
+        scale: (OptimizerState<'T> -> 'T * OptimizerState<'T>) option
     ) =
 
-    internal new(name, init, step, rate) = Transform<'T>(name, init, step, rate, false)
+    internal new(name, init, step, rate) = Transform<'T>(name, init, step, rate, false, None)
 
     /// "adam(β₁ = 0.9, β₂ = 0.999, ε = 1e-08)", "clip(‖g‖ ≤ 1)", …
     member _.Name = name
@@ -57,6 +58,11 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
     /// Whether the step evaluates the cost (a line search): it then needs the true gradient in its
     /// context, so the training fold runs the chain on fresh arrays rather than in place.
     member internal _.UsesObjective = usesObjective
+
+    /// For a stage whose step is "multiply the updates by a factor" (the learning-rate step):
+    /// the factor and the new state, so the training fold can fuse it with adding to the
+    /// parameters (see Optimizer.changeScaled).
+    member internal _.Scale = scale
 
     override _.ToString() = name
 
@@ -247,19 +253,21 @@ module Transform =
     /// parameters. Every optimizer ends with it (or with a line search).
     let scaleByLearningRate<'T when 'T :> IFloatingPointIeee754<'T>> (schedule: Schedule) : Transform<'T> =
         Schedule.validate schedule
-        let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
+        // −ηₜ for step t + 1, and the step count after it.
+        let factor (state: OptimizerState<'T>) : 'T * OptimizerState<'T> =
             match state with
-            | StepCount t ->
-                let eta: 'T = Real.ofFloat (-(Schedule.rate schedule (t + 1L)))
-                let out = output target u
-                List.iter2 (fun (x: 'T[]) (y: 'T[]) -> TensorPrimitives.Multiply(ReadOnlySpan x, eta, Span y)) (arrays u) (arrays out)
-                out, StepCount(t + 1L)
+            | StepCount t -> Real.ofFloat (-(Schedule.rate schedule (t + 1L))), StepCount(t + 1L)
             | other -> unexpected "learning-rate" other
+        let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
+            let eta, state' = factor state
+            let out = output target u
+            List.iter2 (fun (x: 'T[]) (y: 'T[]) -> TensorPrimitives.Multiply(ReadOnlySpan x, eta, Span y)) (arrays u) (arrays out)
+            out, state'
         let rate = function
             | StepCount t when t > 0L -> Some(Schedule.rate schedule t)
             | StepCount _ -> Some(Schedule.rate schedule 1L)
             | _ -> None
-        Transform($"rate({Schedule.name schedule})", (fun _ -> StepCount 0L), step, rate)
+        Transform($"rate({Schedule.name schedule})", (fun _ -> StepCount 0L), step, rate, false, Some factor)
 
     /// The steepest-descent step: the output is −η*·u with η* chosen by the search to minimise
     /// C(w − η u) on the batch (the lecture's min over μ of J(Θ − μ∇J)). Needs the objective.
@@ -298,4 +306,4 @@ module Transform =
         let rate = function
             | LastRate(t, eta) when t > 0L -> Some eta
             | _ -> None
-        Transform(name, (fun _ -> LastRate(0L, 0.0)), step, rate, true)
+        Transform(name, (fun _ -> LastRate(0L, 0.0)), step, rate, true, None)

@@ -112,6 +112,16 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
                 delta <- b.Delta.[l - 1]
         cost
 
+    /// w ← w + factor·u, in one pass into the spare set, which then becomes the current one.
+    member _.ApplyScaled(u: Gradients<'T>, factor: 'T) : unit =
+        List.zip3 current.layers u.Layers spare.layers
+        |> List.iter (fun (w, d, target) ->
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.dW.values, factor, ReadOnlySpan w.weights.values, Span target.weights.values)
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.db.values, factor, ReadOnlySpan w.biases.values, Span target.biases.values))
+        let previous = current
+        current <- spare
+        spare <- previous
+
     /// w ← w + Δ, written into the spare set, which then becomes the current one.
     member _.Apply(change: Gradients<'T>) : unit =
         List.zip3 current.layers change.Layers spare.layers

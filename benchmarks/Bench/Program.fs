@@ -1,0 +1,46 @@
+/// `dotnet run -c Release -- W1 W3 W4 W6` runs those workloads of BENCHMARKS.md and prints one
+/// JSON line per result, after a W5 GEMM measurement of the active provider in the same run
+/// (each throughput carries its ratio to that ceiling). `-- --micro [BenchmarkDotNet args]` runs
+/// the micro-benchmarks.
+module FunctionalBackprop.Benchmarks.Program
+
+open System
+open BenchmarkDotNet.Running
+open FunctionalBackprop.Core
+
+[<EntryPoint>]
+let main args =
+    if args |> Array.contains "--profile" then
+        let shape = args |> Array.tryFind (fun a -> a.StartsWith "W") |> Option.defaultValue "W3"
+        let f32 = args |> Array.contains "--float32"
+        match shape, f32 with
+        | "W1", _ -> Profile.run<float> [ 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic 10
+        | "W4", true -> Profile.run<float32> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
+        | "W4", false -> Profile.run<float> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
+        | _, true -> Profile.run<float32> [ 100; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 32
+        | _ -> Profile.run<float> [ 100; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 32
+        0
+    elif args |> Array.contains "--micro" then
+        BenchmarkSwitcher.FromTypes([| typeof<Micro.Passes> |]).Run(args |> Array.filter ((<>) "--micro")) |> ignore
+        0
+    else
+        let known = set [ "W1"; "W2"; "W3"; "W4"; "W5"; "W6" ]
+        let asked = args |> Array.map (fun a -> a.ToUpperInvariant()) |> Array.filter (fun a -> not (a.StartsWith "--"))
+        let asked = if asked.Length = 0 then [| "W1"; "W3"; "W4"; "W6" |] else asked
+        match asked |> Array.tryFind (fun a -> not (known.Contains a)) with
+        | Some bad ->
+            eprintfn "error: unknown workload %s; the workloads are W1 … W6 (see BENCHMARKS.md)." bad
+            2
+        | None ->
+            if args |> Array.contains "--managed" then Gemm.useProvider ManagedGemm.Instance
+            let ceiling64 = Workloads.gemmCeiling<float> ()
+            let ceiling32 = Workloads.gemmCeiling<float32> ()
+            for w in asked do
+                match w with
+                | "W1" -> Workloads.w1 ()
+                | "W2" -> Workloads.w2 ()
+                | "W3" -> Workloads.w3<float32> ceiling32; Workloads.w3<float> ceiling64
+                | "W4" -> Workloads.w4<float32> ceiling32; Workloads.w4<float> ceiling64
+                | "W6" -> Workloads.w6 ()
+                | _ -> ()
+            0

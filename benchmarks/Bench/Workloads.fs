@@ -1,0 +1,110 @@
+/// The workloads of ../shared/BENCHMARKS.md, run as it defines them.
+module FunctionalBackprop.Benchmarks.Workloads
+
+open System
+open System.IO
+open System.Numerics
+open FunctionalBackprop.Core
+open FunctionalBackprop.Benchmarks.Measure
+
+/// The bundled digits (8,000 training, 2,000 test), found from here or above.
+let findData () =
+    let rec up (dir: DirectoryInfo) =
+        if isNull dir then failwith "data/mnist-10k not found here or above; run from the repository."
+        let candidate = Path.Combine(dir.FullName, "data", "mnist-10k")
+        if Directory.Exists candidate then candidate else up dir.Parent
+    up (DirectoryInfo(Directory.GetCurrentDirectory()))
+
+type Digits<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matrix<'T>; Y: Matrix<'T>; TestX: Matrix<'T>; TestY: Matrix<'T> }
+
+let loadDigits<'T when 'T :> IFloatingPointIeee754<'T>> () : Digits<'T> =
+    let train, test = Mnist.load<'T> (findData ())
+    { X = train.Images; Y = Mnist.oneHot 10 train.Labels; TestX = test.Images; TestY = Mnist.oneHot 10 test.Labels }
+
+let private provider () = (Gemm.provider ()).Name
+
+/// Trains for `epochs` epochs and returns the seconds of each (evaluation excluded: nothing is
+/// measured between batches) and the trained network.
+let private timedEpochs (options: TrainingOptions<'T>) (network: Network<'T>) (d: Digits<'T>) =
+    let times = Collections.Generic.List<float>()
+    let mutable last = TimeSpan.Zero
+    let options = { options with OnReport = fun r -> (times.Add((r.Elapsed - last).TotalSeconds); last <- r.Elapsed) }
+    let result = Training.train options network d.X d.Y
+    List.ofSeq times, result.Network
+
+/// W5: the GEMM ceiling, a 2048×2048 product through the active provider (median of 5).
+let gemmCeiling<'T when 'T :> IFloatingPointIeee754<'T>> () =
+    let n = 2048
+    let a: 'T[] = Array.init (n * n) (fun i -> Real.ofFloat (float (i % 17) / 17.0))
+    let b: 'T[] = Array.init (n * n) (fun i -> Real.ofFloat (float (i % 13) / 13.0))
+    let c: 'T[] = Array.zeroCreate (n * n)
+    let run () = Gemm.run false false n n n 'T.One a b 'T.Zero c
+    run ()
+    let flops = 2.0 * float n * float n * float n
+    let rates = [ for _ in 1 .. 5 -> flops / seconds run / 1e9 ]
+    emit [ "workload", box "W5"; "dtype", box (Real.typeName<'T> ()); "gflops_median", box (median rates)
+           "gflops_min", box (List.min rates); "gflops_max", box (List.max rates); "provider", box (provider ()) ]
+    median rates
+
+let private spec units activation init = { Units = units; Activation = activation; Initializer = init }
+
+/// W1: Nielsen's chapter 1 network, float64.
+let w1 () =
+    let d = loadDigits<float> ()
+    let network = Network.init<float> 1UL 784 [ spec 30 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
+    let times, trained = timedEpochs (TrainingOptions.create Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
+    emit [ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
+           "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
+           "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+
+/// W2: Nielsen's chapter 3 network (cross-entropy on sigmoid outputs, L2), float64.
+let w2 () =
+    let d = loadDigits<float> ()
+    let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.ScaledNormal; spec 10 Activation.Sigmoid Initializer.ScaledNormal ]
+    let optimizer = Optimizer.sgdL2 (Schedule.Constant 0.5) 5.0 8000
+    let times, trained = timedEpochs (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 30 10) network d
+    emit [ "workload", box "W2"; "dtype", box "float64"; "batch", box 10
+           "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
+           "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+
+/// Examples per second over `epochs` timed epochs after one warm-up epoch, and GFLOP/s at 6
+/// flops per weight per example.
+let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (layers: LayerSpec list) (rate: float) (batch: int) (epochs: int) (ceiling: float) =
+    let d = loadDigits<'T> ()
+    let network = Network.init<'T> 1UL 784 layers
+    let weights = network.Layers |> List.sumBy (fun l -> l.InputWidth * l.OutputWidth)
+    let times, trained = timedEpochs (TrainingOptions.create Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
+    let rates = times |> List.tail |> List.map (fun t -> float d.X.Cols / t)
+    let gflops = rates |> List.map (fun r -> r * 6.0 * float weights / 1e9)
+    emit [ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
+           "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
+           "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
+           "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+
+/// W3: 784-100-10 ReLU, softmax and cross-entropy, SGD 0.1, batch 32; 5 epochs after 1 warm-up.
+let w3<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
+    throughput<'T> "W3" [ spec 100 Activation.ReLU Initializer.HeNormal; spec 10 Activation.Softmax Initializer.XavierNormal ] 0.1 32 5 ceiling
+
+/// W4: 784-1024-1024-10 ReLU, softmax and cross-entropy, SGD, batch 256; 3 epochs after 1 warm-up.
+let w4<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
+    throughput<'T> "W4" [ spec 1024 Activation.ReLU Initializer.HeNormal; spec 1024 Activation.ReLU Initializer.HeNormal; spec 10 Activation.Softmax Initializer.XavierNormal ] 0.05 256 3 ceiling
+
+/// W6: 784-100-10 sigmoid, quadratic; one full gradient over one forward pass (both computing
+/// the cost), at batch 1 and 100; and, at batch 1, forward differences over every parameter.
+let w6 () =
+    let d = loadDigits<float> ()
+    let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
+    for batch in [ 1; 100 ] do
+        let x, y = Matrix.sliceColumns 0 batch d.X, Matrix.sliceColumns 0 batch d.Y
+        let forward () = Forward.cost Loss.Quadratic network x y |> ignore
+        let gradient () = Backprop.lossAndGradient Loss.Quadratic network x y |> ignore
+        let samples f = [ for _ in 1 .. 9 -> perCall 0.2 f ]
+        forward (); gradient ()
+        let f, g = samples forward, samples gradient
+        emit [ "workload", box "W6"; "dtype", box "float64"; "batch", box batch
+               "forward_us", box (median f * 1e6); "gradient_us", box (median g * 1e6); "ratio", box (median g / median f)
+               "ratio_min", box (List.min g / List.max f); "ratio_max", box (List.max g / List.min f); "provider", box (provider ()) ]
+    let x, y = Matrix.sliceColumns 0 1 d.X, Matrix.sliceColumns 0 1 d.Y
+    let fd = seconds (fun () -> NumericalGradient.forwardDifference Loss.Quadratic network x y 1e-6 |> ignore)
+    emit [ "workload", box "W6"; "dtype", box "float64"; "batch", box 1; "method", box "forward-differences"
+           "parameters", box network.ParameterCount; "seconds", box fd; "provider", box (provider ()) ]

@@ -1,0 +1,74 @@
+/// The GEMM providers: the same products to rounding, on every shape and transpose.
+module FunctionalBackprop.Properties.GemmProperties
+
+open System
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open FunctionalBackprop.Core
+open FunctionalBackprop.Properties.Generators
+
+/// A product C = op(A)·op(B) of m×k by k×n, with the entries of A and B drawn from a seed.
+type Product = { M: int; N: int; K: int; TransA: bool; TransB: bool; Seed: uint64; Float32: bool }
+
+type GemmArbitraries =
+    static member Product() =
+        // Dimensions of 1 are drawn often: 1×n, n×1 and inner products are the edge cases.
+        let dimension = Gen.frequency [ 1, Gen.constant 1; 3, Gen.choose (2, 70) ]
+        gen {
+            let! m = dimension
+            let! n = dimension
+            let! k = dimension
+            let! ta = Gen.elements [ false; true ]
+            let! tb = Gen.elements [ false; true ]
+            let! seed = Gen.choose (0, Int32.MaxValue)
+            let! f32 = Gen.elements [ false; true ]
+            return { M = m; N = n; K = k; TransA = ta; TransB = tb; Seed = uint64 seed; Float32 = f32 }
+        }
+        |> Arb.fromGen
+
+/// The product through a provider, and the exact-to-rounding float64 reference with the error
+/// bound of each entry: γₖ·Σₚ|op(A)ᵢₚ||op(B)ₚⱼ| with γₖ = 2kε (Higham, Accuracy and Stability,
+/// §3.1) for each of the two computations compared.
+let private compare<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (p: Product) =
+    let a: 'T[] = Random.normals p.Seed 0.0 1.0 (p.M * p.K) |> Array.map Real.ofFloat
+    let b: 'T[] = Random.normals (p.Seed + 1UL) 0.0 1.0 (p.K * p.N) |> Array.map Real.ofFloat
+    let opA i q = if p.TransA then a.[q + i * p.K] else a.[i + q * p.M]
+    let opB q j = if p.TransB then b.[j + q * p.N] else b.[q + j * p.K]
+    let product (provider: IGemmProvider) =
+        let c: 'T[] = Array.create (p.M * p.N) (Real.ofFloat 7.0)
+        Gemm.withProvider provider (fun () -> Gemm.run p.TransA p.TransB p.M p.N p.K 'T.One a b 'T.Zero c)
+        c |> Array.map Real.toFloat
+    let managed = product ManagedGemm.Instance
+    let native = product Native.Instance
+    let gamma = 2.0 * float p.K * Real.epsilon<'T> ()
+    [ for j in 0 .. p.N - 1 do
+          for i in 0 .. p.M - 1 do
+              let exact = Seq.sum (seq { for q in 0 .. p.K - 1 -> Real.toFloat (opA i q) * Real.toFloat (opB q j) })
+              let bound = gamma * Seq.sum (seq { for q in 0 .. p.K - 1 -> Math.Abs(Real.toFloat (opA i q) * Real.toFloat (opB q j)) }) + 1e-300
+              let k = i + j * p.M
+              yield (Math.Abs(managed.[k] - exact) <= bound |> Prop.label $"managed ({i}, {j}): {managed.[k]:R}, exact {exact:R}")
+              yield (Math.Abs(native.[k] - exact) <= bound |> Prop.label $"native ({i}, {j}): {native.[k]:R}, exact {exact:R}") ]
+    |> List.reduce (.&.)
+
+[<Properties(Arbitrary = [| typeof<GemmArbitraries> |], MaxTest = 200)>]
+module Products =
+
+    [<Property>]
+    let ``native and managed products agree with the exact product to rounding`` (p: Product) =
+        if p.Float32 then compare<float32> p else compare<float> p
+
+[<Fact>]
+let ``a native BLAS loads on this machine`` () =
+    // .ci/run installs Debian's libopenblas0-pthread; without a native library half of the
+    // provider properties could not run.
+    let native = Gemm.native ()
+    Assert.True(native.IsSome, $"""No native CBLAS loaded: {String.Join("; ", NativeBlas.loadFailures ())}""")
+
+[<Fact>]
+let ``a scoped provider applies to its block and thread only`` () =
+    let outside = Gemm.provider ()
+    let inside = Gemm.withProvider MathNetGemm.Instance (fun () -> Gemm.provider ())
+    Assert.Same(MathNetGemm.Instance, inside)
+    Assert.Same(outside, Gemm.provider ())
