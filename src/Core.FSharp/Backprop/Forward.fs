@@ -39,7 +39,7 @@ module Forward =
     let layer (layer: Dense<'T>) (input: Matrix<'T>) : LayerTrace<'T> =
         if input.rows <> layer.InputWidth then
             invalidArg "input" $"The layer expects inputs with {layer.InputWidth} rows (its fan-in), got a {Matrix.shape input} batch."
-        let z = Array.zeroCreate (layer.OutputWidth * input.cols)
+        let z = Matrix.uninitialized (layer.OutputWidth * input.cols)
         weightedInputInto layer input.values input.cols z
         let z = Matrix.wrap layer.OutputWidth input.cols z
         { Input = input; Z = z; A = Activation.apply layer.activation z }

@@ -84,7 +84,7 @@ module Activation =
 
     /// a = σ(z) for a whole batch.
     let apply (f: Activation) (z: Matrix<'T>) : Matrix<'T> =
-        let a = Array.zeroCreate z.values.Length
+        let a = Matrix.uninitialized z.values.Length
         applyInto (f, z.rows, ReadOnlySpan z.values, Span a)
         Matrix.wrap z.rows z.cols a
 
@@ -127,7 +127,7 @@ module Activation =
     let backward (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (g: Matrix<'T>) : Matrix<'T> =
         Matrix.checkSameShape "backward (z and a)" z a
         Matrix.checkSameShape "backward (z and g)" z g
-        let dz = Array.zeroCreate z.values.Length
+        let dz = Matrix.uninitialized z.values.Length
         backwardInto (f, z.rows, ReadOnlySpan z.values, ReadOnlySpan a.values, ReadOnlySpan g.values, Span dz)
         Matrix.wrap z.rows z.cols dz
 

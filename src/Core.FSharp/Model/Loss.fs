@@ -171,6 +171,6 @@ module Loss =
 
     /// Where the backward pass starts: ∂C/∂aᴸ for BP1 to finish, or δᴸ itself on the fused paths.
     let upstream (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : Upstream<'T> =
-        let out = Array.zeroCreate a.values.Length
+        let out = Matrix.uninitialized a.values.Length
         let m = Matrix.wrap a.rows a.cols out
         if upstreamInto loss output z a y out then Delta m else OutputGradient m

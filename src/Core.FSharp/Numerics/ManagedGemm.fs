@@ -102,11 +102,14 @@ type MathNetGemm() =
     interface IGemmProvider with
         member _.Name = "mathnet"
         member _.Dgemm(transA, transB, m, n, k, alpha, a, _lda, b, _ldb, beta, c, _ldc) =
+            // BLAS ignores C when β = 0; MathNet may compute β·C, and 0·NaN is NaN.
+            if beta = 0.0 then Array.Clear(c, 0, m * n)
             let rowsA, colsA = if transA then k, m else m, k
             let rowsB, colsB = if transB then n, k else k, n
             (provider :> ILinearAlgebraProvider<float>)
                 .MatrixMultiplyWithUpdate(op transA, op transB, alpha, a, rowsA, colsA, b, rowsB, colsB, beta, c)
         member _.Sgemm(transA, transB, m, n, k, alpha, a, _lda, b, _ldb, beta, c, _ldc) =
+            if beta = 0.0f then Array.Clear(c, 0, m * n)
             let rowsA, colsA = if transA then k, m else m, k
             let rowsB, colsB = if transB then n, k else k, n
             (provider :> ILinearAlgebraProvider<float32>)
