@@ -130,8 +130,8 @@ module OptimizerComparison =
         let losses, diverged =
             match kind, rate with
             | OptimizerKind.LevenbergMarquardt, _ ->
-                let _, costs = LevenbergMarquardtRounds.fit settings.Epochs start x y
-                Array.ofList costs, false
+                let fit = LevenbergMarquardt.fit { LevenbergMarquardt.defaults with MaxIterations = settings.Epochs } start x y
+                Array.ofList fit.Costs, false
             | _, Some r ->
                 let options = { TrainingOptions.create Loss.Quadratic (optimizer kind r) settings.Epochs settings.BatchSize with Validation = Some(x, y); Seed = settings.Seed }
                 let initial = Evaluation.loss Loss.Quadratic start x y

@@ -76,7 +76,8 @@ module UniversalApproximation =
     let private fit (settings: ApproximationSettings) (testX: float[]) (target: TargetFunction, units: int) : ApproximationFit =
         let x, y = TargetFunction.sample target settings.TrainingPoints
         let best =
-            [ for r in 0 .. settings.Restarts - 1 -> fst (LevenbergMarquardtRounds.fit settings.Iterations (network (settings.Seed + uint64 r) units) x y) ]
+            [ for r in 0 .. settings.Restarts - 1 ->
+                  (LevenbergMarquardt.fit { LevenbergMarquardt.defaults with MaxIterations = settings.Iterations } (network (settings.Seed + uint64 r) units) x y).Network ]
             |> List.minBy (fun n -> Forward.cost Loss.Quadratic n x y)
         let fitted = (Forward.run best (TargetFunction.batch testX)).ToArray()
         let errors = Array.map2 (fun g x -> g - TargetFunction.evaluate target x) fitted testX
