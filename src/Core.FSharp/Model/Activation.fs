@@ -98,20 +98,17 @@ module Activation =
         | Activation.Identity -> g.CopyTo dz
         | Activation.Step -> dz.Clear()
         | Activation.Sigmoid ->
-            // σ' = a(1 − a)
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- g.[i] * (a.[i] * ('T.One - a.[i]))
+            // σ'(z) = a(1 − a): dz = g ⊙ a ⊙ (1 − a)
+            Elementwise.sigmoidBackward (a, g, dz)
         | Activation.Tanh ->
-            // tanh' = 1 − a²
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- g.[i] * ('T.One - a.[i] * a.[i])
+            // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
+            Elementwise.tanhBackward (a, g, dz)
         | Activation.ReLU ->
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- if 'T.op_GreaterThan (z.[i], 'T.Zero) then g.[i] else 'T.Zero
+            // ReLU'(z) = 1 if z > 0, else 0
+            Elementwise.rectifierBackward ('T.Zero, z, g, dz)
         | Activation.LeakyReLU slope ->
-            let s: 'T = Real.ofFloat slope
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- if 'T.op_GreaterThan (z.[i], 'T.Zero) then g.[i] else s * g.[i]
+            // leaky'(z) = 1 if z > 0, else the slope
+            Elementwise.rectifierBackward (Real.ofFloat slope, z, g, dz)
         | Activation.Softmax ->
             // Jᵀg = s ⊙ (g − (s·g)), per column
             let columns = if rows = 0 then 0 else dz.Length / rows

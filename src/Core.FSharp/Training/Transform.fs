@@ -135,21 +135,20 @@ module Transform =
         addDecayedWeights (lambda / float n)
 
     /// A transform with one gradient-shaped slot, initially zero, updated element by element:
-    /// kernel (u, slot, out, slot') writes the new slot and the output for each entry.
+    /// the kernel reads (u, slot) and writes (out, slot') at each index (see Elementwise.run).
     let private withSlot
         (name: string)
         (wrap: Gradients<'T> -> OptimizerState<'T>)
         (unwrap: OptimizerState<'T> -> Gradients<'T> option)
-        (kernel: 'T[] -> 'T[] -> 'T[] -> 'T[] -> unit) : Transform<'T> =
+        (kernel: VectorKernel) : Transform<'T> =
         let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
             match unwrap state with
             | None -> unexpected name state
             | Some slot ->
                 let out = output target u
                 let slot' = output target slot
-                let us, ss, os, ss' = Array.ofList (arrays u), Array.ofList (arrays slot), Array.ofList (arrays out), Array.ofList (arrays slot')
-                for k in 0 .. us.Length - 1 do
-                    kernel us.[k] ss.[k] os.[k] ss'.[k]
+                List.iter2 (fun (u, s) (o, s') -> Elementwise.run kernel [ 2; 3 ] [| u; s; o; s' |])
+                    (List.zip (arrays u) (arrays slot)) (List.zip (arrays out) (arrays slot'))
                 out, wrap slot'
         Transform(name, (fun network -> wrap (Gradients.zero network)), step, noRate)
 
@@ -157,62 +156,34 @@ module Transform =
     /// P ← (1 − μ)P + μ·u, and the output is P.
     let movingAverage<'T when 'T :> IFloatingPointIeee754<'T>> (mu: float) : Transform<'T> =
         if not (mu > 0.0 && mu <= 1.0) then raise (ArgumentOutOfRangeException("mu", mu, $"The averaging rate μ must lie in (0, 1], got {mu}."))
-        let m: 'T = Real.ofFloat mu
-        let keep = 'T.One - m
-        withSlot $"moving-average(μ = {mu})" Velocity (function Velocity v -> Some v | _ -> None) (fun u p out p' ->
-            for i in 0 .. u.Length - 1 do
-                let next = keep * p.[i] + m * u.[i]
-                p'.[i] <- next
-                out.[i] <- next)
+        withSlot $"moving-average(μ = {mu})" Velocity (function Velocity v -> Some v | _ -> None)
+            (UpdateKernels.movingAverage mu)
 
     /// Classical (heavy-ball) momentum, Polyak (1964): v ← βv + u, and the output is v.
     let heavyBall<'T when 'T :> IFloatingPointIeee754<'T>> (beta: float) : Transform<'T> =
         checkUnit "beta" beta
-        let b: 'T = Real.ofFloat beta
-        withSlot $"heavy-ball(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (fun u v out v' ->
-            for i in 0 .. u.Length - 1 do
-                let next = b * v.[i] + u.[i]
-                v'.[i] <- next
-                out.[i] <- next)
+        withSlot $"heavy-ball(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None)
+            (UpdateKernels.heavyBall beta)
 
     /// Nesterov momentum in the form of Sutskever et al. (2013): v ← βv + u, and the output is
     /// u + βv, the update looked ahead along the new velocity.
     let nesterov<'T when 'T :> IFloatingPointIeee754<'T>> (beta: float) : Transform<'T> =
         checkUnit "beta" beta
-        let b: 'T = Real.ofFloat beta
-        withSlot $"nesterov(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (fun u v out v' ->
-            for i in 0 .. u.Length - 1 do
-                let g = u.[i]
-                let next = b * v.[i] + g
-                v'.[i] <- next
-                out.[i] <- g + b * next)
+        withSlot $"nesterov(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None)
+            (UpdateKernels.nesterov beta)
 
     /// AdaGrad (Duchi et al., 2011), as the lecture writes it, ε outside the root:
     /// Γ ← Γ + u ⊙ u, and the output is u ⊘ (√Γ + ε).
     let scaleByAdaGrad<'T when 'T :> IFloatingPointIeee754<'T>> (epsilon: float) : Transform<'T> =
         checkPositive "epsilon" epsilon
-        let e: 'T = Real.ofFloat epsilon
-        withSlot $"adagrad(ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (fun u s out s' ->
-            for i in 0 .. u.Length - 1 do
-                let g = u.[i]
-                let next = s.[i] + g * g
-                s'.[i] <- next
-                out.[i] <- g / ('T.Sqrt(next) + e))
+        withSlot $"adagrad(ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (UpdateKernels.scaleByRoot 1.0 epsilon true)
 
     /// RMSProp (Tieleman and Hinton, 2012), as the lecture writes it, ε outside the root:
     /// Γ ← αΓ + (1 − α) u ⊙ u, and the output is u ⊘ (√Γ + ε).
     let scaleByRMSProp<'T when 'T :> IFloatingPointIeee754<'T>> (alpha: float) (epsilon: float) : Transform<'T> =
         checkUnit "alpha" alpha
         checkPositive "epsilon" epsilon
-        let a: 'T = Real.ofFloat alpha
-        let rest = 'T.One - a
-        let e: 'T = Real.ofFloat epsilon
-        withSlot $"rmsprop(α = {alpha}, ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (fun u s out s' ->
-            for i in 0 .. u.Length - 1 do
-                let g = u.[i]
-                let next = a * s.[i] + rest * (g * g)
-                s'.[i] <- next
-                out.[i] <- g / ('T.Sqrt(next) + e))
+        withSlot $"rmsprop(α = {alpha}, ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (UpdateKernels.scaleByRoot alpha epsilon false)
 
     /// Adam's scaling (Kingma and Ba, 2015, Algorithm 1): t ← t + 1, m ← β₁m + (1 − β₁)u,
     /// v ← β₂v + (1 − β₂)u ⊙ u, m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), and the output is m̂ ⊘ (√v̂ + ε).
@@ -223,28 +194,19 @@ module Transform =
         checkUnit "beta1" beta1
         checkUnit "beta2" beta2
         checkPositive "epsilon" epsilon
-        let b1, b2, e: 'T * 'T * 'T = Real.ofFloat beta1, Real.ofFloat beta2, Real.ofFloat epsilon
-        let rest1, rest2 = 'T.One - b1, 'T.One - b2
         let name = $"adam(β₁ = {beta1}, β₂ = {beta2}, ε = {epsilon})"
+        // The kernel for step t; 1 − βᵗ is computed in float64, then rounded once to the type.
+        let kernel (t: int64) =
+            (UpdateKernels.adam beta1 beta2 epsilon t)
         let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
             match state with
             | Moments(count, m, v) ->
                 let t = count + 1L
-                // 1 − βᵗ in float64, then rounded once to 'T.
-                let correct1: 'T = Real.ofFloat (1.0 - Math.Pow(beta1, float t))
-                let correct2: 'T = Real.ofFloat (1.0 - Math.Pow(beta2, float t))
                 let out, m', v' = output target u, output target m, output target v
-                let all (g: Gradients<'T>) = Array.ofList (arrays g)
-                let us, ms, vs, os, ms', vs' = all u, all m, all v, all out, all m', all v'
-                for k in 0 .. us.Length - 1 do
-                    let g, mk, vk, ok, mk', vk' = us.[k], ms.[k], vs.[k], os.[k], ms'.[k], vs'.[k]
-                    for i in 0 .. g.Length - 1 do
-                        let gi = g.[i]
-                        let mi = b1 * mk.[i] + rest1 * gi
-                        let vi = b2 * vk.[i] + rest2 * (gi * gi)
-                        mk'.[i] <- mi
-                        vk'.[i] <- vi
-                        ok.[i] <- (mi / correct1) / ('T.Sqrt(vi / correct2) + e)
+                let k = kernel t
+                for (g, mk, vk), (ok, mk', vk') in List.zip (List.zip3 (arrays u) (arrays m) (arrays v)) (List.zip3 (arrays out) (arrays m') (arrays v')) do
+                    // Inputs u, m, v at 0–2; outputs out, m', v' at 3–5.
+                    Elementwise.run k [ 3; 4; 5 ] [| g; mk; vk; ok; mk'; vk' |]
                 out, Moments(t, m', v')
             | other -> unexpected name other
         Transform(name, (fun network -> Moments(0L, Gradients.zero network, Gradients.zero network)), step, noRate)
