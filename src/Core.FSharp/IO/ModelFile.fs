@@ -249,7 +249,9 @@ module ModelFile =
                         Moments(t, m, readGradients "Adam's second moments")
                     | 5uy ->
                         let t = r.I64 "a line search's step count"
-                        LastRate(t, r.F64 "a line search's rate")
+                        let rate = r.F64 "a line search's rate"
+                        if not (Double.IsFinite rate) then corrupt $"The file is corrupt: a line search's rate is not finite ({rate})."
+                        LastRate(t, rate)
                     | 6uy ->
                         let count = r.U32 "a chain's length"
                         if int64 count > int64 r.Remaining then corrupt $"A chain claims {count} states but only {r.Remaining} bytes remain."
