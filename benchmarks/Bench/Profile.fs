@@ -27,6 +27,28 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         let t = median [ for _ in 1 .. 7 -> perCall 0.1 f ]
         printfn "%-40s %9.2f us" name (t * 1e6)
     report "whole step" step
+    let order = Random.permutation 7UL d.X.Cols
+    let mutable b = 0
+    let batches = d.X.Cols / batch
+    report "whole step, shuffled batches" (fun () ->
+        let indices = order.[b * batch .. b * batch + batch - 1]
+        b <- (b + 1) % batches
+        ws.Compute(indices, d.X, d.Y) |> ignore
+        let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
+        let delta, s = Optimizer.change InPlace optimizer context state
+        ws.Apply delta
+        state <- s)
+    report "gather only, shuffled" (fun () ->
+        let indices = order.[b * batch .. b * batch + batch - 1]
+        b <- (b + 1) % batches
+        let xb, _ = ws.Batch
+        indices |> Array.iteri (fun k j -> Array.Copy(d.X.values, j * 784, xb.values, k * 784, 784)))
+    let times = Collections.Generic.List<float>()
+    let mutable last = TimeSpan.Zero
+    let options = { TrainingOptions.create loss optimizer 6 batch with OnReport = fun r -> (times.Add((r.Elapsed - last).TotalSeconds); last <- r.Elapsed) }
+    Training.train options network d.X d.Y |> ignore
+    let steps = float ((d.X.Cols + batch - 1) / batch)
+    printfn "%-40s %9.2f us (median of epochs 2-6 of one Training.train); epoch 1: %.2f us" "per step in an epoch" (median (Seq.skip 1 times) / steps * 1e6) (times.[0] / steps * 1e6)
     report "compute (forward + backward)" (fun () -> ws.Compute(indices, d.X, d.Y) |> ignore)
     let context () = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
     report "optimizer change (in place)" (fun () -> let _, s = Optimizer.change InPlace optimizer (context ()) state in state <- s)
@@ -45,3 +67,23 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         report $"layer {l + 1} up = Wᵀ δ" (fun () -> Gemm.run true false layer.InputWidth batch layer.OutputWidth 'T.One layer.Weights.values a 'T.Zero up)
     let g = Gradients.zero network
     report "gradient norm (not used by SGD)" (fun () -> Gradients.norm g |> ignore)
+
+/// W6 at batch 1: the pieces of one pure gradient.
+let gradientAtBatchOne () =
+    let d = Workloads.loadDigits<float> ()
+    let spec u = { Units = u; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
+    let network = Network.init<float> 1UL 784 [ spec 100; spec 10 ]
+    let x, y = Matrix.sliceColumns 0 1 d.X, Matrix.sliceColumns 0 1 d.Y
+    let report name (f: unit -> unit) =
+        perCall 0.5 f |> ignore
+        let t = median [ for _ in 1 .. 15 -> perCall 0.05 f ]
+        printfn "%-44s %9.2f us" name (t * 1e6)
+    let delta = Array.create 100 0.5
+    let dw: float[] = Array.zeroCreate 78400
+    report "Forward.cost" (fun () -> Forward.cost Loss.Quadratic network x y |> ignore)
+    report "Forward.trace" (fun () -> Forward.trace network x |> ignore)
+    report "Backprop.lossAndGradient" (fun () -> Backprop.lossAndGradient Loss.Quadratic network x y |> ignore)
+    report "Network.checkInputs (784 values)" (fun () -> Network.checkInputs network x)
+    report "dW = δ xᵀ (100×784, k = 1) into a reused array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 dw)
+    report "dW into a new uninitialised array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 (GC.AllocateUninitializedArray<float> 78400))
+    report "a new uninitialised 78,400-array alone" (fun () -> GC.AllocateUninitializedArray<float> 78400 |> ignore)

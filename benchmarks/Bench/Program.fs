@@ -14,6 +14,7 @@ let main args =
         let shape = args |> Array.tryFind (fun a -> a.StartsWith "W") |> Option.defaultValue "W3"
         let f32 = args |> Array.contains "--float32"
         match shape, f32 with
+        | "W6", _ -> Profile.gradientAtBatchOne ()
         | "W1", _ -> Profile.run<float> [ 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic 10
         | "W4", true -> Profile.run<float32> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
         | "W4", false -> Profile.run<float> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
@@ -33,8 +34,10 @@ let main args =
             2
         | None ->
             if args |> Array.contains "--managed" then Gemm.useProvider ManagedGemm.Instance
-            let ceiling64 = Workloads.gemmCeiling<float> ()
-            let ceiling32 = Workloads.gemmCeiling<float32> ()
+            // --no-ceiling skips W5 (for profiling one workload alone); ratios are then omitted.
+            let ceilings = not (args |> Array.contains "--no-ceiling")
+            let ceiling64 = if ceilings then Workloads.gemmCeiling<float> () else nan
+            let ceiling32 = if ceilings then Workloads.gemmCeiling<float32> () else nan
             for w in asked do
                 match w with
                 | "W1" -> Workloads.w1 ()

@@ -204,10 +204,14 @@ module Matrix =
         sumColumnsInto m out
         wrap m.rows 1 out
 
-    /// The position and value of the first entry that is NaN or infinite, if any.
+    /// The position and value of the first entry that is NaN or infinite, if any. The common
+    /// case, every entry finite, is one vectorised pass: the largest magnitude is finite exactly
+    /// when no entry is NaN or infinite.
     let tryFindNonFinite (m: Matrix<'T>) : (int * int * 'T) option =
-        let k = Array.FindIndex(m.values, fun x -> not ('T.IsFinite(x)))
-        if k < 0 then None else Some(k % m.rows, k / m.rows, m.values.[k])
+        if m.values.Length = 0 || 'T.IsFinite(TensorPrimitives.MaxMagnitude(ReadOnlySpan m.values)) then None
+        else
+            let k = Array.FindIndex(m.values, fun x -> not ('T.IsFinite(x)))
+            Some(k % m.rows, k / m.rows, m.values.[k])
 
     /// The same matrix in another real type (float ↔ float32).
     let convert<'T, 'U when 'T :> IFloatingPointIeee754<'T> and 'U :> IFloatingPointIeee754<'U>> (m: Matrix<'T>) : Matrix<'U> =

@@ -151,12 +151,19 @@ module NativeBlas =
         lock sync (fun () ->
             if not attempted then
                 attempted <- true
-                match preferredCoreType () with
-                | Some core ->
-                    Environment.SetEnvironmentVariable("OPENBLAS_CORETYPE", core)
+                let setNative (name: string) (value: string) =
+                    Environment.SetEnvironmentVariable(name, value)
                     if not (OperatingSystem.IsWindows()) then
-                        try Libc.setenv ("OPENBLAS_CORETYPE", core, 1) |> ignore with _ -> ()
+                        try Libc.setenv (name, value, 1) |> ignore with _ -> ()
+                match preferredCoreType () with
+                | Some core -> setNative "OPENBLAS_CORETYPE" core
                 | None -> ()
+                // OpenBLAS's idle worker threads spin (sched_yield) for about 2²⁸ cycles after a
+                // multi-threaded product before sleeping. Most products here run on one thread, and
+                // on a small machine the spinning worker takes a core from the caller; 2¹⁶ cycles
+                // (tens of microseconds) is ample between the products of one large training step.
+                if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OPENBLAS_THREAD_TIMEOUT") then
+                    setNative "OPENBLAS_THREAD_TIMEOUT" "16"
                 let attempt (name: string) =
                     match NativeLibrary.TryLoad(name, typeof<NativeGemm>.Assembly, Nullable()) with
                     | true, handle ->

@@ -238,7 +238,6 @@ module Training =
         let workspace = Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0))
         let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
         let mutable state = OptimizerState.copy start.OptimizerState
-        let parametersFinite' (network: Network<'T>) = parametersFinite network
 
         // The epoch in which the last step was taken (the previous one, when a new epoch has not
         // taken a step yet).
@@ -248,7 +247,7 @@ module Training =
         // overflowed and they are the last finite network; otherwise step t − 1 produced them,
         // and the parameters before it (kept in the workspace's spare set) are.
         let divergedAt epoch (step: int64) (loss: float) =
-            if parametersFinite' workspace.Current then diverged (workspace.Materialize()) epoch step loss "the loss is not finite"
+            if parametersFinite workspace.Current then diverged (workspace.Materialize()) epoch step loss "the loss is not finite"
             else diverged (workspace.MaterializePrevious()) epochOfLastStep.Value (step - 1L) loss "a parameter is no longer finite"
 
         // One epoch: a fold over its shuffled mini-batches. Returns the step count, the last
@@ -291,7 +290,7 @@ module Training =
         let rec epochs epoch step history best sinceBest =
             let here () = workspace.Materialize(), OptimizerState.copy state
             if epoch > options.Epochs then
-                if not (parametersFinite' workspace.Current) then divergedAt (epoch - 1) (step + 1L) nan
+                if not (parametersFinite workspace.Current) then divergedAt (epoch - 1) (step + 1L) nan
                 let network, state = here ()
                 finish (network, state, epoch - 1, step) history StopReason.Completed
             else

@@ -121,3 +121,45 @@ public class BuilderAndPredictTests
         Assert.Equal(Small().GetWeights(0).Cast<double>().Select(v => (float)v), network.GetWeights(0).Cast<float>());
     }
 }
+
+/// <summary>Tests that change process-wide settings run alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public class ProcessWideSettings
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "process-wide settings";
+}
+
+/// <summary>Seeing and choosing the matrix-product provider.</summary>
+[Collection(ProcessWideSettings.Name)]
+public class LinearAlgebraTests
+{
+    [Fact]
+    public void TheProviderCanBeSeenAndChosen()
+    {
+        var before = LinearAlgebra.Provider;
+        try
+        {
+            LinearAlgebra.UseManaged();
+            Assert.Equal("managed", LinearAlgebra.Provider);
+            var network = NeuralNetwork.Create(3).Dense(2, Activation.Tanh).Build(seed: 1);
+            var managed = network.Predict(new[] { 0.5, -0.5, 1.0 });
+            Assert.True(LinearAlgebra.TryUseNative(), "a native BLAS is installed here, as .ci/run arranges");
+            Assert.StartsWith("native", LinearAlgebra.Provider);
+            var native = network.Predict(new[] { 0.5, -0.5, 1.0 });
+            Assert.Equal(managed[0], native[0], 14);
+            Assert.True(LinearAlgebra.NativeMaxThreads >= 1);
+        }
+        finally
+        {
+            if (before.StartsWith("native", StringComparison.Ordinal))
+            {
+                LinearAlgebra.TryUseNative();
+            }
+            else
+            {
+                LinearAlgebra.UseManaged();
+            }
+        }
+    }
+}

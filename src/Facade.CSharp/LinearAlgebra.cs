@@ -1,0 +1,50 @@
+using System;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop;
+
+/// <summary>
+/// Which matrix-product provider the library uses: a native CBLAS (OpenBLAS, MKL, BLIS or
+/// Accelerate, found at the first product) or the library's own managed kernel. Results differ
+/// between them only by rounding. The environment variable FUNCTIONALBACKPROP_GEMM
+/// (managed, native or mathnet) chooses one before the first product.
+/// </summary>
+public static class LinearAlgebra
+{
+    /// <summary>The provider in use: "native (libopenblas.so.0, SkylakeX kernels)", "managed", …</summary>
+    public static string Provider => Core.Gemm.provider().Name;
+
+    /// <summary>Whether a native CBLAS could be loaded on this machine.</summary>
+    public static bool NativeAvailable => Core.Gemm.native() is not null;
+
+    /// <summary>Uses the managed kernel for every later product in the process.</summary>
+    public static void UseManaged() => Core.Gemm.useProvider(Core.ManagedGemm.Instance);
+
+    /// <summary>Uses the native CBLAS for every later product, if one loads.</summary>
+    /// <returns>Whether a native library is now in use.</returns>
+    public static bool TryUseNative()
+    {
+        var native = Core.Gemm.native();
+        if (native is null)
+        {
+            return false;
+        }
+
+        Core.Gemm.useProvider(native.Value);
+        return true;
+    }
+
+    /// <summary>
+    /// The most threads a large native product uses (products of fewer multiply-adds than the
+    /// native provider's threshold always run on one thread). Throws when no native library loads.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No native CBLAS is available.</exception>
+    public static int NativeMaxThreads
+    {
+        get => Native().MaxThreads;
+        set => Native().MaxThreads = value;
+    }
+
+    private static Core.NativeGemm Native() =>
+        Core.Gemm.native()?.Value ?? throw new InvalidOperationException("No native CBLAS is loaded; install one (Debian: apt-get install libopenblas0-pthread).");
+}

@@ -1,0 +1,49 @@
+/// README.md's F# quick start is this code, and it runs.
+module FunctionalBackprop.Properties.QuickStartTests
+
+open System
+open System.IO
+open System.Text.RegularExpressions
+open Xunit
+open FunctionalBackprop.Core
+
+let private quickStart () =
+    // quick start begins
+    let network: Network<float> =
+        Network.init 42UL 2
+            [ { Units = 3; Activation = Activation.Tanh; Initializer = Initializer.XavierNormal }
+              { Units = 1; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal } ]
+    let x = Matrix.ofColumns [ [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] ]
+    let y = Matrix.ofColumns [ [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] ]
+
+    // Backprop's gradient, checked against finite differences.
+    let gradient = Backprop.gradient Loss.BinaryCrossEntropy network x y
+    let check = GradientCheck.run Loss.BinaryCrossEntropy network x y
+    printfn "‖∇C‖ = %g, largest relative error %g" (Gradients.norm gradient) check.MaxRelativeError
+
+    // Training is a fold of pure optimizer steps; the network passed in is unchanged.
+    let options = TrainingOptions.create Loss.BinaryCrossEntropy (Optimizer.adam (Schedule.Constant 0.05)) 2000 4
+    let trained = (Training.train options network x y).Network
+    printfn "%A" ((Forward.run trained x).ToArray())
+    // quick start ends
+    check, trained, x
+
+let private normalise (code: string) =
+    code.Split('\n') |> Array.map (fun l -> l.Trim()) |> Array.filter (fun l -> l.Length > 0 && l <> "check, trained, x") |> String.concat "\n"
+
+[<Fact>]
+let ``the F# quick start checks the gradient and learns XOR`` () =
+    let check, trained, x = quickStart ()
+    Assert.True(check.MaxRelativeError < 1e-6)
+    Assert.Equal<int[]>([| 0; 1; 1; 0 |], Evaluation.predict trained x)
+
+[<Fact>]
+let ``the README shows this quick start`` () =
+    let rec up (dir: string) = if File.Exists(Path.Combine(dir, "README.md")) then dir else up (Path.GetDirectoryName dir)
+    let root = up AppContext.BaseDirectory
+    let readme = File.ReadAllText(Path.Combine(root, "README.md"))
+    let block = Regex.Match(readme, "```fsharp\n(.*?)```", RegexOptions.Singleline).Groups.[1].Value
+    let source = File.ReadAllText(Path.Combine(root, "tests", "Properties", "QuickStartTests.fs"))
+    let code = Regex.Match(source, "// quick start begins\n(.*?)// quick start ends", RegexOptions.Singleline).Groups.[1].Value
+    Assert.False(String.IsNullOrWhiteSpace block, "README.md has no ```fsharp block.")
+    Assert.Equal(normalise code, normalise (block.Replace("open FunctionalBackprop.Core", "")))
