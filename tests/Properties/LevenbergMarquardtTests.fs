@@ -59,3 +59,20 @@ let ``only steps that lower the cost are accepted`` () =
     let lm = LevenbergMarquardt.fit { LevenbergMarquardt.defaults with MaxIterations = 20 } (network ()) x y
     Assert.Equal(21, lm.Costs.Length)
     Assert.All(List.pairwise lm.Costs, fun (before, after) -> Assert.True(after < before, $"{before} → {after}"))
+
+[<Fact>]
+let ``long fits survive a damping below rounding error`` () =
+    // 1-4-1 sigmoid units on sin 2πx: λ is divided by 10 at every accepted step until
+    // JᵀJ + λ diag(JᵀJ) no longer factors in floating point; that λ must count as rejected.
+    let points = 200
+    let x = Matrix.init 1 points (fun _ j -> (float j + 0.5) / float points)
+    let y = Matrix.init 1 points (fun _ j -> Math.Sin(2.0 * Math.PI * x.[0, j]))
+    let start =
+        Network.init 1UL 1
+            [ { Units = 4; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
+              { Units = 1; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+    let result = LevenbergMarquardt.fit { LevenbergMarquardt.defaults with MaxIterations = 200 } start x y
+    let costs = Array.ofList result.Costs
+    Assert.True(result.Iterations > 30, $"only {result.Iterations} steps")
+    Assert.True(Array.last costs < costs.[0] / 10.0, $"cost {costs.[0]} → {Array.last costs}")
+    Assert.True(Array.pairwise costs |> Array.forall (fun (a, b) -> b < a), "every accepted step lowers the cost")

@@ -97,11 +97,19 @@ module LevenbergMarquardt =
                             // Marquardt's scaling by diag(JᵀJ), with a floor for parameters the
                             // residuals do not depend on (a dead unit's column of J is zero).
                             damped.[i, i] <- a.[i, i] + lambda * Math.Max(a.[i, i], 1e-12)
-                        let step = damped.Cholesky().Solve(-g)
-                        let candidate = move network (step.ToArray())
-                        let c' = cost candidate x y
-                        if Double.IsFinite c' && c' < c then Some(candidate, c', lambda / options.DampingFactor)
-                        else attempt (lambda * options.DampingFactor) (tries - 1)
+                        // After many accepted steps λ can fall below rounding error, and JᵀJ + λ diag(JᵀJ)
+                        // is then not positive definite in floating point: that λ is rejected like a
+                        // step that does not lower the cost, and λ grows until the matrix factors.
+                        let step =
+                            try Some(damped.Cholesky().Solve(-g).ToArray())
+                            with :? ArgumentException -> None
+                        match step with
+                        | Some step when Array.forall Double.IsFinite step ->
+                            let candidate = move network step
+                            let c' = cost candidate x y
+                            if Double.IsFinite c' && c' < c then Some(candidate, c', lambda / options.DampingFactor)
+                            else attempt (lambda * options.DampingFactor) (tries - 1)
+                        | _ -> attempt (lambda * options.DampingFactor) (tries - 1)
                 match attempt lambda 30 with
                 | None -> { Network = network; Iterations = iterations; Costs = List.rev costs; Damping = lambda }
                 | Some(next, c', lambda') ->
