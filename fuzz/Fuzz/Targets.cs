@@ -1,10 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
 using System.Linq;
 using System.Text;
-using Microsoft.FSharp.Core;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Fuzz;
