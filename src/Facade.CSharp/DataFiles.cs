@@ -79,7 +79,7 @@ public static class CsvData
             throw new FormatException($"Every row has the label \"{names[0]}\": classification needs at least two classes.");
         }
 
-        var data = Dataset<T>.FromLabels(Convert<T>(table.Features), labels, names.Length);
+        var data = Dataset<T>.FromLabels(Convert<T>(table.Features, table.FeatureNames), labels, names.Length);
         return new CsvClassification<T>(data, names, table.FeatureNames, labels);
     }
 
@@ -94,8 +94,8 @@ public static class CsvData
         where T : IFloatingPointIeee754<T>
     {
         var table = Read(path, targetColumn, hasHeader, separator);
-        var targets = Core.Csv.numericLabels(table).Select(v => new[] { T.CreateTruncating(v) }).ToArray();
-        return new CsvRegression<T>(Dataset<T>.FromArrays(Convert<T>(table.Features), targets), table.FeatureNames, table.LabelName);
+        var targets = Core.Csv.numericLabels(table).Select((v, row) => new[] { Narrow<T>(v, row, table.LabelName) }).ToArray();
+        return new CsvRegression<T>(Dataset<T>.FromArrays(Convert<T>(table.Features, table.FeatureNames), targets), table.FeatureNames, table.LabelName);
     }
 
     private static Core.CsvTable Read(string path, string? column, bool hasHeader, char separator)
@@ -105,7 +105,17 @@ public static class CsvData
         return Core.Csv.read(new Core.CsvOptions(separator, hasHeader, label), path);
     }
 
-    private static T[][] Convert<T>(double[][] rows)
+    /// <summary>The features as T; a number that T cannot hold (1e300 as float) is a FormatException, like any other bad number in the text.</summary>
+    private static T[][] Convert<T>(double[][] rows, IReadOnlyList<string> names)
         where T : IFloatingPointIeee754<T> =>
-        rows.Select(r => r.Select(T.CreateTruncating).ToArray()).ToArray();
+        rows.Select((r, row) => r.Select((v, k) => Narrow<T>(v, row, names[k])).ToArray()).ToArray();
+
+    private static T Narrow<T>(double value, int row, string column)
+        where T : IFloatingPointIeee754<T>
+    {
+        var narrowed = T.CreateTruncating(value);
+        return T.IsFinite(narrowed)
+            ? narrowed
+            : throw new FormatException($"Data row {row + 1}, column {column}: {value:R} is outside the range of {typeof(T).Name}.");
+    }
 }

@@ -73,10 +73,13 @@ public sealed class NeuralNetwork<T>
     /// <summary>The output for one input.</summary>
     /// <param name="input"><see cref="InputWidth"/> finite values.</param>
     /// <exception cref="ArgumentException">The input has the wrong length or holds NaN or ∞.</exception>
+    /// <exception cref="OverflowException">An output is not finite: a weighted input exceeded the range of <typeparamref name="T"/>.</exception>
     public T[] Predict(ReadOnlySpan<T> input)
     {
         CheckWidth(input.Length, "input");
-        return Core.Forward.run(CoreNetwork, Core.Matrix.ofColumnMajor(input.Length, 1, input.ToArray())).ToArray();
+        var output = Core.Forward.run(CoreNetwork, Core.Matrix.ofColumnMajor(input.Length, 1, input.ToArray()));
+        CheckFinite(output, "output (unit, example)");
+        return output.ToArray();
     }
 
     /// <summary>The output for one input.</summary>
@@ -89,12 +92,15 @@ public sealed class NeuralNetwork<T>
 
     /// <summary>The outputs for a batch of inputs, one array per example.</summary>
     /// <param name="inputs">One array per example.</param>
+    /// <exception cref="OverflowException">An output is not finite: a weighted input exceeded the range of <typeparamref name="T"/>.</exception>
     public T[][] Predict(T[][] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var x = Dataset<T>.Check(inputs, nameof(inputs));
         CheckWidth(x.Rows, "inputs");
-        return CoreConvert.Rows(Core.Forward.run(CoreNetwork, x));
+        var outputs = Core.Forward.run(CoreNetwork, x);
+        CheckFinite(outputs, "output (unit, example)");
+        return CoreConvert.Rows(outputs);
     }
 
     /// <summary>The outputs for a batch of inputs given as [example, feature]; the result is [example, output].</summary>
@@ -132,10 +138,16 @@ public sealed class NeuralNetwork<T>
     /// <summary>The mean loss over the examples, and the accuracy for classifiers.</summary>
     /// <param name="data">The examples.</param>
     /// <param name="loss">The cost to measure.</param>
+    /// <exception cref="OverflowException">The loss is not finite: a weighted input or the loss exceeded the range of <typeparamref name="T"/>.</exception>
     public EvaluationResult Evaluate(Dataset<T> data, Loss loss)
     {
         CheckData(data);
         var value = Core.Evaluation.loss(loss.ToCore(), CoreNetwork, data.Inputs, data.Targets);
+        if (!double.IsFinite(value))
+        {
+            throw new OverflowException($"The loss is {value}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
+        }
+
         double? accuracy = IsClassifier ? Core.Evaluation.accuracy(CoreNetwork, data.Inputs, data.Targets) : null;
         return new EvaluationResult(value, accuracy);
     }
@@ -156,11 +168,25 @@ public sealed class NeuralNetwork<T>
     /// <param name="inputs">One array per example.</param>
     /// <param name="targets">One array per example.</param>
     /// <param name="loss">The cost.</param>
+    /// <exception cref="OverflowException">The loss or a gradient entry is not finite: it exceeded the range of <typeparamref name="T"/>.</exception>
     public NetworkGradients<T> ComputeGradients(T[][] inputs, T[][] targets, Loss loss)
     {
         var data = Dataset<T>.FromArrays(inputs, targets);
         CheckData(data);
         var result = Core.Backprop.lossAndGradient(loss.ToCore(), CoreNetwork, data.Inputs, data.Targets);
+        if (!T.IsFinite(result.Item1))
+        {
+            throw new OverflowException($"The loss is {result.Item1}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
+        }
+
+        var index = 0;
+        foreach (var g in result.Item2.Layers)
+        {
+            index++;
+            CheckFinite(g.dW, $"gradient of layer {index}'s weights, entry (unit, input)");
+            CheckFinite(g.db, $"gradient of layer {index}'s biases, entry (unit, 0)");
+        }
+
         var layers = result.Item2.Layers.Select(g => new LayerGradients<T>(CoreConvert.ToArray2D(g.dW), g.db.ToArray())).ToArray();
         return new NetworkGradients<T>(double.CreateTruncating(result.Item1), layers);
     }
@@ -369,6 +395,19 @@ public sealed class NeuralNetwork<T>
 
     private Dataset<T> Labelled(T[][] inputs, int[] labels) =>
         OutputWidth == 1 ? Dataset<T>.FromLabels(inputs, labels, 2, singleOutput: true) : Dataset<T>.FromLabels(inputs, labels, OutputWidth);
+
+    /// <summary>Throws OverflowException naming the first entry of a column-major array that is not finite.</summary>
+    private static void CheckFinite(Core.Matrix<T> m, string what)
+    {
+        var values = m.AsSpan();
+        for (var k = 0; k < values.Length; k++)
+        {
+            if (!T.IsFinite(values[k]))
+            {
+                throw new OverflowException($"The {what} ({k % m.Rows}, {k / m.Rows}) is {values[k]}: a value exceeded the range of {typeof(T).Name}. Scale the inputs down.");
+            }
+        }
+    }
 
     private void CheckWidth(int width, string name)
     {

@@ -66,9 +66,9 @@ module Idx =
 
     /// Reads an IDX array from a stream; `name` (the file name) starts every error message.
     /// Throws InvalidDataException for a bad magic number, an unsupported element type, bad
-    /// dimensions, or data shorter or longer than the header claims. A raw file's length is
-    /// checked before its data is allocated; a compressed file's data is collected as it is
-    /// decompressed, so memory never exceeds what the file really holds.
+    /// dimensions, or data shorter or longer than the header claims. A raw seekable stream's length
+    /// is checked before its data is allocated; a compressed file's data, or a raw stream's that
+    /// cannot seek, is collected as it is read, so memory never exceeds what the file really holds.
     let readFrom (name: string) (stream: Stream) : IdxArray =
         if isNull stream then nullArg "stream"
         let head = Array.zeroCreate<byte> 4
@@ -99,8 +99,18 @@ module Idx =
             if count > maxData then fail name $"the header claims {shape} values, more than one array can hold."
             let headerLength = 4L + int64 dimensionBytes.Length
             let data =
-                if compressed then
-                    // Collect what decompression really yields, in chunks, then check its length.
+                if not compressed && stream.CanSeek then
+                    // A raw file whose length is known: check it before allocating the data.
+                    let actual = stream.Length - stream.Position
+                    if actual < count then fail name $"the data is truncated: the header claims {shape} = {count} bytes but the file holds {actual}."
+                    if actual > count then fail name $"the file holds {actual - count} bytes more than its header claims ({shape} = {count} bytes)."
+                    let data = Array.zeroCreate<byte> (int count)
+                    let got = readUpTo source data 0 data.Length
+                    if got < data.Length then fail name $"the data is truncated: the header claims {shape} = {count} bytes but the file holds {got}."
+                    data
+                else
+                    // Compressed, or a stream of unknown length: collect what it really yields,
+                    // in chunks, then check its length, so a header that lies costs nothing.
                     use collected = new MemoryStream()
                     let chunk = Array.zeroCreate<byte> 65536
                     let mutable total = 0L
@@ -114,16 +124,6 @@ module Idx =
                     if total < count then fail name $"the data is truncated: the header claims {shape} = {count} bytes but the file holds {total}."
                     if total > count then fail name $"the file holds more data than its header claims ({shape} = {count} bytes)."
                     collected.ToArray()
-                else
-                    if stream.CanSeek then
-                        let actual = stream.Length - headerLength
-                        if actual < count then fail name $"the data is truncated: the header claims {shape} = {count} bytes but the file holds {actual}."
-                        if actual > count then fail name $"the file holds {actual - count} bytes more than its header claims ({shape} = {count} bytes)."
-                    let data = Array.zeroCreate<byte> (int count)
-                    let got = readUpTo source data 0 data.Length
-                    if got < data.Length then fail name $"the data is truncated: the header claims {shape} = {count} bytes but the file holds {got}."
-                    if source.ReadByte() >= 0 then fail name $"the file holds more data than its header claims ({shape} = {count} bytes)."
-                    data
             { Dimensions = dimensions; Values = data }
         finally
             source.Dispose()

@@ -36,6 +36,9 @@ module Mnist =
         if labels.Dimensions.Length <> 1 then
             raise (InvalidDataException($"{labelsName}: labels need 1 dimension (count), the file has {labels.Dimensions.Length}."))
         let count, rows, columns = images.Dimensions.[0], images.Dimensions.[1], images.Dimensions.[2]
+        // With no images the data do not bound the image size, so check it here.
+        if rows = 0 || columns = 0 || int64 rows * int64 columns > int64 Int32.MaxValue then
+            raise (InvalidDataException($"{imagesName}: images of {rows} × {columns} pixels are not valid."))
         if labels.Dimensions.[0] <> count then
             raise (InvalidDataException($"{labelsName} holds {labels.Dimensions.[0]} labels but {imagesName} holds {count} images."))
         match Array.tryFindIndex (fun (l: byte) -> l > 9uy) labels.Values with

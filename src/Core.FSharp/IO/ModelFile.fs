@@ -204,10 +204,15 @@ module ModelFile =
                       | 6uy -> Activation.Softmax
                       | other -> corrupt $"Layer {i}'s activation code {other} is not known."
                   int units, activation ]
-        // Check the parameter count against the bytes left before allocating any of it.
+        // Check the parameter count against the bytes left before allocating any of it. The sum
+        // stops growing once it passes what the file can hold: each layer adds under 2⁶¹, so it
+        // never overflows (65,536 layers of 2³⁰ × 2³⁰ would wrap round to a small count).
         let fanIns = int inputWidth :: (specs |> List.map fst |> List.take (specs.Length - 1))
-        let parameterCount = List.fold2 (fun total fanIn (units, _) -> total + int64 units * int64 fanIn + int64 units) 0L fanIns specs
-        r.Need(parameterCount * int64 size, $"the {parameterCount} parameters")
+        let room = int64 r.Remaining / int64 size
+        let parameterCount =
+            List.fold2 (fun total fanIn (units, _) -> if total > room then total else total + int64 units * int64 fanIn + int64 units) 0L fanIns specs
+        if parameterCount > room then
+            corrupt $"The file is truncated or corrupt: its layers claim at least {parameterCount} parameters, but only {r.Remaining} bytes remain (room for {room})."
         let layers =
             List.mapi2
                 (fun i fanIn (units, activation) ->
@@ -244,7 +249,9 @@ module ModelFile =
                         Moments(t, m, readGradients "Adam's second moments")
                     | 5uy ->
                         let t = r.I64 "a line search's step count"
-                        LastRate(t, r.F64 "a line search's rate")
+                        let rate = r.F64 "a line search's rate"
+                        if not (Double.IsFinite rate) then corrupt $"The file is corrupt: a line search's rate is not finite ({rate})."
+                        LastRate(t, rate)
                     | 6uy ->
                         let count = r.U32 "a chain's length"
                         if int64 count > int64 r.Remaining then corrupt $"A chain claims {count} states but only {r.Remaining} bytes remain."

@@ -114,16 +114,21 @@ module Loss =
         match loss, output with
         | Loss.Quadratic, _ -> ofOutputs loss a y
         | Loss.CrossEntropy, Activation.Softmax ->
-            // Cₓ = Σᵢ yᵢ (lse(z) − zᵢ), with lse(z) = max z + ln Σᵢ e^(zᵢ − max z)
+            // Cₓ = Σᵢ yᵢ (lse(z) − zᵢ), with lse(z) − zᵢ = (max z − zᵢ) + ln Σₖ e^(zₖ − max z):
+            // the difference first, so that huge equal logits (1e300 each) still give ln k, where
+            // adding ln k to 1e300 and subtracting 1e300 would give 0.
             let rows = z.rows
-            let lse = Array.init z.cols (fun j ->
-                let mutable largest = zv.[j * rows]
-                for i in 1 .. rows - 1 do largest <- 'T.Max(largest, zv.[j * rows + i])
+            let largest = Array.zeroCreate<'T> z.cols
+            let logTotal = Array.init z.cols (fun j ->
+                let mutable top = zv.[j * rows]
+                for i in 1 .. rows - 1 do top <- 'T.Max(top, zv.[j * rows + i])
                 let mutable total = 'T.Zero
-                for i in 0 .. rows - 1 do total <- total + 'T.Exp(zv.[j * rows + i] - largest)
-                largest + Real.ln total)
+                for i in 0 .. rows - 1 do total <- total + 'T.Exp(zv.[j * rows + i] - top)
+                largest.[j] <- top
+                Real.ln total)
             meanOver z.cols zv.Length (fun k ->
-                if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * (lse.[k / rows] - zv.[k]))
+                let j = k / rows
+                if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * ((largest.[j] - zv.[k]) + logTotal.[j]))
         | Loss.CrossEntropy, _ ->
             // sigmoid: Cₓ = Σᵢ yᵢ softplus(−zᵢ)
             meanOver z.cols zv.Length (fun k -> if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * Real.softplus (-zv.[k]))

@@ -43,6 +43,13 @@ module OptimizerState =
         | Moments(t, m, v) -> Moments(t, g m, g v)
         | Chain states -> Chain(List.map copy states)
 
-    /// True when every entry of every slot is finite.
+    /// True when every entry of every slot, and every line search's last rate, is finite.
     let isFinite (state: OptimizerState<'T>) : bool =
-        slots state |> List.forall (fun g -> g.Layers |> List.forall (fun l -> Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.dW.values && Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.db.values))
+        // A line search's last rate is a number outside the gradient slots: check it too.
+        let rec ratesFinite s =
+            match s with
+            | LastRate(_, rate) -> Double.IsFinite rate
+            | Chain states -> List.forall ratesFinite states
+            | _ -> true
+        ratesFinite state
+        && slots state |> List.forall (fun g -> g.Layers |> List.forall (fun l -> Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.dW.values && Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.db.values))

@@ -239,12 +239,16 @@ module Training =
         let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
         let mutable state = OptimizerState.copy start.OptimizerState
 
+        // The epoch in which the last step was taken (the previous one, when a new epoch has not
+        // taken a step yet).
+        let epochOfLastStep = ref start.Epoch
+
         // A non-finite cost at step t: if the current parameters are finite the loss itself
         // overflowed and they are the last finite network; otherwise step t − 1 produced them,
         // and the parameters before it (kept in the workspace's spare set) are.
         let divergedAt epoch (step: int64) (loss: float) =
             if parametersFinite workspace.Current then diverged (workspace.Materialize()) epoch step loss "the loss is not finite"
-            else diverged (workspace.MaterializePrevious()) epoch (step - 1L) loss "a parameter is no longer finite"
+            else diverged (workspace.MaterializePrevious()) epochOfLastStep.Value (step - 1L) loss "a parameter is no longer finite"
 
         // One epoch: a fold over its shuffled mini-batches. Returns the step count, the last
         // batch loss and the running loss, and whether it was cancelled part-way.
@@ -271,6 +275,7 @@ module Training =
                             workspace.Apply delta
                             state'
                     state <- state'
+                    epochOfLastStep.Value <- epoch
                     let running' = RunningLoss.update options.RunningLoss running (int64 (b + 1)) loss
                     if options.Reports = ReportFrequency.EveryBatch then
                         options.OnReport (report ReportKind.Batch epoch (b + 1) (step + 1L) loss running' state' (None, None))

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using Xunit;
+using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Tests.Facade;
 
@@ -124,8 +125,8 @@ public sealed class SaveLoadTests : IDisposable
         Assert.Contains("no training state", e.Message);
     }
 
-    /// <summary>A stream that fails once a given number of bytes has been written.</summary>
-    private sealed class FailingStream(Stream inner, long failAfter) : Stream
+    /// <summary>A stream that fails once a given number of bytes has been written, or when flushed.</summary>
+    private sealed class FailingStream(Stream inner, long failAfter, bool failOnFlush = false) : Stream
     {
         private long written;
 
@@ -139,7 +140,15 @@ public sealed class SaveLoadTests : IDisposable
 
         public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
 
-        public override void Flush() => inner.Flush();
+        public override void Flush()
+        {
+            if (failOnFlush)
+            {
+                throw new IOException("Simulated failure while flushing.");
+            }
+
+            inner.Flush();
+        }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -188,5 +197,104 @@ public sealed class SaveLoadTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal(Bits(original), Bits(NeuralNetwork<double>.Load(path)));
         Assert.Equal(new[] { path }, Directory.GetFiles(folder));
+    }
+
+    /// <summary>Saves with the file stream wrapped, expecting the save to fail.</summary>
+    private static void SaveFailing(Action save, Func<Stream, Stream> wrap)
+    {
+        try
+        {
+            ModelStorage.WrapForTesting = wrap;
+            Assert.Throws<IOException>(save);
+        }
+        finally
+        {
+            ModelStorage.WrapForTesting = null;
+        }
+    }
+
+    [Fact]
+    public void ASaveInterruptedAtEveryByteLeavesThePreviousFileLoadableAndUnchanged()
+    {
+        // A network and then a checkpoint (network, Adam's moments, epoch and step) replace a
+        // file that holds a checkpoint; each save fails after k bytes, for every k of the new file.
+        var path = Path.Combine(folder, "model.fbnn");
+        var data = Dataset<double>.FromLabels(Inputs, Labels, 2, singleOutput: true);
+        var previous = Network().Fit(data, Options(3)).Checkpoint;
+        previous.Save(path);
+        var before = File.ReadAllBytes(path);
+        var next = previous.Resume(data, Options(6));
+        var saves = new (string What, Action Save, int Size)[]
+        {
+            ("network", () => next.Network.Save(path), Saved(next.Network).Length),
+            ("checkpoint", () => next.Checkpoint.Save(path), CheckpointBytes(next.Checkpoint).Length),
+        };
+        foreach (var (what, save, size) in saves)
+        {
+            for (var k = 0; k < size; k++)
+            {
+                SaveFailing(save, s => new FailingStream(s, k));
+                Assert.True(before.AsSpan().SequenceEqual(File.ReadAllBytes(path)), $"{what}, failing after {k} of {size} bytes: the file changed");
+                Assert.Single(Directory.GetFiles(folder));
+            }
+
+            // All bytes written, then the flush fails: still the previous file.
+            SaveFailing(save, s => new FailingStream(s, long.MaxValue, failOnFlush: true));
+            Assert.Equal(before, File.ReadAllBytes(path));
+        }
+
+        var loaded = TrainingCheckpoint<double>.Load(path);
+        Assert.Equal(Bits(previous.Network), Bits(loaded.Network));
+        Assert.Equal(previous.Step, loaded.Step);
+        Assert.Equal(new[] { path }, Directory.GetFiles(folder));
+        next.Checkpoint.Save(path);
+        Assert.Equal(next.Checkpoint.Step, TrainingCheckpoint<double>.Load(path).Step);
+    }
+
+    private static byte[] CheckpointBytes(TrainingCheckpoint<double> checkpoint)
+    {
+        using var stream = new MemoryStream();
+        checkpoint.Save(stream);
+        return stream.ToArray();
+    }
+
+    [Fact]
+    public void ACheckpointTruncatedOrWithAnyBitFlippedIsRefused()
+    {
+        var bytes = CheckpointBytes(Network().Fit(Inputs, Labels, Options(3)).Checkpoint);
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            var e = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint<double>.Load(new MemoryStream(bytes, 0, length)));
+            Assert.False(string.IsNullOrWhiteSpace(e.Message));
+        }
+
+        for (var bit = 0; bit < bytes.Length * 8; bit++)
+        {
+            var damaged = (byte[])bytes.Clone();
+            damaged[bit / 8] ^= (byte)(1 << (bit % 8));
+            Assert.Throws<InvalidDataException>(() => TrainingCheckpoint<double>.Load(new MemoryStream(damaged)));
+        }
+    }
+
+    [Fact]
+    public void ADivergedRunsLastFiniteNetworkSavesAndTheDivergedStateNeverDoes()
+    {
+        var network = NeuralNetwork.Create(2).Dense(2, Activation.Identity).Build(seed: 1);
+        var targets = Inputs.Select(x => new[] { x[0] * 1000, x[1] * 1000 }).ToArray();
+        var e = Assert.Throws<TrainingDivergedException<double>>(() =>
+            network.Fit(Inputs, targets, new FitOptions { Epochs = 100, BatchSize = 1, Optimizer = Optimizer.Sgd(1e6) }));
+        Assert.Equal((e.Step - 1) / 4 + 1, e.Epoch);
+        var path = Path.Combine(folder, "last-finite.fbnn");
+        e.LastFiniteNetwork.Save(path);
+        var loaded = NeuralNetwork<double>.Load(path);
+        Assert.Equal(Bits(e.LastFiniteNetwork), Bits(loaded));
+        Assert.All(Bits(loaded), b => Assert.True(double.IsFinite(BitConverter.Int64BitsToDouble(b))));
+
+        // A checkpoint whose optimizer state holds NaN (a line search's rate) is refused before a byte is written.
+        var before = File.ReadAllBytes(path);
+        var poisoned = new TrainingCheckpoint<double>(loaded, Core.OptimizerState<double>.NewLastRate(3, double.NaN), "line-search", 1, 3);
+        Assert.Contains("not finite", Assert.Throws<ArgumentException>(() => poisoned.Save(path)).Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(folder));
     }
 }

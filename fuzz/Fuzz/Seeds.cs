@@ -1,0 +1,110 @@
+using System;
+using System.Buffers.Binary;
+using System.IO;
+using System.IO.Compression;
+using System.Text;
+
+namespace FunctionalBackprop.Fuzz;
+
+/// <summary>
+/// The seed corpus: small valid files of each kind (afl-fuzz mutates them), made from the
+/// library's own writer and from the bundled MNIST files, plus a few already-broken ones.
+/// </summary>
+internal static class Seeds
+{
+    /// <summary>Writes FOLDER/model, FOLDER/idx, FOLDER/csv and FOLDER/selfcheck.</summary>
+    public static void Write(string folder)
+    {
+        Models(Directory.CreateDirectory(Path.Combine(folder, "model")).FullName);
+        Idx(Directory.CreateDirectory(Path.Combine(folder, "idx")).FullName);
+        Csv(Directory.CreateDirectory(Path.Combine(folder, "csv")).FullName);
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "selfcheck")).FullName, "seed"), "hi!");
+    }
+
+    private static void Models(string folder)
+    {
+        double[][] inputs = { new[] { 0.0, 0.0 }, new[] { 0.0, 1.0 }, new[] { 1.0, 0.0 }, new[] { 1.0, 1.0 } };
+        int[] labels = { 0, 1, 1, 0 };
+        var network = NeuralNetwork.Create(2).Dense(2, Activation.LeakyReLU(0.1)).Dense(1, Activation.Sigmoid).Build(seed: 1);
+        network.Save(Path.Combine(folder, "network-float64.fbnn"));
+        NeuralNetwork.Create(2).Dense(2, Activation.Softmax).Build<float>(seed: 2).Save(Path.Combine(folder, "network-float32.fbnn"));
+        FitOptions Options(Optimizer optimizer) => new() { Epochs = 2, BatchSize = 2, Seed = 3, Loss = Loss.BinaryCrossEntropy, Optimizer = optimizer };
+        network.Fit(inputs, labels, Options(Optimizer.Adam(0.05))).Checkpoint.Save(Path.Combine(folder, "checkpoint-adam.fbnn"));
+        network.Fit(inputs, labels, Options(Optimizer.Momentum(0.1, 0.9).WithGradientClipping(1.0))).Checkpoint.Save(Path.Combine(folder, "checkpoint-clipped-momentum.fbnn"));
+        network.Fit(inputs, labels, Options(Optimizer.SteepestDescent())).Checkpoint.Save(Path.Combine(folder, "checkpoint-line-search.fbnn"));
+    }
+
+    private static byte[] Gunzip(string path)
+    {
+        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var copy = new MemoryStream();
+        gzip.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var copy = new MemoryStream();
+        using (var gzip = new GZipStream(copy, CompressionLevel.SmallestSize))
+        {
+            gzip.Write(bytes);
+        }
+
+        return copy.ToArray();
+    }
+
+    /// <summary>The first items of a real IDX file, its header's count rewritten to match.</summary>
+    private static byte[] FirstItems(byte[] idx, int items)
+    {
+        var rank = idx[3];
+        var itemSize = 1;
+        for (var d = 1; d < rank; d++)
+        {
+            itemSize *= BinaryPrimitives.ReadInt32BigEndian(idx.AsSpan(4 + 4 * d));
+        }
+
+        var header = 4 + 4 * rank;
+        var piece = idx.AsSpan(0, header + items * itemSize).ToArray();
+        BinaryPrimitives.WriteInt32BigEndian(piece.AsSpan(4), items);
+        return piece;
+    }
+
+    private static string MnistFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "data", "mnist-10k");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.Combine(Directory.GetCurrentDirectory(), "data", "mnist-10k");
+    }
+
+    private static void Idx(string folder)
+    {
+        var mnist = MnistFolder();
+        var labels = Gunzip(Path.Combine(mnist, "t10k-labels-idx1-ubyte.gz"));
+        var images = Gunzip(Path.Combine(mnist, "t10k-images-idx3-ubyte.gz"));
+        var labels8 = FirstItems(labels, 8);
+        var images1 = FirstItems(images, 1);
+        File.WriteAllBytes(Path.Combine(folder, "labels-8.idx"), labels8);
+        File.WriteAllBytes(Path.Combine(folder, "labels-8.idx.gz"), Gzip(labels8));
+        File.WriteAllBytes(Path.Combine(folder, "image-1.idx"), images1);
+        File.WriteAllBytes(Path.Combine(folder, "image-1.idx.gz"), Gzip(images1));
+        // A real file cut short: its header claims 10,000 labels (2,000 in the bundled subset).
+        File.WriteAllBytes(Path.Combine(folder, "labels-truncated.idx"), labels.AsSpan(0, 40).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "labels-truncated.idx.gz"), File.ReadAllBytes(Path.Combine(mnist, "t10k-labels-idx1-ubyte.gz")).AsSpan(0, 64).ToArray());
+    }
+
+    private static void Csv(string folder)
+    {
+        void Text(string name, string text) => File.WriteAllText(Path.Combine(folder, name), text, new UTF8Encoding(false));
+        Text("classification.csv", "x,y,class\n0.5,1e-3,a\n-2,3.25,b\n1E2,0,a\n");
+        Text("quoted.csv", "\"width, cm\",\"say \"\"hi\"\"\",label\n1,2,\"yes\"\r\n3,4,\"no\"\r\n");
+        Text("regression-semicolon.csv", "1.5;2;3\n-1;0.25;7\n");
+        Text("regression.csv", "a,b,target\n1,2,3.5\n4,5,-6e10\n");
+    }
+}

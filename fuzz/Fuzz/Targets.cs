@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop.Fuzz;
+
+/// <summary>An input made a reader break its contract: not a refusal it documents.</summary>
+internal sealed class ContractViolation(string message) : Exception(message);
+
+/// <summary>
+/// The fuzz targets. The contract each enforces: the reader returns a value that is usable, or
+/// refuses with InvalidDataException (FormatException for CSV text); any other exception is a
+/// bug. Memory allocated while reading is bounded by what the input justifies (a small multiple of
+/// its length, or of its length times deflate's largest ratio for gzip data), so a header that
+/// lies about a size cannot make the reader allocate for it.
+/// </summary>
+internal static class Targets
+{
+    /// <summary>The targets by name.</summary>
+    public static readonly IReadOnlyDictionary<string, Action<byte[]>> ByName = new Dictionary<string, Action<byte[]>>
+    {
+        ["model"] = Model,
+        ["idx"] = Idx,
+        ["csv"] = Csv,
+        ["selfcheck"] = SelfCheck,
+    };
+
+    /// <summary>
+    /// Checks the pipeline rather than the library: an input holding "!!" throws, so
+    /// `fuzz/run.sh 20 selfcheck` must report a crash (and does, within seconds, from the seed "hi!").
+    /// </summary>
+    private static void SelfCheck(byte[] input)
+    {
+        // Through instrumented code first, or afl-fuzz sees no coverage at all.
+        Read<FormatException>("Csv.parse", long.MaxValue, () => Core.Csv.parse(Core.Csv.defaults, new StringReader(Encoding.UTF8.GetString(input))));
+        if (input.AsSpan().IndexOf("!!"u8) >= 0)
+        {
+            throw new ContractViolation("selfcheck: the input holds \"!!\"");
+        }
+    }
+
+    /// <summary>Bytes a reader may allocate beyond the multiple of its input: buffers, tables, small objects.</summary>
+    private const long Slack = 1L << 20;
+
+    /// <summary>Deflate's largest compression ratio (a 258-byte match in about two bits), about 1032 : 1.</summary>
+    private const long DeflateRatio = 1032;
+
+    /// <summary>Runs a read, accepting the documented refusal, and checks its allocation.</summary>
+    private static void Read<TRefusal>(string what, long allowedBytes, Action read)
+        where TRefusal : Exception
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            read();
+        }
+        catch (TRefusal e) when (e.GetType() == typeof(TRefusal))
+        {
+            if (string.IsNullOrWhiteSpace(e.Message))
+            {
+                throw new ContractViolation($"{what}: {typeof(TRefusal).Name} without a message");
+            }
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        if (allocated > allowedBytes)
+        {
+            throw new ContractViolation($"{what}: allocated {allocated:N0} bytes, more than the {allowedBytes:N0} its input justifies");
+        }
+    }
+
+    // ----- model files -----
+
+    /// <summary>
+    /// The model loader, through the facade: a network as float64 and float32, and a training
+    /// checkpoint; each once as given and once with the CRC-32 in the last four bytes recomputed,
+    /// so mutations reach past the checksum into what the loader builds from the content.
+    /// </summary>
+    private static void Model(byte[] input)
+    {
+        LoadModel(input);
+        if (input.Length >= 4)
+        {
+            var fixedUp = (byte[])input.Clone();
+            BitConverter.TryWriteBytes(fixedUp.AsSpan(fixedUp.Length - 4), Crc32(fixedUp.AsSpan(0, fixedUp.Length - 4)));
+            if (!BitConverter.IsLittleEndian)
+            {
+                fixedUp.AsSpan(fixedUp.Length - 4).Reverse();
+            }
+
+            LoadModel(fixedUp);
+        }
+    }
+
+    private static void LoadModel(byte[] bytes)
+    {
+        // The loader reads the file into one array, then builds arrays of the parameters it holds.
+        var allowed = 8L * bytes.Length + Slack;
+        NeuralNetwork<double>? network64 = null;
+        NeuralNetwork<float>? network32 = null;
+        TrainingCheckpoint<double>? checkpoint = null;
+        Read<InvalidDataException>("NeuralNetwork<double>.Load", allowed, () => network64 = NeuralNetwork<double>.Load(new MemoryStream(bytes, writable: false)));
+        Read<InvalidDataException>("NeuralNetwork<float>.Load", allowed, () => network32 = NeuralNetwork<float>.Load(new MemoryStream(bytes, writable: false)));
+        Read<InvalidDataException>("TrainingCheckpoint<double>.Load", allowed, () => checkpoint = TrainingCheckpoint<double>.Load(new MemoryStream(bytes, writable: false)));
+        if (network64 is not null)
+        {
+            Usable(network64);
+        }
+
+        if (network32 is not null)
+        {
+            Usable(network32);
+        }
+
+        if (checkpoint is not null)
+        {
+            Usable(checkpoint.Network);
+            using var saved = new MemoryStream();
+            checkpoint.Save(saved);
+            var again = TrainingCheckpoint<double>.Load(new MemoryStream(saved.ToArray()));
+            if (again.Epoch != checkpoint.Epoch || again.Step != checkpoint.Step || again.OptimizerName != checkpoint.OptimizerName)
+            {
+                throw new ContractViolation("a loaded checkpoint saved and loaded again is not the same checkpoint");
+            }
+        }
+    }
+
+    /// <summary>A loaded network predicts (or reports an overflow) and saves back to a file that loads to the same bits.</summary>
+    private static void Usable<T>(NeuralNetwork<T> network)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        try
+        {
+            var output = network.Predict(new T[network.InputWidth]);
+            if (output.Length != network.OutputWidth)
+            {
+                throw new ContractViolation($"a loaded network's output has {output.Length} values, not its output width {network.OutputWidth}");
+            }
+        }
+        catch (OverflowException)
+        {
+            // Finite weights can still overflow T; the facade says so, which is its contract.
+        }
+
+        using var saved = new MemoryStream();
+        network.Save(saved);
+        var first = saved.ToArray();
+        using var again = new MemoryStream();
+        NeuralNetwork<T>.Load(new MemoryStream(first)).Save(again);
+        if (!first.AsSpan().SequenceEqual(again.ToArray()))
+        {
+            throw new ContractViolation("a loaded network saved, loaded and saved again changed");
+        }
+    }
+
+    /// <summary>CRC-32 (IEEE, reflected 0xEDB88320), written here rather than taken from the library it checks.</summary>
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    // ----- IDX files -----
+
+    /// <summary>
+    /// The IDX reader on a seekable stream (whose length is checked before the data is allocated)
+    /// and on one that cannot seek (whose data is collected as it arrives); gzip input takes the
+    /// second path either way. A result's data length must equal its dimensions' product.
+    /// </summary>
+    private static void Idx(byte[] input)
+    {
+        var compressed = input.Length >= 2 && input[0] == 0x1F && input[1] == 0x8B;
+        var allowed = 4L * input.Length * (compressed ? DeflateRatio : 1) + Slack;
+        Read<InvalidDataException>("Idx.readFrom (seekable)", allowed, () => CheckIdx(Core.Idx.readFrom("fuzz.idx", new MemoryStream(input, writable: false))));
+        Read<InvalidDataException>("Idx.readFrom (not seekable)", allowed, () => CheckIdx(Core.Idx.readFrom("fuzz.idx", new ForwardOnly(input))));
+    }
+
+    private static void CheckIdx(Core.IdxArray array)
+    {
+        var count = array.Dimensions.Aggregate(1L, (total, d) => total * d);
+        if (array.Dimensions.Any(d => d < 0) || count != array.Values.LongLength)
+        {
+            throw new ContractViolation($"an IDX array of shape {string.Join(" × ", array.Dimensions)} holds {array.Values.LongLength} values");
+        }
+    }
+
+    /// <summary>A stream that only reads forward, in small pieces, like a pipe.</summary>
+    private sealed class ForwardOnly(byte[] bytes) : Stream
+    {
+        private int position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(Math.Min(count, 7919), bytes.Length - position);
+            Array.Copy(bytes, position, buffer, offset, n);
+            position += n;
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    // ----- CSV files -----
+
+    private static readonly string CsvFile = Path.Combine(Path.GetTempPath(), $"fbp-fuzz-{Environment.ProcessId}.csv");
+
+    /// <summary>
+    /// The CSV reader: the core parser under two dialects (comma with a header, semicolon without,
+    /// label first) and its label conversions, then the facade's classification (as float, so
+    /// numbers beyond its range are met) and regression loaders on the same text as a UTF-8 file.
+    /// Every refusal must be a FormatException.
+    /// </summary>
+    private static void Csv(byte[] input)
+    {
+        var allowed = 64L * input.Length + Slack;
+        var text = Encoding.UTF8.GetString(input);
+        var dialects = new[]
+        {
+            Core.Csv.defaults,
+            new Core.CsvOptions(';', false, Core.LabelColumn.NewIndex(0)),
+        };
+        foreach (var options in dialects)
+        {
+            Core.CsvTable? table = null;
+            Read<FormatException>("Csv.parse", allowed, () => table = Core.Csv.parse(options, new StringReader(text)));
+            if (table is not null)
+            {
+                if (table.Features.Any(row => row.Length != table.FeatureNames.Length) || table.Labels.Length != table.Features.Length)
+                {
+                    throw new ContractViolation("a parsed table's rows do not match its header");
+                }
+
+                Read<FormatException>("Csv.classes", allowed, () => Core.Csv.classes(table));
+                Read<FormatException>("Csv.numericLabels", allowed, () => Core.Csv.numericLabels(table));
+            }
+        }
+
+        File.WriteAllBytes(CsvFile, input);
+        try
+        {
+            Read<FormatException>("CsvData.LoadClassification<float>", allowed, () => CsvData.LoadClassification<float>(CsvFile));
+            Read<FormatException>("CsvData.LoadRegression<double>", allowed, () => CsvData.LoadRegression<double>(CsvFile, hasHeader: false, separator: ';'));
+        }
+        finally
+        {
+            File.Delete(CsvFile);
+        }
+    }
+}
