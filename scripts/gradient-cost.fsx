@@ -8,13 +8,6 @@
 ;;
 #load "references.fsx"
 
-open System.Diagnostics
 open FunctionalBackprop.Experiments
 
-let arguments = ScriptArguments.start fsi.CommandLineArgs
-let clock = Stopwatch.StartNew()
-let result = GradientCost.run (if arguments.Quick then GradientCost.quick else GradientCost.full)
-printfn "%s\n" (GradientCost.table result)
-for path in GradientCost.plot arguments.OutputFolder result do
-    printfn "wrote %s" path
-printfn "done in %.1f s" clock.Elapsed.TotalSeconds
+Script.run fsi.CommandLineArgs GradientCost.quick GradientCost.full GradientCost.run GradientCost.table GradientCost.plot

@@ -7,13 +7,6 @@
 ;;
 #load "references.fsx"
 
-open System.Diagnostics
 open FunctionalBackprop.Experiments
 
-let arguments = ScriptArguments.start fsi.CommandLineArgs
-let clock = Stopwatch.StartNew()
-let result = OptimizerComparison.run (if arguments.Quick then OptimizerComparison.quick else OptimizerComparison.full)
-printfn "%s\n" (OptimizerComparison.table result)
-for path in OptimizerComparison.plot arguments.OutputFolder result do
-    printfn "wrote %s" path
-printfn "done in %.1f s" clock.Elapsed.TotalSeconds
+Script.run fsi.CommandLineArgs OptimizerComparison.quick OptimizerComparison.full OptimizerComparison.run OptimizerComparison.table OptimizerComparison.plot

@@ -7,13 +7,6 @@
 ;;
 #load "references.fsx"
 
-open System.Diagnostics
 open FunctionalBackprop.Experiments
 
-let arguments = ScriptArguments.start fsi.CommandLineArgs
-let clock = Stopwatch.StartNew()
-let result = UniversalApproximation.run (if arguments.Quick then UniversalApproximation.quick else UniversalApproximation.full)
-printfn "%s\n" (UniversalApproximation.table result)
-for path in UniversalApproximation.plot arguments.OutputFolder result do
-    printfn "wrote %s" path
-printfn "done in %.1f s" clock.Elapsed.TotalSeconds
+Script.run fsi.CommandLineArgs UniversalApproximation.quick UniversalApproximation.full UniversalApproximation.run UniversalApproximation.table UniversalApproximation.plot

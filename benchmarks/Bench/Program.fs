@@ -5,7 +5,10 @@
 module FunctionalBackprop.Benchmarks.Program
 
 open System
+open BenchmarkDotNet.Configs
+open BenchmarkDotNet.Jobs
 open BenchmarkDotNet.Running
+open BenchmarkDotNet.Toolchains.InProcess.Emit
 open FunctionalBackprop.Core
 
 [<EntryPoint>]
@@ -22,7 +25,11 @@ let main args =
         | _ -> Profile.run<float> [ 100; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 32
         0
     elif args |> Array.contains "--micro" then
-        BenchmarkSwitcher.FromTypes([| typeof<Micro.Passes> |]).Run(args |> Array.filter ((<>) "--micro")) |> ignore
+        // In process: the benchmarks run in this process (with its runtime settings) rather than in
+        // a generated project, which BenchmarkDotNet would look for under the assembly's name.
+        let config =
+            DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault())
+        BenchmarkSwitcher.FromTypes([| typeof<Micro.Passes> |]).Run(args |> Array.filter ((<>) "--micro"), config) |> ignore
         0
     else
         let known = set [ "W1"; "W2"; "W3"; "W4"; "W5"; "W6" ]

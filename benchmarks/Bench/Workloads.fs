@@ -24,13 +24,26 @@ let loadDigits<'T when 'T :> IFloatingPointIeee754<'T>> () : Digits<'T> =
 let private provider () = (Gemm.provider ()).Name
 
 /// Trains for `epochs` epochs and returns the seconds of each (evaluation excluded: nothing is
-/// measured between batches) and the trained network.
+/// measured between batches), the bytes allocated on the training thread in each, and the trained
+/// network.
 let private timedEpochs (options: TrainingOptions<'T>) (network: Network<'T>) (d: Digits<'T>) =
     let times = Collections.Generic.List<float>()
+    let bytes = Collections.Generic.List<int64>()
     let mutable last = TimeSpan.Zero
-    let options = { options with OnReport = fun r -> (times.Add((r.Elapsed - last).TotalSeconds); last <- r.Elapsed) }
-    let result = Training.train options network d.X d.Y
-    List.ofSeq times, result.Network
+    let mutable allocated = GC.GetAllocatedBytesForCurrentThread()
+    let onReport (r: TrainingReport) =
+        let now = GC.GetAllocatedBytesForCurrentThread()
+        times.Add((r.Elapsed - last).TotalSeconds)
+        bytes.Add(now - allocated)
+        last <- r.Elapsed
+        allocated <- now
+    let result = Training.train { options with OnReport = onReport } network d.X d.Y
+    List.ofSeq times, List.ofSeq bytes, result.Network
+
+/// The median allocation of the epochs after the first, and per training step.
+let private allocation (bytes: int64 list) (steps: int) =
+    let perEpoch = median (bytes |> List.tail |> List.map float)
+    [ "allocated_bytes_per_epoch_median", box perEpoch; "allocated_bytes_per_step", box (perEpoch / float steps) ]
 
 /// W5: the GEMM ceiling, a 2048×2048 product through the active provider (median of 5).
 let gemmCeiling<'T when 'T :> IFloatingPointIeee754<'T>> () =
@@ -52,17 +65,17 @@ let private spec units activation init = { Units = units; Activation = activatio
 let w1 () =
     let d = loadDigits<float> ()
     let network = Network.init<float> 1UL 784 [ spec 30 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
-    let times, trained = timedEpochs (TrainingOptions.create Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
-    emit [ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
-           "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
-           "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+    let times, bytes, trained = timedEpochs (TrainingOptions.create Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
+    emit ([ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
+            "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
+            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ] @ allocation bytes (d.X.Cols / 10))
 
 /// W2: Nielsen's chapter 3 network (cross-entropy on sigmoid outputs, L2), float64.
 let w2 () =
     let d = loadDigits<float> ()
     let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.ScaledNormal; spec 10 Activation.Sigmoid Initializer.ScaledNormal ]
     let optimizer = Optimizer.sgdL2 (Schedule.Constant 0.5) 5.0 8000
-    let times, trained = timedEpochs (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 30 10) network d
+    let times, _, trained = timedEpochs (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 30 10) network d
     emit [ "workload", box "W2"; "dtype", box "float64"; "batch", box 10
            "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
@@ -73,13 +86,14 @@ let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (
     let d = loadDigits<'T> ()
     let network = Network.init<'T> 1UL 784 layers
     let weights = network.Layers |> List.sumBy (fun l -> l.InputWidth * l.OutputWidth)
-    let times, trained = timedEpochs (TrainingOptions.create Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
+    let times, bytes, trained = timedEpochs (TrainingOptions.create Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
     let rates = times |> List.tail |> List.map (fun t -> float d.X.Cols / t)
     let gflops = rates |> List.map (fun r -> r * 6.0 * float weights / 1e9)
-    emit [ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
-           "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
-           "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
-           "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+    emit ([ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
+            "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
+            "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
+            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+          @ allocation bytes ((d.X.Cols + batch - 1) / batch))
 
 /// W3: 784-100-10 ReLU, softmax and cross-entropy, SGD 0.1, batch 32; 5 epochs after 1 warm-up.
 let w3<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
