@@ -67,6 +67,17 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         report $"layer {l + 1} up = Wᵀ δ" (fun () -> Gemm.run true false layer.InputWidth batch layer.OutputWidth 'T.One layer.Weights.values a 'T.Zero up)
     let g = Gradients.zero network
     report "gradient norm (not used by SGD)" (fun () -> Gradients.norm g |> ignore)
+    // Bytes allocated by each piece of a training step, on this thread (after warm-up above).
+    let allocated name (f: unit -> unit) =
+        f ()
+        let before = GC.GetAllocatedBytesForCurrentThread()
+        for _ in 1 .. 100 do f ()
+        printfn "%-40s %9.0f bytes per call" name (float (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0)
+    allocated "allocated: compute" (fun () -> ws.Compute(order, 0, batch, d.X, d.Y) |> ignore)
+    allocated "allocated: context" (fun () -> context () |> ignore)
+    let ctx = context ()
+    allocated "allocated: changeScaled" (fun () -> Optimizer.changeScaled InPlace optimizer ctx state |> ignore)
+    allocated "allocated: apply scaled" (fun () -> ws.ApplyScaled(ws.Gradient, 'T.Zero))
 
 /// W6 at batch 1: the pieces of one pure gradient.
 let gradientAtBatchOne () =

@@ -83,13 +83,16 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
             if value < 1L then raise (ArgumentOutOfRangeException("value", value, "The threshold must be positive."))
             threshold <- value
 
-    member private _.Run(m: int, n: int, k: int, call: unit -> unit) =
-        match setThreads with
-        | Some set when maxThreads > 1 && int64 m * int64 n * int64 k >= threshold ->
-            lock gate (fun () ->
-                set.Invoke maxThreads
-                try call () finally set.Invoke 1)
-        | _ -> call ()
+    /// Whether a product of this size uses more than one thread.
+    member private _.Threaded(m: int, n: int, k: int) =
+        setThreads.IsSome && maxThreads > 1 && int64 m * int64 n * int64 k >= threshold
+
+    /// Runs a large product on MaxThreads threads, one large product at a time, and returns
+    /// OpenBLAS to one thread.
+    member private _.RunThreaded(call: unit -> unit) =
+        lock gate (fun () ->
+            setThreads.Value.Invoke maxThreads
+            try call () finally setThreads.Value.Invoke 1)
 
     override this.ToString() = (this :> IGemmProvider).Name
 
@@ -100,11 +103,14 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
         member this.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
             let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
-            this.Run(m, n, k, fun () -> Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+            // Small products call straight through (no closure, no lock): they are most calls.
+            if this.Threaded(m, n, k) then this.RunThreaded(fun () -> Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+            else Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         member this.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
             let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
-            this.Run(m, n, k, fun () -> Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+            if this.Threaded(m, n, k) then this.RunThreaded(fun () -> Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+            else Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
 /// Finding and loading a native CBLAS.
 module NativeBlas =

@@ -71,8 +71,13 @@ module Optimizer =
     /// one pass (TensorPrimitives.MultiplyAdd: a product, then a sum, each rounded, as in the
     /// unfused scale-then-add, never a fused multiply-add) gives the bits of change then apply.
     let internal changeScaled (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : (Gradients<'T> * 'T * OptimizerState<'T>) option =
-        match List.tryLast optimizer.Transforms, state with
-        | Some last, Chain states when last.Scale.IsSome && states.Length = optimizer.Transforms.Length ->
+        match optimizer.Transforms, state with
+        // Plain SGD (a learning-rate step alone), the common case, without the list work below.
+        | [ only ], Chain [ s ] when only.Scale.IsSome ->
+            let factor, s' = only.Scale.Value s
+            Some(context.Gradient, factor, Chain [ s' ])
+        | transforms, Chain states when not transforms.IsEmpty && (List.last transforms).Scale.IsSome && states.Length = transforms.Length ->
+            let last = List.last transforms
             let front = List.take (states.Length - 1) (List.zip optimizer.Transforms states)
             let states', u =
                 front |> List.mapFold (fun (u: Gradients<'T>) (t: Transform<'T>, s) -> let u', s' = t.Step target context s u in s', u') context.Gradient

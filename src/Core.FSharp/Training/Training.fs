@@ -260,8 +260,8 @@ module Training =
                 if b = batchCount then step, lastLoss, running, false
                 elif options.Cancellation.IsCancellationRequested then step, lastLoss, running, true
                 else
-                    let indices = order.[b * m .. Math.Min((b + 1) * m, n) - 1]
-                    let loss = Real.toFloat (workspace.Compute(indices, x, y))
+                    let start = b * m
+                    let loss = Real.toFloat (workspace.Compute(order, start, Math.Min(start + m, n) - start, x, y))
                     if not (Double.IsFinite loss) then divergedAt epoch (step + 1L) loss
                     let xb, yb = workspace.Batch
                     let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = Some(fun w -> Forward.cost options.Loss w xb yb) }

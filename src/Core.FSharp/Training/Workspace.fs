@@ -35,6 +35,10 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         Network.mapLayers (fun _ l -> Dense.withParameters (Matrix.wrap l.Weights.rows l.Weights.cols (Array.copy l.Weights.values)) (Matrix.wrap l.Biases.rows 1 (Array.copy l.Biases.values)) l) n
     let mutable current = copy network
     let mutable spare = copy network
+    // The layers of both sets as arrays, swapped with them, so a step indexes them without
+    // building lists or tuples.
+    let mutable currentLayers = Array.ofList current.layers
+    let mutable spareLayers = Array.ofList spare.layers
     let depth = network.Depth
     let widths = network.Layers |> List.map (fun l -> l.OutputWidth) |> Array.ofList
     let activations = network.Layers |> List.map (fun l -> l.Activation) |> Array.ofList
@@ -72,12 +76,16 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
 
     /// Gathers the examples at `indices` from x and y, runs the forward and backward passes, and
     /// returns the batch's mean cost; the gradient is left in Gradient.
-    member _.Compute(indices: int[], x: Matrix<'T>, y: Matrix<'T>) : 'T =
-        batch <- (if indices.Length = batchSize then full else partial.Value)
+    member this.Compute(indices: int[], x: Matrix<'T>, y: Matrix<'T>) : 'T = this.Compute(indices, 0, indices.Length, x, y)
+
+    /// As Compute, for the examples at indices[start .. start + count − 1] (no slice is made).
+    member _.Compute(indices: int[], start: int, count: int, x: Matrix<'T>, y: Matrix<'T>) : 'T =
+        batch <- (if count = batchSize then full else partial.Value)
         let b = batch
-        indices |> Array.iteri (fun k j ->
+        for k in 0 .. count - 1 do
+            let j = indices.[start + k]
             Array.Copy(x.values, j * x.rows, b.X.values, k * x.rows, x.rows)
-            Array.Copy(y.values, j * y.rows, b.Y.values, k * y.rows, y.rows))
+            Array.Copy(y.values, j * y.rows, b.Y.values, k * y.rows, y.rows)
         let layers = current.layers
         // Forward, as Forward.layer: zˡ = wˡaˡ⁻¹ + bˡ, aˡ = σ(zˡ).
         let mutable input = b.X
@@ -96,9 +104,8 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
                 Activation.backwardInto (activations.[last], widths.[last], ReadOnlySpan b.Z.[last].values, ReadOnlySpan b.A.[last].values, ReadOnlySpan b.Up.[last].values, Span b.Delta.[last].values)
                 b.Delta.[last]
         // The backward fold, as Backprop's step, from the output layer down.
-        let layerArray = Array.ofList layers
         for l in last .. -1 .. 0 do
-            let layer = layerArray.[l]
+            let layer = currentLayers.[l]
             let aIn = if l = 0 then b.X else b.A.[l - 1]
             let g = gradientLayers.[l]
             // BP3: ∂C/∂bˡ = δˡ, summed over the examples
@@ -112,22 +119,30 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
                 delta <- b.Delta.[l - 1]
         cost
 
-    /// w ← w + factor·u, in one pass into the spare set, which then becomes the current one.
-    member _.ApplyScaled(u: Gradients<'T>, factor: 'T) : unit =
-        List.zip3 current.layers u.Layers spare.layers
-        |> List.iter (fun (w, d, target) ->
-            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.dW.values, factor, ReadOnlySpan w.weights.values, Span target.weights.values)
-            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.db.values, factor, ReadOnlySpan w.biases.values, Span target.biases.values))
-        let previous = current
+    /// Makes the spare set the current one (after a step wrote into it).
+    member private _.Swap() =
+        let previous, previousLayers = current, currentLayers
         current <- spare
+        currentLayers <- spareLayers
         spare <- previous
+        spareLayers <- previousLayers
+
+    /// w ← w + factor·u, in one pass into the spare set, which then becomes the current one.
+    member this.ApplyScaled(u: Gradients<'T>, factor: 'T) : unit =
+        let mutable l = 0
+        for d in u.Layers do
+            let w, target = currentLayers.[l], spareLayers.[l]
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.dW.values, factor, ReadOnlySpan w.weights.values, Span target.weights.values)
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.db.values, factor, ReadOnlySpan w.biases.values, Span target.biases.values)
+            l <- l + 1
+        this.Swap()
 
     /// w ← w + Δ, written into the spare set, which then becomes the current one.
-    member _.Apply(change: Gradients<'T>) : unit =
-        List.zip3 current.layers change.Layers spare.layers
-        |> List.iter (fun (w, d, target) ->
+    member this.Apply(change: Gradients<'T>) : unit =
+        let mutable l = 0
+        for d in change.Layers do
+            let w, target = currentLayers.[l], spareLayers.[l]
             TensorPrimitives.Add(ReadOnlySpan w.weights.values, ReadOnlySpan d.dW.values, Span target.weights.values)
-            TensorPrimitives.Add(ReadOnlySpan w.biases.values, ReadOnlySpan d.db.values, Span target.biases.values))
-        let previous = current
-        current <- spare
-        spare <- previous
+            TensorPrimitives.Add(ReadOnlySpan w.biases.values, ReadOnlySpan d.db.values, Span target.biases.values)
+            l <- l + 1
+        this.Swap()
