@@ -19,6 +19,14 @@ internal static class ModelStorage
         set => Wrap.Value = value;
     }
 
+    /// <summary>Reads a model file with the given stream reader, closing the file afterwards.</summary>
+    public static TResult Read<TResult>(string path, Func<Stream, TResult> read)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        return read(stream);
+    }
+
     /// <summary>
     /// Writes to a new temporary file in the target's folder, flushes it to disk, then renames it
     /// over the target (an atomic replacement on one file system). On any failure the temporary

@@ -304,12 +304,7 @@ public sealed class NeuralNetwork<T>
     /// <summary>Loads a network saved by <see cref="Save(string)"/> (or by <see cref="TrainingCheckpoint{T}.Save(string)"/>).</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="InvalidDataException">The file is truncated, corrupt, from a newer version, or holds the other real type.</exception>
-    public static NeuralNetwork<T> Load(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        using var stream = File.OpenRead(path);
-        return Load(stream);
-    }
+    public static NeuralNetwork<T> Load(string path) => ModelStorage.Read(path, Load);
 
     /// <summary>Reads a network in the model format from a stream.</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>

@@ -81,12 +81,7 @@ public sealed class TrainingCheckpoint<T>
     /// <summary>Loads a checkpoint saved by <see cref="Save(string)"/>.</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="InvalidDataException">The file is damaged, from a newer version, or holds no training state.</exception>
-    public static TrainingCheckpoint<T> Load(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        using var stream = File.OpenRead(path);
-        return Load(stream);
-    }
+    public static TrainingCheckpoint<T> Load(string path) => ModelStorage.Read(path, Load);
 
     /// <summary>Reads a checkpoint from a stream.</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>

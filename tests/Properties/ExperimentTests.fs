@@ -1,4 +1,4 @@
-module FunctionalBackprop.Tests.ExperimentTests
+module FunctionalBackprop.Properties.ExperimentTests
 
 // The experiments behind scripts/*.fsx, run small so that they cannot rot: their cores assert
 // what the scripts show (backprop is about two forward passes, differences P + 1; more hidden
@@ -76,21 +76,13 @@ let ``script arguments: --quick, --out and a clear error for anything else`` () 
     Assert.Equal(Error "unknown argument --fast", ScriptArguments.parse [| "s.fsx"; "--fast" |])
     Assert.Equal(Error "--out needs a folder", ScriptArguments.parse [| "s.fsx"; "--out" |])
 
-/// The repository's root: the first folder above the tests' binaries that holds the solution.
-let private repositoryRoot () =
-    let rec up (folder: DirectoryInfo) =
-        if isNull folder then failwith "FunctionalBackprop.sln not found above the test binaries."
-        elif File.Exists(Path.Combine(folder.FullName, "FunctionalBackprop.sln")) then folder.FullName
-        else up folder.Parent
-    up (DirectoryInfo AppContext.BaseDirectory)
-
 [<Theory>]
 [<InlineData("autodiff-tables.fsx", "autodiff-tables.txt")>]
 [<InlineData("gradient-cost.fsx", "gradient-cost.png")>]
 [<InlineData("optimizers.fsx", "optimizers.png")>]
 [<InlineData("universal-approximation.fsx", "universal-approximation-error.png")>]
 let ``each script runs with --quick and writes its output`` (script: string, written: string) =
-    let root = repositoryRoot ()
+    let root = Repository.root ()
     let output = Directory.CreateTempSubdirectory("fbp-script-").FullName
     let path = Path.Combine(root, "scripts", script)
     try

@@ -39,8 +39,7 @@ let ``the F# quick start checks the gradient and learns XOR`` () =
 
 [<Fact>]
 let ``the README shows this quick start`` () =
-    let rec up (dir: string) = if File.Exists(Path.Combine(dir, "README.md")) then dir else up (Path.GetDirectoryName dir)
-    let root = up AppContext.BaseDirectory
+    let root = Repository.root ()
     let readme = File.ReadAllText(Path.Combine(root, "README.md"))
     let block = Regex.Match(readme, "```fsharp\n(.*?)```", RegexOptions.Singleline).Groups.[1].Value
     let source = File.ReadAllText(Path.Combine(root, "tests", "Properties", "QuickStartTests.fs"))

@@ -72,17 +72,19 @@ module Optimizer =
     /// unfused scale-then-add, never a fused multiply-add) gives the bits of change then apply.
     let internal changeScaled (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : (Gradients<'T> * 'T * OptimizerState<'T>) option =
         match optimizer.Transforms, state with
-        // Plain SGD (a learning-rate step alone), the common case, without the list work below.
-        | [ only ], Chain [ s ] when only.Scale.IsSome ->
-            let factor, s' = only.Scale.Value s
-            Some(context.Gradient, factor, Chain [ s' ])
         | transforms, Chain states when not transforms.IsEmpty && (List.last transforms).Scale.IsSome && states.Length = transforms.Length ->
-            let last = List.last transforms
-            let front = List.take (states.Length - 1) (List.zip optimizer.Transforms states)
-            let states', u =
-                front |> List.mapFold (fun (u: Gradients<'T>) (t: Transform<'T>, s) -> let u', s' = t.Step target context s u in s', u') context.Gradient
-            let factor, lastState = last.Scale.Value (List.last states)
-            Some(u, factor, Chain(states' @ [ lastState ]))
+            // One walk down the chain: every stage but the last steps the updates; the last
+            // (the learning-rate step) only gives its factor and new state.
+            let rec walk (ts: Transform<'T> list) (ss: OptimizerState<'T> list) (u: Gradients<'T>) (stepped: OptimizerState<'T> list) =
+                match ts, ss with
+                | [ last ], [ s ] ->
+                    let factor, s' = last.Scale.Value s
+                    Some(u, factor, Chain(List.rev (s' :: stepped)))
+                | t :: ts, s :: ss ->
+                    let u', s' = t.Step target context s u
+                    walk ts ss u' (s' :: stepped)
+                | _ -> None
+            walk transforms states context.Gradient []
         | _ -> None
 
     /// Whether some stage evaluates the cost (see Transform.UsesObjective).

@@ -252,6 +252,10 @@ module Training =
 
         // One epoch: a fold over its shuffled mini-batches. Returns the step count, the last
         // batch loss and the running loss, and whether it was cancelled part-way.
+        // The cost of the batch being stepped on (for line searches), made once for the run: it
+        // reads the workspace's batch buffers when called, during a step.
+        let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost options.Loss w xb yb)
+
         let epochFold (epoch: int) (step: int64) =
             let order =
                 if m >= n then Array.init n id
@@ -263,8 +267,7 @@ module Training =
                     let start = b * m
                     let loss = Real.toFloat (workspace.Compute(order, start, Math.Min(start + m, n) - start, x, y))
                     if not (Double.IsFinite loss) then divergedAt epoch (step + 1L) loss
-                    let xb, yb = workspace.Batch
-                    let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = Some(fun w -> Forward.cost options.Loss w xb yb) }
+                    let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = objective }
                     let state' =
                         match Optimizer.changeScaled target options.Optimizer context state with
                         | Some(u, factor, state') ->
