@@ -36,6 +36,16 @@ let private gradientAndInput (loss: Loss) (network: Network<'T>) (x: Matrix<'T>)
     let last = List.last trace.Layers
     Backprop.backward network trace (Loss.upstream loss network.OutputActivation last.Z last.A y)
 
+/// Whether the float32 and float64 networks put every weighted input of a ReLU or leaky-ReLU
+/// layer on the same side of the kink at 0. Where rounding moves one across, the two derivatives
+/// differ by design (1 against 0 or the slope), so the comparison says nothing about precision.
+let private sameSideOfKinks (n32: Network<float32>) (x32: Matrix<float32>) (n64: Network<float>) (x64: Matrix<float>) =
+    List.zip3 n64.Layers (Forward.trace n32 x32).Layers (Forward.trace n64 x64).Layers
+    |> List.forall (fun (layer, t32, t64) ->
+        match layer.Activation with
+        | Activation.ReLU | Activation.LeakyReLU _ -> Array.forall2 (fun (a: float32) (b: float) -> (a > 0.0f) = (b > 0.0)) (t32.Z.ToArray()) (t64.Z.ToArray())
+        | _ -> true)
+
 [<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 100)>]
 module Float32 =
 
@@ -43,12 +53,13 @@ module Float32 =
     let ``float32 backprop equals float64 backprop to 256 float32 epsilons`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let (n32, x32, y32), (n64, x64, y64) = both c
+            sameSideOfKinks n32 x32 n64 x64 ==> lazy (
             let g32 = flatten (gradientAndInput c.Loss n32 x32 y32)
             let g64 = flatten (gradientAndInput c.Loss n64 x64 y64)
             let scale = Approx.scale g64 + floorFor (Forward.cost c.Loss n64 x64 y64)
             match Array.tryFindIndex id (Array.map2 (fun (a: float) (b: float) -> Math.Abs(a - b) > tolerance * (Math.Abs b + scale)) g32 g64) with
             | None -> true |> Prop.ofTestable
-            | Some i -> false |> Prop.label $"entry {i}: float32 {g32.[i]:R}, float64 {g64.[i]:R}, scale {scale:R}")
+            | Some i -> false |> Prop.label $"entry {i}: float32 {g32.[i]:R}, float64 {g64.[i]:R}, scale {scale:R}"))
 
     [<Property>]
     let ``float32 backprop equals central differences of the same parameters`` (c: Case) (p: Provider) =
@@ -56,6 +67,7 @@ module Float32 =
         // the same parameters evaluated in float64 give an estimate far finer than the tolerance.
         p.Run(fun () ->
             let (n32, x32, y32), (n64, x64, y64) = both c
+            sameSideOfKinks n32 x32 n64 x64 ==> lazy (
             let g32 = Backprop.gradient c.Loss n32 x32 y32
             let estimates = GradientCheck.estimate c.Loss n64 x64 y64
             let scale = (estimates |> List.choose snd |> List.map (fst >> Math.Abs) |> List.fold max 0.0) + floorFor (Forward.cost c.Loss n64 x64 y64)
@@ -64,7 +76,7 @@ module Float32 =
             |> List.tryFind (fun (_, a: float, n: float, u: float) -> Math.Abs(a - n) - u > tolerance * (Math.Abs n + scale))
             |> function
                 | None -> true |> Prop.ofTestable
-                | Some(index, a, n, u) -> false |> Prop.label $"{index}: float32 backprop {a:R}, differences {n:R} ± {u:E1}, scale {scale:R}")
+                | Some(index, a, n, u) -> false |> Prop.label $"{index}: float32 backprop {a:R}, differences {n:R} ± {u:E1}, scale {scale:R}"))
 
 /// An optimizer for the fold's equality: every kind of stage, including the ones that run on
 /// fresh arrays (a line search) and the fused learning-rate step.
