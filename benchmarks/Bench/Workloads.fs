@@ -68,7 +68,8 @@ let w1 () =
     let times, bytes, trained = timedEpochs (TrainingOptions.create Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
     emit ([ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
             "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
-            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ] @ allocation bytes (d.X.Cols / 10))
+            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
+            "provider", box (provider ()) ] @ allocation bytes (d.X.Cols / 10))
 
 /// W2: Nielsen's chapter 3 network (cross-entropy on sigmoid outputs, L2), float64.
 let w2 () =
@@ -92,7 +93,8 @@ let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (
     emit ([ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
             "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
             "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
-            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
+            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
+            "provider", box (provider ()) ]
           @ allocation bytes ((d.X.Cols + batch - 1) / batch))
 
 /// W3: 784-100-10 ReLU, softmax and cross-entropy, SGD 0.1, batch 32; 5 epochs after 1 warm-up.
