@@ -17,10 +17,10 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     let indices = Array.init batch id
     let mutable state = Optimizer.init optimizer network
     let step () =
-        ws.Compute(indices, d.X, d.Y) |> ignore
+        ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore
         let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
         let delta, s = Optimizer.change InPlace optimizer context state
-        ws.Apply delta
+        ws.Step('T.One, delta)
         state <- s
     let report name (f: unit -> unit) =
         perCall 1.0 f |> ignore
@@ -33,10 +33,10 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     report "whole step, shuffled batches" (fun () ->
         let indices = order.[b * batch .. b * batch + batch - 1]
         b <- (b + 1) % batches
-        ws.Compute(indices, d.X, d.Y) |> ignore
+        ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore
         let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
         let delta, s = Optimizer.change InPlace optimizer context state
-        ws.Apply delta
+        ws.Step('T.One, delta)
         state <- s)
     report "gather only, shuffled" (fun () ->
         let indices = order.[b * batch .. b * batch + batch - 1]
@@ -49,22 +49,22 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     Training.train options network d.X d.Y |> ignore
     let steps = float ((d.X.Cols + batch - 1) / batch)
     printfn "%-40s %9.2f us (median of epochs 2-6 of one Training.train); epoch 1: %.2f us" "per step in an epoch" (median (Seq.skip 1 times) / steps * 1e6) (times.[0] / steps * 1e6)
-    report "compute (forward + backward)" (fun () -> ws.Compute(indices, d.X, d.Y) |> ignore)
+    report "compute (forward + backward)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore)
     let context () = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
     report "optimizer change (in place)" (fun () -> let _, s = Optimizer.change InPlace optimizer (context ()) state in state <- s)
-    report "apply" (fun () -> ws.Apply ws.Gradient)
+    report "apply" (fun () -> ws.Step('T.One, ws.Gradient))
     let mutable input = d.X
     for (l, layer) in List.indexed network.Layers do
         let x = Matrix.zeros<'T> layer.InputWidth batch
-        let z = Array.zeroCreate<'T> (layer.OutputWidth * batch)
-        let a = Array.zeroCreate<'T> (layer.OutputWidth * batch)
+        let t = Forward.allocateLayer layer x
+        let z, a = t.Z, t.A
         let dw = Array.zeroCreate<'T> (layer.OutputWidth * layer.InputWidth)
         let up = Array.zeroCreate<'T> (layer.InputWidth * batch)
-        report $"layer {l + 1} z = Wa + b ({layer.OutputWidth}×{layer.InputWidth}×{batch})" (fun () -> Forward.weightedInputInto layer x.values batch z)
-        report $"layer {l + 1} σ" (fun () -> Activation.applyInto (layer.Activation, layer.OutputWidth, ReadOnlySpan z, Span a))
-        report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto (layer.Activation, layer.OutputWidth, ReadOnlySpan z, ReadOnlySpan a, ReadOnlySpan a, Span z))
-        report $"layer {l + 1} dW = δ aᵀ" (fun () -> Gemm.run false true layer.OutputWidth layer.InputWidth batch 'T.One a x.values 'T.Zero dw)
-        report $"layer {l + 1} up = Wᵀ δ" (fun () -> Gemm.run true false layer.InputWidth batch layer.OutputWidth 'T.One layer.Weights.values a 'T.Zero up)
+        report $"layer {l + 1} z = Wa + b, a = σ(z) ({layer.OutputWidth}×{layer.InputWidth}×{batch})" (fun () -> Forward.layerInto layer t)
+        report $"layer {l + 1} σ" (fun () -> Activation.applyInto layer.Activation z a)
+        report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto layer.Activation z a a z)
+        report $"layer {l + 1} dW = δ aᵀ" (fun () -> Gemm.run false true layer.OutputWidth layer.InputWidth batch 'T.One a.values x.values 'T.Zero dw)
+        report $"layer {l + 1} up = Wᵀ δ" (fun () -> Gemm.run true false layer.InputWidth batch layer.OutputWidth 'T.One layer.Weights.values a.values 'T.Zero up)
     let g = Gradients.zero network
     report "gradient norm (not used by SGD)" (fun () -> Gradients.norm g |> ignore)
     // Bytes allocated by each piece of a training step, on this thread (after warm-up above).
@@ -77,7 +77,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     allocated "allocated: context" (fun () -> context () |> ignore)
     let ctx = context ()
     allocated "allocated: changeScaled" (fun () -> Optimizer.changeScaled InPlace optimizer ctx state |> ignore)
-    allocated "allocated: apply scaled" (fun () -> ws.ApplyScaled(ws.Gradient, 'T.Zero))
+    allocated "allocated: step" (fun () -> ws.Step('T.Zero, ws.Gradient))
 
 /// W6 at batch 1: the pieces of one pure gradient.
 let gradientAtBatchOne () =

@@ -7,7 +7,7 @@ namespace FunctionalBackprop;
 /// Which matrix-product provider the library uses: a native CBLAS (OpenBLAS, MKL, BLIS or
 /// Accelerate, found at the first product) or the library's own managed kernel. Results differ
 /// between them only by rounding. The environment variable FUNCTIONALBACKPROP_GEMM
-/// (managed, native or mathnet) chooses one before the first product.
+/// (managed or native) chooses one before the first product.
 /// </summary>
 public static class LinearAlgebra
 {

@@ -78,7 +78,7 @@ module NetworkAutoDiff =
         if isNull (box network) then nullArg "network"
         Network.checkInputs network x
         Network.checkTargets network loss x y
-        Gradients.ofNetwork network |> Gradients.toArray
+        Parameters.toArray network
 
     /// The batch's mean cost C, evaluated by the scalar code (on dual numbers with zero
     /// tangents); equal to Forward.cost up to rounding, which shows it is the same network.

@@ -3,6 +3,22 @@ namespace FunctionalBackprop.Core
 open System
 open System.Numerics
 
+/// The buffers of one forward and one backward pass over batches of one width: the trace (its
+/// first layer's Input is the batch x), and per layer ∂C/∂aˡ, δˡ and the gradient. The pure
+/// functions allocate one per call; the training fold allocates one per batch width and reuses it.
+type internal Pass<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// zˡ and aˡ of every layer, input side first.
+      Trace: LayerTrace<'T>[]
+      /// ∂C/∂aˡ of every layer: the last is where the loss (or the caller) puts what it sends
+      /// down; below it, BP2's product from the layer above.
+      OutputGradients: Matrix<'T>[]
+      /// δˡ = ∂C/∂zˡ of every layer.
+      Deltas: Matrix<'T>[]
+      /// ∂C/∂wˡ and ∂C/∂bˡ of every layer.
+      Gradient: LayerGradient<'T>[]
+      /// The same gradient as a record (over the same buffers).
+      Gradients: Gradients<'T> }
+
 /// Backpropagation: the gradient of the cost with respect to every weight and bias from one
 /// forward and one backward pass over a batch, following Nielsen's four equations
 ///   BP1  δᴸ = ∇ₐC ⊙ σ'(zᴸ)
@@ -14,22 +30,66 @@ open System.Numerics
 /// vector–Jacobian product of Activation.backward.
 module Backprop =
 
-    /// One step of the backward fold, from what the layer above sent down to this layer's
-    /// gradient and what this layer sends to the layer below.
-    let private step (needBelow: bool) (gradients: LayerGradient<'T> list, upstream: Upstream<'T>) (layer: Dense<'T>, t: LayerTrace<'T>) =
+    let private uninitialized<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) (cols: int) : Matrix<'T> = Matrix.wrap rows cols (Matrix.uninitialized (rows * cols))
+
+    /// Buffers for a pass over the given trace's batch width. The output layer's ∂C/∂aᴸ is
+    /// `top` when given (the caller's upstream, read and never written), else a new buffer.
+    let internal allocate (network: Network<'T>) (trace: LayerTrace<'T>[]) (top: Matrix<'T> voption) : Pass<'T> =
+        let layers = Array.ofList network.layers
+        let cols = trace.[0].Input.cols
+        let perLayer () = layers |> Array.map (fun l -> uninitialized<'T> l.OutputWidth cols)
+        let outputGradients = perLayer ()
+        top |> ValueOption.iter (fun m -> outputGradients.[layers.Length - 1] <- m)
+        let gradient = layers |> Array.map (fun l -> { dW = uninitialized l.OutputWidth l.InputWidth; db = uninitialized l.OutputWidth 1 })
+        { Trace = trace
+          OutputGradients = outputGradients
+          Deltas = perLayer ()
+          Gradient = gradient
+          Gradients = { Layers = List.ofArray gradient } }
+
+    /// One layer's step of the backward pass: its δ, its gradient, and what it sends below.
+    let private step (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layer: Dense<'T>) : unit =
+        let t = pass.Trace.[l]
         let delta =
-            match upstream with
-            | Delta d -> d
-            // BP1 at the output, BP2's Hadamard product below it: δˡ = ∂C/∂aˡ ⊙ σ'(zˡ)
-            | OutputGradient g -> Activation.backward layer.Activation t.Z t.A g
+            if fused && l = pass.Trace.Length - 1 then pass.OutputGradients.[l]
+            else
+                // BP1 at the output layer, BP2's Hadamard product below it: δˡ = ∂C/∂aˡ ⊙ σ'(zˡ)
+                Activation.backwardInto layer.activation t.Z t.A pass.OutputGradients.[l] pass.Deltas.[l]
+                pass.Deltas.[l]
+        let g = pass.Gradient.[l]
         // BP3: ∂C/∂bˡ = δˡ, summed over the examples (columns)
-        let db = Matrix.sumColumns delta
+        Matrix.sumColumnsInto delta g.db.values
         // BP4: ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ
-        let dW = Matrix.multiplyTransposeRight delta t.Input
+        Gemm.run false true layer.OutputWidth layer.InputWidth delta.cols 'T.One delta.values t.Input.values 'T.Zero g.dW.values
         // BP2's product for the layer below: ∂C/∂aˡ⁻¹ = (wˡ)ᵀ δˡ
-        // (skipped for layer 1 when nobody asked for ∂C/∂x: it would cost a third of the pass)
-        let below = if needBelow then Matrix.multiplyTransposeLeft layer.Weights delta else delta
-        { dW = dW; db = db } :: gradients, OutputGradient below
+        match (if l > 0 then ValueSome pass.OutputGradients.[l - 1] else inputGradient) with
+        | ValueSome below -> Gemm.run true false layer.InputWidth delta.cols layer.OutputWidth 'T.One layer.weights.values delta.values 'T.Zero below.values
+        | ValueNone -> ()
+
+    /// The layers from the output down (layer l and those above it): each steps once those above it have.
+    let rec private down (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layers: Dense<'T> list) : unit =
+        match layers with
+        | [] -> ()
+        | layer :: above ->
+            down pass fused inputGradient (l + 1) above
+            step pass fused inputGradient l layer
+
+    /// The backward pass into the pass's buffers, from the output layer down, given what the
+    /// output layer received in OutputGradients (δᴸ itself when `fused`); also ∂C/∂x = (w¹)ᵀ δ¹
+    /// into inputGradient when one is given (otherwise skipped: it would cost a third of the pass).
+    let internal backwardInto (network: Network<'T>) (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) : unit =
+        down pass fused inputGradient 0 network.layers
+
+    /// One forward and one backward pass into the pass's buffers, for the batch in its trace and
+    /// the targets y: returns the batch's mean cost and leaves ∇C in pass.Gradient. No checks:
+    /// for buffers the library made for this network.
+    let internal lossAndGradientInto (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) : 'T =
+        Forward.traceInto network pass.Trace
+        let output = pass.Trace.[pass.Trace.Length - 1]
+        let cost = Loss.value loss network.OutputActivation output.Z output.A y
+        let fused = Loss.upstreamInto loss network.OutputActivation output.Z output.A y pass.OutputGradients.[pass.Trace.Length - 1].values
+        backwardInto network pass fused ValueNone
+        cost
 
     let private checkTrace (network: Network<'T>) (trace: Trace<'T>) =
         if trace.Layers.Length <> network.Depth then
@@ -40,32 +100,26 @@ module Backprop =
                     invalidArg "trace" $"Layer {i + 1} is {l.InputWidth}→{l.OutputWidth} but its trace holds input {Matrix.shape t.Input}, z {Matrix.shape t.Z}.")
             network.Layers trace.Layers
 
-    /// The fold over the reversed trace; the first layer computes (w¹)ᵀδ¹ only when asked.
-    let private fold (needInput: bool) (network: Network<'T>) (trace: Trace<'T>) (upstream: Upstream<'T>) =
-        checkTrace network trace
-        List.zip network.Layers trace.Layers
-        |> List.rev
-        |> List.indexed
-        |> List.fold (fun state (i, pair) -> step (needInput || i < network.Depth - 1) state pair) ([], upstream)
-
     /// The backward pass from what the loss (or a function after the network) sends down:
     /// the gradient record of every layer and the gradient with respect to the input,
     /// ∂C/∂x = (w¹)ᵀ δ¹, so that networks and other differentiable code compose by the chain
     /// rule. Linear in `upstream`.
     let backward (network: Network<'T>) (trace: Trace<'T>) (upstream: Upstream<'T>) : Gradients<'T> * Matrix<'T> =
-        match fold true network trace upstream with
-        | gradients, OutputGradient input -> { Layers = gradients }, input
-        | gradients, Delta input -> { Layers = gradients }, input
+        checkTrace network trace
+        let pass = allocate network (Array.ofList trace.Layers) (ValueSome(Upstream.matrix upstream))
+        let input = (List.head trace.Layers).Input
+        let dx = uninitialized<'T> input.rows input.cols
+        backwardInto network pass (match upstream with Delta _ -> true | OutputGradient _ -> false) (ValueSome dx)
+        pass.Gradients, dx
 
     /// The mean cost C = (1/n) Σₓ Cₓ of the batch and its gradient ∇C with respect to every
     /// parameter (the mean of the per-example gradients), from one forward and one backward pass.
     let lossAndGradient (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : 'T * Gradients<'T> =
-        let trace = Forward.trace network x
+        Network.checkInputs network x
         Network.checkTargets network loss x y
-        let output = List.last trace.Layers
-        let cost = Loss.value loss network.OutputActivation output.Z output.A y
-        let upstream = Loss.upstream loss network.OutputActivation output.Z output.A y
-        cost, { Layers = fst (fold false network trace upstream) }
+        let pass = allocate network (Forward.allocate network x) ValueNone
+        let cost = lossAndGradientInto loss network pass y
+        cost, pass.Gradients
 
     /// The gradient ∇C of the batch's mean cost with respect to every parameter.
     let gradient (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : Gradients<'T> =

@@ -45,10 +45,6 @@ module Gradients =
                 Matrix.checkSameShape "db" a.db b.db)
             g.Layers h.Layers
 
-    /// The network's own parameters viewed as a vector of the same space (dW = w, db = b).
-    let ofNetwork (network: Network<'T>) : Gradients<'T> =
-        { Layers = network.Layers |> List.map (fun l -> { dW = l.Weights; db = l.Biases }) }
-
     /// The zero vector shaped like the network's parameters.
     let zero (network: Network<'T>) : Gradients<'T> =
         { Layers =
@@ -87,18 +83,29 @@ module Gradients =
         checkCompatible g h
         List.fold2 (fun (acc: 'T) (a: LayerGradient<'T>) (b: LayerGradient<'T>) -> acc + Matrix.dot a.dW b.dW + Matrix.dot a.db b.db) 'T.Zero g.Layers h.Layers
 
-    /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
-    /// underflows for any finite g.
-    let norm (g: Gradients<'T>) : 'T =
-        let arrays = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ])
+    /// Each layer's ∂C/∂w array then its ∂C/∂b array, in the order of indices.
+    let internal arrays (g: Gradients<'T>) : 'T[] list = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ])
+
+    /// The Euclidean norm of the vector whose entries are the arrays', √(Σ x²), computed as
+    /// m·√(Σ (x/m)²) with m the largest magnitude, so that it neither overflows nor underflows
+    /// for any finite entries.
+    let internal normOf<'T when 'T :> IFloatingPointIeee754<'T>> (arrays: 'T[] list) : 'T =
         let largest = arrays |> List.fold (fun m a -> if a.Length = 0 then m else 'T.Max(m, TensorPrimitives.MaxMagnitude(ReadOnlySpan a) |> 'T.Abs)) 'T.Zero
         if 'T.IsZero(largest) || not ('T.IsFinite(largest)) then largest
         else
             let total = arrays |> List.fold (fun acc a -> acc + TensorPrimitives.SumOfSquares(ReadOnlySpan(Array.map (fun x -> x / largest) a))) 'T.Zero
             largest * 'T.Sqrt(total)
 
+    /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
+    /// underflows for any finite g.
+    let norm (g: Gradients<'T>) : 'T = normOf (arrays g)
+
+    /// True when every entry is finite.
+    let internal isFinite (g: Gradients<'T>) : bool =
+        g.Layers |> List.forall (fun l -> (Matrix.tryFindNonFinite l.dW).IsNone && (Matrix.tryFindNonFinite l.db).IsNone)
+
     /// Every entry in the order of indices, in one new array.
-    let internal toArray (g: Gradients<'T>) : 'T[] = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ]) |> Array.concat
+    let internal toArray (g: Gradients<'T>) : 'T[] = Array.concat (arrays g)
 
     /// The gradient shaped like the network's parameters whose entries, in the order of indices,
     /// are the given array's (which the result takes over).

@@ -9,32 +9,16 @@ open FunctionalBackprop.Core.GenericArithmetic
 /// after it). For checking backprop, and for users checking layers of their own.
 module NumericalGradient =
 
-    /// A private, mutable copy of the network's parameter arrays and the network built on them.
-    /// Perturbing an entry of the copy and evaluating the network on it never touches the
-    /// caller's network; the copy is never handed out, so the functions below stay pure.
-    type internal Scratch<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T>) =
-        let layers =
-            network.Layers
-            |> List.map (fun l ->
-                Dense.withParameters
-                    (Matrix.wrap l.Weights.rows l.Weights.cols (Array.copy l.Weights.values))
-                    (Matrix.wrap l.Biases.rows 1 (Array.copy l.Biases.values))
-                    l)
-        let copy = Network.ofLayers layers
-        /// Each layer's weight array then bias array, in the order of Gradients.indices.
-        let arrays = layers |> List.map (fun l -> l.weights.values, l.biases.values)
-        member _.Network = copy
-        member _.Arrays = arrays
-
     /// Applies estimate to every parameter of a private copy of the network, given the copy,
     /// the parameter's layer (0-based), the array holding it and its index; results come layer
     /// by layer, weights (column-major) before biases, the order of Gradients.indices.
     let internal estimateEach (network: Network<'T>) (estimate: Network<'T> -> int -> 'T[] -> int -> 'R) : 'R list =
-        let scratch = Scratch network
-        scratch.Arrays
+        // A private copy: perturbing its entries never touches the caller's network, and it is
+        // never handed out, so the functions below stay pure.
+        let copy = Parameters.copy network
+        Parameters.arrays copy
         |> List.indexed
-        |> List.collect (fun (l, (w, b)) ->
-            [ for i in 0 .. w.Length - 1 -> estimate scratch.Network l w i ] @ [ for i in 0 .. b.Length - 1 -> estimate scratch.Network l b i ])
+        |> List.collect (fun (k, values) -> [ for i in 0 .. values.Length - 1 -> estimate copy (k / 2) values i ])
 
     /// A gradient-shaped result of estimating every parameter on a private copy of the network.
     let internal gradientBy (network: Network<'T>) (estimate: Network<'T> -> 'T[] -> int -> 'T) : Gradients<'T> =

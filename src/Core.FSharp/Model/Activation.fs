@@ -3,7 +3,6 @@ namespace FunctionalBackprop.Core
 open System
 open System.Numerics
 open System.Numerics.Tensors
-open FunctionalBackprop.Core.GenericArithmetic
 
 /// An activation function σ, applied to a layer's weighted input z to give its output a = σ(z).
 [<RequireQualifiedAccess>]
@@ -24,8 +23,111 @@ type Activation =
     /// σ(z)ⱼ = e^zⱼ / Σₖ e^zₖ over one example's column; its Jacobian is diag(s) − s sᵀ.
     | Softmax
 
+/// Each activation's forward rule a = σ(z) and, beside it, its backward step dz = J_σ(z)ᵀ g,
+/// over whole batches (one example per column) in buffers the caller gives.
+module internal ActivationRules =
+
+    /// a = z; dz = g.
+    module Identity =
+        let forward (z: 'T[]) (a: 'T[]) = Array.Copy(z, a, z.Length)
+        // σ'(z) = 1: dz = g
+        let backward (g: 'T[]) (dz: 'T[]) = Array.Copy(g, dz, g.Length)
+
+    /// a = 1 where z > 0, else 0; no gradient passes.
+    module Step =
+        let forward =
+            { new UnaryKernel() with
+                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                    let mutable i = 0
+                    while i < a.Length do
+                        // a = 1 if z > 0, else 0
+                        Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), Vector<'U>.One, Vector<'U>.Zero)) a i
+                        i <- i + Vector<'U>.Count }
+        // σ'(z) = 0 wherever it exists: dz = 0
+        let backward (dz: 'T[]) = Array.Clear dz
+
+    /// The logistic sigmoid.
+    module Sigmoid =
+        // a = σ(z) = 1/(1 + e⁻ᶻ)
+        let forward (z: 'T[]) (a: 'T[]) = TensorPrimitives.Sigmoid(ReadOnlySpan z, Span a)
+        let backward =
+            { new BinaryKernel() with
+                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
+                    let mutable i = 0
+                    while i < dz.Length do
+                        let a = Elementwise.load a i
+                        // σ'(z) = a(1 − a): dz = g ⊙ (a ⊙ (1 − a))
+                        Elementwise.store (Elementwise.load g i * (a * (Vector<'U>.One - a))) dz i
+                        i <- i + Vector<'U>.Count }
+
+    /// The hyperbolic tangent.
+    module Tanh =
+        // a = tanh z
+        let forward (z: 'T[]) (a: 'T[]) = TensorPrimitives.Tanh(ReadOnlySpan z, Span a)
+        let backward =
+            { new BinaryKernel() with
+                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
+                    let mutable i = 0
+                    while i < dz.Length do
+                        let a = Elementwise.load a i
+                        // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
+                        Elementwise.store (Elementwise.load g i * (Vector<'U>.One - a * a)) dz i
+                        i <- i + Vector<'U>.Count }
+
+    /// ReLU (slope 0) and leaky ReLU (0 < slope < 1).
+    module Rectifier =
+        // ReLU: a = max(z, 0)
+        let forwardReLU<'T when 'T :> IFloatingPointIeee754<'T>> (z: 'T[]) (a: 'T[]) = TensorPrimitives.Max(ReadOnlySpan<'T> z, 'T.Zero, Span<'T> a)
+        let forwardLeaky (slope: float) =
+            { new UnaryKernel() with
+                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                    let s = Vector<'U>('U.CreateTruncating slope)
+                    let mutable i = 0
+                    while i < a.Length do
+                        let z = Elementwise.load z i
+                        // leaky: a = z if z > 0, else slope·z
+                        Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), z, s * z)) a i
+                        i <- i + Vector<'U>.Count }
+        let backward (slope: float) =
+            { new BinaryKernel() with
+                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, g, dz) =
+                    let s = Vector<'U>('U.CreateTruncating slope)
+                    let leaky = slope <> 0.0
+                    let mutable i = 0
+                    while i < dz.Length do
+                        let g = Elementwise.load g i
+                        // σ'(z) = 1 if z > 0, else the slope (0 for ReLU, whose 0 is +0 whatever g's sign)
+                        let otherwise = if leaky then s * g else Vector<'U>.Zero
+                        Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), g, otherwise)) dz i
+                        i <- i + Vector<'U>.Count }
+        let private cache = Collections.Concurrent.ConcurrentDictionary<float, UnaryKernel * BinaryKernel>()
+        let private make = Func<float, UnaryKernel * BinaryKernel>(fun s -> forwardLeaky s, backward s)
+        /// The forward and backward kernels for one slope, made at its first use.
+        let kernels (slope: float) = cache.GetOrAdd(slope, make)
+
+    /// Softmax over each example's column.
+    module Softmax =
+        let forward (rows: int) (z: 'T[]) (a: 'T[]) =
+            for j in 0 .. (if rows = 0 then 0 else z.Length / rows) - 1 do
+                let zj = ReadOnlySpan<'T>(z, j * rows, rows)
+                let aj = Span<'T>(a, j * rows, rows)
+                // aⱼ = e^(zⱼ − max z) / Σₖ e^(zₖ − max z): the largest entry first subtracted, so no eᶻ overflows
+                TensorPrimitives.Subtract(zj, TensorPrimitives.Max(zj), aj)
+                TensorPrimitives.Exp(Span<'T>.op_Implicit aj, aj)
+                TensorPrimitives.Divide(Span<'T>.op_Implicit aj, TensorPrimitives.Sum(Span<'T>.op_Implicit aj), aj)
+        let backward (rows: int) (s: 'T[]) (g: 'T[]) (dz: 'T[]) =
+            for j in 0 .. (if rows = 0 then 0 else dz.Length / rows) - 1 do
+                let sj = ReadOnlySpan<'T>(s, j * rows, rows)
+                let gj = ReadOnlySpan<'T>(g, j * rows, rows)
+                let dzj = Span<'T>(dz, j * rows, rows)
+                // Jᵀg = s ⊙ (g − (s·g)), never forming the Jacobian diag(s) − s sᵀ
+                TensorPrimitives.Subtract(gj, TensorPrimitives.Dot(sj, gj), dzj)
+                TensorPrimitives.Multiply(Span<'T>.op_Implicit dzj, sj, dzj)
+
 /// Values and backward steps of activations over whole batches (one example per column).
 module Activation =
+
+    open FunctionalBackprop.Core.GenericArithmetic
 
     /// A short lower-case name: "sigmoid", "leaky-relu(0.01)", …
     let name (f: Activation) : string =
@@ -55,78 +157,44 @@ module Activation =
         | Activation.ReLU | Activation.LeakyReLU _ | Activation.Step -> true
         | _ -> false
 
-    /// a = σ(z) for columns of height `rows`, written into a (which may be z itself).
-    let internal applyInto<'T when 'T :> IFloatingPointIeee754<'T>>
-        (f: Activation, rows: int, z: ReadOnlySpan<'T>, a: Span<'T>) : unit =
+    /// a = σ(z), written into a (which may be z itself).
+    let internal applyInto<'T when 'T :> IFloatingPointIeee754<'T>> (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) : unit =
         match f with
-        | Activation.Identity -> z.CopyTo a
-        | Activation.Step ->
-            for i in 0 .. z.Length - 1 do
-                a.[i] <- if 'T.op_GreaterThan (z.[i], 'T.Zero) then 'T.One else 'T.Zero
-        | Activation.Sigmoid -> TensorPrimitives.Sigmoid(z, a)
-        | Activation.Tanh -> TensorPrimitives.Tanh(z, a)
-        | Activation.ReLU -> TensorPrimitives.Max(z, 'T.Zero, a)
-        | Activation.LeakyReLU slope ->
-            let s: 'T = Real.ofFloat slope
-            for i in 0 .. z.Length - 1 do
-                a.[i] <- if 'T.op_GreaterThan (z.[i], 'T.Zero) then z.[i] else s * z.[i]
-        | Activation.Softmax ->
-            // Per column: subtract the largest entry before exponentiating, so no eᶻ overflows.
-            let columns = if rows = 0 then 0 else z.Length / rows
-            for j in 0 .. columns - 1 do
-                let zj = z.Slice(j * rows, rows)
-                let aj = a.Slice(j * rows, rows)
-                let largest = TensorPrimitives.Max(zj)
-                TensorPrimitives.Subtract(zj, largest, aj)
-                TensorPrimitives.Exp(Span<'T>.op_Implicit aj, aj)
-                let total = TensorPrimitives.Sum(Span<'T>.op_Implicit aj)
-                TensorPrimitives.Divide(Span<'T>.op_Implicit aj, total, aj)
-
-    /// a = σ(z) for a whole batch.
-    let apply (f: Activation) (z: Matrix<'T>) : Matrix<'T> =
-        let a = Matrix.uninitialized z.values.Length
-        applyInto (f, z.rows, ReadOnlySpan z.values, Span a)
-        Matrix.wrap z.rows z.cols a
+        | Activation.Identity -> ActivationRules.Identity.forward z.values a.values
+        | Activation.Step -> Elementwise.unary ActivationRules.Step.forward z.values a.values
+        | Activation.Sigmoid -> ActivationRules.Sigmoid.forward z.values a.values
+        | Activation.Tanh -> ActivationRules.Tanh.forward z.values a.values
+        | Activation.ReLU -> ActivationRules.Rectifier.forwardReLU z.values a.values
+        | Activation.LeakyReLU slope -> Elementwise.unary (fst (ActivationRules.Rectifier.kernels slope)) z.values a.values
+        | Activation.Softmax -> ActivationRules.Softmax.forward z.rows z.values a.values
 
     /// The vector–Jacobian product dz = J_σ(z)ᵀ g, written into dz (which may alias g): how a
     /// gradient g with respect to the outputs a = σ(z) becomes the gradient with respect to z.
-    /// For element-wise σ this is g ⊙ σ'(z); for softmax, s ⊙ (g − (s·g)) column by column,
-    /// never forming the Jacobian.
+    /// For element-wise σ this is g ⊙ σ'(z); for softmax, s ⊙ (g − (s·g)) column by column.
     let internal backwardInto<'T when 'T :> IFloatingPointIeee754<'T>>
-        (f: Activation, rows: int, z: ReadOnlySpan<'T>, a: ReadOnlySpan<'T>, g: ReadOnlySpan<'T>, dz: Span<'T>) : unit =
+        (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (g: Matrix<'T>) (dz: Matrix<'T>) : unit =
         match f with
-        | Activation.Identity -> g.CopyTo dz
-        | Activation.Step -> dz.Clear()
-        | Activation.Sigmoid ->
-            // σ'(z) = a(1 − a): dz = g ⊙ a ⊙ (1 − a)
-            Elementwise.sigmoidBackward (a, g, dz)
-        | Activation.Tanh ->
-            // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
-            Elementwise.tanhBackward (a, g, dz)
-        | Activation.ReLU ->
-            // ReLU'(z) = 1 if z > 0, else 0
-            Elementwise.rectifierBackward ('T.Zero, z, g, dz)
-        | Activation.LeakyReLU slope ->
-            // leaky'(z) = 1 if z > 0, else the slope
-            Elementwise.rectifierBackward (Real.ofFloat slope, z, g, dz)
-        | Activation.Softmax ->
-            // Jᵀg = s ⊙ (g − (s·g)), per column
-            let columns = if rows = 0 then 0 else dz.Length / rows
-            for j in 0 .. columns - 1 do
-                let s = a.Slice(j * rows, rows)
-                let gj = g.Slice(j * rows, rows)
-                let sg = TensorPrimitives.Dot(s, gj)
-                let dzj = dz.Slice(j * rows, rows)
-                TensorPrimitives.Subtract(gj, sg, dzj)
-                TensorPrimitives.Multiply(Span<'T>.op_Implicit dzj, s, dzj)
+        | Activation.Identity -> ActivationRules.Identity.backward g.values dz.values
+        | Activation.Step -> ActivationRules.Step.backward dz.values
+        | Activation.Sigmoid -> Elementwise.binary ActivationRules.Sigmoid.backward a.values g.values dz.values
+        | Activation.Tanh -> Elementwise.binary ActivationRules.Tanh.backward a.values g.values dz.values
+        | Activation.ReLU -> Elementwise.binary (snd (ActivationRules.Rectifier.kernels 0.0)) z.values g.values dz.values
+        | Activation.LeakyReLU slope -> Elementwise.binary (snd (ActivationRules.Rectifier.kernels slope)) z.values g.values dz.values
+        | Activation.Softmax -> ActivationRules.Softmax.backward z.rows a.values g.values dz.values
+
+    /// a = σ(z) for a whole batch.
+    let apply (f: Activation) (z: Matrix<'T>) : Matrix<'T> =
+        let a = Matrix.wrap z.rows z.cols (Matrix.uninitialized z.values.Length)
+        applyInto f z a
+        a
 
     /// dz = J_σ(z)ᵀ g for a batch, given z, a = σ(z) and the gradient g with respect to a.
     let backward (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (g: Matrix<'T>) : Matrix<'T> =
         Matrix.checkSameShape "backward (z and a)" z a
         Matrix.checkSameShape "backward (z and g)" z g
-        let dz = Matrix.uninitialized z.values.Length
-        backwardInto (f, z.rows, ReadOnlySpan z.values, ReadOnlySpan a.values, ReadOnlySpan g.values, Span dz)
-        Matrix.wrap z.rows z.cols dz
+        let dz = Matrix.wrap z.rows z.cols (Matrix.uninitialized z.values.Length)
+        backwardInto f z a g dz
+        dz
 
     /// σ'(z) entry by entry, for element-wise activations. Softmax has no such derivative (its
     /// Jacobian is not diagonal): use backward or jacobian.

@@ -4,15 +4,6 @@ open System
 open System.Numerics
 open FunctionalBackprop.Core.GenericArithmetic
 
-/// What the backward pass hands to a layer from above.
-type Upstream<'T when 'T :> IFloatingPointIeee754<'T>> =
-    /// ∂C/∂aˡ, the gradient with respect to the layer's outputs; the layer multiplies by σ'
-    /// itself (BP1 at the output layer, the second half of BP2 below it).
-    | OutputGradient of Matrix<'T>
-    /// δˡ = ∂C/∂zˡ, already through the activation: the fused, numerically stable paths
-    /// (softmax with cross-entropy, sigmoid with either cross-entropy), where δ = a − y.
-    | Delta of Matrix<'T>
-
 /// A cost C of the network's output a for the target y. The cost of a batch is the mean over its
 /// examples, C = (1/n) Σₓ Cₓ (Nielsen's eq. 26 and the lecture), so every gradient below carries
 /// the factor 1/n.
@@ -139,8 +130,8 @@ module Loss =
                 let negative = if 'T.op_Equality (yv.[k], 'T.One) then 'T.Zero else ('T.One - yv.[k]) * Real.softplus zv.[k]
                 positive + negative)
 
-    /// Where the backward pass starts, written into out (as long as a): ∂C/∂aᴸ for BP1 to finish
-    /// (returns false), or δᴸ itself on the fused paths (returns true).
+    /// The loss's own step of the backward pass, written into out (as long as a): ∂C/∂aᴸ, for
+    /// BP1 to finish (returns false), or on the fused paths δᴸ = ∂C/∂zᴸ itself (returns true).
     let internal upstreamInto (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) (out: 'T[]) : bool =
         checkPairing loss output
         checkBatch a y
@@ -173,9 +164,3 @@ module Loss =
             for k in 0 .. av.Length - 1 do
                 out.[k] <- (av.[k] - yv.[k]) / n
             true
-
-    /// Where the backward pass starts: ∂C/∂aᴸ for BP1 to finish, or δᴸ itself on the fused paths.
-    let upstream (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : Upstream<'T> =
-        let out = Matrix.uninitialized a.values.Length
-        let m = Matrix.wrap a.rows a.cols out
-        if upstreamInto loss output z a y out then Delta m else OutputGradient m

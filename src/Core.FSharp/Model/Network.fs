@@ -83,6 +83,13 @@ module Network =
     let convert<'T, 'U when 'T :> IFloatingPointIeee754<'T> and 'U :> IFloatingPointIeee754<'U>> (network: Network<'T>) : Network<'U> =
         { layers = network.layers |> List.map Dense.convert }
 
+    /// True when the output layer's activation makes the outputs class scores: sigmoid (one
+    /// probability per output), softmax (a distribution over the classes) or step.
+    let isClassifier (network: Network<'T>) : bool =
+        match network.OutputActivation with
+        | Activation.Sigmoid | Activation.Softmax | Activation.Step -> true
+        | _ -> false
+
     /// Throws ArgumentException unless x is a batch of finite inputs for the network.
     let checkInputs (network: Network<'T>) (x: Matrix<'T>) : unit =
         if isNull (box x) then nullArg "x"

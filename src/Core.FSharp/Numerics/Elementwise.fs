@@ -2,157 +2,143 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
-open System.Runtime.CompilerServices
-open System.Runtime.InteropServices
 
-/// An element-wise step over same-length arrays of one type (inputs and outputs by position),
-/// written once with Vector<'U> for the vector types. Run covers whole vectors only; see
-/// Elementwise.run for the tail and the dispatch from 'T.
+// Lane-wise kernels: every output lane depends only on the input lanes at its own index, so any
+// output may be the same array as any input (each kernel reads a vector's inputs before writing
+// its outputs). A kernel is written once, over Vector<'U>, for whole vectors only; Elementwise
+// runs it on float or float32 arrays and handles the last partial vector. Kernels do exactly the
+// scalar formula's operations in its order (no fused multiply-add), so an element gets the same
+// bits whatever the vector width and wherever it falls.
+
+/// out = f(x), lane by lane.
 [<AbstractClass>]
-type internal VectorKernel() =
-    /// Computes the vectors of elements start, start + Vector<'U>.Count, … up to stop
-    /// (exclusive; stop − start is a multiple of the vector width). Reads every input lane before
-    /// writing an output lane at the same index, so an output may be the same array as an input.
-    abstract Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> : arrays: 'U[][] * start: int * stop: int -> unit
+type internal UnaryKernel() =
+    /// Runs over whole vectors: the spans' length is a multiple of Vector<'U>.Count.
+    abstract Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> :
+        x: ReadOnlySpan<'U> * out: Span<'U> -> unit
 
-/// Per-thread scratch for Elementwise.run's last partial vector: one buffer of one vector's
-/// width per argument position, and the array of arguments handed to the kernel.
+/// out = f(x, y), lane by lane.
+[<AbstractClass>]
+type internal BinaryKernel() =
+    /// Runs over whole vectors: the spans' length is a multiple of Vector<'U>.Count.
+    abstract Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> :
+        x: ReadOnlySpan<'U> * y: ReadOnlySpan<'U> * out: Span<'U> -> unit
+
+/// An optimizer's step with one state slot: from the update u and the slot s, the output and
+/// the slot's new value.
+[<AbstractClass>]
+type internal SlotKernel() =
+    /// Runs over whole vectors: the spans' length is a multiple of Vector<'U>.Count.
+    abstract Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> :
+        u: ReadOnlySpan<'U> * slot: ReadOnlySpan<'U> * out: Span<'U> * slotOut: Span<'U> -> unit
+
+/// An optimizer's step with two moment slots (Adam's m and v): from the update u and the
+/// moments, the output and the moments' new values.
+[<AbstractClass>]
+type internal MomentsKernel() =
+    /// Runs over whole vectors: the spans' length is a multiple of Vector<'U>.Count.
+    abstract Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> :
+        u: ReadOnlySpan<'U> * first: ReadOnlySpan<'U> * second: ReadOnlySpan<'U> * out: Span<'U> * firstOut: Span<'U> * secondOut: Span<'U> -> unit
+
+/// Per-thread scratch for the last partial vector: up to three inputs and three outputs, each one
+/// vector wide, reused by every call (no allocation after a thread's first).
 type internal TailBuffers<'U>() =
     [<ThreadStatic; DefaultValue>]
     static val mutable private buffers: 'U[][]
 
-    [<ThreadStatic; DefaultValue>]
-    static val mutable private arguments: 'U[][]
+    /// Buffer k (0–2 inputs, 3–5 outputs), one vector wide.
+    static member Get(k: int) : 'U[] =
+        if isNull TailBuffers<'U>.buffers then
+            TailBuffers<'U>.buffers <- Array.init 6 (fun _ -> Array.zeroCreate Vector<'U>.Count)
+        TailBuffers<'U>.buffers.[k]
 
-    /// The arguments array for `count` positions, with buffers of `width` elements ready.
-    static member For(count: int, width: int) : 'U[][] =
-        if isNull TailBuffers<'U>.buffers || TailBuffers<'U>.buffers.Length < count || TailBuffers<'U>.buffers.[0].Length < width then
-            TailBuffers<'U>.buffers <- Array.init (max count 8) (fun _ -> Array.zeroCreate width)
-        if isNull TailBuffers<'U>.arguments || TailBuffers<'U>.arguments.Length <> count then
-            TailBuffers<'U>.arguments <- Array.zeroCreate count
-        TailBuffers<'U>.arguments
-
-    /// The buffer for argument position k (after For).
-    static member Buffer(k: int) : 'U[] = TailBuffers<'U>.buffers.[k]
-
-/// The element-wise steps of the backward pass that TensorPrimitives has no single operation
-/// for, vectorised with Vector<'T> for float and float32 (a scalar loop for any other type).
-///
-/// Each kernel does, per element, exactly the scalar operations in the scalar order (no fused
-/// multiply-add), so its results are the same bits as the loop it replaces, whatever the vector
-/// width. Every output element depends only on the input elements at its own index, so the
-/// output may alias any input.
+/// Runs lane-wise kernels on arrays of one length: the one dispatch from the element type 'T to
+/// the kernel's vector code (float and float32; NotSupportedException for any other type).
+/// Whole vectors run in place; the last partial vector runs on zero-padded copies, of which only
+/// the real lanes of the outputs are copied back.
 module internal Elementwise =
-
-    /// The span's memory as a span of 'U, where 'T and 'U are the same type (checked by callers).
-    let inline private reinterpret<'T, 'U> (s: ReadOnlySpan<'T>) : ReadOnlySpan<'U> =
-        MemoryMarshal.CreateReadOnlySpan(&Unsafe.As<'T, 'U>(&MemoryMarshal.GetReference s), s.Length)
-
-    let inline private reinterpretMutable<'T, 'U> (s: Span<'T>) : Span<'U> =
-        MemoryMarshal.CreateSpan(&Unsafe.As<'T, 'U>(&MemoryMarshal.GetReference s), s.Length)
-
-    // The kernels, over a vector type. Each runs whole vectors, then the tail element by element.
-
-    let private sigmoidKernel<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
-        (a: ReadOnlySpan<'U>, g: ReadOnlySpan<'U>, dz: Span<'U>) =
-        let width = Vector<'U>.Count
-        let mutable i = 0
-        while i <= dz.Length - width do
-            let av = Vector<'U>(a.Slice(i, width))
-            let gv = Vector<'U>(g.Slice(i, width))
-            (gv * (av * (Vector<'U>.One - av))).CopyTo(dz.Slice(i, width))
-            i <- i + width
-        while i < dz.Length do
-            dz.[i] <- g.[i] * (a.[i] * ('U.One - a.[i]))
-            i <- i + 1
-
-    let private tanhKernel<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
-        (a: ReadOnlySpan<'U>, g: ReadOnlySpan<'U>, dz: Span<'U>) =
-        let width = Vector<'U>.Count
-        let mutable i = 0
-        while i <= dz.Length - width do
-            let av = Vector<'U>(a.Slice(i, width))
-            let gv = Vector<'U>(g.Slice(i, width))
-            (gv * (Vector<'U>.One - av * av)).CopyTo(dz.Slice(i, width))
-            i <- i + width
-        while i < dz.Length do
-            dz.[i] <- g.[i] * ('U.One - a.[i] * a.[i])
-            i <- i + 1
-
-    /// dz = g where z > 0, else slope·g (slope 0: ReLU, whose 0 is then +0 whatever g's sign).
-    let private rectifierKernel<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
-        (slope: 'U, z: ReadOnlySpan<'U>, g: ReadOnlySpan<'U>, dz: Span<'U>) =
-        let width = Vector<'U>.Count
-        let leaky = not ('U.IsZero slope)
-        let slopes = Vector<'U>(slope)
-        let mutable i = 0
-        while i <= dz.Length - width do
-            let zv = Vector<'U>(z.Slice(i, width))
-            let gv = Vector<'U>(g.Slice(i, width))
-            let otherwise = if leaky then slopes * gv else Vector<'U>.Zero
-            Vector.ConditionalSelect(Vector.GreaterThan(zv, Vector<'U>.Zero), gv, otherwise).CopyTo(dz.Slice(i, width))
-            i <- i + width
-        while i < dz.Length do
-            dz.[i] <- if 'U.op_GreaterThan (z.[i], 'U.Zero) then g.[i] elif leaky then slope * g.[i] else 'U.Zero
-            i <- i + 1
 
     let private isDouble<'T> = Type.op_Equality (typeof<'T>, typeof<float>)
     let private isSingle<'T> = Type.op_Equality (typeof<'T>, typeof<float32>)
 
-    /// dz = g ⊙ (a ⊙ (1 − a)): the sigmoid's backward step from a = σ(z).
-    let sigmoidBackward<'T when 'T :> IFloatingPointIeee754<'T>> (a: ReadOnlySpan<'T>, g: ReadOnlySpan<'T>, dz: Span<'T>) : unit =
-        if isDouble<'T> then sigmoidKernel<float> (reinterpret a, reinterpret g, reinterpretMutable dz)
-        elif isSingle<'T> then sigmoidKernel<float32> (reinterpret a, reinterpret g, reinterpretMutable dz)
-        else
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- g.[i] * (a.[i] * ('T.One - a.[i]))
+    let private unsupported<'T> () : unit =
+        raise (NotSupportedException $"Element-wise kernels are defined for float and float32, not {typeof<'T>.Name}.")
 
-    /// dz = g ⊙ (1 − a ⊙ a): tanh's backward step from a = tanh z.
-    let tanhBackward<'T when 'T :> IFloatingPointIeee754<'T>> (a: ReadOnlySpan<'T>, g: ReadOnlySpan<'T>, dz: Span<'T>) : unit =
-        if isDouble<'T> then tanhKernel<float> (reinterpret a, reinterpret g, reinterpretMutable dz)
-        elif isSingle<'T> then tanhKernel<float32> (reinterpret a, reinterpret g, reinterpretMutable dz)
-        else
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- g.[i] * ('T.One - a.[i] * a.[i])
+    /// The number of elements in whole vectors.
+    let private whole<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (n: int) = n - n % Vector<'U>.Count
 
-    /// dz = g where z > 0, else slope·g: the backward step of ReLU (slope 0, giving +0) and of
-    /// leaky ReLU.
-    let rectifierBackward<'T when 'T :> IFloatingPointIeee754<'T>> (slope: 'T, z: ReadOnlySpan<'T>, g: ReadOnlySpan<'T>, dz: Span<'T>) : unit =
-        if isDouble<'T> then rectifierKernel<float> (Real.toFloat slope, reinterpret z, reinterpret g, reinterpretMutable dz)
-        elif isSingle<'T> then rectifierKernel<float32> (float32 (Real.toFloat slope), reinterpret z, reinterpret g, reinterpretMutable dz)
-        else
-            let leaky = not ('T.IsZero slope)
-            for i in 0 .. dz.Length - 1 do
-                dz.[i] <- if 'T.op_GreaterThan (z.[i], 'T.Zero) then g.[i] elif leaky then slope * g.[i] else 'T.Zero
+    /// Input buffer k holding x's lanes from `start` on, zero after them.
+    let private padded<'U> (k: int) (x: 'U[]) (start: int) : ReadOnlySpan<'U> =
+        let b = TailBuffers<'U>.Get k
+        Array.Clear b
+        Array.Copy(x, start, b, 0, x.Length - start)
+        ReadOnlySpan b
 
-    /// Runs a vector kernel over the arrays (all of one length) as float or float32: whole
-    /// vectors in place, then the last partial vector on zero-padded copies, of which only the
-    /// real elements of the outputs (the arrays at positions `outputs`) are copied back. An
-    /// array passed twice (an output over its input) gets one copy, so aliasing behaves the same
-    /// in the tail. Lanes are independent, so each element gets the same bits wherever it falls.
-    /// The copies are per-thread buffers reused by every call: no allocation.
-    let run<'T when 'T :> IFloatingPointIeee754<'T>> (kernel: VectorKernel) (outputs: int list) (arrays: 'T[][]) : unit =
-        let go (arrays: 'U[][]) =
-            let n = arrays.[0].Length
-            let width = Vector<'U>.Count
-            let whole = n - n % width
-            kernel.Run<'U>(arrays, 0, whole)
-            if whole < n then
-                let tails = TailBuffers<'U>.For(arrays.Length, width)
-                for k in 0 .. arrays.Length - 1 do
-                    // The first earlier position holding the same array, if any.
-                    let mutable same = -1
-                    for j in k - 1 .. -1 .. 0 do
-                        if obj.ReferenceEquals(arrays.[j], arrays.[k]) then same <- j
-                    if same >= 0 then tails.[k] <- tails.[same]
-                    else
-                        let copy = TailBuffers<'U>.Buffer(k)
-                        Array.Clear copy
-                        Array.Copy(arrays.[k], whole, copy, 0, n - whole)
-                        tails.[k] <- copy
-                kernel.Run<'U>(tails, 0, width)
-                for k in outputs do
-                    Array.Copy(tails.[k], 0, arrays.[k], whole, n - whole)
-        if isDouble<'T> then go (box arrays :?> float[][])
-        elif isSingle<'T> then go (box arrays :?> float32[][])
-        else raise (NotSupportedException $"Element-wise kernels are defined for float and float32, not {typeof<'T>.Name}.")
+    /// Copies the real lanes of output buffer k back to out from `start` on.
+    let private unpad<'U> (k: int) (out: 'U[]) (start: int) : unit =
+        Array.Copy(TailBuffers<'U>.Get k, 0, out, start, out.Length - start)
+
+    let private head (x: 'U[]) (n: int) = ReadOnlySpan<'U>(x, 0, n)
+    let private headOut (x: 'U[]) (n: int) = Span<'U>(x, 0, n)
+
+    /// out = k(x).
+    let unary<'T when 'T :> IFloatingPointIeee754<'T>> (k: UnaryKernel) (x: 'T[]) (out: 'T[]) : unit =
+        let go (x: 'U[]) (out: 'U[]) =
+            let n = whole<'U> out.Length
+            k.Run<'U>(head x n, headOut out n)
+            if n < out.Length then
+                k.Run<'U>(padded 0 x n, Span(TailBuffers<'U>.Get 3))
+                unpad 3 out n
+        if isDouble<'T> then go (box x :?> float[]) (box out :?> float[])
+        elif isSingle<'T> then go (box x :?> float32[]) (box out :?> float32[])
+        else unsupported<'T> ()
+
+    /// out = k(x, y).
+    let binary<'T when 'T :> IFloatingPointIeee754<'T>> (k: BinaryKernel) (x: 'T[]) (y: 'T[]) (out: 'T[]) : unit =
+        let go (x: 'U[]) (y: 'U[]) (out: 'U[]) =
+            let n = whole<'U> out.Length
+            k.Run<'U>(head x n, head y n, headOut out n)
+            if n < out.Length then
+                k.Run<'U>(padded 0 x n, padded 1 y n, Span(TailBuffers<'U>.Get 3))
+                unpad 3 out n
+        if isDouble<'T> then go (box x :?> float[]) (box y :?> float[]) (box out :?> float[])
+        elif isSingle<'T> then go (box x :?> float32[]) (box y :?> float32[]) (box out :?> float32[])
+        else unsupported<'T> ()
+
+    /// (out, slotOut) = k(u, slot).
+    let withSlot<'T when 'T :> IFloatingPointIeee754<'T>> (k: SlotKernel) (u: 'T[]) (slot: 'T[]) (out: 'T[]) (slotOut: 'T[]) : unit =
+        let go (u: 'U[]) (slot: 'U[]) (out: 'U[]) (slotOut: 'U[]) =
+            let n = whole<'U> out.Length
+            k.Run<'U>(head u n, head slot n, headOut out n, headOut slotOut n)
+            if n < out.Length then
+                k.Run<'U>(padded 0 u n, padded 1 slot n, Span(TailBuffers<'U>.Get 3), Span(TailBuffers<'U>.Get 4))
+                unpad 3 out n
+                unpad 4 slotOut n
+        if isDouble<'T> then go (box u :?> float[]) (box slot :?> float[]) (box out :?> float[]) (box slotOut :?> float[])
+        elif isSingle<'T> then go (box u :?> float32[]) (box slot :?> float32[]) (box out :?> float32[]) (box slotOut :?> float32[])
+        else unsupported<'T> ()
+
+    /// (out, firstOut, secondOut) = k(u, first, second).
+    let withMoments<'T when 'T :> IFloatingPointIeee754<'T>>
+        (k: MomentsKernel) (u: 'T[]) (first: 'T[]) (second: 'T[]) (out: 'T[]) (firstOut: 'T[]) (secondOut: 'T[]) : unit =
+        let go (u: 'U[]) (first: 'U[]) (second: 'U[]) (out: 'U[]) (firstOut: 'U[]) (secondOut: 'U[]) =
+            let n = whole<'U> out.Length
+            k.Run<'U>(head u n, head first n, head second n, headOut out n, headOut firstOut n, headOut secondOut n)
+            if n < out.Length then
+                k.Run<'U>(padded 0 u n, padded 1 first n, padded 2 second n, Span(TailBuffers<'U>.Get 3), Span(TailBuffers<'U>.Get 4), Span(TailBuffers<'U>.Get 5))
+                unpad 3 out n
+                unpad 4 firstOut n
+                unpad 5 secondOut n
+        let f (a: 'T[]) : float[] = box a :?> float[]
+        let s (a: 'T[]) : float32[] = box a :?> float32[]
+        if isDouble<'T> then go (f u) (f first) (f second) (f out) (f firstOut) (f secondOut)
+        elif isSingle<'T> then go (s u) (s first) (s second) (s out) (s firstOut) (s secondOut)
+        else unsupported<'T> ()
+
+    /// Vector i·width… of a span (width = Vector<'U>.Count).
+    let inline load<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (x: ReadOnlySpan<'U>) (i: int) : Vector<'U> =
+        Vector<'U>(x.Slice(i, Vector<'U>.Count))
+
+    /// Writes v at i… of a span.
+    let inline store<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) (out: Span<'U>) (i: int) : unit =
+        v.CopyTo(out.Slice(i, Vector<'U>.Count))

@@ -18,24 +18,25 @@ type internal GemmScope() =
 ///
 /// At the first product the provider is chosen: a native CBLAS if one loads (see NativeBlas),
 /// else the managed kernel. The environment variable FUNCTIONALBACKPROP_GEMM forces one:
-/// "managed", "mathnet" or "native". Gemm.useProvider changes it for the whole process,
+/// "managed" or "native". Gemm.useProvider changes it for the whole process,
 /// Gemm.withProvider for one block on one thread. Providers differ only by rounding.
 module Gemm =
 
     let private chooseAtStart () : IGemmProvider =
         match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
         | "managed" -> ManagedGemm.Instance
-        | "mathnet" -> MathNetGemm.Instance
         | "native" ->
             match NativeBlas.load () with
             | Some native -> native
             | None ->
                 let tried = String.Join("; ", NativeBlas.loadFailures ())
                 raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM=native, but no native CBLAS could be loaded ({tried}). Install one (Debian: apt-get install libopenblas0-pthread) or unset the variable."))
-        | _ ->
+        | null | "" ->
             match NativeBlas.load () with
             | Some native -> native
             | None -> ManagedGemm.Instance
+        | other ->
+            raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM={other} names no provider: use \"managed\" or \"native\", or unset it to take a native CBLAS when one loads and the managed kernel otherwise."))
 
     let private atStart = lazy (chooseAtStart ())
     let mutable private chosen: IGemmProvider option = None

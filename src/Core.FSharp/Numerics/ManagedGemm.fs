@@ -3,7 +3,6 @@ namespace FunctionalBackprop.Core
 open System
 open System.Numerics
 open System.Numerics.Tensors
-open MathNet.Numerics.Providers.LinearAlgebra
 open FunctionalBackprop.Core.GenericArithmetic
 
 /// The library's own managed matrix product: C ← α·op(A)·op(B) + β·C on column-major arrays, in
@@ -89,28 +88,3 @@ type ManagedGemm() =
             ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
         member _.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
-
-/// MathNet.Numerics' managed product (ManagedLinearAlgebraProvider), for comparison: fast enough
-/// on large matrices, but about 8 µs of fixed cost per call.
-type MathNetGemm() =
-    static let provider = ManagedLinearAlgebraProvider.Instance
-    static let op transpose = if transpose then Transpose.Transpose else Transpose.DontTranspose
-
-    /// The one instance.
-    static member val Instance = MathNetGemm()
-
-    interface IGemmProvider with
-        member _.Name = "mathnet"
-        member _.Dgemm(transA, transB, m, n, k, alpha, a, _lda, b, _ldb, beta, c, _ldc) =
-            // BLAS ignores C when β = 0; MathNet may compute β·C, and 0·NaN is NaN.
-            if beta = 0.0 then Array.Clear(c, 0, m * n)
-            let rowsA, colsA = if transA then k, m else m, k
-            let rowsB, colsB = if transB then n, k else k, n
-            (provider :> ILinearAlgebraProvider<float>)
-                .MatrixMultiplyWithUpdate(op transA, op transB, alpha, a, rowsA, colsA, b, rowsB, colsB, beta, c)
-        member _.Sgemm(transA, transB, m, n, k, alpha, a, _lda, b, _ldb, beta, c, _ldc) =
-            if beta = 0.0f then Array.Clear(c, 0, m * n)
-            let rowsA, colsA = if transA then k, m else m, k
-            let rowsB, colsB = if transB then n, k else k, n
-            (provider :> ILinearAlgebraProvider<float32>)
-                .MatrixMultiplyWithUpdate(op transA, op transB, alpha, a, rowsA, colsA, b, rowsB, colsB, beta, c)

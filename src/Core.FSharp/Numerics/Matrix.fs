@@ -42,6 +42,9 @@ module Matrix =
     let internal wrap (rows: int) (cols: int) (values: 'T[]) : Matrix<'T> =
         { rows = rows; cols = cols; values = values }
 
+    /// A copy with its own array (for the library's private working copies).
+    let internal copy (m: Matrix<'T>) : Matrix<'T> = wrap m.rows m.cols (Array.copy m.values)
+
     /// A new array for a result that the caller overwrites entirely before anyone reads it: left
     /// uninitialised (GC.AllocateUninitializedArray), which spares large outputs, such as a
     /// layer's ∂C/∂w, a pass of zeroing.

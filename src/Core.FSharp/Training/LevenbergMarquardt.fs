@@ -41,10 +41,6 @@ module LevenbergMarquardt =
     let defaults: LevenbergMarquardtOptions =
         { MaxIterations = 200; InitialDamping = 1e-3; DampingFactor = 10.0; TargetCost = 0.0; MinRelativeImprovement = 1e-12 }
 
-    /// The flattened parameters, in the order of Gradients.indices.
-    let private flatten (g: Gradients<'T>) : float[] =
-        g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ]) |> Array.concat |> Array.map Real.toFloat
-
     /// The residuals r = a − y (output by output, example by example) and their Jacobian J, one
     /// row per residual: row (k, j) is the gradient of aₖ(xⱼ) with respect to every parameter,
     /// from one backward pass with upstream gradient eₖ.
@@ -57,7 +53,7 @@ module LevenbergMarquardt =
                    for k in 0 .. p - 1 do
                        let unit = Matrix.init p 1 (fun i _ -> if i = k then 'T.One else 'T.Zero)
                        let gradient, _ = Backprop.backward network trace (OutputGradient unit)
-                       yield Real.toFloat (trace.Output.[k, 0] - y.[k, j]), flatten gradient |]
+                       yield Real.toFloat (trace.Output.[k, 0] - y.[k, j]), Array.map Real.toFloat (Gradients.toArray gradient) |]
         Array.map fst rows, Matrix.ofRows (Array.map snd rows)
 
     /// The mean quadratic cost (1/n) Σₓ ½‖a − y‖².
@@ -65,12 +61,7 @@ module LevenbergMarquardt =
 
     /// The network moved by Δ (in the order of Gradients.indices).
     let private move (network: Network<'T>) (delta: float[]) : Network<'T> =
-        let offset = ref 0
-        let take (m: Matrix<'T>) =
-            let values = Array.init m.values.Length (fun i -> m.values.[i] + Real.ofFloat delta.[offset.Value + i])
-            offset.Value <- offset.Value + m.values.Length
-            Matrix.wrap m.rows m.cols values
-        network |> Network.mapLayers (fun _ l -> let w = take l.Weights in Dense.withParameters w (take l.Biases) l)
+        Parameters.addScaled 'T.One (Gradients.ofArray network (Array.map Real.ofFloat delta)) network
 
     /// Fits the network to targets y by Levenberg–Marquardt on the quadratic loss. Pure.
     let fit (options: LevenbergMarquardtOptions) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : LevenbergMarquardtResult<'T> =

@@ -38,23 +38,6 @@ module Optimizer =
     let init (optimizer: Optimizer<'T>) (network: Network<'T>) : OptimizerState<'T> =
         Chain [ for t in optimizer.Transforms -> t.Init network ]
 
-    /// w ← w + Δ into new arrays (Fresh) or the network's own (InPlace, private buffers only).
-    let internal apply (target: Target) (network: Network<'T>) (change: Gradients<'T>) : Network<'T> =
-        let add (w: Matrix<'T>) (d: Matrix<'T>) =
-            match target with
-            | InPlace ->
-                TensorPrimitives.Add(ReadOnlySpan w.values, ReadOnlySpan d.values, Span w.values)
-                w
-            | Fresh ->
-                let values = Array.zeroCreate w.values.Length
-                TensorPrimitives.Add(ReadOnlySpan w.values, ReadOnlySpan d.values, Span values)
-                Matrix.wrap w.rows w.cols values
-        match target with
-        | InPlace ->
-            List.iter2 (fun (l: Dense<'T>) (d: LayerGradient<'T>) -> add l.Weights d.dW |> ignore; add l.Biases d.db |> ignore) network.Layers change.Layers
-            network
-        | Fresh -> network |> Network.mapLayers (fun i l -> let d = change.Layers.[i] in Dense.withParameters (add l.Weights d.dW) (add l.Biases d.db) l)
-
     /// The change Δ of one step: the gradient goes down the chain, each stage with its own state.
     let internal change (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Gradients<'T> * OptimizerState<'T> =
         let states =
@@ -90,10 +73,10 @@ module Optimizer =
     /// Whether some stage evaluates the cost (see Transform.UsesObjective).
     let internal usesObjective (optimizer: Optimizer<'T>) = optimizer.Transforms |> List.exists (fun t -> t.UsesObjective)
 
-    /// One step: the change, added to the parameters.
-    let internal step (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Network<'T> * OptimizerState<'T> =
-        let delta, state' = change target optimizer context state
-        apply target context.Network delta, state'
+    /// One pure step: the change, added to the parameters in new arrays.
+    let private step (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Network<'T> * OptimizerState<'T> =
+        let delta, state' = change Fresh optimizer context state
+        Parameters.addScaled 'T.One delta context.Network, state'
 
     let private checkGradient (network: Network<'T>) (gradient: Gradients<'T>) =
         if isNull (box gradient) then nullArg "gradient"
@@ -108,13 +91,13 @@ module Optimizer =
     /// (state, gradient, network) → (new network, new state). Pure: nothing passed in changes.
     let update (optimizer: Optimizer<'T>) (state: OptimizerState<'T>) (gradient: Gradients<'T>) (network: Network<'T>) : Network<'T> * OptimizerState<'T> =
         checkGradient network gradient
-        step Fresh optimizer { Network = network; Gradient = gradient; Objective = None } state
+        step optimizer { Network = network; Gradient = gradient; Objective = None } state
 
     /// update, for optimizers that evaluate the cost (line searches): objective gives the batch's
     /// cost at any parameters.
     let updateWith (objective: Network<'T> -> 'T) (optimizer: Optimizer<'T>) (state: OptimizerState<'T>) (gradient: Gradients<'T>) (network: Network<'T>) : Network<'T> * OptimizerState<'T> =
         checkGradient network gradient
-        step Fresh optimizer { Network = network; Gradient = gradient; Objective = Some objective } state
+        step optimizer { Network = network; Gradient = gradient; Objective = Some objective } state
 
     /// The learning rate of the last step (of the first step, before any), where it has one.
     let learningRate (optimizer: Optimizer<'T>) (state: OptimizerState<'T>) : float option =

@@ -51,5 +51,4 @@ module OptimizerState =
             | LastRate(_, rate) -> Double.IsFinite rate
             | Chain states -> List.forall ratesFinite states
             | _ -> true
-        ratesFinite state
-        && slots state |> List.forall (fun g -> g.Layers |> List.forall (fun l -> Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.dW.values && Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.db.values))
+        ratesFinite state && slots state |> List.forall Gradients.isFinite

@@ -3,178 +3,123 @@ namespace FunctionalBackprop.Core
 open System
 open System.Diagnostics
 open System.Numerics
-open System.Threading
 
-/// A reason to stop before the last epoch.
-[<RequireQualifiedAccess>]
-type StoppingRule =
-    /// Stop once ‖wₑ − wₑ₋₁‖ ≤ ε between consecutive epochs: the lecture's
-    /// "until ‖w⁽ᵗ⁾ − w⁽ᵗ⁻¹⁾‖ ≤ ε", with t counting epochs.
-    | WeightChange of epsilon: float
-    /// Stop when the validation loss has not improved for `patience` epochs, and return the
-    /// network of the best epoch. Needs validation data.
-    | EarlyStopping of patience: int
+/// The network of the best epoch so far under early stopping, and its validation loss.
+type internal BestEpoch<'T when 'T :> IFloatingPointIeee754<'T>> = { Checkpoint: Checkpoint<'T>; ValidationLoss: float }
 
-/// Why a training run ended.
-[<RequireQualifiedAccess>]
-type StopReason =
-    /// Every epoch ran.
-    | Completed
-    /// The weights changed by at most ε over an epoch.
-    | WeightsConverged
-    /// The validation loss stopped improving; the result is the best epoch's network.
-    | NoImprovement
-    /// The cancellation token was signalled; the result is the network after the last batch.
-    | Cancelled
-
-/// How often training reports.
-[<RequireQualifiedAccess>]
-type ReportFrequency =
-    /// After every epoch.
-    | EveryEpoch
-    /// After every batch as well as every epoch.
-    | EveryBatch
-
-/// What a report marks the end of.
-[<RequireQualifiedAccess>]
-type ReportKind =
-    /// A mini-batch update.
-    | Batch
-    /// An epoch.
-    | Epoch
-
-/// Where training stands, given to TrainingOptions.OnReport; the epoch reports also form the
-/// result's history.
-type TrainingReport =
-    { /// What the report marks the end of.
-      Kind: ReportKind
-      /// The epoch, from 1.
-      Epoch: int
-      /// The mini-batch within the epoch, from 1.
-      Batch: int
-      /// Mini-batches per epoch.
-      BatchesPerEpoch: int
-      /// Optimizer steps since training began (resumed runs continue the count).
-      Step: int64
-      /// The last batch's loss.
-      BatchLoss: float
-      /// The running estimate of the loss over this epoch's batches so far.
-      RunningLoss: float
-      /// The mean loss over the validation set (epoch reports with validation data).
-      ValidationLoss: float option
-      /// The fraction of the validation set classified correctly (epoch reports, classifiers).
-      ValidationAccuracy: float option
-      /// The learning rate of the last step, where the optimizer has one.
-      LearningRate: float option
-      /// Time since training began.
-      Elapsed: TimeSpan }
-
-/// How to train. Make one with TrainingOptions.create and change fields with `with`.
-type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
-    { /// The cost to minimise.
-      Loss: Loss
-      /// How the parameters move.
-      Optimizer: Optimizer<'T>
-      /// The last epoch to run.
-      Epochs: int
-      /// Examples per update: 1 is stochastic gradient descent (one example at a time, in random
-      /// order), the training set's size (or more) is batch gradient descent, anything between
-      /// is mini-batch descent (the lecture's three algorithms).
-      BatchSize: int
-      /// Seeds the shuffle of each epoch, so that a run is reproducible bit for bit.
-      Seed: uint64
-      /// Inputs and targets to measure after each epoch, if any.
-      Validation: (Matrix<'T> * Matrix<'T>) option
-      /// Reasons to stop early, besides the last epoch.
-      Stopping: StoppingRule list
-      /// How the running loss is estimated.
-      RunningLoss: RunningLoss
-      /// How often OnReport is called.
-      Reports: ReportFrequency
-      /// Receives each report (draw a progress bar, record a learning curve). Runs on the
-      /// training thread; keep it short.
-      OnReport: TrainingReport -> unit
-      /// Stops training between batches.
-      Cancellation: CancellationToken }
-
-/// Making training options.
-module TrainingOptions =
-
-    /// Options with seed 0, no validation set, no stopping rule, a running mean, and reports
-    /// after each epoch to nobody.
-    let create (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batchSize: int) : TrainingOptions<'T> =
-        { Loss = loss
-          Optimizer = optimizer
-          Epochs = epochs
-          BatchSize = batchSize
-          Seed = 0UL
-          Validation = None
-          Stopping = []
-          RunningLoss = RunningLoss.Mean
-          Reports = ReportFrequency.EveryEpoch
-          OnReport = ignore
-          Cancellation = CancellationToken.None }
-
-/// A point from which training continues exactly as if it had not stopped: resuming from the
-/// checkpoint after epoch e repeats the same shuffles and steps as the uninterrupted run.
-type Checkpoint<'T when 'T :> IFloatingPointIeee754<'T>> =
-    { /// The parameters.
-      Network: Network<'T>
-      /// The optimizer's state.
-      OptimizerState: OptimizerState<'T>
-      /// Epochs completed.
+/// What the fold over epochs carries from one epoch to the next.
+type internal FoldProgress<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// Epochs completed.
       Epoch: int
       /// Optimizer steps taken.
-      Step: int64 }
-
-/// What a training run returns.
-type TrainingResult<'T when 'T :> IFloatingPointIeee754<'T>> =
-    { /// The trained network (under early stopping, the best epoch's).
-      Network: Network<'T>
-      /// The optimizer's state that goes with it.
-      OptimizerState: OptimizerState<'T>
-      /// Epochs completed (those of the returned network).
-      Epochs: int
-      /// Optimizer steps taken (those of the returned network).
-      Steps: int64
-      /// One report per completed epoch, in order.
+      Step: int64
+      /// The epoch reports so far, newest first.
       History: TrainingReport list
-      /// Why training ended.
-      Stopped: StopReason }
+      /// Early stopping's best epoch, if it has one.
+      Best: BestEpoch<'T> option
+      /// Epochs since the best one.
+      SinceBest: int }
 
-    /// Where to resume from.
-    member r.Checkpoint: Checkpoint<'T> =
-        { Network = r.Network; OptimizerState = r.OptimizerState; Epoch = r.Epochs; Step = r.Steps }
+/// How one epoch's fold over its batches ended.
+[<Struct>]
+type internal EpochOutcome = { Steps: int64; LastLoss: float; RunningLoss: float; Cancelled: bool }
 
-/// Thrown when the loss or a parameter stops being finite (a learning rate too large, most
-/// often). It carries the last network whose parameters and loss were finite, so nothing learned
-/// before the blow-up is lost, and no NaN network is ever returned.
-type TrainingDivergedException<'T when 'T :> IFloatingPointIeee754<'T>>(message: string, lastFinite: Network<'T>, epoch: int, step: int64, loss: float) =
-    inherit Exception(message)
+/// A training run in progress: its buffers, and the optimizer state that its steps update in
+/// place (both private to the run, see Workspace).
+type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: TrainingOptions<'T>, start: Checkpoint<'T>, x: Matrix<'T>, y: Matrix<'T>) =
+    let n = x.Cols
+    let m = Math.Min(options.BatchSize, n)
+    let batchCount = (n + m - 1) / m
+    let clock = Stopwatch.StartNew()
+    let classifier = Network.isClassifier start.Network
+    let workspace = Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0))
+    // A line search evaluates the cost at other parameters, so its chain runs on fresh arrays.
+    let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
+    let mutable state = OptimizerState.copy start.OptimizerState
+    // The epoch in which the last step was taken.
+    let mutable epochOfLastStep = start.Epoch
+    // The cost of the batch being stepped on, for line searches: reads the batch buffers when called.
+    let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost options.Loss w xb yb)
 
-    /// The network before the step that diverged.
-    member _.LastFiniteNetwork = lastFinite
+    member _.BatchCount = batchCount
 
-    /// The epoch in which it happened, from 1.
-    member _.Epoch = epoch
+    /// The parameters now (the run's private buffers).
+    member _.Current = workspace.Current
 
-    /// The optimizer step that produced a non-finite value, from 1.
-    member _.Step = step
+    /// A report of where the run stands.
+    member _.Report(kind: ReportKind, epoch: int, batch: int, step: int64, batchLoss: float, running: float, validationLoss: float option, validationAccuracy: float option) =
+        { Kind = kind
+          Epoch = epoch
+          Batch = batch
+          BatchesPerEpoch = batchCount
+          Step = step
+          BatchLoss = batchLoss
+          RunningLoss = running
+          ValidationLoss = validationLoss
+          ValidationAccuracy = validationAccuracy
+          LearningRate = Optimizer.learningRate options.Optimizer state
+          Elapsed = clock.Elapsed }
 
-    /// The batch loss at that step (NaN or infinite when the loss itself diverged).
-    member _.Loss = loss
+    /// The network and optimizer state now, copied: what may leave the run.
+    member _.Snapshot(epochs: int, steps: int64) : Checkpoint<'T> =
+        { Network = workspace.Materialize(); OptimizerState = OptimizerState.copy state; Epoch = epochs; Step = steps }
+
+    /// Throws TrainingDivergedException for a non-finite value met at a step: if the current
+    /// parameters are finite the loss itself overflowed and they are the last finite network;
+    /// otherwise the previous step produced them, and the parameters before it are.
+    member _.Diverged(epoch: int, step: int64, loss: float) : unit =
+        let network, epoch, step, what =
+            if Parameters.isFinite workspace.Current then workspace.Materialize(), epoch, step, "the loss is not finite"
+            else workspace.MaterializePrevious(), epochOfLastStep, step - 1L, "a parameter is no longer finite"
+        let message = $"Training diverged at epoch {epoch}, step {step}: {what} (batch loss {loss}). The last finite network is kept; try a smaller learning rate ({options.Optimizer.Name})."
+        raise (TrainingDivergedException<'T>(message, network, epoch, step, loss))
+
+    /// One mini-batch, examples order[b·m …], as step `step` + 1: the gradient, the optimizer's
+    /// change and w ← w + Δ. Returns the batch's loss.
+    member this.Batch(epoch: int, order: int[], b: int, step: int64) : float =
+        let first = b * m
+        let loss = Real.toFloat (workspace.Compute(order, first, Math.Min(first + m, n) - first, x, y))
+        if not (Double.IsFinite loss) then this.Diverged(epoch, step + 1L, loss)
+        let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = objective }
+        match Optimizer.changeScaled target options.Optimizer context state with
+        | Some(u, factor, state') ->
+            workspace.Step(factor, u)
+            state <- state'
+        | None ->
+            let delta, state' = Optimizer.change target options.Optimizer context state
+            workspace.Step('T.One, delta)
+            state <- state'
+        epochOfLastStep <- epoch
+        loss
+
+    /// One epoch: a fold over its shuffled mini-batches, from optimizer step `step`, stopped
+    /// between batches by cancellation.
+    member this.Epoch(epoch: int, step: int64) : EpochOutcome =
+        let order = if m >= n then Array.init n id else Random.permutation (Random.derive options.Seed (uint64 epoch)) n
+        let mutable outcome = { Steps = step; LastLoss = nan; RunningLoss = nan; Cancelled = false }
+        let mutable b = 0
+        while b < batchCount && not outcome.Cancelled do
+            if options.Cancellation.IsCancellationRequested then outcome <- { outcome with Cancelled = true }
+            else
+                let loss = this.Batch(epoch, order, b, outcome.Steps)
+                let running = RunningLoss.update options.RunningLoss outcome.RunningLoss (int64 (b + 1)) loss
+                outcome <- { outcome with Steps = outcome.Steps + 1L; LastLoss = loss; RunningLoss = running }
+                if options.Reports = ReportFrequency.EveryBatch then
+                    options.OnReport (this.Report(ReportKind.Batch, epoch, b + 1, outcome.Steps, loss, running, None, None))
+                b <- b + 1
+        outcome
+
+    /// The validation loss and, for classifiers, accuracy of the current parameters.
+    member _.Validate() : float option * float option =
+        match options.Validation with
+        | Some(vx, vy) ->
+            let current = workspace.Current
+            Some(Evaluation.loss options.Loss current vx vy), (if classifier then Some(Evaluation.accuracy current vx vy) else None)
+        | None -> None, None
 
 /// Training as a fold: epochs are a fold over shuffled mini-batches, each batch one pure
 /// optimizer step on backprop's gradient.
 module Training =
-
-    let private parametersFinite (network: Network<'T>) =
-        network.Layers |> List.forall (fun l -> Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.Weights.values && Array.forall (fun (v: 'T) -> 'T.IsFinite(v)) l.Biases.values)
-
-    let private isClassifier (network: Network<'T>) =
-        match network.OutputActivation with
-        | Activation.Sigmoid | Activation.Softmax | Activation.Step -> true
-        | _ -> false
 
     let private validate (options: TrainingOptions<'T>) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) =
         if isNull (box options.Optimizer) then nullArg "Optimizer"
@@ -204,134 +149,63 @@ module Training =
             if vx.cols = 0 then invalidArg "Validation" "The validation set is empty."
         | None -> ()
 
+    let private result (c: Checkpoint<'T>) (history: TrainingReport list) (stopped: StopReason) : TrainingResult<'T> =
+        { Network = c.Network; OptimizerState = c.OptimizerState; Epochs = c.Epoch; Steps = c.Step; History = List.rev history; Stopped = stopped }
+
+    /// Early stopping's record after an epoch whose validation loss is `loss`: a new best (a
+    /// snapshot of now), or one more epoch without improvement.
+    let private track (run: TrainingRun<'T>) (progress: FoldProgress<'T>) (loss: float) : BestEpoch<'T> option * int =
+        match progress.Best with
+        | Some best when best.ValidationLoss <= loss -> progress.Best, progress.SinceBest + 1
+        | _ -> Some { Checkpoint = run.Snapshot(progress.Epoch, progress.Step); ValidationLoss = loss }, 0
+
+    /// The stopping decision after an epoch (progress already counts it): a result, or None to go on.
+    let private stopAfter (options: TrainingOptions<'T>) (run: TrainingRun<'T>) (before: Network<'T> option) (progress: FoldProgress<'T>) : TrainingResult<'T> option =
+        let converged =
+            options.Stopping |> List.exists (function
+                | StoppingRule.WeightChange epsilon -> Real.toFloat (Parameters.distance run.Current before.Value) <= epsilon
+                | StoppingRule.EarlyStopping _ -> false)
+        let patience = options.Stopping |> List.tryPick (function StoppingRule.EarlyStopping p -> Some p | _ -> None)
+        match patience, progress.Best with
+        | Some p, Some best when progress.SinceBest >= p ->
+            let c = best.Checkpoint
+            Some(result c (progress.History |> List.filter (fun r -> r.Epoch <= c.Epoch)) StopReason.NoImprovement)
+        | _ when converged -> Some(result (run.Snapshot(progress.Epoch, progress.Step)) progress.History StopReason.WeightsConverged)
+        | _ -> None
+
+    /// Epoch progress.Epoch + 1 and what follows it: the fold over epochs.
+    let rec private epochs (options: TrainingOptions<'T>) (run: TrainingRun<'T>) (progress: FoldProgress<'T>) : TrainingResult<'T> =
+        let epoch = progress.Epoch + 1
+        if epoch > options.Epochs then
+            if not (Parameters.isFinite run.Current) then run.Diverged(progress.Epoch, progress.Step + 1L, nan)
+            result (run.Snapshot(progress.Epoch, progress.Step)) progress.History StopReason.Completed
+        else
+            let watchesWeights = options.Stopping |> List.exists (function StoppingRule.WeightChange _ -> true | _ -> false)
+            let before = if watchesWeights then Some(Parameters.copy run.Current) else None
+            let outcome = run.Epoch(epoch, progress.Step)
+            if outcome.Cancelled then result (run.Snapshot(progress.Epoch, outcome.Steps)) progress.History StopReason.Cancelled
+            else
+                let validationLoss, validationAccuracy = run.Validate()
+                match validationLoss with
+                | Some v when not (Double.IsFinite v) -> run.Diverged(epoch, outcome.Steps + 1L, v)
+                | _ -> ()
+                let report = run.Report(ReportKind.Epoch, epoch, run.BatchCount, outcome.Steps, outcome.LastLoss, outcome.RunningLoss, validationLoss, validationAccuracy)
+                options.OnReport report
+                let progress = { progress with Epoch = epoch; Step = outcome.Steps; History = report :: progress.History }
+                let watchesValidation = options.Stopping |> List.exists (function StoppingRule.EarlyStopping _ -> true | _ -> false)
+                let progress =
+                    match validationLoss with
+                    | Some loss when watchesValidation -> let best, since = track run progress loss in { progress with Best = best; SinceBest = since }
+                    | _ -> progress
+                match stopAfter options run before progress with
+                | Some finished -> finished
+                | None -> epochs options run progress
+
     /// Runs epochs start.Epoch + 1 … options.Epochs from the checkpoint.
     let private run (options: TrainingOptions<'T>) (start: Checkpoint<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : TrainingResult<'T> =
         validate options start.Network x y
-        let n = x.cols
-        let m = Math.Min(options.BatchSize, n)
-        let batchCount = (n + m - 1) / m
-        let clock = Stopwatch.StartNew()
-        let classifier = isClassifier start.Network
-        let measure (network: Network<'T>) =
-            match options.Validation with
-            | Some(vx, vy) ->
-                Some(Evaluation.loss options.Loss network vx vy), (if classifier then Some(Evaluation.accuracy network vx vy) else None)
-            | None -> None, None
-        let report kind epoch batch step batchLoss running state (validationLoss, validationAccuracy) =
-            { Kind = kind
-              Epoch = epoch
-              Batch = batch
-              BatchesPerEpoch = batchCount
-              Step = step
-              BatchLoss = batchLoss
-              RunningLoss = running
-              ValidationLoss = validationLoss
-              ValidationAccuracy = validationAccuracy
-              LearningRate = Optimizer.learningRate options.Optimizer state
-              Elapsed = clock.Elapsed }
-        let diverged (network: Network<'T>) epoch step (loss: float) (what: string) =
-            raise (TrainingDivergedException<'T>($"Training diverged at epoch {epoch}, step {step}: {what} (batch loss {loss}). The last finite network is kept; try a smaller learning rate ({options.Optimizer.Name}).", network, epoch, step, loss))
-
-        // The run's private buffers (see Workspace): the step below allocates nothing but a few
-        // small objects. The optimizer's state is copied in, then updated in place, unless the
-        // optimizer evaluates the cost (a line search), which needs fresh arrays.
-        let workspace = Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0))
-        let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
-        let mutable state = OptimizerState.copy start.OptimizerState
-
-        // The epoch in which the last step was taken (the previous one, when a new epoch has not
-        // taken a step yet).
-        let epochOfLastStep = ref start.Epoch
-
-        // A non-finite cost at step t: if the current parameters are finite the loss itself
-        // overflowed and they are the last finite network; otherwise step t − 1 produced them,
-        // and the parameters before it (kept in the workspace's spare set) are.
-        let divergedAt epoch (step: int64) (loss: float) =
-            if parametersFinite workspace.Current then diverged (workspace.Materialize()) epoch step loss "the loss is not finite"
-            else diverged (workspace.MaterializePrevious()) epochOfLastStep.Value (step - 1L) loss "a parameter is no longer finite"
-
-        // One epoch: a fold over its shuffled mini-batches. Returns the step count, the last
-        // batch loss and the running loss, and whether it was cancelled part-way.
-        // The cost of the batch being stepped on (for line searches), made once for the run: it
-        // reads the workspace's batch buffers when called, during a step.
-        let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost options.Loss w xb yb)
-
-        let epochFold (epoch: int) (step: int64) =
-            let order =
-                if m >= n then Array.init n id
-                else Random.permutation (Random.derive options.Seed (uint64 epoch)) n
-            let rec batches b step lastLoss running =
-                if b = batchCount then step, lastLoss, running, false
-                elif options.Cancellation.IsCancellationRequested then step, lastLoss, running, true
-                else
-                    let start = b * m
-                    let loss = Real.toFloat (workspace.Compute(order, start, Math.Min(start + m, n) - start, x, y))
-                    if not (Double.IsFinite loss) then divergedAt epoch (step + 1L) loss
-                    let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = objective }
-                    let state' =
-                        match Optimizer.changeScaled target options.Optimizer context state with
-                        | Some(u, factor, state') ->
-                            workspace.ApplyScaled(u, factor)
-                            state'
-                        | None ->
-                            let delta, state' = Optimizer.change target options.Optimizer context state
-                            workspace.Apply delta
-                            state'
-                    state <- state'
-                    epochOfLastStep.Value <- epoch
-                    let running' = RunningLoss.update options.RunningLoss running (int64 (b + 1)) loss
-                    if options.Reports = ReportFrequency.EveryBatch then
-                        options.OnReport (report ReportKind.Batch epoch (b + 1) (step + 1L) loss running' state' (None, None))
-                    batches (b + 1) (step + 1L) loss running'
-            batches 0 step nan nan
-
-        let finish (network, state, epochs, steps) history stopped =
-            { Network = network; OptimizerState = state; Epochs = epochs; Steps = steps; History = List.rev history; Stopped = stopped }
-
-        // The fold over epochs. best holds (network, state, epochs, steps, validation loss) under
-        // early stopping, as copies; sinceBest counts epochs without improvement.
-        let rec epochs epoch step history best sinceBest =
-            let here () = workspace.Materialize(), OptimizerState.copy state
-            if epoch > options.Epochs then
-                if not (parametersFinite workspace.Current) then divergedAt (epoch - 1) (step + 1L) nan
-                let network, state = here ()
-                finish (network, state, epoch - 1, step) history StopReason.Completed
-            else
-                let before = if options.Stopping |> List.exists (function StoppingRule.WeightChange _ -> true | _ -> false) then Some(workspace.Materialize()) else None
-                let step', lastLoss, running, cancelled = epochFold epoch step
-                if cancelled then
-                    let network, state = here ()
-                    finish (network, state, epoch - 1, step') history StopReason.Cancelled
-                else
-                    let metrics = measure workspace.Current
-                    match fst metrics with
-                    | Some v when not (Double.IsFinite v) -> divergedAt epoch (step' + 1L) v
-                    | _ -> ()
-                    let epochReport = report ReportKind.Epoch epoch batchCount step' lastLoss running state metrics
-                    options.OnReport epochReport
-                    let history = epochReport :: history
-                    let converged =
-                        options.Stopping |> List.exists (function
-                            | StoppingRule.WeightChange epsilon ->
-                                Real.toFloat (Gradients.norm (Gradients.subtract (Gradients.ofNetwork workspace.Current) (Gradients.ofNetwork before.Value))) <= epsilon
-                            | StoppingRule.EarlyStopping _ -> false)
-                    let patience = options.Stopping |> List.tryPick (function StoppingRule.EarlyStopping p -> Some p | _ -> None)
-                    let best, sinceBest =
-                        match patience, fst metrics with
-                        | Some _, Some loss ->
-                            match best with
-                            | Some(_, _, _, _, bestLoss) when bestLoss <= loss -> best, sinceBest + 1
-                            | _ -> let network, state = here () in Some(network, state, epoch, step', loss), 0
-                        | _ -> best, sinceBest
-                    match patience, best with
-                    | Some p, Some(bn, bs, be, bsteps, _) when sinceBest >= p ->
-                        finish (bn, bs, be, bsteps) (history |> List.filter (fun r -> r.Epoch <= be)) StopReason.NoImprovement
-                    | _ when converged ->
-                        let network, state = here ()
-                        finish (network, state, epoch, step') history StopReason.WeightsConverged
-                    | _ -> epochs (epoch + 1) step' history best sinceBest
-
-        epochs (start.Epoch + 1) start.Step [] None 0
+        let progress = { Epoch = start.Epoch; Step = start.Step; History = []; Best = None; SinceBest = 0 }
+        epochs options (TrainingRun<'T>(options, start, x, y)) progress
 
     /// Trains the network on inputs x and targets y (one example per column) from a fresh
     /// optimizer state. Pure: the network passed in is unchanged. Throws ArgumentException for

@@ -135,19 +135,19 @@ module Transform =
         addDecayedWeights (lambda / float n)
 
     /// A transform with one gradient-shaped slot, initially zero, updated element by element:
-    /// the kernel reads (u, slot) and writes (out, slot') at each index (see Elementwise.run).
+    /// the kernel reads (u, slot) and writes (out, slot') at each index (see Elementwise).
     let private withSlot
         (name: string)
         (wrap: Gradients<'T> -> OptimizerState<'T>)
         (unwrap: OptimizerState<'T> -> Gradients<'T> option)
-        (kernel: VectorKernel) : Transform<'T> =
+        (kernel: SlotKernel) : Transform<'T> =
         let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
             match unwrap state with
             | None -> unexpected name state
             | Some slot ->
                 let out = output target u
                 let slot' = output target slot
-                List.iter2 (fun (u, s) (o, s') -> Elementwise.run kernel [ 2; 3 ] [| u; s; o; s' |])
+                List.iter2 (fun (u, s) (o, s') -> Elementwise.withSlot kernel u s o s')
                     (List.zip (arrays u) (arrays slot)) (List.zip (arrays out) (arrays slot'))
                 out, wrap slot'
         Transform(name, (fun network -> wrap (Gradients.zero network)), step, noRate)
@@ -195,18 +195,14 @@ module Transform =
         checkUnit "beta2" beta2
         checkPositive "epsilon" epsilon
         let name = $"adam(β₁ = {beta1}, β₂ = {beta2}, ε = {epsilon})"
-        // The kernel for step t; 1 − βᵗ is computed in float64, then rounded once to the type.
-        let kernel (t: int64) =
-            (UpdateKernels.adam beta1 beta2 epsilon t)
         let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
             match state with
             | Moments(count, m, v) ->
                 let t = count + 1L
                 let out, m', v' = output target u, output target m, output target v
-                let k = kernel t
+                let k = UpdateKernels.adam beta1 beta2 epsilon t
                 for (g, mk, vk), (ok, mk', vk') in List.zip (List.zip3 (arrays u) (arrays m) (arrays v)) (List.zip3 (arrays out) (arrays m') (arrays v')) do
-                    // Inputs u, m, v at 0–2; outputs out, m', v' at 3–5.
-                    Elementwise.run k [ 3; 4; 5 ] [| g; mk; vk; ok; mk'; vk' |]
+                    Elementwise.withMoments k g mk vk ok mk' vk'
                 out, Moments(t, m', v')
             | other -> unexpected name other
         Transform(name, (fun network -> Moments(0L, Gradients.zero network, Gradients.zero network)), step, noRate)
@@ -243,17 +239,7 @@ module Transform =
                 | None -> invalidOp $"The {name} step evaluates the cost along the direction, so it needs the objective: call Optimizer.updateWith, or train with Training.train."
             let steps = match state with LastRate(t, _) -> t | Stateless -> 0L | other -> unexpected name other
             // φ(η) = C(w − η u), from new networks (pure); u itself is left alone.
-            let moved (eta: float) =
-                let scale: 'T = Real.ofFloat (-eta)
-                Network.mapLayers
-                    (fun i layer ->
-                        let g = u.Layers.[i]
-                        let shift (w: Matrix<'T>) (d: Matrix<'T>) =
-                            let values = Array.zeroCreate w.values.Length
-                            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.values, scale, ReadOnlySpan w.values, Span values)
-                            Matrix.wrap w.rows w.cols values
-                        Dense.withParameters (shift layer.Weights g.dW) (shift layer.Biases g.db) layer)
-                    context.Network
+            let moved (eta: float) = Parameters.addScaled (Real.ofFloat (-eta)) u context.Network
             let phi eta = Real.toFloat (objective (moved eta))
             let eta =
                 match search with

@@ -3,90 +3,89 @@ namespace FunctionalBackprop.Core
 open System
 open System.Numerics
 
-/// The optimizers' element-wise steps as vector kernels (see Elementwise.run): one pass over
-/// the arrays, each element computed with the scalar formula's operations in its order, so float
-/// and float32 give the same bits at any vector width. Kept apart from Transform because the
-/// generic-arithmetic operators opened there do not apply to vectors.
+/// The optimizers' element-wise steps as lane-wise kernels (see Elementwise): one pass over the
+/// arrays, each element computed with the scalar formula's operations in its order, so float and
+/// float32 give the same bits at any vector width. Kept apart from Transform because the
+/// generic-arithmetic operators opened there are for scalars.
 module internal UpdateKernels =
 
-    /// The lecture's momentum: P ← (1 − μ)P + μu; writes P to the output and the slot.
-    /// Arrays: u, P, out, P'.
-    let movingAverage (mu: float) : VectorKernel =
-        { new VectorKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(x: 'U[][], start, stop) =
+    /// The lecture's momentum with averaging rate μ: the slot is P, the output is the new P.
+    let movingAverage (mu: float) =
+        { new SlotKernel() with
+            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, p, out, pOut) =
                 let m = 'U.CreateTruncating mu
                 let m, keep = Vector<'U>(m), Vector<'U>('U.One - m)
-                let mutable i = start
-                while i < stop do
+                let mutable i = 0
+                while i < out.Length do
                     // P ← (1 − μ)P + μu
-                    let next = keep * Vector<'U>(x.[1], i) + m * Vector<'U>(x.[0], i)
-                    next.CopyTo(x.[3], i)
-                    next.CopyTo(x.[2], i)
+                    let next = keep * Elementwise.load p i + m * Elementwise.load u i
+                    Elementwise.store next pOut i
+                    Elementwise.store next out i
                     i <- i + Vector<'U>.Count }
 
-    /// Heavy-ball momentum: v ← βv + u; writes v to the output and the slot. Arrays: u, v, out, v'.
-    let heavyBall (beta: float) : VectorKernel =
-        { new VectorKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(x: 'U[][], start, stop) =
+    /// Heavy-ball momentum with factor β: the slot is v, the output is the new v.
+    let heavyBall (beta: float) =
+        { new SlotKernel() with
+            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, v, out, vOut) =
                 let b = Vector<'U>('U.CreateTruncating beta)
-                let mutable i = start
-                while i < stop do
+                let mutable i = 0
+                while i < out.Length do
                     // v ← βv + u
-                    let next = b * Vector<'U>(x.[1], i) + Vector<'U>(x.[0], i)
-                    next.CopyTo(x.[3], i)
-                    next.CopyTo(x.[2], i)
+                    let next = b * Elementwise.load v i + Elementwise.load u i
+                    Elementwise.store next vOut i
+                    Elementwise.store next out i
                     i <- i + Vector<'U>.Count }
 
-    /// Nesterov momentum: v ← βv + u, out = u + βv. Arrays: u, v, out, v'.
-    let nesterov (beta: float) : VectorKernel =
-        { new VectorKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(x: 'U[][], start, stop) =
+    /// Nesterov momentum with factor β: the slot is v, the output looks ahead along the new v.
+    let nesterov (beta: float) =
+        { new SlotKernel() with
+            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, v, out, vOut) =
                 let b = Vector<'U>('U.CreateTruncating beta)
-                let mutable i = start
-                while i < stop do
-                    // v ← βv + u; out = u + βv
-                    let g = Vector<'U>(x.[0], i)
-                    let next = b * Vector<'U>(x.[1], i) + g
-                    next.CopyTo(x.[3], i)
-                    (g + b * next).CopyTo(x.[2], i)
+                let mutable i = 0
+                while i < out.Length do
+                    let g = Elementwise.load u i
+                    // v ← βv + u
+                    let next = b * Elementwise.load v i + g
+                    Elementwise.store next vOut i
+                    // out = u + βv
+                    Elementwise.store (g + b * next) out i
                     i <- i + Vector<'U>.Count }
 
-    /// Adam at step t: m ← β₁m + (1 − β₁)u, v ← β₂v + (1 − β₂)u², out = m̂ ⊘ (√v̂ + ε) with
-    /// m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), 1 − βᵗ computed in float64 and rounded once.
-    /// Arrays: u, m, v, out, m', v'.
-    let adam (beta1: float) (beta2: float) (epsilon: float) (t: int64) : VectorKernel =
-        { new VectorKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(x: 'U[][], start, stop) =
+    /// Adam at step t with β₁, β₂, ε: the moments are m and v; 1 − βᵗ is computed in float64 and
+    /// rounded once.
+    let adam (beta1: float) (beta2: float) (epsilon: float) (t: int64) =
+        { new MomentsKernel() with
+            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, m, v, out, mOut, vOut) =
                 let b1, b2 = 'U.CreateTruncating beta1, 'U.CreateTruncating beta2
                 let rest1, rest2 = Vector<'U>('U.One - b1), Vector<'U>('U.One - b2)
                 let b1, b2, e = Vector<'U>(b1), Vector<'U>(b2), Vector<'U>('U.CreateTruncating epsilon)
                 let correct1 = Vector<'U>('U.CreateTruncating(1.0 - Math.Pow(beta1, float t)))
                 let correct2 = Vector<'U>('U.CreateTruncating(1.0 - Math.Pow(beta2, float t)))
-                let mutable i = start
-                while i < stop do
-                    let g = Vector<'U>(x.[0], i)
+                let mutable i = 0
+                while i < out.Length do
+                    let g = Elementwise.load u i
                     // m ← β₁m + (1 − β₁)u; v ← β₂v + (1 − β₂)u²
-                    let m = b1 * Vector<'U>(x.[1], i) + rest1 * g
-                    let v = b2 * Vector<'U>(x.[2], i) + rest2 * (g * g)
-                    m.CopyTo(x.[4], i)
-                    v.CopyTo(x.[5], i)
-                    // out = m̂ / (√v̂ + ε)
-                    ((m / correct1) / (Vector.SquareRoot(v / correct2) + e)).CopyTo(x.[3], i)
+                    let m = b1 * Elementwise.load m i + rest1 * g
+                    let v = b2 * Elementwise.load v i + rest2 * (g * g)
+                    Elementwise.store m mOut i
+                    Elementwise.store v vOut i
+                    // out = m̂ ⊘ (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+                    Elementwise.store ((m / correct1) / (Vector.SquareRoot(v / correct2) + e)) out i
                     i <- i + Vector<'U>.Count }
 
     /// The step shared by AdaGrad (Γ ← Γ + u²) and RMSProp (Γ ← αΓ + (1 − α)u², α = decay): the
-    /// new Γ to the slot and u ⊘ (√Γ + ε) to the output. Arrays: u, Γ, out, Γ'.
-    let scaleByRoot (decay: float) (epsilon: float) (adaGrad: bool) : VectorKernel =
-        { new VectorKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(x: 'U[][], start, stop) =
+    /// slot is Γ, the output u ⊘ (√Γ + ε).
+    let scaleByRoot (decay: float) (epsilon: float) (adaGrad: bool) =
+        { new SlotKernel() with
+            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, gamma, out, gammaOut) =
                 let a = 'U.CreateTruncating decay
                 let a, rest, e = Vector<'U>(a), Vector<'U>('U.One - a), Vector<'U>('U.CreateTruncating epsilon)
-                let mutable i = start
-                while i < stop do
-                    let g = Vector<'U>(x.[0], i)
+                let mutable i = 0
+                while i < out.Length do
+                    let g = Elementwise.load u i
                     // AdaGrad: Γ ← Γ + u²; RMSProp: Γ ← αΓ + (1 − α)u²
-                    let next = if adaGrad then Vector<'U>(x.[1], i) + g * g else a * Vector<'U>(x.[1], i) + rest * (g * g)
-                    next.CopyTo(x.[3], i)
-                    // out = u / (√Γ + ε)
-                    (g / (Vector.SquareRoot next + e)).CopyTo(x.[2], i)
+                    let next = if adaGrad then Elementwise.load gamma i + g * g else a * Elementwise.load gamma i + rest * (g * g)
+                    Elementwise.store next gammaOut i
+                    // out = u ⊘ (√Γ + ε)
+                    Elementwise.store (g / (Vector.SquareRoot next + e)) out i
                     i <- i + Vector<'U>.Count }

@@ -12,7 +12,7 @@ open FunctionalBackprop.Core
 let private column (values: float list) = Matrix.ofColumns [ Array.ofList values ]
 
 let private delta loss output (z: Matrix<'T>) (y: Matrix<'T>) : 'T[] =
-    match Loss.upstream loss output z (Activation.apply output z) y with
+    match Upstream.ofLoss loss output z (Activation.apply output z) y with
     | Delta d -> d.ToArray()
     | OutputGradient g -> (Activation.backward output z (Activation.apply output z) g).ToArray()
 

@@ -35,7 +35,7 @@ module Properties =
         let chained = Activation.backward activation z a (Loss.gradientOfOutputs c.Loss a y) |> flat
         (Array.forall Double.IsFinite chained) ==> lazy (
             let delta =
-                match Loss.upstream c.Loss activation z a y with
+                match Upstream.ofLoss c.Loss activation z a y with
                 | Delta d -> flat d
                 | OutputGradient g -> flat (Activation.backward activation z a g)
             Approx.allClose "δᴸ" 1e-9 (1e-13 * (1.0 + Approx.scale chained)) chained delta)

@@ -42,7 +42,7 @@ let ``the README shows this quick start`` () =
     let root = Repository.root ()
     let readme = File.ReadAllText(Path.Combine(root, "README.md"))
     let block = Regex.Match(readme, "```fsharp\n(.*?)```", RegexOptions.Singleline).Groups.[1].Value
-    let source = File.ReadAllText(Path.Combine(root, "tests", "Properties", "QuickStartTests.fs"))
+    let source = File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "QuickStartTests.fs"))
     let code = Regex.Match(source, "// quick start begins\n(.*?)// quick start ends", RegexOptions.Singleline).Groups.[1].Value
     Assert.False(String.IsNullOrWhiteSpace block, "README.md has no ```fsharp block.")
     Assert.Equal(normalise code, normalise (block.Replace("open FunctionalBackprop.Core", "")))

@@ -73,7 +73,7 @@ module Properties =
             let network, x, y = setup c
             let trace = Forward.trace network x
             let last = List.last trace.Layers
-            let _, dx = Backprop.backward network trace (Loss.upstream c.Loss network.OutputActivation last.Z last.A y)
+            let _, dx = Backprop.backward network trace (Upstream.ofLoss c.Loss network.OutputActivation last.Z last.A y)
             let layers, expected = Reference.gradient network c.Loss x y
             let expected = Array.concat expected
             (referenceIsFinite layers && Array.forall Double.IsFinite expected) ==> lazy
@@ -105,7 +105,7 @@ module Properties =
             let trace = Forward.trace network x
             let last = List.last trace.Layers
             let scaled =
-                match Loss.upstream c.Loss network.OutputActivation last.Z last.A y with
+                match Upstream.ofLoss c.Loss network.OutputActivation last.Z last.A y with
                 | OutputGradient g -> OutputGradient(Matrix.scale alpha g), OutputGradient g
                 | Delta d -> Delta(Matrix.scale alpha d), Delta d
             let gAlpha, dxAlpha = Backprop.backward network trace (fst scaled)
@@ -125,7 +125,7 @@ module Properties =
             let fx = Forward.run f x
             let traceG = Forward.trace g fx
             let last = List.last traceG.Layers
-            let gradG, dxG = Backprop.backward g traceG (Loss.upstream s.Case.Loss g.OutputActivation last.Z last.A y)
+            let gradG, dxG = Backprop.backward g traceG (Upstream.ofLoss s.Case.Loss g.OutputActivation last.Z last.A y)
             let gradF, _ = Backprop.backward f (Forward.trace f x) (OutputGradient dxG)
             let flatten (layers: LayerGradient<float> list) = layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
             let expected = flatten whole.Layers

@@ -14,7 +14,7 @@ let private flat (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ l.
 /// Two gradient-shaped vectors on the same network: its gradient and its parameters.
 let private pair (c: Case) =
     let network, x, y = c.Network<float> (), c.Inputs<float> (), c.TargetMatrix<float> ()
-    network, Backprop.gradient c.Loss network x y, Gradients.ofNetwork network
+    network, Backprop.gradient c.Loss network x y, Gradients.ofArray network (Parameters.toArray network)
 
 [<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 100)>]
 module Properties =

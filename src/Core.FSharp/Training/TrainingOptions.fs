@@ -1,0 +1,165 @@
+namespace FunctionalBackprop.Core
+
+open System
+open System.Numerics
+open System.Threading
+
+/// A reason to stop before the last epoch.
+[<RequireQualifiedAccess>]
+type StoppingRule =
+    /// Stop once ‖wₑ − wₑ₋₁‖ ≤ ε between consecutive epochs: the lecture's
+    /// "until ‖w⁽ᵗ⁾ − w⁽ᵗ⁻¹⁾‖ ≤ ε", with t counting epochs.
+    | WeightChange of epsilon: float
+    /// Stop when the validation loss has not improved for `patience` epochs, and return the
+    /// network of the best epoch. Needs validation data.
+    | EarlyStopping of patience: int
+
+/// Why a training run ended.
+[<RequireQualifiedAccess>]
+type StopReason =
+    /// Every epoch ran.
+    | Completed
+    /// The weights changed by at most ε over an epoch.
+    | WeightsConverged
+    /// The validation loss stopped improving; the result is the best epoch's network.
+    | NoImprovement
+    /// The cancellation token was signalled; the result is the network after the last batch.
+    | Cancelled
+
+/// How often training reports.
+[<RequireQualifiedAccess>]
+type ReportFrequency =
+    /// After every epoch.
+    | EveryEpoch
+    /// After every batch as well as every epoch.
+    | EveryBatch
+
+/// What a report marks the end of.
+[<RequireQualifiedAccess>]
+type ReportKind =
+    /// A mini-batch update.
+    | Batch
+    /// An epoch.
+    | Epoch
+
+/// Where training stands, given to TrainingOptions.OnReport; the epoch reports also form the
+/// result's history.
+type TrainingReport =
+    { /// What the report marks the end of.
+      Kind: ReportKind
+      /// The epoch, from 1.
+      Epoch: int
+      /// The mini-batch within the epoch, from 1.
+      Batch: int
+      /// Mini-batches per epoch.
+      BatchesPerEpoch: int
+      /// Optimizer steps since training began (resumed runs continue the count).
+      Step: int64
+      /// The last batch's loss.
+      BatchLoss: float
+      /// The running estimate of the loss over this epoch's batches so far.
+      RunningLoss: float
+      /// The mean loss over the validation set (epoch reports with validation data).
+      ValidationLoss: float option
+      /// The fraction of the validation set classified correctly (epoch reports, classifiers).
+      ValidationAccuracy: float option
+      /// The learning rate of the last step, where the optimizer has one.
+      LearningRate: float option
+      /// Time since training began.
+      Elapsed: TimeSpan }
+
+/// How to train. Make one with TrainingOptions.create and change fields with `with`.
+type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// The cost to minimise.
+      Loss: Loss
+      /// How the parameters move.
+      Optimizer: Optimizer<'T>
+      /// The last epoch to run.
+      Epochs: int
+      /// Examples per update: 1 is stochastic gradient descent (one example at a time, in random
+      /// order), the training set's size (or more) is batch gradient descent, anything between
+      /// is mini-batch descent (the lecture's three algorithms).
+      BatchSize: int
+      /// Seeds the shuffle of each epoch, so that a run is reproducible bit for bit.
+      Seed: uint64
+      /// Inputs and targets to measure after each epoch, if any.
+      Validation: (Matrix<'T> * Matrix<'T>) option
+      /// Reasons to stop early, besides the last epoch.
+      Stopping: StoppingRule list
+      /// How the running loss is estimated.
+      RunningLoss: RunningLoss
+      /// How often OnReport is called.
+      Reports: ReportFrequency
+      /// Receives each report (draw a progress bar, record a learning curve). Runs on the
+      /// training thread; keep it short.
+      OnReport: TrainingReport -> unit
+      /// Stops training between batches.
+      Cancellation: CancellationToken }
+
+/// Making training options.
+module TrainingOptions =
+
+    /// Options with seed 0, no validation set, no stopping rule, a running mean, and reports
+    /// after each epoch to nobody.
+    let create (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batchSize: int) : TrainingOptions<'T> =
+        { Loss = loss
+          Optimizer = optimizer
+          Epochs = epochs
+          BatchSize = batchSize
+          Seed = 0UL
+          Validation = None
+          Stopping = []
+          RunningLoss = RunningLoss.Mean
+          Reports = ReportFrequency.EveryEpoch
+          OnReport = ignore
+          Cancellation = CancellationToken.None }
+
+/// A point from which training continues exactly as if it had not stopped: resuming from the
+/// checkpoint after epoch e repeats the same shuffles and steps as the uninterrupted run.
+type Checkpoint<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// The parameters.
+      Network: Network<'T>
+      /// The optimizer's state.
+      OptimizerState: OptimizerState<'T>
+      /// Epochs completed.
+      Epoch: int
+      /// Optimizer steps taken.
+      Step: int64 }
+
+/// What a training run returns.
+type TrainingResult<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// The trained network (under early stopping, the best epoch's).
+      Network: Network<'T>
+      /// The optimizer's state that goes with it.
+      OptimizerState: OptimizerState<'T>
+      /// Epochs completed (those of the returned network).
+      Epochs: int
+      /// Optimizer steps taken (those of the returned network).
+      Steps: int64
+      /// One report per completed epoch, in order.
+      History: TrainingReport list
+      /// Why training ended.
+      Stopped: StopReason }
+
+    /// Where to resume from.
+    member r.Checkpoint: Checkpoint<'T> =
+        { Network = r.Network; OptimizerState = r.OptimizerState; Epoch = r.Epochs; Step = r.Steps }
+
+/// Thrown when the loss or a parameter stops being finite (a learning rate too large, most
+/// often). It carries the last network whose parameters and loss were finite, so nothing learned
+/// before the blow-up is lost, and no NaN network is ever returned.
+type TrainingDivergedException<'T when 'T :> IFloatingPointIeee754<'T>>(message: string, lastFinite: Network<'T>, epoch: int, step: int64, loss: float) =
+    inherit Exception(message)
+
+    /// The network before the step that diverged.
+    member _.LastFiniteNetwork = lastFinite
+
+    /// The epoch in which it happened, from 1.
+    member _.Epoch = epoch
+
+    /// The optimizer step that produced a non-finite value, from 1.
+    member _.Step = step
+
+    /// The batch loss at that step (NaN or infinite when the loss itself diverged).
+    member _.Loss = loss
+

@@ -1,0 +1,104 @@
+/// The training fold, which runs the pure functions' kernels on buffers it owns (Workspace),
+/// against the composition of the pure functions themselves, on both GEMM providers.
+module FunctionalBackprop.Properties.WorkspaceProperties
+
+open System
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open FunctionalBackprop.Core
+open FunctionalBackprop.Properties.Generators
+
+/// An optimizer for the fold's equality: every kind of stage, including the ones that run on
+/// fresh arrays (a line search) and the fused learning-rate step.
+let private optimizers<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> () : Optimizer<'T> list =
+    let r = Schedule.Constant 0.05
+    [ Optimizer.sgd r
+      Optimizer.sgd (Schedule.Cosine(0.1, 0.01, 7))
+      Optimizer.sgdL2 r 0.5 10
+      Optimizer.momentum r 0.5
+      Optimizer.nesterov r 0.9
+      Optimizer.adaGrad r
+      Optimizer.rmsProp r 0.9
+      Optimizer.adam r
+      Optimizer.adamW r 0.01
+      Optimizer.adam r |> Optimizer.after [ Transform.clipByGlobalNorm 0.5 ]
+      Optimizer.steepestDescent (LineSearch.Backtracking(1.0, 0.5, 1e-4, 20)) ]
+
+/// A case for the fold's equality: the problem, an optimizer (by index), a batch size, two epochs.
+type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Float32: bool }
+
+type FoldArbitraries =
+    static member FoldCase() =
+        gen {
+            let! c = Gen.choose (1, 3) |> Gen.bind caseOfDepth
+            let! o = Gen.choose (0, 10)
+            // Batch sizes from 1 to past the set's size, so partial last batches occur.
+            let! m = Gen.choose (1, c.BatchSize + 2)
+            let! f32 = Gen.elements [ false; true ]
+            return { Case = c; OptimizerIndex = o; BatchSize = m; Float32 = f32 }
+        }
+        |> Arb.fromGen
+    static member Provider() = Arbitraries.Provider()
+
+let private bits (n: Network<'T>) =
+    n.Layers |> List.collect (fun l -> [ l.Weights.ToArray(); l.Biases.ToArray() ]) |> Array.concat |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v))
+
+/// An optimizer state's counters and the bits of its slots.
+let private stateBits (state: OptimizerState<'T>) =
+    let rec counters (s: OptimizerState<'T>) =
+        match s with
+        | StepCount t -> [ float t ]
+        | Moments(t, _, _) -> [ float t ]
+        | LastRate(t, rate) -> [ float t; rate ]
+        | Chain states -> List.collect counters states
+        | Stateless | Velocity _ | SquaredGradients _ -> []
+    counters state,
+    OptimizerState.slots state |> List.map (fun g -> g.Layers |> List.collect (fun l -> [ l.dW.ToArray(); l.db.ToArray() ]) |> Array.concat |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v)))
+
+/// Training through Training.train (reused buffers, in-place steps) against the composition of
+/// the pure functions, with the same shuffles: the same bits, and the network passed in unchanged.
+/// Some generated cases diverge (SGD at η = 0.1 on unbounded leaky-ReLU layers under the quadratic
+/// loss, for one): then the fold must stop with TrainingDivergedException exactly when the pure
+/// functions meet a non-finite batch cost, and leave the network passed in unchanged.
+let private sameBits<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (f: FoldCase) =
+    let c = f.Case
+    let network, x, y = c.Network<'T> (), c.Inputs<'T> (), c.TargetMatrix<'T> ()
+    let before = bits network
+    let optimizer = (optimizers<'T> ()).[f.OptimizerIndex]
+    let epochs, n, m = 2, x.Cols, Math.Min(f.BatchSize, x.Cols)
+    let options = { TrainingOptions.create c.Loss optimizer epochs f.BatchSize with Seed = c.Seed }
+    let trained =
+        try Ok(Training.train options network x y)
+        with :? TrainingDivergedException<'T> as e -> Error e
+    // The pure fold, and whether some batch cost on the way was not finite.
+    let byPureFunctions, pureDiverged =
+        [ 1 .. epochs ]
+        |> List.fold
+            (fun ((net: Network<'T>, state), diverged) epoch ->
+                let order = if m >= n then Array.init n id else Random.permutation (Random.derive c.Seed (uint64 epoch)) n
+                order
+                |> Array.chunkBySize m
+                |> Array.fold
+                    (fun ((net, state), diverged) indices ->
+                        let xb, yb = Matrix.selectColumns indices x, Matrix.selectColumns indices y
+                        let cost, g = Backprop.lossAndGradient c.Loss net xb yb
+                        Optimizer.updateWith (fun w -> Forward.cost c.Loss w xb yb) optimizer state g net, diverged || not ('T.IsFinite cost))
+                    ((net, state), diverged))
+            ((network, Optimizer.init optimizer network), false)
+    match trained with
+    | Ok trained ->
+        (bits trained.Network = bits (fst byPureFunctions)) |> Prop.label $"{optimizer.Name}: the fold's network differs from the pure functions'"
+        .&. ((stateBits trained.OptimizerState = stateBits (snd byPureFunctions)) |> Prop.label $"{optimizer.Name}: the fold's optimizer state differs")
+        .&. ((bits network = before) |> Prop.label "the network passed in changed")
+    | Error e ->
+        (pureDiverged |> Prop.label $"{optimizer.Name}: the fold diverged ({e.Message}) but every batch cost of the pure functions was finite")
+        .&. ((bits network = before) |> Prop.label "the network passed in changed")
+
+[<Properties(Arbitrary = [| typeof<FoldArbitraries> |], MaxTest = 100)>]
+module Fold =
+
+    [<Property>]
+    let ``training with reused buffers equals the pure functions bit for bit`` (f: FoldCase) (p: Provider) =
+        p.Run(fun () -> if f.Float32 then sameBits<float32> f else sameBits<float> f)
+
