@@ -152,9 +152,13 @@ module NativeBlas =
 
     /// Loads the first candidate library that exports cblas_dgemm and cblas_sgemm (once per
     /// process; later calls return the same result). None when there is none, and then
-    /// LoadFailures says what was tried.
+    /// LoadFailures says what was tried. With FUNCTIONALBACKPROP_GEMM=managed nothing is loaded:
+    /// the process runs as on a machine without a native BLAS.
     let load () : NativeGemm option =
         lock sync (fun () ->
+            if not attempted && Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" = "managed" then
+                attempted <- true
+                failures <- [ "FUNCTIONALBACKPROP_GEMM=managed: no native library is loaded" ]
             if not attempted then
                 attempted <- true
                 let setNative (name: string) (value: string) =

@@ -94,3 +94,38 @@ module Properties =
     let ``step is 1 where z > 0, else 0, bit for bit`` (inputs: Inputs) =
         unaryAgrees float bits64 inputs ActivationRules.Step.forward (fun z -> if z > 0.0 then 1.0 else 0.0)
         .&. unaryAgrees float32 bits32 inputs ActivationRules.Step.forward (fun z -> if z > 0.0f then 1.0f else 0.0f)
+
+/// The distance between two values of one sign in units in the last place of their type.
+let private ulpsOff<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (bits: 'T -> int64) (v: 'T) (e: 'T) = abs (bits ('T.Abs v) - bits ('T.Abs e))
+
+/// Magnitudes log-uniform over 10⁻³⁰ … 10², either sign, with ±0, ±∞ and NaN among them.
+type Arguments = { Values: float[] }
+
+type TanhArbitraries =
+    static member Arguments() =
+        let magnitude = Gen.choose (-30000, 2000) |> Gen.map (fun k -> Math.Pow(10.0, float k / 1000.0))
+        let signed = Gen.zip magnitude (Gen.elements [ 1.0; -1.0 ]) |> Gen.map (fun (m, s) -> m * s)
+        let entry = Gen.frequency [ 12, signed; 1, Gen.elements [ 0.0; -0.0; infinity; -infinity; nan ] ]
+        Gen.choose (0, 70) |> Gen.bind (fun n -> Gen.arrayOfLength n entry) |> Gen.map (fun v -> { Values = v }) |> Arb.fromGen
+
+/// tanh within `limit` ulps of the correctly rounded value (Math.Tanh for float64, the float64
+/// value rounded once for float32), with tanh ±0 = ±0 and NaN kept.
+let private tanhAccurate<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>
+    (convert: float -> 'T) (back: 'T -> float) (bits: 'T -> int64) (limit: int64) (args: Arguments) =
+    let z = Array.map convert args.Values
+    let a = Array.zeroCreate z.Length
+    Elementwise.unary ActivationRules.Tanh.forward z a
+    Array.forall2 (fun (zi: 'T) (ai: 'T) ->
+        let exact = convert (Math.Tanh(back zi))
+        if 'T.IsNaN zi then 'T.IsNaN ai
+        else bits ai = bits exact || ('T.IsNegative ai = 'T.IsNegative exact && not ('T.IsZero exact) && ulpsOff bits ai exact <= limit)) z a
+    |> Prop.label $"{typeof<'T>.Name}: {Array.zip (Array.map back z) (Array.map back a)}"
+
+[<Properties(Arbitrary = [| typeof<TanhArbitraries> |], MaxTest = 300)>]
+module Tanh =
+
+    [<Property>]
+    let ``tanh is within 3 ulps of the correctly rounded value at every magnitude`` (args: Arguments) =
+        // A float64 result within 3 ulps of Math.Tanh (itself within 1 of the exact value); a
+        // float32 result within 2 ulps of the exact value rounded to float32.
+        tanhAccurate float float bits64 3L args .&. tanhAccurate float32 float bits32 2L args

@@ -1,4 +1,5 @@
-/// The GEMM providers: the same products to rounding, on every shape and transpose.
+/// The GEMM providers: the same products to rounding, on every shape and transpose (the native
+/// BLAS where one is installed).
 module FunctionalBackprop.Properties.GemmProperties
 
 open System
@@ -40,31 +41,45 @@ let private compare<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (p: Produc
         let c: 'T[] = Array.create (p.M * p.N) (Real.ofFloat 7.0)
         Gemm.withProvider provider (fun () -> Gemm.run p.TransA p.TransB p.M p.N p.K 'T.One a b 'T.Zero c)
         c |> Array.map Real.toFloat
-    let managed = product ManagedGemm.Instance
-    let native = product Native.Instance
+    let results = Provider.Available |> List.map (fun provider -> provider, product provider.Instance)
     let gamma = 2.0 * float p.K * Real.epsilon<'T> ()
     [ for j in 0 .. p.N - 1 do
           for i in 0 .. p.M - 1 do
               let exact = Seq.sum (seq { for q in 0 .. p.K - 1 -> Real.toFloat (opA i q) * Real.toFloat (opB q j) })
               let bound = gamma * Seq.sum (seq { for q in 0 .. p.K - 1 -> Math.Abs(Real.toFloat (opA i q) * Real.toFloat (opB q j)) }) + 1e-300
               let k = i + j * p.M
-              yield (Math.Abs(managed.[k] - exact) <= bound |> Prop.label $"managed ({i}, {j}): {managed.[k]:R}, exact {exact:R}")
-              yield (Math.Abs(native.[k] - exact) <= bound |> Prop.label $"native ({i}, {j}): {native.[k]:R}, exact {exact:R}") ]
+              for provider, c in results ->
+                  Math.Abs(c.[k] - exact) <= bound |> Prop.label $"{provider} ({i}, {j}): {c.[k]:R}, exact {exact:R}" ]
     |> List.reduce (.&.)
 
 [<Properties(Arbitrary = [| typeof<GemmArbitraries> |], MaxTest = 200)>]
 module Products =
 
     [<Property>]
-    let ``native and managed products agree with the exact product to rounding`` (p: Product) =
+    let ``every provider's product equals the exact product to rounding`` (p: Product) =
         if p.Float32 then compare<float32> p else compare<float> p
 
+/// A fact about the native BLAS: skipped, saying why, on a machine without one (or when
+/// FUNCTIONALBACKPROP_GEMM=managed keeps native libraries out of the process).
+type NativeBlasFactAttribute() as this =
+    inherit FactAttribute()
+    do
+        if (Gemm.native ()).IsNone then
+            this.Skip <- $"""No native BLAS on this machine ({String.Join("; ", NativeBlas.loadFailures ())})."""
+
+[<NativeBlasFact>]
+let ``with a native BLAS installed, the default provider is the native one`` () =
+    // Unless a test or the environment chose another, products go through the native library.
+    match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
+    | null | "" | "native" -> Assert.StartsWith("native", (Gemm.native ()).Value.ToString())
+    | _ -> ()
+
 [<Fact>]
-let ``a native BLAS loads on this machine`` () =
-    // .ci/run installs Debian's libopenblas0-pthread; without a native library half of the
-    // provider properties could not run.
-    let native = Gemm.native ()
-    Assert.True(native.IsSome, $"""No native CBLAS loaded: {String.Join("; ", NativeBlas.loadFailures ())}""")
+let ``with FUNCTIONALBACKPROP_GEMM=managed no native library is loaded`` () =
+    // The switch .ci/run uses to run the suite as on a machine without a native BLAS.
+    if Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" = "managed" then
+        Assert.True((Gemm.native ()).IsNone)
+        Assert.Equal("managed", (Gemm.provider ()).Name)
 
 [<Fact>]
 let ``a scoped provider applies to its block and thread only`` () =

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using FunctionalBackprop.Tests.Support;
 using Xunit;
 
 namespace FunctionalBackprop.Tests.Facade;
@@ -135,7 +136,30 @@ public class ProcessWideSettings
 public class LinearAlgebraTests
 {
     [Fact]
-    public void TheProviderCanBeSeenAndChosen()
+    public void TheManagedKernelCanBeChosenAndIsSeen()
+    {
+        var before = LinearAlgebra.Provider;
+        try
+        {
+            LinearAlgebra.UseManaged();
+            Assert.Equal("managed", LinearAlgebra.Provider);
+            Assert.Equal(LinearAlgebra.NativeAvailable, LinearAlgebra.TryUseNative());
+        }
+        finally
+        {
+            if (before.StartsWith("native", StringComparison.Ordinal))
+            {
+                LinearAlgebra.TryUseNative();
+            }
+            else
+            {
+                LinearAlgebra.UseManaged();
+            }
+        }
+    }
+
+    [NativeBlasFact]
+    public void OnTheNativeBlasTheProviderCanBeSeenAndChosen()
     {
         var before = LinearAlgebra.Provider;
         try

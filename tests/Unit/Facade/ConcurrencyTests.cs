@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Microsoft.FSharp.Core;
+using FunctionalBackprop.Tests.Support;
 using Xunit;
 using Core = FunctionalBackprop.Core;
 
@@ -76,10 +77,13 @@ public sealed class ConcurrencyTests
         Assert.Empty(failures);
     }
 
-    [Theory]
-    [InlineData("managed")]
-    [InlineData("native")]
-    public void SixteenThreadsPredictingAndComputingGradientsOnOneNetworkGetTheSequentialBits(string provider)
+    [Fact]
+    public void SixteenThreadsPredictingAndComputingGradientsOnOneNetworkGetTheSequentialBits() => SixteenThreadsOnOneNetwork("managed");
+
+    [NativeBlasFact]
+    public void OnTheNativeBlasSixteenThreadsPredictingAndComputingGradientsOnOneNetworkGetTheSequentialBits() => SixteenThreadsOnOneNetwork("native");
+
+    private static void SixteenThreadsOnOneNetwork(string provider)
     {
         // A small network (products on the caller's thread) and one whose first layer's products
         // (128 × 130 × 256 multiply-adds) pass the native provider's threading threshold, so
@@ -118,8 +122,8 @@ public sealed class ConcurrencyTests
         AllAtOnce(actions);
     }
 
-    [Fact]
-    public void ThreadsOnDifferentProvidersAtOnceDoNotMixTheirResults()
+    [NativeBlasFact]
+    public void OnTheNativeBlasAndTheManagedKernelAtOnceThreadsDoNotMixTheirResults()
     {
         // Each thread's provider scope is its own: half the threads on each, all at once.
         var network = NeuralNetwork.Create(12).Dense(16, Activation.Sigmoid).Dense(4, Activation.Softmax).Build(seed: 8);
@@ -137,10 +141,13 @@ public sealed class ConcurrencyTests
         AllAtOnce(actions);
     }
 
-    [Theory]
-    [InlineData("managed")]
-    [InlineData("native")]
-    public void TrainingNetworksInParallelGivesWhatEachGivesAlone(string provider)
+    [Fact]
+    public void TrainingNetworksInParallelGivesWhatEachGivesAlone() => TrainingInParallel("managed");
+
+    [NativeBlasFact]
+    public void OnTheNativeBlasTrainingNetworksInParallelGivesWhatEachGivesAlone() => TrainingInParallel("native");
+
+    private static void TrainingInParallel(string provider)
     {
         // Four trainings (two networks, each twice) at once, against each run alone.
         var inputs = Random(7, 64, 8);
