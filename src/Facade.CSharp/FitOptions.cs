@@ -16,6 +16,7 @@ public record FitOptions<T>
 {
     private readonly int epochs = 30;
     private readonly int batchSize = 10;
+    private readonly int shards = Environment.ProcessorCount;
     private readonly Loss loss = Loss.Quadratic;
     private readonly Optimizer optimizer = Optimizer.Sgd(0.1);
     private readonly int? earlyStoppingPatience;
@@ -37,6 +38,19 @@ public record FitOptions<T>
     {
         get => batchSize;
         init => batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, $"The batch size must be at least 1, got {value}.");
+    }
+
+    /// <summary>
+    /// How many shards each mini-batch is split into, computed at once on as many threads (never
+    /// more than the batch has examples): by default <see cref="Environment.ProcessorCount"/>. The
+    /// gradient is the sum of the shards' shares added in shard order, so training is bit-identical
+    /// from run to run for a given count; counts differ only by the rounding of that sum. Set it
+    /// (to 1, say) to get the same bits on machines with different numbers of cores.
+    /// </summary>
+    public int Shards
+    {
+        get => shards;
+        init => shards = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Shards), value, $"A mini-batch needs at least 1 shard, got {value}.");
     }
 
     /// <summary>The cost to minimise (quadratic by default).</summary>

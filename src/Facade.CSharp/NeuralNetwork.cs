@@ -360,7 +360,7 @@ public sealed class NeuralNetwork<T>
             }
         });
         var coreOptions = new Core.TrainingOptions<T>(
-            options.Loss.ToCore(), optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), validationPair,
+            options.Loss.ToCore(), optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, validationPair,
             CoreConvert.List(stopping), Core.RunningLoss.Mean, Core.ReportFrequency.EveryEpoch, onReport, cancellationToken);
         try
         {

@@ -81,15 +81,16 @@ module Backprop =
         down pass fused inputGradient 0 network.layers
 
     /// One forward and one backward pass into the pass's buffers, for the batch in its trace and
-    /// the targets y: returns the batch's mean cost and leaves ∇C in pass.Gradient. No checks:
-    /// for buffers the library made for this network.
-    let internal lossAndGradientInto (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) : 'T =
+    /// the targets y, as part of a batch of `examples` examples (all of them, or the shard of a
+    /// larger batch this pass holds): returns the sum of their costs Σₓ Cₓ, in float64, and leaves
+    /// (1/examples)·Σₓ ∇Cₓ in pass.Gradient. No checks: for buffers the library made for this network.
+    let internal lossAndGradientInto (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) (examples: int) : float =
         Forward.traceInto network pass.Trace
         let output = pass.Trace.[pass.Trace.Length - 1]
-        let cost = Loss.value loss network.OutputActivation output.Z output.A y
-        let fused = Loss.upstreamInto loss network.OutputActivation output.Z output.A y pass.OutputGradients.[pass.Trace.Length - 1].values
+        let total = Loss.total loss network.OutputActivation output.Z output.A y
+        let fused = Loss.upstreamInto loss network.OutputActivation output.Z output.A y examples pass.OutputGradients.[pass.Trace.Length - 1].values
         backwardInto network pass fused ValueNone
-        cost
+        total
 
     let private checkTrace (network: Network<'T>) (trace: Trace<'T>) =
         if trace.Layers.Length <> network.Depth then
@@ -118,8 +119,8 @@ module Backprop =
         Network.checkInputs network x
         Network.checkTargets network loss x y
         let pass = allocate network (Forward.allocate network x) ValueNone
-        let cost = lossAndGradientInto loss network pass y
-        cost, pass.Gradients
+        let total = lossAndGradientInto loss network pass y x.cols
+        Real.ofFloat (total / float x.cols), pass.Gradients
 
     /// The gradient ∇C of the batch's mean cost with respect to every parameter.
     let gradient (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : Gradients<'T> =

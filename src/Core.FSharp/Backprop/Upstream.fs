@@ -18,7 +18,7 @@ module Upstream =
     /// and the targets y: ∂C/∂aᴸ for BP1 to finish, or δᴸ itself on the fused paths.
     let ofLoss (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : Upstream<'T> =
         let out = Matrix.wrap a.rows a.cols (Matrix.uninitialized a.values.Length)
-        if Loss.upstreamInto loss output z a y out.values then Delta out else OutputGradient out
+        if Loss.upstreamInto loss output z a y a.Cols out.values then Delta out else OutputGradient out
 
     /// The matrix it carries.
     let matrix (upstream: Upstream<'T>) : Matrix<'T> =

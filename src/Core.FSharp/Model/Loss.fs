@@ -59,12 +59,10 @@ module Loss =
         Matrix.checkSameShape "outputs and targets" a y
         if a.cols = 0 then invalidArg "y" "The batch is empty: the mean cost over zero examples is undefined."
 
-    /// Sums term i over every entry, in float64 whatever 'T is, and divides by the example count.
-    let private meanOver (n: int) (count: int) (term: int -> 'T) : 'T =
-        let mutable total = 0.0
-        for i in 0 .. count - 1 do
-            total <- total + Real.toFloat (term i)
-        Real.ofFloat (total / float n)
+    /// Cₓ = ½‖a − y‖², entry i's term.
+    let inline private quadratic (a: 'T) (y: 'T) : 'T =
+        let d = a - y
+        d * d / Real.ofInt 2
 
     /// The mean cost computed from the outputs alone, with the lecture's formulas (0·ln 0 = 0).
     /// Infinite where an output sits exactly on the boundary its target forbids; training uses
@@ -73,13 +71,15 @@ module Loss =
         checkBatch a y
         let av, yv = a.values, y.values
         let xlnx (c: 'T) (x: 'T) : 'T = if 'T.IsZero(c) then 'T.Zero else c * Real.ln x
-        meanOver a.cols av.Length (fun i ->
-            match loss with
-            | Loss.Quadratic ->
-                let d = av.[i] - yv.[i]
-                d * d / Real.ofInt 2
-            | Loss.CrossEntropy -> -(xlnx yv.[i] av.[i])
-            | Loss.BinaryCrossEntropy -> -(xlnx yv.[i] av.[i] + xlnx ('T.One - yv.[i]) ('T.One - av.[i])))
+        let mutable total = 0.0
+        for i in 0 .. av.Length - 1 do
+            let term =
+                match loss with
+                | Loss.Quadratic -> quadratic av.[i] yv.[i]
+                | Loss.CrossEntropy -> -(xlnx yv.[i] av.[i])
+                | Loss.BinaryCrossEntropy -> -(xlnx yv.[i] av.[i] + xlnx ('T.One - yv.[i]) ('T.One - av.[i]))
+            total <- total + Real.toFloat term
+        Real.ofFloat (total / float a.cols)
 
     /// ∂C/∂a for the batch mean, with the lecture's formulas divided by n: (a − y)/n, −(y/a)/n,
     /// (a − y)/(a(1 − a))/n.
@@ -94,49 +94,59 @@ module Loss =
                 | Loss.BinaryCrossEntropy -> (ai - yi) / (ai * ('T.One - ai)) / n)
             a y
 
-    /// The mean cost of a batch, from the output layer's weighted input z and output a = σ(z).
-    /// Cross-entropies work from z through log-sum-exp and softplus, so no finite z gives NaN or
-    /// ∞: ln softmax(z)ᵢ = zᵢ − lse(z), ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z).
-    let value (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : 'T =
+    /// The sum Σₓ Cₓ of the batch's costs, in float64 whatever 'T is, from the output layer's
+    /// weighted input z and output a = σ(z). Cross-entropies work from z through log-sum-exp and
+    /// softplus, so no finite z gives NaN or ∞: ln softmax(z)ᵢ = zᵢ − lse(z), ln σ(z) = −softplus(−z),
+    /// ln(1 − σ(z)) = −softplus(z). Allocates nothing.
+    let internal total (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : float =
         checkPairing loss output
         checkBatch a y
         Matrix.checkSameShape "weighted input and outputs" z a
         let zv, av, yv = z.values, a.values, y.values
+        let mutable total = 0.0
         match loss, output with
-        | Loss.Quadratic, _ -> ofOutputs loss a y
+        | Loss.Quadratic, _ ->
+            for k in 0 .. av.Length - 1 do
+                total <- total + Real.toFloat (quadratic av.[k] yv.[k])
         | Loss.CrossEntropy, Activation.Softmax ->
-            // Cₓ = Σᵢ yᵢ (lse(z) − zᵢ), with lse(z) − zᵢ = (max z − zᵢ) + ln Σₖ e^(zₖ − max z):
-            // the difference first, so that huge equal logits (1e300 each) still give ln k, where
-            // adding ln k to 1e300 and subtracting 1e300 would give 0.
             let rows = z.rows
-            let largest = Array.zeroCreate<'T> z.cols
-            let logTotal = Array.init z.cols (fun j ->
-                let mutable top = zv.[j * rows]
-                for i in 1 .. rows - 1 do top <- 'T.Max(top, zv.[j * rows + i])
-                let mutable total = 'T.Zero
-                for i in 0 .. rows - 1 do total <- total + 'T.Exp(zv.[j * rows + i] - top)
-                largest.[j] <- top
-                Real.ln total)
-            meanOver z.cols zv.Length (fun k ->
-                let j = k / rows
-                if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * ((largest.[j] - zv.[k]) + logTotal.[j]))
+            for j in 0 .. z.cols - 1 do
+                let column = j * rows
+                let mutable top = zv.[column]
+                for i in 1 .. rows - 1 do top <- 'T.Max(top, zv.[column + i])
+                let mutable sum = 'T.Zero
+                for i in 0 .. rows - 1 do sum <- sum + 'T.Exp(zv.[column + i] - top)
+                let logTotal = Real.ln sum
+                for k in column .. column + rows - 1 do
+                    // Cₓ = Σᵢ yᵢ (lse(z) − zᵢ), with lse(z) − zᵢ = (max z − zᵢ) + ln Σₖ e^(zₖ − max z):
+                    // the difference first, so that huge equal logits (1e300 each) still give ln k,
+                    // where adding ln k to 1e300 and subtracting 1e300 would give 0.
+                    if not ('T.IsZero(yv.[k])) then total <- total + Real.toFloat (yv.[k] * ((top - zv.[k]) + logTotal))
         | Loss.CrossEntropy, _ ->
-            // sigmoid: Cₓ = Σᵢ yᵢ softplus(−zᵢ)
-            meanOver z.cols zv.Length (fun k -> if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * Real.softplus (-zv.[k]))
+            for k in 0 .. zv.Length - 1 do
+                // sigmoid: Cₓ = Σᵢ yᵢ softplus(−zᵢ)
+                if not ('T.IsZero(yv.[k])) then total <- total + Real.toFloat (yv.[k] * Real.softplus (-zv.[k]))
         | Loss.BinaryCrossEntropy, _ ->
-            // Cₓ = Σᵢ yᵢ softplus(−zᵢ) + (1 − yᵢ) softplus(zᵢ)
-            meanOver z.cols zv.Length (fun k ->
+            for k in 0 .. zv.Length - 1 do
+                // Cₓ = Σᵢ yᵢ softplus(−zᵢ) + (1 − yᵢ) softplus(zᵢ)
                 let positive = if 'T.IsZero(yv.[k]) then 'T.Zero else yv.[k] * Real.softplus (-zv.[k])
                 let negative = if 'T.op_Equality (yv.[k], 'T.One) then 'T.Zero else ('T.One - yv.[k]) * Real.softplus zv.[k]
-                positive + negative)
+                total <- total + Real.toFloat (positive + negative)
+        total
 
-    /// The loss's own step of the backward pass, written into out (as long as a): ∂C/∂aᴸ, for
-    /// BP1 to finish (returns false), or on the fused paths δᴸ = ∂C/∂zᴸ itself (returns true).
-    let internal upstreamInto (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) (out: 'T[]) : bool =
+    /// The mean cost C = (1/n) Σₓ Cₓ of a batch of n examples, from the output layer's weighted
+    /// input z and output a = σ(z) (see total).
+    let value (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : 'T =
+        Real.ofFloat (total loss output z a y / float a.cols)
+
+    /// The loss's own step of the backward pass for a batch of n examples (the columns here, or a
+    /// shard of them), written into out (as long as a): ∂C/∂aᴸ, for BP1 to finish (returns false),
+    /// or on the fused paths δᴸ = ∂C/∂zᴸ itself (returns true).
+    let internal upstreamInto (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) (examples: int) (out: 'T[]) : bool =
         checkPairing loss output
         checkBatch a y
         Matrix.checkSameShape "weighted input and outputs" z a
-        let n: 'T = Real.ofInt a.cols
+        let n: 'T = Real.ofInt examples
         let av, yv, zv = a.values, y.values, z.values
         match loss, output with
         | Loss.Quadratic, _ ->

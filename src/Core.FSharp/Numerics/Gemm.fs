@@ -3,16 +3,6 @@ namespace FunctionalBackprop.Core
 open System
 open System.Numerics
 
-/// A per-thread choice of provider, for code (tests, comparisons) that runs a block with one
-/// provider while other threads use another.
-type internal GemmScope() =
-    [<ThreadStatic; DefaultValue>]
-    static val mutable private current: IGemmProvider
-
-    static member Current
-        with get () = GemmScope.current
-        and set (value: IGemmProvider) = GemmScope.current <- value
-
 /// The GEMM seam: every matrix product of the forward and backward passes goes through
 /// Gemm.run, so a faster provider (a native BLAS) sits behind it without touching the math.
 ///

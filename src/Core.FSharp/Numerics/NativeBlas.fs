@@ -50,7 +50,8 @@ type internal GetCoreName = delegate of unit -> nativeint
 /// Threads: a product runs on one BLAS thread unless it has at least ThreadingThreshold
 /// multiply-adds, when it runs on MaxThreads; large products are serialised by a lock, so two of
 /// them never run at once and the cores are never oversubscribed, while small ones (most of a
-/// small network's training) run on the caller's thread with no lock.
+/// small network's training) run on the caller's thread with no lock. The shards of a
+/// data-parallel mini-batch, each on a core of its own, keep every product on one thread.
 [<Sealed>]
 type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads option) =
     let gate = obj ()
@@ -85,7 +86,7 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
 
     /// Whether a product of this size uses more than one thread.
     member private _.Threaded(m: int, n: int, k: int) =
-        setThreads.IsSome && maxThreads > 1 && int64 m * int64 n * int64 k >= threshold
+        setThreads.IsSome && maxThreads > 1 && not GemmScope.SingleThreaded && int64 m * int64 n * int64 k >= threshold
 
     /// Runs a large product on MaxThreads threads, one large product at a time, and returns
     /// OpenBLAS to one thread.

@@ -32,7 +32,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
     let batchCount = (n + m - 1) / m
     let clock = Stopwatch.StartNew()
     let classifier = Network.isClassifier start.Network
-    let workspace = Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0))
+    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), options.Shards)
     // A line search evaluates the cost at other parameters, so its chain runs on fresh arrays.
     let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
     let mutable state = OptimizerState.copy start.OptimizerState
@@ -117,6 +117,9 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
             Some(Evaluation.loss options.Loss current vx vy), (if classifier then Some(Evaluation.accuracy current vx vy) else None)
         | None -> None, None
 
+    interface IDisposable with
+        member _.Dispose() = (workspace :> IDisposable).Dispose()
+
 /// Training as a fold: epochs are a fold over shuffled mini-batches, each batch one pure
 /// optimizer step on backprop's gradient.
 module Training =
@@ -125,6 +128,7 @@ module Training =
         if isNull (box options.Optimizer) then nullArg "Optimizer"
         if options.Epochs < 1 then raise (ArgumentOutOfRangeException("Epochs", options.Epochs, $"Training needs at least 1 epoch, got {options.Epochs}."))
         if options.BatchSize < 1 then raise (ArgumentOutOfRangeException("BatchSize", options.BatchSize, $"The batch size must be at least 1, got {options.BatchSize}."))
+        if options.Shards < 1 then raise (ArgumentOutOfRangeException("Shards", options.Shards, $"A mini-batch needs at least 1 shard, got {options.Shards}."))
         if x.cols = 0 then invalidArg "x" "The training set is empty: there is nothing to learn from."
         if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}; they must match one to one."
         Network.checkInputs network x
@@ -205,7 +209,8 @@ module Training =
     let private run (options: TrainingOptions<'T>) (start: Checkpoint<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : TrainingResult<'T> =
         validate options start.Network x y
         let progress = { Epoch = start.Epoch; Step = start.Step; History = []; Best = None; SinceBest = 0 }
-        epochs options (TrainingRun<'T>(options, start, x, y)) progress
+        use fold = new TrainingRun<'T>(options, start, x, y)
+        epochs options fold progress
 
     /// Trains the network on inputs x and targets y (one example per column) from a fresh
     /// optimizer state. Pure: the network passed in is unchanged. Throws ArgumentException for

@@ -82,6 +82,11 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
       BatchSize: int
       /// Seeds the shuffle of each epoch, so that a run is reproducible bit for bit.
       Seed: uint64
+      /// How many shards each mini-batch is split into, computed at once on as many threads (never
+      /// more than the batch has examples): by default the processor count. The gradient is the
+      /// sum of the shards' shares in shard order (see Shards), so a run is bit-identical from one
+      /// run to the next for a given count, and counts differ only by the rounding of that sum.
+      Shards: int
       /// Inputs and targets to measure after each epoch, if any.
       Validation: (Matrix<'T> * Matrix<'T>) option
       /// Reasons to stop early, besides the last epoch.
@@ -99,14 +104,15 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// Making training options.
 module TrainingOptions =
 
-    /// Options with seed 0, no validation set, no stopping rule, a running mean, and reports
-    /// after each epoch to nobody.
+    /// Options with seed 0, a shard per processor, no validation set, no stopping rule, a running
+    /// mean, and reports after each epoch to nobody.
     let create (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batchSize: int) : TrainingOptions<'T> =
         { Loss = loss
           Optimizer = optimizer
           Epochs = epochs
           BatchSize = batchSize
           Seed = 0UL
+          Shards = Environment.ProcessorCount
           Validation = None
           Stopping = []
           RunningLoss = RunningLoss.Mean

@@ -2,14 +2,25 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
+open System.Numerics.Tensors
 
-/// The buffers for batches of one width: the gathered inputs (the pass's batch) and targets,
-/// and the pass's own buffers.
-type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matrix<'T>; Y: Matrix<'T>; Pass: Pass<'T> }
+/// The buffers of one shard of a batch: its examples' inputs (its pass's batch) and targets,
+/// and the pass itself.
+type internal ShardBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matrix<'T>; Y: Matrix<'T>; Pass: Pass<'T> }
+
+/// The buffers for batches of one width: one set per shard, each shard's cost total, and the
+/// batch's gradient (with one shard, that shard's own).
+type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { Shards: ShardBuffers<'T>[]
+      Totals: float[]
+      Gradient: Gradients<'T>
+      /// The arrays of Gradient, then of each shard's gradient, for the ordered sum.
+      Sum: 'T[][] * 'T[][][] }
 
 /// The private working memory of one training run, allocated once and reused by every step: two
-/// sets of parameters and the buffers of the forward and backward passes. Every computation is
-/// the pure functions' own (Backprop.lossAndGradientInto, Parameters.addScaledInto), run on these
+/// sets of parameters, the buffers of each shard's forward and backward passes, and the threads
+/// that run the shards at once. Every computation is the pure functions' own
+/// (Backprop.lossAndGradientInto, Shards' ordered sum, Parameters.addScaledInto), run on these
 /// buffers, so the training fold gives the pure functions' bits by construction.
 ///
 /// Where and why mutation is safe here: every array in a workspace is created by it and handed
@@ -21,15 +32,41 @@ type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matri
 ///
 /// The parameters live in two sets used in turn: a step writes w + Δ into the spare set and then
 /// swaps, so the parameters before the last step are still intact if that step diverged.
-type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, network: Network<'T>, batchSize: int, remainder: int) =
+type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, network: Network<'T>, batchSize: int, remainder: int, shards: int) =
     let mutable current = Parameters.copy network
     let mutable spare = Parameters.copy network
     let buffersFor (width: int) =
-        let x = Matrix.zeros network.InputWidth width
-        { X = x; Y = Matrix.zeros network.OutputWidth width; Pass = Backprop.allocate network (Forward.allocate network x) ValueNone }
+        let k = Shards.count width shards
+        let shardBuffers i =
+            let struct (_, size) = Shards.range width shards i
+            let x = Matrix.zeros network.InputWidth size
+            { X = x; Y = Matrix.zeros network.OutputWidth size; Pass = Backprop.allocate network (Forward.allocate network x) ValueNone }
+        let parts = Array.init k shardBuffers
+        let gradient = if k = 1 then parts.[0].Pass.Gradients else Gradients.zero network
+        let arrays (g: Gradients<'T>) = Array.ofList (Gradients.arrays g)
+        { Shards = parts; Totals = Array.zeroCreate k; Gradient = gradient; Sum = arrays gradient, parts |> Array.map (fun p -> arrays p.Pass.Gradients) }
     let full = buffersFor batchSize
     let partial = if remainder > 0 then Some(buffersFor remainder) else None
+    // The batch being computed: its buffers, examples, size and data.
     let mutable batch = full
+    let mutable indices: int[] = [||]
+    let mutable first = 0
+    let mutable count = 0
+    let mutable inputs = Unchecked.defaultof<Matrix<'T>>
+    let mutable targets = Unchecked.defaultof<Matrix<'T>>
+
+    /// Shard k of the batch: gathers its examples and runs its forward and backward passes.
+    let shard (k: int) =
+        if k < batch.Shards.Length then
+            let b = batch.Shards.[k]
+            let struct (start, size) = Shards.range count shards k
+            for e in 0 .. size - 1 do
+                let j = indices.[first + start + e]
+                Array.Copy(inputs.values, j * inputs.rows, b.X.values, e * inputs.rows, inputs.rows)
+                Array.Copy(targets.values, j * targets.rows, b.Y.values, e * targets.rows, targets.rows)
+            batch.Totals.[k] <- Backprop.lossAndGradientInto loss current b.Pass b.Y count
+
+    let workers = if full.Shards.Length > 1 then Some(new ShardWorkers(full.Shards.Length, shard)) else None
 
     /// The parameters now. Private arrays: read, never hand out (see Materialize).
     member _.Current = current
@@ -38,10 +75,12 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     member _.Previous = spare
 
     /// The gradient of the last batch, in buffers that the next step overwrites.
-    member _.Gradient = batch.Pass.Gradients
+    member _.Gradient = batch.Gradient
 
-    /// The last batch's inputs and targets (buffers).
-    member _.Batch = batch.X, batch.Y
+    /// The last batch's inputs and targets, gathered whole (for a line search's cost).
+    member _.Batch =
+        if batch.Shards.Length = 1 then batch.Shards.[0].X, batch.Shards.[0].Y
+        else Matrix.selectColumns indices.[first .. first + count - 1] inputs, Matrix.selectColumns indices.[first .. first + count - 1] targets
 
     /// A copy of the current parameters that nothing here will ever change.
     member _.Materialize() = Parameters.copy current
@@ -49,16 +88,29 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     /// A copy of the parameters before the last step.
     member _.MaterializePrevious() = Parameters.copy spare
 
-    /// Gathers the examples at indices[start .. start + count − 1] of x and y into the batch
-    /// buffers, runs the forward and backward passes, and returns the batch's mean cost; the
-    /// gradient is left in Gradient.
-    member _.Compute(indices: int[], start: int, count: int, x: Matrix<'T>, y: Matrix<'T>) : 'T =
-        batch <- (if count = batchSize then full else partial.Value)
-        for k in 0 .. count - 1 do
-            let j = indices.[start + k]
-            Array.Copy(x.values, j * x.rows, batch.X.values, k * x.rows, x.rows)
-            Array.Copy(y.values, j * y.rows, batch.Y.values, k * y.rows, y.rows)
-        Backprop.lossAndGradientInto loss current batch.Pass batch.Y
+    /// Runs the forward and backward passes on the examples at indices[start .. start + n − 1] of x
+    /// and y, shards at once, adds the shards' gradients in shard order into Gradient and returns
+    /// the batch's mean cost.
+    member _.Compute(order: int[], start: int, n: int, x: Matrix<'T>, y: Matrix<'T>) : 'T =
+        batch <- (if n = batchSize then full else partial.Value)
+        indices <- order
+        first <- start
+        count <- n
+        inputs <- x
+        targets <- y
+        match workers with
+        | Some w when batch.Shards.Length > 1 -> w.Run()
+        | _ -> shard 0
+        let gradient, parts = batch.Sum
+        // The ordered sum: ∇C = share₀ + share₁ + …, in shard order.
+        if parts.Length > 1 then
+            for a in 0 .. gradient.Length - 1 do
+                TensorPrimitives.Add(ReadOnlySpan parts.[0].[a], ReadOnlySpan parts.[1].[a], Span gradient.[a])
+                for k in 2 .. parts.Length - 1 do
+                    TensorPrimitives.Add(ReadOnlySpan gradient.[a], ReadOnlySpan parts.[k].[a], Span gradient.[a])
+        let mutable total = 0.0
+        for t in batch.Totals do total <- total + t
+        Real.ofFloat (total / float n)
 
     /// w ← w + α·Δ, written into the spare set, which then becomes the current one.
     member _.Step(alpha: 'T, delta: Gradients<'T>) : unit =
@@ -66,3 +118,6 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         let previous = current
         current <- spare
         spare <- previous
+
+    interface IDisposable with
+        member _.Dispose() = workers |> Option.iter (fun w -> (w :> IDisposable).Dispose())

@@ -178,17 +178,20 @@ let private layerBounds (w: Matrix<float>) (input: Tracked) (delta: Tracked) : f
         { Rows = c; Cols = n; V = v; E = e }
     dW, db, below
 
+/// The forward pass with its bounds: each layer's (input, z, a), input side first.
+let private forward (eps: float) (network: Network<float>) (x: Matrix<float>) =
+    let input = { Rows = x.Rows; Cols = x.Cols; V = entries x; E = Array.zeroCreate (x.Rows * x.Cols) }
+    network.Layers
+    |> List.scan (fun (_, _, a) (l: Dense<float>) -> let z = affine l.Weights l.Biases a in a, z, activate eps l.Activation z) (input, input, input)
+    |> List.tail
+
 /// For a network (float64 parameters that the lower-precision network holds exactly), a batch x
 /// and targets y: the bound e of every entry of backprop's result in the order the properties
 /// flatten it (each layer's ∂C/∂w column-major, then ∂C/∂b; then ∂C/∂x), such that the
 /// lower-precision result differs from the exact one by at most eps·e to first order.
 let gradient (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float[] =
-    let input = { Rows = x.Rows; Cols = x.Cols; V = entries x; E = Array.zeroCreate (x.Rows * x.Cols) }
     let layers = network.Layers
-    let trace =
-        layers
-        |> List.scan (fun (_, _, a) (l: Dense<float>) -> let z = affine l.Weights l.Biases a in a, z, activate eps l.Activation z) (input, input, input)
-        |> List.tail
+    let trace = forward eps network x
     let _, zL, aL = List.last trace
     let top, fused = upstream loss network.OutputActivation zL aL (entries y)
     let rec down (pairs: (Dense<float> * (Tracked * Tracked * Tracked)) list) (g: Tracked) (first: bool) (acc: float[] list) =
@@ -200,3 +203,16 @@ let gradient (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<floa
             down rest below false ([ dW; db ] @ acc)
     let bounds, dx = down (List.rev (List.zip layers trace)) top true []
     Array.concat [ yield! bounds; yield dx.E ]
+
+/// The bound e of the batch's mean cost C, such that the lower-precision cost differs from the
+/// exact one by at most eps·e to first order: the output layer's error carried through
+/// ∂C/∂zᴸ = δᴸ (|δᴸ|·e(zᴸ)), and each example's terms, non-negative for every loss here,
+/// evaluated within a few ulps (log-sum-exp, softplus: 8 allowed) and summed (one rounding per
+/// term, in float64, plus the final rounding to the working type).
+let cost (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float =
+    let _, zL, aL = List.last (forward eps network x)
+    let top, fused = upstream loss network.OutputActivation zL aL (entries y)
+    let delta = if fused then top else backward eps network.OutputActivation zL aL top
+    let carried = Array.fold2 (fun acc d e -> acc + abs d * e) 0.0 delta.V zL.E
+    let c = Forward.cost loss network x y
+    carried + (float zL.V.Length + 10.0) * abs c

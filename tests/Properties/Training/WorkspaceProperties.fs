@@ -1,5 +1,6 @@
-/// The training fold, which runs the pure functions' kernels on buffers it owns (Workspace),
-/// against the composition of the pure functions themselves, on both GEMM providers.
+/// The training fold, which runs the pure functions' kernels on buffers it owns (Workspace), with
+/// its shards on threads of their own, against the composition of the pure functions themselves
+/// (Shards.lossAndGradient, one shard after another), on every GEMM provider.
 module FunctionalBackprop.Properties.WorkspaceProperties
 
 open System
@@ -26,7 +27,7 @@ let private optimizers<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> () : Op
       Optimizer.steepestDescent (LineSearch.Backtracking(1.0, 0.5, 1e-4, 20)) ]
 
 /// A case for the fold's equality: the problem, an optimizer (by index), a batch size, two epochs.
-type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Float32: bool }
+type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Shards: int; Float32: bool }
 
 type FoldArbitraries =
     static member FoldCase() =
@@ -35,8 +36,10 @@ type FoldArbitraries =
             let! o = Gen.choose (0, 10)
             // Batch sizes from 1 to past the set's size, so partial last batches occur.
             let! m = Gen.choose (1, c.BatchSize + 2)
+            // One shard (the plain fold), and more, up to past the batch size.
+            let! shards = Gen.frequency [ 2, Gen.constant 1; 3, Gen.choose (2, 5) ]
             let! f32 = Gen.elements [ false; true ]
-            return { Case = c; OptimizerIndex = o; BatchSize = m; Float32 = f32 }
+            return { Case = c; OptimizerIndex = o; BatchSize = m; Shards = shards; Float32 = f32 }
         }
         |> Arb.fromGen
     static member Provider() = Arbitraries.Provider()
@@ -67,7 +70,7 @@ let private sameBits<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (f: FoldC
     let before = bits network
     let optimizer = (optimizers<'T> ()).[f.OptimizerIndex]
     let epochs, n, m = 2, x.Cols, Math.Min(f.BatchSize, x.Cols)
-    let options = { TrainingOptions.create c.Loss optimizer epochs f.BatchSize with Seed = c.Seed }
+    let options = { TrainingOptions.create c.Loss optimizer epochs f.BatchSize with Seed = c.Seed; Shards = f.Shards }
     let trained =
         try Ok(Training.train options network x y)
         with :? TrainingDivergedException<'T> as e -> Error e
@@ -82,7 +85,7 @@ let private sameBits<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (f: FoldC
                 |> Array.fold
                     (fun ((net, state), diverged) indices ->
                         let xb, yb = Matrix.selectColumns indices x, Matrix.selectColumns indices y
-                        let cost, g = Backprop.lossAndGradient c.Loss net xb yb
+                        let cost, g = Shards.lossAndGradient f.Shards c.Loss net xb yb
                         Optimizer.updateWith (fun w -> Forward.cost c.Loss w xb yb) optimizer state g net, diverged || not ('T.IsFinite cost))
                     ((net, state), diverged))
             ((network, Optimizer.init optimizer network), false)

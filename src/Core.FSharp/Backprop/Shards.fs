@@ -1,0 +1,69 @@
+namespace FunctionalBackprop.Core
+
+open System
+open System.Numerics
+open System.Numerics.Tensors
+
+/// Data-parallel mini-batches. A batch's mean cost and gradient are sums over its examples,
+///   C = (1/n) Σₓ Cₓ,   ∇C = (1/n) Σₓ ∇Cₓ = Σₖ (1/n) Σ_{x ∈ shard k} ∇Cₓ,
+/// so a batch split into shards has for gradient the sum of its shards' shares, each computed by
+/// the one backward pass (Backprop) on the shard's examples alone, anywhere: on another core,
+/// or another machine. The shares are added in shard order, never in the order they finish, so a
+/// run is bit-identical from one run to the next for a given shard count; different counts agree
+/// within the rounding of the sum. Every shard of a sharded batch runs its products on one thread
+/// (the shards themselves keep the cores busy), which makes a shard's share the same bits wherever
+/// it is computed.
+module Shards =
+
+    /// The shard count used for a batch of n examples when k are asked for: min(k, n).
+    let count (n: int) (k: int) : int = Math.Max(1, Math.Min(k, n))
+
+    /// The examples of shard i of a batch of n split `count n k` ways, as (first, count): sizes
+    /// ⌈n/k⌉ for the first n mod k shards and ⌊n/k⌋ after, in batch order.
+    let range (n: int) (k: int) (i: int) : struct (int * int) =
+        let k = count n k
+        let small, larger = n / k, n % k
+        struct (i * small + Math.Min(i, larger), small + (if i < larger then 1 else 0))
+
+    /// Runs f with this thread's products kept on one thread when the batch is sharded.
+    let internal onOneThread (sharded: bool) (f: unit -> 'R) : 'R =
+        if not sharded then f ()
+        else
+            let saved = GemmScope.SingleThreaded
+            GemmScope.SingleThreaded <- true
+            try f () finally GemmScope.SingleThreaded <- saved
+
+    /// acc ← acc + share, entry by entry: one step of the ordered sum.
+    let internal addInto (acc: Gradients<'T>) (share: Gradients<'T>) : unit =
+        for a, s in List.zip (Gradients.arrays acc) (Gradients.arrays share) do
+            TensorPrimitives.Add(ReadOnlySpan a, ReadOnlySpan s, Span a)
+
+    /// A shard's share of a batch of `examples` examples, from the shard's own inputs x and
+    /// targets y: the sum of its costs Σₓ Cₓ (float64) and (1/examples) Σₓ ∇Cₓ over its examples.
+    /// Pure: computed in new buffers, with every product on this thread (as a shard runs).
+    let share (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) (examples: int) : float * Gradients<'T> =
+        Network.checkInputs network x
+        Network.checkTargets network loss x y
+        if examples < x.Cols then
+            raise (ArgumentOutOfRangeException("examples", examples, $"The batch's {examples} examples cannot be fewer than the shard's {x.Cols}."))
+        let pass = Backprop.allocate network (Forward.allocate network x) ValueNone
+        let total = onOneThread true (fun () -> Backprop.lossAndGradientInto loss network pass y examples)
+        total, pass.Gradients
+
+    /// The mean cost and gradient of a batch computed as `k` shards, one after another: the bits of
+    /// the training fold's parallel shards (and of any other place that computes the shares and
+    /// adds them in shard order). With k = 1 (or a batch of one example), Backprop.lossAndGradient.
+    let lossAndGradient (k: int) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : 'T * Gradients<'T> =
+        if k < 1 then raise (ArgumentOutOfRangeException("k", k, $"A batch needs at least one shard, got {k}."))
+        let n = x.Cols
+        if count n k = 1 then Backprop.lossAndGradient loss network x y
+        else
+            let shares =
+                List.init (count n k) (fun i ->
+                    let struct (first, size) = range n k i
+                    share loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n)
+            let total = shares |> List.sumBy fst
+            let gradient = snd shares.Head |> Gradients.mapLayers Matrix.copy
+            for _, g in shares.Tail do
+                addInto gradient g
+            Real.ofFloat (total / float n), gradient
