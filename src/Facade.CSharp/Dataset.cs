@@ -204,16 +204,6 @@ public sealed class Dataset<T>
     {
         ArgumentNullException.ThrowIfNull(map, name);
         var results = Core.Matrix.toColumns(m).Select(map).ToArray();
-        var index = Array.FindIndex(results, r => r is null || r.Length == 0 || r.Length != results[0]?.Length);
-        if (index >= 0)
-        {
-            throw new ArgumentException(
-                results[index] is null ? $"{name} returned null for example {index}."
-                : results[index].Length == 0 ? $"{name} returned no values for example {index}."
-                : $"{name} returned {results[index].Length} values for example {index} but {results[0].Length} for example 0; every result must have the same length.",
-                name);
-        }
-
-        return Entries.Finite(Core.Matrix.ofColumns(results), new Naming(name, (i, j) => $"{name}(example {j})[{i}]", j => $"{name}(example {j})"));
+        return Entries.FromJagged(results, new Naming(name, (i, j) => $"{name}(example {j})[{i}]", j => $"{name}(example {j})"));
     }
 }

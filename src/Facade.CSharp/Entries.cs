@@ -36,28 +36,37 @@ internal static class Entries
 {
     /// <summary>Examples given one array each: not null, not empty, not ragged, every value finite.</summary>
     public static Core.Matrix<T> FromJagged<T>(T[][] rows, string name)
+        where T : IFloatingPointIeee754<T> => FromJagged(rows, Naming.Jagged(name));
+
+    /// <summary>Examples given one array each, named as <paramref name="naming"/> says.</summary>
+    public static Core.Matrix<T> FromJagged<T>(T[][] rows, Naming naming)
         where T : IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(rows, name);
+        ArgumentNullException.ThrowIfNull(rows, naming.Parameter);
         if (rows.Length == 0)
         {
-            throw new ArgumentException($"{name} is empty: there must be at least one example.", name);
+            throw new ArgumentException($"{naming.Parameter} is empty: there must be at least one example.", naming.Parameter);
         }
 
         for (var j = 0; j < rows.Length; j++)
         {
             if (rows[j] is null)
             {
-                throw new ArgumentException($"{name}[{j}] is null.", name);
+                throw new ArgumentException($"{naming.Example(j)} is null.", naming.Parameter);
+            }
+
+            if (rows[j].Length == 0)
+            {
+                throw new ArgumentException($"{naming.Example(j)} is empty: an example has at least one value.", naming.Parameter);
             }
 
             if (rows[j].Length != rows[0].Length)
             {
-                throw new ArgumentException($"{name}[{j}] has {rows[j].Length} values but {name}[0] has {rows[0].Length}; every example must have the same length.", name);
+                throw new ArgumentException($"{naming.Example(j)} has {rows[j].Length} values but {naming.Example(0)} has {rows[0].Length}; every example must have the same length.", naming.Parameter);
             }
         }
 
-        return Finite(Core.Matrix.ofColumns(rows), Naming.Jagged(name));
+        return Finite(Core.Matrix.ofColumns(rows), naming);
     }
 
     /// <summary>Examples given as the rows of a two-dimensional array, every value finite.</summary>

@@ -110,7 +110,7 @@ public class DatasetTests
     public void AMapThatBreaksTheShapeOrTheValuesIsRefusedNamingTheExample()
     {
         var data = Ten();
-        Assert.Contains("returned 1 values for example 1 but 2 for example 0", Assert.Throws<ArgumentException>(() => data.MapInputs(x => x[0] == 1 ? new[] { 0.0 } : new[] { 0.0, 0.0 })).Message);
+        Assert.Contains("map(example 1) has 1 values but map(example 0) has 2", Assert.Throws<ArgumentException>(() => data.MapInputs(x => x[0] == 1 ? new[] { 0.0 } : new[] { 0.0, 0.0 })).Message);
         Assert.Contains("map(example 3)[0] is NaN", Assert.Throws<ArgumentException>(() => data.MapInputs(x => new[] { x[0] == 3 ? double.NaN : 0 })).Message);
     }
 
