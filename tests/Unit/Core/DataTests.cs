@@ -46,21 +46,26 @@ public class DataTests
         Assert.Equal(new[] { 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.25, 0.375, 0.0 }, scaled.ToArray());
     }
 
-    /// <summary>The mean and deviation against decimal arithmetic (28 significant digits), an independent oracle.</summary>
+    /// <summary>
+    /// The mean and deviation against decimal arithmetic (28 significant digits), an independent
+    /// oracle. Summing n = 50 float64 terms errs by at most about nε ≈ 1.1·10⁻¹⁴ relative to the sum
+    /// of magnitudes (all terms of a feature share a sign here, and the deviations' squares are
+    /// positive), so 10⁻¹³ relative is a bound, not a guess.
+    /// </summary>
     [Fact]
     public void AStandardScalerHasTheMeanAndPopulationDeviationOfTheTrainingInputs()
     {
         var random = new System.Random(5);
-        var columns = Enumerable.Range(0, 50).Select(_ => new[] { (random.NextDouble() * 10) - 3, random.NextDouble() * 1e-3, 7.0 }).ToArray();
+        var columns = Enumerable.Range(0, 50).Select(_ => new[] { (random.NextDouble() * 10) + 3, random.NextDouble() * 1e-3, 7.0 }).ToArray();
         var scaler = ScalerModule.fitStandard(Matrix.ofColumns(columns));
         for (var i = 0; i < 3; i++)
         {
             var values = columns.Select(c => (decimal)c[i]).ToArray();
             var mean = values.Sum() / values.Length;
             var variance = values.Sum(v => (v - mean) * (v - mean)) / values.Length;
-            Assert.Equal((double)mean, scaler.Offsets[i], (double)Math.Abs(mean) * 1e-15);
+            Assert.Equal((double)mean, scaler.Offsets[i], (double)Math.Abs(mean) * 1e-13);
             var deviation = variance == 0 ? 1.0 : Math.Sqrt((double)variance);
-            Assert.Equal(deviation, scaler.Scales[i], deviation * 1e-14);
+            Assert.Equal(deviation, scaler.Scales[i], deviation * 1e-13);
         }
 
         Assert.Equal(1.0, scaler.Scales[2]);
