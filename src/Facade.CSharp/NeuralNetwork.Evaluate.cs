@@ -6,7 +6,7 @@ using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
-/// <summary>Measuring a network on examples: loss, accuracy, confusion matrix, gradients.</summary>
+// Measuring a network on examples: loss, accuracy, confusion matrix, gradients.
 public sealed partial class NeuralNetwork<T>
 {
     /// <summary>

@@ -9,14 +9,7 @@ using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
-/// <summary>
-/// Training. Progress reports are delivered synchronously on the training thread (the caller's
-/// thread for Fit, a thread-pool thread for FitAsync) before training goes on. Beware
-/// <see cref="Progress{T}"/>: it posts each report to the synchronization context it captured, which
-/// in a console app or a library is the thread pool, so its reports arrive late, out of order, even
-/// after Fit has returned. <see cref="TrainingProgress"/> (or any IProgress of your own) reports in
-/// step with training.
-/// </summary>
+// Training: Fit and FitAsync for every shape of examples, and the translation to the core's fold.
 public sealed partial class NeuralNetwork<T>
 {
     /// <summary>Trains a copy of this network on the examples and returns it with its history.</summary>

@@ -4,7 +4,7 @@ using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
-/// <summary>Outputs and classes, for every shape of input: one, a batch of arrays, the rows of a two-dimensional array, a data set.</summary>
+// Outputs and classes, for every shape of input: one, a batch of arrays, the rows of a two-dimensional array, a data set.
 public sealed partial class NeuralNetwork<T>
 {
     /// <summary>The output for one input.</summary>

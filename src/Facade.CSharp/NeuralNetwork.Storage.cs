@@ -6,7 +6,7 @@ using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
-/// <summary>Saving and loading, in the format of docs/model-format.md.</summary>
+// Saving and loading, in the format of docs/model-format.md.
 public sealed partial class NeuralNetwork<T>
 {
     /// <summary>

@@ -37,6 +37,13 @@ public static class NeuralNetwork
 /// and <see cref="WithScaler"/> return a new network and leave this one as it was, so a network can
 /// be shared between threads freely.
 /// </summary>
+/// <remarks>
+/// Training reports its progress synchronously on the training thread (the caller's for Fit, a
+/// thread-pool thread for FitAsync) before it goes on. Beware <see cref="Progress{T}"/>: it posts each
+/// report to the synchronization context it captured, which in a console app or a library is the
+/// thread pool, so its reports arrive late, out of order, even after Fit has returned.
+/// <see cref="TrainingProgress"/> (or any IProgress of your own) reports in step with training.
+/// </remarks>
 /// <typeparam name="T">The real type of its parameters: double or float.</typeparam>
 public sealed partial class NeuralNetwork<T>
     where T : IFloatingPointIeee754<T>
