@@ -19,7 +19,7 @@ type Digits<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matrix<'T>; Y: Matri
 
 let loadDigits<'T when 'T :> IFloatingPointIeee754<'T>> () : Digits<'T> =
     let train, test = Mnist.load<'T> (findData ())
-    { X = train.Images; Y = Mnist.oneHot 10 train.Labels; TestX = test.Images; TestY = Mnist.oneHot 10 test.Labels }
+    { X = train.Images; Y = ClassLabels.oneHot 10 train.Labels; TestX = test.Images; TestY = ClassLabels.oneHot 10 test.Labels }
 
 let private provider () = (Gemm.provider ()).Name
 

@@ -27,6 +27,7 @@ internal static class Seeds
         int[] labels = { 0, 1, 1, 0 };
         var network = NeuralNetwork.Create(2).Dense(2, Activation.LeakyReLU(0.1)).Dense(1, Activation.Sigmoid).Build(seed: 1);
         network.Save(Path.Combine(folder, "network-float64.fbnn"));
+        network.WithScaler(Scaler.FitStandard(inputs)).Save(Path.Combine(folder, "network-scaler.fbnn"));
         NeuralNetwork.Create(2).Dense(2, Activation.Softmax).Build<float>(seed: 2).Save(Path.Combine(folder, "network-float32.fbnn"));
         FitOptions Options(Optimizer optimizer) => new() { Epochs = 2, BatchSize = 2, Seed = 3, Loss = Loss.BinaryCrossEntropy, Optimizer = optimizer };
         network.Fit(inputs, labels, Options(Optimizer.Adam(0.05))).Checkpoint.Save(Path.Combine(folder, "checkpoint-adam.fbnn"));

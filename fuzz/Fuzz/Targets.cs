@@ -236,7 +236,7 @@ internal static class Targets
 
     /// <summary>
     /// The CSV reader: the core parser under two dialects (comma with a header, semicolon without,
-    /// label first) and its label conversions, then the facade's classification (as float, so
+    /// label first) and its label conversions (classes found or counted, numeric targets), then the facade's classification (as float, so
     /// numbers beyond its range are met) and regression loaders on the same text as a UTF-8 file.
     /// Every refusal must be a FormatException.
     /// </summary>
@@ -247,7 +247,7 @@ internal static class Targets
         var dialects = new[]
         {
             Core.Csv.defaults,
-            new Core.CsvOptions(';', false, Core.LabelColumn.NewIndex(0)),
+            new Core.CsvOptions(';', false, Core.TargetColumns.NewIndices(Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { 0 }))),
         };
         foreach (var options in dialects)
         {
@@ -255,13 +255,14 @@ internal static class Targets
             Read<FormatException>("Csv.parse", allowed, () => table = Core.Csv.parse(options, new StringReader(text)));
             if (table is not null)
             {
-                if (table.Features.Any(row => row.Length != table.FeatureNames.Length) || table.Labels.Length != table.Features.Length)
+                if (table.Features.Any(row => row.Length != table.FeatureNames.Length) || table.Targets.Length != table.Features.Length || table.Lines.Length != table.Features.Length)
                 {
                     throw new ContractViolation("a parsed table's rows do not match its header");
                 }
 
-                Read<FormatException>("Csv.classes", allowed, () => Core.Csv.classes(table));
-                Read<FormatException>("Csv.numericLabels", allowed, () => Core.Csv.numericLabels(table));
+                Read<FormatException>("Csv.classes", allowed, () => Core.Csv.classes(Core.ClassSet.Inferred, table));
+                Read<FormatException>("Csv.classes with a count", allowed, () => Core.Csv.classes(Core.ClassSet.NewCount(10), table));
+                Read<FormatException>("Csv.numericTargets", allowed, () => Core.Csv.numericTargets(table));
             }
         }
 

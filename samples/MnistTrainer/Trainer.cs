@@ -47,8 +47,8 @@ internal static class Trainer
                 result = network.Fit(digits.Training, options, progress);
             });
 
-        var final = result!.Network.Evaluate(digits.Test, settings.LossFunction);
-        AnsiConsole.MarkupLine($"Final test accuracy: [bold]{final.Accuracy:P2}[/] ({(int)Math.Round(final.Accuracy!.Value * total)} / {total}); test loss {final.Loss:F4}");
+        var final = result!.Network.EvaluateClassifier(digits.Test, settings.LossFunction);
+        AnsiConsole.MarkupLine($"Final test accuracy: [bold]{final.Accuracy:P2}[/] ({(int)Math.Round(final.Accuracy * total)} / {total}); test loss {final.Loss:F4}");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!);
         result.Network.Save(settings.ModelPath);
         LearningCurve.Save(settings.PlotPath, result.History, $"MNIST {settings.Architecture}, {options.Optimizer.Name}");

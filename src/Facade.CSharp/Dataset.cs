@@ -7,8 +7,9 @@ using Core = FunctionalBackprop.Core;
 namespace FunctionalBackprop;
 
 /// <summary>
-/// Examples for training or evaluation: each an input vector with a target vector. Immutable;
-/// the arrays given are copied, and checked for consistent widths and finite values.
+/// Examples for training or evaluation: each an input vector with a target vector. Immutable: the
+/// arrays given are copied and checked (consistent widths, finite values), and every method that
+/// selects or transforms examples returns a new data set.
 /// </summary>
 /// <typeparam name="T">double or float.</typeparam>
 public sealed class Dataset<T>
@@ -16,12 +17,14 @@ public sealed class Dataset<T>
 {
     private Dataset(Core.Matrix<T> inputs, Core.Matrix<T> targets)
     {
+        if (inputs.Cols != targets.Cols)
+        {
+            throw new ArgumentException($"There are {inputs.Cols} inputs but {targets.Cols} targets; each input needs one target.", "targets");
+        }
+
         Inputs = inputs;
         Targets = targets;
     }
-
-    /// <summary>Wraps core matrices (one column per example) that the caller gives up.</summary>
-    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets) => new(inputs, targets);
 
     /// <summary>The number of examples.</summary>
     public int Count => Inputs.Cols;
@@ -41,62 +44,43 @@ public sealed class Dataset<T>
     /// <summary>Examples from inputs and the targets at the same indices.</summary>
     /// <param name="inputs">One array per example, all of the same length.</param>
     /// <param name="targets">One array per example, all of the same length.</param>
-    /// <exception cref="ArgumentException">The arrays are empty, ragged, of different counts, or hold NaN or ∞.</exception>
+    /// <exception cref="ArgumentException">The arrays are empty, ragged, of different counts, or hold NaN or ∞; the message names the entry, as in <c>inputs[3][5]</c>.</exception>
     public static Dataset<T> FromArrays(T[][] inputs, T[][] targets)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(targets);
-        if (inputs.Length != targets.Length)
-        {
-            throw new ArgumentException($"There are {inputs.Length} inputs but {targets.Length} targets; each input needs one target.", nameof(targets));
-        }
-
-        return new Dataset<T>(Check(inputs, nameof(inputs)), Check(targets, nameof(targets)));
+        return new Dataset<T>(Entries.FromJagged(inputs, nameof(inputs)), Entries.FromJagged(targets, nameof(targets)));
     }
 
     /// <summary>
     /// Examples from inputs and integer class labels, one-hot encoded: label k becomes a target of
-    /// <paramref name="classCount"/> entries with 1 at k. With one class count of 2 and
-    /// <paramref name="singleOutput"/> set, label k becomes the single target k (0 or 1), for one sigmoid output.
+    /// <paramref name="classCount"/> entries with 1 at k. With a class count of 2 and
+    /// <paramref name="singleOutput"/> set, label k becomes the single target k (0 or 1), for one
+    /// sigmoid output. <see cref="GetLabels"/> gives the labels back.
     /// </summary>
     /// <param name="inputs">One array per example, all of the same length.</param>
     /// <param name="labels">One label per example, in 0 … classCount − 1.</param>
     /// <param name="classCount">The number of classes, at least 2.</param>
     /// <param name="singleOutput">Encode two classes as one 0/1 target instead of two one-hot entries.</param>
-    /// <exception cref="ArgumentException">A label is outside 0 … classCount − 1, or the counts differ.</exception>
-    public static Dataset<T> FromLabels(T[][] inputs, int[] labels, int classCount, bool singleOutput = false)
+    /// <exception cref="ArgumentException">A label is outside 0 … classCount − 1 (the message names it, as in <c>labels[7]</c>), or the counts differ.</exception>
+    public static Dataset<T> FromLabels(T[][] inputs, IReadOnlyList<int> labels, int classCount, bool singleOutput = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(labels);
-        if (classCount < 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, $"Classification needs at least 2 classes, got {classCount}.");
-        }
-
+        var values = Entries.Labels(labels, nameof(labels));
         if (singleOutput && classCount != 2)
         {
             throw new ArgumentException($"A single 0/1 output can encode 2 classes, not {classCount}.", nameof(singleOutput));
         }
 
-        if (inputs.Length != labels.Length)
+        if (inputs.Length != values.Length)
         {
-            throw new ArgumentException($"There are {inputs.Length} inputs but {labels.Length} labels; each input needs one label.", nameof(labels));
+            throw new ArgumentException($"There are {inputs.Length} inputs but {values.Length} labels; each input needs one label.", nameof(labels));
         }
 
-        var width = singleOutput ? 1 : classCount;
-        var targets = new T[labels.Length * width];
-        for (var j = 0; j < labels.Length; j++)
-        {
-            var label = labels[j];
-            if (label < 0 || label >= classCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(labels), label, $"labels[{j}] is {label}, but the classes are 0 … {classCount - 1}.");
-            }
-
-            targets[(j * width) + (singleOutput ? 0 : label)] = singleOutput ? T.CreateTruncating(label) : T.One;
-        }
-
-        return new Dataset<T>(Check(inputs, nameof(inputs)), Core.Matrix.ofColumnMajor(width, labels.Length, targets));
+        var targets = CallerTerms.Call(
+            () => singleOutput ? Core.ClassLabels.binary<T>(values) : Core.ClassLabels.oneHot<T>(classCount, values),
+            core => core == "classes" ? nameof(classCount) : nameof(labels));
+        return new Dataset<T>(Entries.FromJagged(inputs, nameof(inputs)), targets);
     }
 
     /// <summary>Examples from (input, target) pairs.</summary>
@@ -111,78 +95,115 @@ public sealed class Dataset<T>
     /// <summary>Examples from two-dimensional arrays whose rows are examples.</summary>
     /// <param name="inputs">[example, feature].</param>
     /// <param name="targets">[example, output].</param>
-    public static Dataset<T> FromRows(T[,] inputs, T[,] targets)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        return FromArrays(RowsOf(inputs), RowsOf(targets));
-    }
+    public static Dataset<T> FromRows(T[,] inputs, T[,] targets) =>
+        new(Entries.FromRows(inputs, nameof(inputs)), Entries.FromRows(targets, nameof(targets)));
 
-    /// <summary>The examples from <paramref name="start"/> on, at most <paramref name="count"/> of them.</summary>
+    /// <summary>Wraps core matrices (one column per example) that the caller gives up.</summary>
+    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets) => new(inputs, targets);
+
+    /// <summary>Input <paramref name="index"/>, copied.</summary>
+    /// <param name="index">The example, from 0.</param>
+    public T[] GetInput(int index) => GetInputSpan(index).ToArray();
+
+    /// <summary>Target <paramref name="index"/>, copied.</summary>
+    /// <param name="index">The example, from 0.</param>
+    public T[] GetTarget(int index) => GetTargetSpan(index).ToArray();
+
+    /// <summary>Input <paramref name="index"/> without copying.</summary>
+    /// <param name="index">The example, from 0.</param>
+    public ReadOnlySpan<T> GetInputSpan(int index) => Inputs.AsSpan().Slice(Checked(index, nameof(index)) * InputWidth, InputWidth);
+
+    /// <summary>Target <paramref name="index"/> without copying.</summary>
+    /// <param name="index">The example, from 0.</param>
+    public ReadOnlySpan<T> GetTargetSpan(int index) => Targets.AsSpan().Slice(Checked(index, nameof(index)) * TargetWidth, TargetWidth);
+
+    /// <summary>Every input, one array per example, copied.</summary>
+    public T[][] GetInputs() => Core.Matrix.toColumns(Inputs);
+
+    /// <summary>Every target, one array per example, copied.</summary>
+    public T[][] GetTargets() => Core.Matrix.toColumns(Targets);
+
+    /// <summary>
+    /// The class of each example's target, the inverse of <see cref="FromLabels"/>: the index of
+    /// its largest entry (its 1, when one-hot), or for one-entry targets 1 when the entry is at least ½.
+    /// </summary>
+    public int[] GetLabels() => Core.Evaluation.classes(Targets);
+
+    /// <summary>The examples from <paramref name="start"/> on, <paramref name="count"/> of them.</summary>
     /// <param name="start">The first example, from 0.</param>
-    /// <param name="count">How many, at least 0.</param>
+    /// <param name="count">How many, at least 1.</param>
     public Dataset<T> Slice(int start, int count)
     {
-        if (start < 0 || count < 0 || start + count > Count)
+        if (start < 0 || start >= Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(start), $"Examples {start} … {start + count - 1} are outside the {Count} examples.");
+            throw new ArgumentOutOfRangeException(nameof(start), start, $"The examples are 0 … {Count - 1}.");
+        }
+
+        if (count < 1 || count > Count - start)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"From example {start}, between 1 and {Count - start} examples can be taken.");
         }
 
         return new Dataset<T>(Core.Matrix.sliceColumns(start, count, Inputs), Core.Matrix.sliceColumns(start, count, Targets));
     }
 
-    /// <summary>Input <paramref name="index"/>, copied.</summary>
-    /// <param name="index">The example, from 0.</param>
-    public T[] GetInput(int index) => Core.Matrix.column(index, Inputs);
+    /// <summary>The first <paramref name="count"/> examples.</summary>
+    /// <param name="count">1 … <see cref="Count"/>.</param>
+    public Dataset<T> Take(int count) => count >= 1 && count <= Count
+        ? Slice(0, count)
+        : throw new ArgumentOutOfRangeException(nameof(count), count, $"Between 1 and {Count} examples can be taken.");
 
-    /// <summary>Target <paramref name="index"/>, copied.</summary>
-    /// <param name="index">The example, from 0.</param>
-    public T[] GetTarget(int index) => Core.Matrix.column(index, Targets);
+    /// <summary>The examples after the first <paramref name="count"/>.</summary>
+    /// <param name="count">0 … <see cref="Count"/> − 1 (at least one example must remain).</param>
+    public Dataset<T> Skip(int count) => count >= 0 && count < Count
+        ? Slice(count, Count - count)
+        : throw new ArgumentOutOfRangeException(nameof(count), count, $"Between 0 and {Count - 1} examples can be skipped (at least one must remain).");
 
-    internal static T[][] RowsOf(T[,] values)
+    /// <summary>The examples in a random order drawn from the seed: the same seed gives the same order on every machine.</summary>
+    /// <param name="seed">Any number.</param>
+    public Dataset<T> Shuffle(long seed)
     {
-        var rows = new T[values.GetLength(0)][];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            rows[i] = new T[values.GetLength(1)];
-            for (var j = 0; j < rows[i].Length; j++)
-            {
-                rows[i][j] = values[i, j];
-            }
-        }
-
-        return rows;
+        var order = Core.Random.permutation(unchecked((ulong)seed), Count);
+        return new Dataset<T>(Core.Matrix.selectColumns(order, Inputs), Core.Matrix.selectColumns(order, Targets));
     }
 
-    /// <summary>Checks shape and values and returns the examples as columns.</summary>
-    internal static Core.Matrix<T> Check(T[][] rows, string name)
+    /// <summary>
+    /// Shuffles the examples (<see cref="Shuffle"/>) and splits them in two, as scikit-learn's
+    /// train_test_split does: the first part has round(fraction × Count) examples.
+    /// </summary>
+    /// <param name="fraction">The share of the first part, strictly between 0 and 1; both parts get at least one example.</param>
+    /// <param name="seed">Seeds the shuffle.</param>
+    /// <returns>The two parts: <c>var (training, test) = data.Split(0.8, seed: 1);</c></returns>
+    public (Dataset<T> Training, Dataset<T> Test) Split(double fraction, long seed)
     {
-        if (rows.Length == 0)
+        var first = fraction > 0 && fraction < 1 ? (int)Math.Round(fraction * Count, MidpointRounding.AwayFromZero) : -1;
+        if (first < 1 || first >= Count)
         {
-            throw new ArgumentException($"{name} is empty: there must be at least one example.", name);
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, $"A fraction strictly between 0 and 1 that leaves both parts of the {Count} examples at least one.");
         }
 
-        for (var j = 0; j < rows.Length; j++)
-        {
-            if (rows[j] is null)
-            {
-                throw new ArgumentException($"{name}[{j}] is null.", name);
-            }
+        var shuffled = Shuffle(seed);
+        return (shuffled.Take(first), shuffled.Skip(first));
+    }
 
-            if (rows[j].Length != rows[0].Length)
-            {
-                throw new ArgumentException($"{name}[{j}] has {rows[j].Length} values but {name}[0] has {rows[0].Length}; every example must have the same length.", name);
-            }
+    /// <summary>The same examples with each input replaced by <paramref name="map"/> of it (targets unchanged).</summary>
+    /// <param name="map">Given a copy of an input; returns the new input, of one length for every example, finite.</param>
+    public Dataset<T> MapInputs(Func<T[], T[]> map) => new(Mapped(Inputs, map, nameof(map)), Targets);
 
-            for (var i = 0; i < rows[j].Length; i++)
-            {
-                if (!T.IsFinite(rows[j][i]))
-                {
-                    throw new ArgumentException($"{name}[{j}][{i}] is {rows[j][i]}; every value must be finite.", name);
-                }
-            }
-        }
+    /// <summary>The same examples with each target replaced by <paramref name="map"/> of it (inputs unchanged).</summary>
+    /// <param name="map">Given a copy of a target; returns the new target, of one length for every example, finite.</param>
+    public Dataset<T> MapTargets(Func<T[], T[]> map) => new(Inputs, Mapped(Targets, map, nameof(map)));
 
-        return CoreConvert.Columns(rows, rows[0].Length);
+    /// <summary>"1797 examples, 64 inputs → 10 targets".</summary>
+    public override string ToString() => $"{Count} examples, {InputWidth} inputs → {TargetWidth} targets";
+
+    private int Checked(int index, string name) =>
+        index >= 0 && index < Count ? index : throw new ArgumentOutOfRangeException(name, index, $"The examples are 0 … {Count - 1}.");
+
+    private static Core.Matrix<T> Mapped(Core.Matrix<T> m, Func<T[], T[]> map, string name)
+    {
+        ArgumentNullException.ThrowIfNull(map, name);
+        var results = Core.Matrix.toColumns(m).Select(map).ToArray();
+        return Entries.FromJagged(results, new Naming(name, (i, j) => $"{name}(example {j})[{i}]", j => $"{name}(example {j})"));
     }
 }

@@ -4,10 +4,12 @@ using System.Numerics;
 namespace FunctionalBackprop;
 
 /// <summary>
-/// How <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>
-/// trains. Every property is checked when it is set:
+/// How <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>
+/// trains. Every property has a default that works out of the box: 30 epochs of mini-batches of
+/// 10, the loss that suits the output layer (<see cref="NeuralNetwork{T}.DefaultLoss"/>) and Adam
+/// with α = 0.001. Every property is checked when it is set. The textbook's settings are one line:
 /// <code>
-/// var options = new FitOptions { Epochs = 30, BatchSize = 10, Loss = Loss.CrossEntropy, Optimizer = Optimizer.Adam(0.001) };
+/// var options = new FitOptions { Epochs = 30, BatchSize = 10, Loss = Loss.Quadratic, Optimizer = Optimizer.Sgd(3.0) };
 /// </code>
 /// </summary>
 /// <typeparam name="T">The network's real type, double or float.</typeparam>
@@ -17,8 +19,9 @@ public record FitOptions<T>
     private readonly int epochs = 30;
     private readonly int batchSize = 10;
     private readonly int shards = Environment.ProcessorCount;
-    private readonly Loss loss = Loss.Quadratic;
-    private readonly Optimizer optimizer = Optimizer.Sgd(0.1);
+    private readonly Loss? loss;
+    private readonly Optimizer optimizer = Optimizer.Adam();
+    private readonly Schedule? schedule;
     private readonly int? earlyStoppingPatience;
     private readonly double? weightChangeTolerance;
     private readonly double l2;
@@ -53,22 +56,39 @@ public record FitOptions<T>
         init => shards = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Shards), value, $"A mini-batch needs at least 1 shard, got {value}.");
     }
 
-    /// <summary>The cost to minimise (quadratic by default).</summary>
-    public Loss Loss
+    /// <summary>
+    /// The cost to minimise. When null (the default) it follows the output layer: cross-entropy
+    /// for softmax, binary cross-entropy for sigmoid, quadratic for every other activation
+    /// (<see cref="NeuralNetwork{T}.DefaultLoss"/>). Any loss the output layer supports may be
+    /// chosen instead, quadratic always.
+    /// </summary>
+    public Loss? Loss
     {
         get => loss;
-        init => loss = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Loss), value, $"{value} is not a loss.");
+        init => loss = value is null || Enum.IsDefined(value.Value) ? value : throw new ArgumentOutOfRangeException(nameof(Loss), value, $"{value} is not a loss.");
     }
 
-    /// <summary>How the parameters move (<c>Optimizer.Sgd(0.1)</c> by default).</summary>
+    /// <summary>How the parameters move: <c>Optimizer.Adam()</c> (α = 0.001, β₁ = 0.9, β₂ = 0.999) by default.</summary>
     public Optimizer Optimizer
     {
         get => optimizer;
         init => optimizer = value ?? throw new ArgumentNullException(nameof(Optimizer));
     }
 
-    /// <summary>A learning-rate schedule that replaces the optimizer's own rate, if set.</summary>
-    public Schedule? Schedule { get; init; }
+    /// <summary>
+    /// A learning-rate schedule that replaces the optimizer's own rate, if set. A schedule counted in
+    /// epochs (such as <c>Schedule.Cosine(0.05, 0.0005)</c> over the whole run) is converted to
+    /// steps when training starts.
+    /// </summary>
+    public Schedule? Schedule
+    {
+        get => schedule;
+        init
+        {
+            value?.Validate(nameof(Schedule));
+            schedule = value;
+        }
+    }
 
     /// <summary>Seeds the shuffling of each epoch: the same seed and data give the same network, bit for bit.</summary>
     public long Seed { get; init; }

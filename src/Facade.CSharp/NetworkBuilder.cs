@@ -8,9 +8,10 @@ using Core = FunctionalBackprop.Core;
 namespace FunctionalBackprop;
 
 /// <summary>
-/// Describes a network layer by layer, then builds it with parameters drawn from a seed:
+/// Describes a network layer by layer, then builds it with parameters drawn from a seed. Made by
+/// <see cref="NeuralNetwork.Create(int)"/>, the one way to start a network:
 /// <code>
-/// var network = new NetworkBuilder(784)
+/// var network = NeuralNetwork.Create(784)
 ///     .Dense(30, Activation.Sigmoid)
 ///     .Dense(10, Activation.Softmax)
 ///     .Build(seed: 42);
@@ -21,9 +22,9 @@ public sealed class NetworkBuilder
 {
     private readonly ImmutableList<(int Units, Activation Activation, Initializer? Initializer)> layers;
 
-    /// <summary>A builder for networks whose inputs have <paramref name="inputWidth"/> values.</summary>
+    /// <summary>A builder for networks whose inputs have <paramref name="inputWidth"/> values (<see cref="NeuralNetwork.Create(int)"/>).</summary>
     /// <param name="inputWidth">Checked (at least 1) when the network is built.</param>
-    public NetworkBuilder(int inputWidth)
+    internal NetworkBuilder(int inputWidth)
         : this(inputWidth, ImmutableList<(int, Activation, Initializer?)>.Empty)
     {
     }
@@ -43,11 +44,16 @@ public sealed class NetworkBuilder
     /// <summary>Adds a fully connected layer.</summary>
     /// <param name="units">The layer's width (at least 1, checked at <see cref="Build(long)"/>).</param>
     /// <param name="activation">σ for the layer.</param>
-    /// <param name="initializer">How its first weights are drawn; by default He for ReLU-like layers and Xavier (normal) otherwise.</param>
+    /// <param name="initializer">How its first weights are drawn; by default He (normal) for ReLU and leaky ReLU, Xavier (normal) otherwise.</param>
     /// <returns>A new builder with the layer added.</returns>
     public NetworkBuilder Dense(int units, Activation activation, Initializer? initializer = null)
     {
         ArgumentNullException.ThrowIfNull(activation);
+        if (initializer is { } chosen && !Enum.IsDefined(chosen))
+        {
+            throw new ArgumentOutOfRangeException(nameof(initializer), chosen, $"{chosen} is not an initializer.");
+        }
+
         return new NetworkBuilder(InputWidth, layers.Add((units, activation, initializer)));
     }
 
@@ -92,8 +98,8 @@ public sealed class NetworkBuilder
                 throw new ArgumentException($"Layer {i + 1}: {e.Message}", e);
             }
 
-            var init = initializer ?? (activation.Kind is ActivationKind.ReLU or ActivationKind.LeakyReLU ? Initializer.HeNormal : Initializer.XavierNormal);
-            specs.Add(new Core.LayerSpec(units, activation.ToCore(), init.ToCore()));
+            var init = initializer?.ToCore() ?? Core.InitializerModule.forActivation(activation.ToCore());
+            specs.Add(new Core.LayerSpec(units, activation.ToCore(), init));
         }
 
         return new NeuralNetwork<T>(Core.Network.init<T>(unchecked((ulong)seed), InputWidth, specs));

@@ -30,10 +30,36 @@ public enum StopReason
 /// <param name="Elapsed">Time since training began.</param>
 public sealed record EpochReport(int Epoch, int Epochs, double TrainingLoss, double? ValidationLoss, double? ValidationAccuracy, double? LearningRate, TimeSpan Elapsed);
 
-/// <summary>A network's loss on a data set, and its accuracy if it is a classifier (sigmoid or softmax outputs).</summary>
+/// <summary>Where training stands after a mini-batch (reported only to a progress object that also implements <see cref="IProgress{BatchReport}"/>).</summary>
+/// <param name="Epoch">The epoch under way, from 1.</param>
+/// <param name="Epochs">The last epoch that will run (unless training stops early).</param>
+/// <param name="Batch">The mini-batch just stepped on, from 1.</param>
+/// <param name="BatchesPerEpoch">Mini-batches per epoch.</param>
+/// <param name="Step">Optimizer steps taken since training began (a resumed run continues the count).</param>
+/// <param name="BatchLoss">The batch's mean loss, before the step.</param>
+/// <param name="RunningLoss">The mean of this epoch's batch losses so far.</param>
+/// <param name="LearningRate">The learning rate of the step, where the optimizer has one.</param>
+/// <param name="Elapsed">Time since training began.</param>
+public sealed record BatchReport(int Epoch, int Epochs, int Batch, int BatchesPerEpoch, long Step, double BatchLoss, double RunningLoss, double? LearningRate, TimeSpan Elapsed);
+
+/// <summary>
+/// A network's mean loss on a data set. For a classifier (sigmoid or softmax outputs) the result
+/// of <see cref="NeuralNetwork{T}.Evaluate(Dataset{T}, FunctionalBackprop.Loss?)"/> is a
+/// <see cref="ClassificationResult"/>, with accuracy and confusion matrix.
+/// </summary>
+/// <param name="LossFunction">The loss measured: the one asked for, or the network's <see cref="NeuralNetwork{T}.DefaultLoss"/>.</param>
 /// <param name="Loss">The mean loss over the examples.</param>
-/// <param name="Accuracy">The fraction classified correctly (arg-max, or ≥ ½ for one output); null for regressions.</param>
-public sealed record EvaluationResult(double Loss, double? Accuracy);
+/// <param name="Count">The number of examples.</param>
+public record EvaluationResult(FunctionalBackprop.Loss LossFunction, double Loss, int Count);
+
+/// <summary>A classifier's loss, accuracy and confusion matrix on a data set.</summary>
+/// <param name="LossFunction">The loss measured.</param>
+/// <param name="Loss">The mean loss over the examples.</param>
+/// <param name="Count">The number of examples.</param>
+/// <param name="Accuracy">The fraction classified correctly: the arg-max of the outputs (or, for one output, output ≥ ½) is the target's class.</param>
+/// <param name="ConfusionMatrix">How often each class was taken for each: [actual, predicted], one row and column per class (2 for one output). The result's own copy.</param>
+public sealed record ClassificationResult(FunctionalBackprop.Loss LossFunction, double Loss, int Count, double Accuracy, int[,] ConfusionMatrix)
+    : EvaluationResult(LossFunction, Loss, Count);
 
 /// <summary>A layer's description.</summary>
 /// <param name="InputWidth">Its number of inputs.</param>
@@ -72,13 +98,14 @@ public sealed record ParameterLocation(int LayerIndex, int Row, int? Column);
 /// <param name="AtKinks">Parameters skipped because every step crossed a ReLU's kink.</param>
 public sealed record GradientCheckResult(double MaxRelativeError, ParameterLocation? Worst, double Analytic, double Numeric, double MaxRelativeUncertainty, int Checked, int Resolved, int AtKinks);
 
-/// <summary>What <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}, IProgress{EpochReport}?, System.Threading.CancellationToken)"/> returns.</summary>
+/// <summary>What <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/> returns.</summary>
 /// <typeparam name="T">double or float.</typeparam>
 /// <param name="Network">The trained network (under early stopping, the best epoch's).</param>
 /// <param name="History">One report per completed epoch.</param>
 /// <param name="Stopped">Why training ended.</param>
 /// <param name="Checkpoint">Where to resume from (save it with the optimizer's state).</param>
-public sealed record FitResult<T>(NeuralNetwork<T> Network, IReadOnlyList<EpochReport> History, StopReason Stopped, TrainingCheckpoint<T> Checkpoint)
+/// <param name="LossFunction">The loss that was minimised: the options' or, when they name none, the network's <see cref="NeuralNetwork{T}.DefaultLoss"/>.</param>
+public sealed record FitResult<T>(NeuralNetwork<T> Network, IReadOnlyList<EpochReport> History, StopReason Stopped, TrainingCheckpoint<T> Checkpoint, Loss LossFunction)
     where T : IFloatingPointIeee754<T>;
 
 /// <summary>Thrown when the loss or a parameter stops being finite, most often from too large a learning rate.</summary>

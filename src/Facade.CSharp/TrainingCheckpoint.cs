@@ -3,14 +3,13 @@ using System.IO;
 using System.Numerics;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.FSharp.Core;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
 /// <summary>
-/// A network with its optimizer's state and position (epoch, step): training resumed from it
-/// continues exactly as the uninterrupted run would have, even after a save and a load.
+/// A network (with its scaler) and its optimizer's state and position (epoch, step): training
+/// resumed from it continues exactly as the uninterrupted run would have, even after a save and a load.
 /// </summary>
 /// <typeparam name="T">double or float.</typeparam>
 public sealed class TrainingCheckpoint<T>
@@ -41,26 +40,17 @@ public sealed class TrainingCheckpoint<T>
 
     /// <summary>Continues training up to <see cref="FitOptions{T}.Epochs"/> with the same data and options as before.</summary>
     /// <param name="data">The training examples (the same as before, for an exact continuation).</param>
-    /// <param name="options">The same options as before; Epochs may be raised.</param>
-    /// <param name="progress">Told after every epoch.</param>
+    /// <param name="options">The same options as before; Epochs may be raised (a schedule over the whole run then stretches, so keep it for an exact continuation).</param>
+    /// <param name="progress">Told after every epoch (and batch), on the training thread; see <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>.</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
     /// <exception cref="ArgumentException">The options' optimizer is not the one this checkpoint was made with.</exception>
-    public FitResult<T> Resume(Dataset<T> data, FitOptions<T> options, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var optimizer = Network.CoreOptimizer(options, data);
-        if (optimizer.Name != OptimizerName)
-        {
-            throw new ArgumentException($"The checkpoint was made by {OptimizerName}, but the options ask for {optimizer.Name}; resuming needs the same optimizer.", nameof(options));
-        }
-
-        return Network.Train(data, options, optimizer, new Core.Checkpoint<T>(Network.CoreNetwork, OptimizerState, Epoch, Step), progress, cancellationToken);
-    }
+    public FitResult<T> Resume(Dataset<T> data, FitOptions<T> options, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Network.Train(Examples<T>.Of(data, nameof(data)), options ?? throw new ArgumentNullException(nameof(options)), this, progress, cancellationToken);
 
     /// <summary><see cref="Resume"/> on a thread-pool thread.</summary>
     /// <param name="data">The training examples.</param>
     /// <param name="options">The same options as before.</param>
-    /// <param name="progress">Told after every epoch.</param>
+    /// <param name="progress">Told after every epoch (and batch), on the training thread.</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
     public Task<FitResult<T>> ResumeAsync(Dataset<T> data, FitOptions<T> options, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Resume(data, options, progress, cancellationToken), cancellationToken);
@@ -74,8 +64,7 @@ public sealed class TrainingCheckpoint<T>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var state = new Core.TrainingState<T>(OptimizerName, OptimizerState, Epoch, Step);
-        Core.ModelFile.write(stream, Network.CoreNetwork, FSharpOption<Core.TrainingState<T>>.Some(state));
+        Core.ModelFile.write(stream, Network.Contents(new Core.TrainingState<T>(OptimizerName, OptimizerState, Epoch, Step)));
     }
 
     /// <summary>Loads a checkpoint saved by <see cref="Save(string)"/>.</summary>
@@ -88,15 +77,13 @@ public sealed class TrainingCheckpoint<T>
     /// <exception cref="InvalidDataException">The content is damaged, from a newer version, or holds no training state.</exception>
     public static TrainingCheckpoint<T> Load(Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        NeuralNetwork.CheckRealType<T>();
-        var (network, training) = Core.ModelFile.read<T>(stream);
-        if (training is null)
+        var contents = NeuralNetwork<T>.Read(stream);
+        if (contents.Training is null)
         {
             throw new InvalidDataException("The file holds a network but no training state: load it with NeuralNetwork<T>.Load, or save a checkpoint (FitResult.Checkpoint.Save) to resume training.");
         }
 
-        var t = training.Value;
-        return new TrainingCheckpoint<T>(new NeuralNetwork<T>(network), t.OptimizerState, t.OptimizerName, t.Epoch, t.Step);
+        var t = contents.Training.Value;
+        return new TrainingCheckpoint<T>(NeuralNetwork<T>.FromContents(contents), t.OptimizerState, t.OptimizerName, t.Epoch, t.Step);
     }
 }

@@ -3,17 +3,19 @@ namespace FunctionalBackprop.Core
 open System
 open System.Globalization
 open System.IO
+open System.Numerics
 open System.Text
 
-/// Which column of a CSV file holds the label.
+/// Which columns of a CSV file hold targets (a class label, or the values a regression
+/// predicts); every other column is a numeric feature.
 [<RequireQualifiedAccess>]
-type LabelColumn =
-    /// The last column.
-    | Last
-    /// The column at this index, from 0.
-    | Index of int
-    /// The column with this name in the header row.
-    | Name of string
+type TargetColumns =
+    /// The last `count` columns.
+    | Last of count: int
+    /// The columns at these positions, from 0 (messages count columns from 1, as a spreadsheet does).
+    | Indices of int list
+    /// The columns with these names in the header row.
+    | Names of string list
 
 /// How a CSV file is laid out.
 type CsvOptions =
@@ -21,28 +23,45 @@ type CsvOptions =
       Separator: char
       /// Whether the first row names the columns.
       HasHeader: bool
-      /// Which column is the label; every other column is a numeric feature.
-      Label: LabelColumn }
+      /// Which columns are targets; every other column is a numeric feature.
+      Targets: TargetColumns }
 
-/// A table read from CSV: numeric features and a label per row.
+/// The classes a label column may hold.
+[<RequireQualifiedAccess>]
+type ClassSet =
+    /// The distinct labels in the file: numbers in numeric order when every label is a number
+    /// (so 2 comes before 10), texts in ordinal order otherwise.
+    | Inferred
+    /// These labels, in this order (class k is the k-th); any other label is an error.
+    | Names of string list
+    /// The integers 0 … count − 1: class k is the label k.
+    | Count of int
+
+/// A table read from CSV: numeric features and the target fields of each row, as written.
 type CsvTable =
-    { /// The names of the feature columns (from the header, or "column k").
+    { /// The names of the feature columns (from the header, or "column k" counting from 1).
       FeatureNames: string[]
-      /// The name of the label column.
-      LabelName: string
+      /// The names of the target columns.
+      TargetNames: string[]
+      /// The position of each target column, from 0.
+      TargetIndices: int[]
+      /// The position of each feature column, from 0.
+      FeatureIndices: int[]
       /// One array of features per row.
       Features: float[][]
-      /// One label per row, as written.
-      Labels: string[] }
+      /// One array of target fields per row, trimmed.
+      Targets: string[][]
+      /// The line of the file on which each row starts, from 1.
+      Lines: int[] }
 
 /// Reading tabular data for users' own experiments. Fields follow RFC 4180: a field may be
 /// quoted with ", inside which the separator and line breaks are literal and "" is a quote.
 /// Numbers use the invariant culture (a point for decimals). Malformed text raises
-/// FormatException naming the line, and the column where there is one.
+/// FormatException naming the line and the column, both counted from 1.
 module Csv =
 
-    /// Comma-separated, with a header row, the label in the last column.
-    let defaults: CsvOptions = { Separator = ','; HasHeader = true; Label = LabelColumn.Last }
+    /// Comma-separated, with a header row, the target (label) in the last column.
+    let defaults: CsvOptions = { Separator = ','; HasHeader = true; Targets = TargetColumns.Last 1 }
 
     /// Splits the text into records of fields, each with the line it starts on.
     let private records (separator: char) (reader: TextReader) : (int * string list) list =
@@ -93,14 +112,54 @@ module Csv =
                 inQuotes <- true
                 quotedField <- true
             elif afterQuote then
-                raise (FormatException($"Line {line}: text after a closing quote ('{ch}'); a quoted field must end at a separator or the end of the line."))
+                raise (FormatException($"Line {line}, column {List.length fields + 1}: text after a closing quote ('{ch}'); a quoted field must end at a separator or the end of the line."))
             else field.Append ch |> ignore
             c <- reader.Read()
-        if inQuotes then raise (FormatException($"Line {recordLine}: a quoted field is not closed before the end of the file."))
+        if inQuotes then raise (FormatException($"Line {recordLine}, column {List.length fields + 1}: a quoted field is not closed before the end of the file."))
         if field.Length > 0 || not fields.IsEmpty || quotedField then endRecord ()
         List.ofSeq result
 
-    /// Reads a table from text.
+    /// The header's names, or "column 1" … "column w" without a header.
+    let private columnNames (header: string[] option) (width: int) =
+        header |> Option.defaultWith (fun () -> Array.init width (fun k -> $"column {k + 1}"))
+
+    /// "column 3 (petal length)", for messages.
+    let private describe (names: string[]) (k: int) = $"column {k + 1} ({names.[k]})"
+
+    /// The positions of the target columns, from 0, in the order given.
+    let private targetIndices (targets: TargetColumns) (names: string[]) : int[] =
+        let width = names.Length
+        let indices =
+            match targets with
+            | TargetColumns.Last count when count >= 1 && count < width -> [| width - count .. width - 1 |]
+            | TargetColumns.Last count ->
+                raise (ArgumentOutOfRangeException("Targets", count, $"The rows have {width} columns, so between 1 and {width - 1} of them can be targets (at least one must be a feature); {count} were asked for."))
+            | TargetColumns.Indices list ->
+                list |> Array.ofList |> Array.map (fun k ->
+                    if k < 0 || k >= width then
+                        raise (ArgumentOutOfRangeException("Targets", k, $"The target column index {k} is outside the {width} columns (indices 0 … {width - 1})."))
+                    k)
+            | TargetColumns.Names list ->
+                list |> Array.ofList |> Array.map (fun n ->
+                    match Array.tryFindIndex ((=) n) names with
+                    | Some k -> k
+                    | None -> raise (ArgumentException($"""No column is named "{n}"; the columns are {String.Join(", ", names)}.""", "Targets")))
+        if indices.Length = 0 then invalidArg "Targets" "At least one column must be a target."
+        if (Array.distinct indices).Length <> indices.Length then invalidArg "Targets" "A column is named twice among the targets."
+        if indices.Length >= width then invalidArg "Targets" $"Every one of the {width} columns is a target; at least one must be a feature."
+        indices
+
+    /// The number in a feature field; FormatException naming its line and column otherwise.
+    let private number (names: string[]) (line: int) (k: int) (field: string) : float =
+        let text = field.Trim()
+        match Double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture) with
+        | true, v when Double.IsFinite v -> v
+        | true, v -> raise (FormatException($"Line {line}, {describe names k}: {v} is not a finite number."))
+        | false, _ when text.Length = 0 -> raise (FormatException($"Line {line}, {describe names k}: the field is empty; every feature must be a number."))
+        | false, _ -> raise (FormatException($"Line {line}, {describe names k}: '{text}' is not a number."))
+
+    /// Reads a table from text. Throws FormatException for malformed text or a feature that is not
+    /// a number, ArgumentException when the target columns do not exist.
     let parse (options: CsvOptions) (reader: TextReader) : CsvTable =
         if isNull reader then nullArg "reader"
         let rows = records options.Separator reader
@@ -111,36 +170,21 @@ module Csv =
             | false, _ -> None, rows
         if data.IsEmpty then raise (FormatException("The file has no data rows."))
         let width = match header with Some h -> h.Length | None -> (snd data.Head).Length
-        if width < 2 then raise (FormatException($"Each row needs a label and at least one feature, but rows have {width} field."))
-        let names = header |> Option.defaultWith (fun () -> Array.init width (fun k -> $"column {k}"))
-        let labelIndex =
-            match options.Label with
-            | LabelColumn.Last -> width - 1
-            | LabelColumn.Index k when k >= 0 && k < width -> k
-            | LabelColumn.Index k -> raise (ArgumentOutOfRangeException("Label", k, $"The label column {k} is outside the {width} columns (0 … {width - 1})."))
-            | LabelColumn.Name n ->
-                match Array.tryFindIndex ((=) n) names with
-                | Some k -> k
-                | None -> raise (ArgumentException($"""No column is named "{n}"; the columns are {String.Join(", ", names)}.""", "Label"))
-        let features = Collections.Generic.List<float[]>()
-        let labels = Collections.Generic.List<string>()
-        for line, fields in data do
-            let fields = Array.ofList fields
-            if fields.Length <> width then
-                raise (FormatException($"Line {line}: expected {width} fields, got {fields.Length}."))
-            labels.Add(fields.[labelIndex].Trim())
-            features.Add(
-                [| for k in 0 .. width - 1 do
-                       if k <> labelIndex then
-                           let text = fields.[k].Trim()
-                           match Double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture) with
-                           | true, v when Double.IsFinite v -> yield v
-                           | true, v -> raise (FormatException($"Line {line}, column {k} ({names.[k]}): {v} is not a finite number."))
-                           | false, _ -> raise (FormatException($"Line {line}, column {k} ({names.[k]}): '{text}' is not a number.")) |])
-        { FeatureNames = names |> Array.indexed |> Array.filter (fun (k, _) -> k <> labelIndex) |> Array.map snd
-          LabelName = names.[labelIndex]
-          Features = features.ToArray()
-          Labels = labels.ToArray() }
+        if width < 2 then raise (FormatException($"Each row needs a target and at least one feature, but rows have {width} field."))
+        let names = columnNames header width
+        let targets = targetIndices options.Targets names
+        let features = [| 0 .. width - 1 |] |> Array.filter (fun k -> not (Array.contains k targets))
+        let data = Array.ofList data
+        data |> Array.iter (fun (line, fields) ->
+            if fields.Length <> width then raise (FormatException($"Line {line}: expected {width} fields, got {fields.Length}.")))
+        let rows = data |> Array.map (fun (line, fields) -> line, Array.ofList fields)
+        { FeatureNames = features |> Array.map (fun k -> names.[k])
+          TargetNames = targets |> Array.map (fun k -> names.[k])
+          TargetIndices = targets
+          FeatureIndices = features
+          Features = rows |> Array.map (fun (line, fields) -> features |> Array.map (fun k -> number names line k fields.[k]))
+          Targets = rows |> Array.map (fun (_, fields) -> targets |> Array.map (fun k -> fields.[k].Trim()))
+          Lines = rows |> Array.map fst }
 
     /// Reads a table from a file (UTF-8).
     let read (options: CsvOptions) (path: string) : CsvTable =
@@ -148,15 +192,99 @@ module Csv =
         use reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks = true)
         parse options reader
 
-    /// The classes of the labels (their distinct values in ordinal order) and each label's index.
-    let classes (table: CsvTable) : string[] * int[] =
-        let names = table.Labels |> Array.distinct |> Array.sortWith (fun a b -> String.CompareOrdinal(a, b))
-        names, table.Labels |> Array.map (fun l -> Array.BinarySearch(names, l, StringComparer.Ordinal))
+    /// "Line 7, column 65 (digit)" for row j's target t.
+    let private where (table: CsvTable) (j: int) (t: int) =
+        $"Line {table.Lines.[j]}, column {table.TargetIndices.[t] + 1} ({table.TargetNames.[t]})"
 
-    /// The labels as numbers (for regression); FormatException for one that is not a finite number.
-    let numericLabels (table: CsvTable) : float[] =
-        table.Labels
-        |> Array.mapi (fun row text ->
-            match Double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture) with
-            | true, v when Double.IsFinite v -> v
-            | _ -> raise (FormatException($"Data row {row + 1}: the label '{text}' is not a finite number.")))
+    let private tryNumber (text: string) =
+        match Double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture) with
+        | true, v when Double.IsFinite v -> Some v
+        | _ -> None
+
+    /// The single label column's texts; FormatException naming the line of an empty one.
+    let private labelTexts (table: CsvTable) : string[] =
+        if table.TargetNames.Length <> 1 then
+            invalidArg "table" $"""Classification reads one label column, but the table has {table.TargetNames.Length} target columns ({String.Join(", ", table.TargetNames)})."""
+        table.Targets |> Array.mapi (fun j row ->
+            if row.[0].Length = 0 then raise (FormatException($"{where table j 0}: the label is empty; every row needs one."))
+            row.[0])
+
+    /// The classes found in the labels: numbers in numeric order (named by their shortest
+    /// round-trip form, so "7" and "7.0" are one class) when all are numbers, else texts in
+    /// ordinal order.
+    let private inferred (texts: string[]) : string[] * (string -> string) =
+        let numbers = texts |> Array.map tryNumber
+        if Array.forall Option.isSome numbers then
+            let name (v: float) = v.ToString("R", CultureInfo.InvariantCulture)
+            let classes = numbers |> Array.map Option.get |> Array.distinct |> Array.sort |> Array.map name
+            classes, (fun text -> name (tryNumber text).Value)
+        else
+            texts |> Array.distinct |> Array.sortWith (fun a b -> String.CompareOrdinal(a, b)), id
+
+    /// The classes and how a label's text names its class, for a given set.
+    let private classNames (set: ClassSet) (texts: string[]) : string[] * (string -> string) =
+        match set with
+        | ClassSet.Inferred -> inferred texts
+        | ClassSet.Names names ->
+            let names = Array.ofList names
+            if names.Length < 2 then invalidArg "set" $"Classification needs at least 2 classes; {names.Length} were given."
+            if names |> Array.exists String.IsNullOrWhiteSpace then invalidArg "set" "A class name is empty."
+            if (Array.distinct names).Length <> names.Length then invalidArg "set" "A class is named twice."
+            names, id
+        | ClassSet.Count count ->
+            if count < 2 then raise (ArgumentOutOfRangeException("set", count, $"Classification needs at least 2 classes, got {count}."))
+            let integer text =
+                match tryNumber text with
+                | Some v when v = Math.Round v && v >= 0.0 && v < float count -> string (int v)
+                | _ -> text
+            Array.init count string, integer
+
+    /// The classes of the table's single label column and each row's class index (into them).
+    /// Throws FormatException naming the line and column of an empty label or of one that is not
+    /// among the classes given, and when the labels found hold fewer than two classes.
+    let classes (set: ClassSet) (table: CsvTable) : string[] * int[] =
+        if isNull (box table) then nullArg "table"
+        let texts = labelTexts table
+        let names, className = classNames set texts
+        if names.Length < 2 then
+            raise (FormatException($"Every row has the label \"{names.[0]}\": classification needs at least two classes."))
+        let index = names |> Array.mapi (fun k n -> n, k) |> dict
+        let expected = if names.Length <= 12 then String.Join(", ", names) else $"{names.[0]} … {names.[names.Length - 1]}, {names.Length} classes"
+        names,
+        texts |> Array.mapi (fun j text ->
+            match index.TryGetValue(className text) with
+            | true, k -> k
+            | false, _ -> raise (FormatException($"{where table j 0}: the label '{text}' is not one of the classes ({expected}).")))
+
+    /// Every target field as a number (for regression), one array per row; FormatException naming
+    /// the line and column of one that is empty or not a finite number.
+    let numericTargets (table: CsvTable) : float[][] =
+        if isNull (box table) then nullArg "table"
+        table.Targets |> Array.mapi (fun j row ->
+            row |> Array.mapi (fun t text ->
+                match tryNumber text with
+                | Some v -> v
+                | None when text.Length = 0 -> raise (FormatException($"{where table j t}: the target is empty; every row needs one."))
+                | None -> raise (FormatException($"{where table j t}: the target '{text}' is not a finite number."))))
+
+    /// Values of the file as 'T, one row per column of the result; FormatException naming the line
+    /// and column of a number that 'T cannot hold (1e300 as float32).
+    let private toMatrix<'T when 'T :> IFloatingPointIeee754<'T>> (table: CsvTable) (columns: int[]) (names: string[]) (rows: float[][]) : Matrix<'T> =
+        let width = columns.Length
+        let values: 'T[] = Array.zeroCreate (rows.Length * width)
+        rows |> Array.iteri (fun j row ->
+            row |> Array.iteri (fun i v ->
+                let narrowed: 'T = Real.ofFloat v
+                if not ('T.IsFinite narrowed) then
+                    raise (FormatException($"Line {table.Lines.[j]}, column {columns.[i] + 1} ({names.[i]}): {v:R} is outside the range of {typeof<'T>.Name}."))
+                values.[j * width + i] <- narrowed))
+        Matrix.wrap width rows.Length values
+
+    /// The features as 'T, one example per column.
+    let features<'T when 'T :> IFloatingPointIeee754<'T>> (table: CsvTable) : Matrix<'T> =
+        if isNull (box table) then nullArg "table"
+        toMatrix table table.FeatureIndices table.FeatureNames table.Features
+
+    /// The numeric targets as 'T, one example per column (see numericTargets).
+    let targets<'T when 'T :> IFloatingPointIeee754<'T>> (table: CsvTable) : Matrix<'T> =
+        toMatrix table table.TargetIndices table.TargetNames (numericTargets table)

@@ -57,9 +57,3 @@ module Mnist =
         if not (Directory.Exists folder) then raise (DirectoryNotFoundException($"The MNIST folder {folder} does not exist."))
         loadFiles (find folder "train-images-idx3-ubyte") (find folder "train-labels-idx1-ubyte"),
         loadFiles (find folder "t10k-images-idx3-ubyte") (find folder "t10k-labels-idx1-ubyte")
-
-    /// One-hot targets: column j has a 1 in row labels[j].
-    let oneHot<'T when 'T :> IFloatingPointIeee754<'T>> (classes: int) (labels: int[]) : Matrix<'T> =
-        labels |> Array.iteri (fun j l ->
-            if l < 0 || l >= classes then raise (ArgumentOutOfRangeException("labels", l, $"Label {j} is {l}, outside the {classes} classes.")))
-        Matrix.init classes labels.Length (fun i j -> if labels.[j] = i then 'T.One else 'T.Zero)

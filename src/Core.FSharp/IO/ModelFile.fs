@@ -16,44 +16,55 @@ type TrainingState<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// Optimizer steps taken.
       Step: int64 }
 
-/// The model file format, version 1. All numbers are little-endian.
+/// Everything a model file holds.
+type ModelContents<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// The network.
+      Network: Network<'T>
+      /// The scaler that turns raw inputs into the network's inputs, if one was fitted.
+      Scaler: Scaler option
+      /// Where training stood, for a checkpoint.
+      Training: TrainingState<'T> option }
+
+/// Making the contents of a model file.
+module ModelContents =
+
+    /// A network alone: no scaler, no training state.
+    let ofNetwork (network: Network<'T>) : ModelContents<'T> = { Network = network; Scaler = None; Training = None }
+
+/// The model file format, versions 1 and 2 (docs/model-format.md). All numbers are little-endian.
 ///
 ///   magic        4 bytes  "FBNN"
-///   version      u16      1
+///   version      u16      2 when a scaler is present, else 1 (a file without a scaler is byte for
+///                         byte what version 1 wrote, so older readers still load it)
 ///   real type    u8       8 = float64, 4 = float32
-///   flags        u8       bit 0: a training state follows the network
+///   flags        u8       bit 0: a training state follows; bit 1 (version 2 only): a scaler follows
+///                         the parameters
 ///   layers L     u32      1 … 65,536
 ///   input width  u32      1 … 2³⁰
-///   per layer    u32 units (1 … 2³⁰), u8 activation (0 identity, 1 step, 2 sigmoid, 3 tanh,
-///                4 ReLU, 5 leaky ReLU, 6 softmax), f64 its parameter (the leaky slope, else 0)
+///   per layer    u32 units (1 … 2³⁰), then the activation: a tag u8 and an f64 (activations below)
 ///   per layer    weights, units × fan-in reals in column-major order, then biases, units reals
+///   if flag 1    the scaler: a tag u8 (scalers below), input-width f64 offsets, input-width f64 scales
 ///   if flag 0    i32 epoch, i64 step, u32 + UTF-8 optimizer name (≤ 4,096 bytes), then the
-///                optimizer state: a tag u8 (0 stateless, 1 step count i64, 2 velocity,
-///                3 squared gradients, 4 moments i64 + two gradients, 5 last rate i64 + f64,
-///                6 chain u32 count + states); a gradient is one layer after another, dW then db,
-///                shaped like the network's parameters
+///                optimizer state: a tag u8 and its fields (states below)
 ///   checksum     u32      CRC-32 of every byte before it
 ///
-/// Reading checks every count against the bytes that remain before allocating anything, so a
-/// header that claims more than the file holds fails at once; then the checksum; any fault is an
-/// InvalidDataException that says what is wrong, and no partial network is ever returned.
+/// Each tagged union of the format (activations, scalers, optimizer states) has one table below
+/// that both the writer and the reader use. Reading checks every count against the bytes that
+/// remain before allocating anything, then the checksum; any fault is an InvalidDataException that
+/// says what is wrong, and no partial network is ever returned.
 module ModelFile =
 
-    /// The version this library writes and the newest it reads.
+    /// The newest version this library writes and reads.
     [<Literal>]
-    let Version = 1
+    let Version = 2
 
     let private magic = "FBNN"B
 
-    let private activationCode (a: Activation) =
-        match a with
-        | Activation.Identity -> 0uy, 0.0
-        | Activation.Step -> 1uy, 0.0
-        | Activation.Sigmoid -> 2uy, 0.0
-        | Activation.Tanh -> 3uy, 0.0
-        | Activation.ReLU -> 4uy, 0.0
-        | Activation.LeakyReLU slope -> 5uy, slope
-        | Activation.Softmax -> 6uy, 0.0
+    [<Literal>]
+    let private TrainingFlag = 1uy
+
+    [<Literal>]
+    let private ScalerFlag = 2uy
 
     let private realSize<'T when 'T :> IFloatingPointIeee754<'T>> () =
         if Type.op_Equality (typeof<'T>, typeof<float32>) then 4 else 8
@@ -64,69 +75,9 @@ module ModelFile =
         else
             for v in (box values :?> float[]) do w.Write v
 
-    /// Writes the network, and the training state if given, to the stream. Throws
-    /// ArgumentException if a parameter is not finite (no NaN is ever saved).
-    let write (stream: Stream) (network: Network<'T>) (training: TrainingState<'T> option) : unit =
-        if isNull stream then nullArg "stream"
-        if isNull (box network) then nullArg "network"
-        network.Layers |> List.iteri (fun i l ->
-            Dense.checkFinite $"layer {i + 1} weights" l.Weights
-            Dense.checkFinite $"layer {i + 1} biases" l.Biases)
-        training |> Option.iter (fun t ->
-            if not (OptimizerState.isFinite t.OptimizerState) then invalidArg "training" "The optimizer state holds a value that is not finite; it cannot be saved."
-            if Encoding.UTF8.GetByteCount t.OptimizerName > 4096 then invalidArg "training" "The optimizer's name is longer than 4,096 bytes.")
-        use buffer = new MemoryStream()
-        (
-            use w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen = true)
-            w.Write magic
-            w.Write(uint16 Version)
-            w.Write(byte (realSize<'T> ()))
-            w.Write(if training.IsSome then 1uy else 0uy)
-            w.Write(uint32 network.Depth)
-            w.Write(uint32 network.InputWidth)
-            for l in network.Layers do
-                let code, parameter = activationCode l.Activation
-                w.Write(uint32 l.OutputWidth)
-                w.Write code
-                w.Write parameter
-            for l in network.Layers do
-                writeReals w l.Weights.values
-                writeReals w l.Biases.values
-            match training with
-            | None -> ()
-            | Some t ->
-                w.Write t.Epoch
-                w.Write t.Step
-                let name = Encoding.UTF8.GetBytes t.OptimizerName
-                w.Write(uint32 name.Length)
-                w.Write name
-                let writeGradients (g: Gradients<'T>) =
-                    for l in g.Layers do
-                        writeReals w l.dW.values
-                        writeReals w l.db.values
-                let rec writeState (s: OptimizerState<'T>) =
-                    match s with
-                    | Stateless -> w.Write 0uy
-                    | StepCount n -> w.Write 1uy; w.Write n
-                    | Velocity v -> w.Write 2uy; writeGradients v
-                    | SquaredGradients v -> w.Write 3uy; writeGradients v
-                    | Moments(t, m, v) -> w.Write 4uy; w.Write t; writeGradients m; writeGradients v
-                    | LastRate(t, rate) -> w.Write 5uy; w.Write t; w.Write rate
-                    | Chain states -> w.Write 6uy; w.Write(uint32 states.Length); List.iter writeState states
-                writeState t.OptimizerState
-            w.Flush()
-        )
-        let body = buffer.GetBuffer().AsSpan(0, int buffer.Length)
-        let crc = Crc32.compute (Span<byte>.op_Implicit body)
-        stream.Write(Span<byte>.op_Implicit body)
-        let tail = BitConverter.GetBytes crc
-        if not BitConverter.IsLittleEndian then Array.Reverse tail
-        stream.Write(tail, 0, 4)
-
     /// A bounds-checked little-endian reader over the file's bytes.
     type private Reader(bytes: byte[], length: int) =
         let mutable position = 0
-        member _.Position = position
         member _.Remaining = length - position
         member r.Need(count: int64, what: string) =
             if count < 0L || count > int64 r.Remaining then
@@ -156,18 +107,173 @@ module ModelFile =
             values.[i] <- v
         values
 
-    /// Reads a network, and the training state if the file has one, from the stream. Throws
-    /// InvalidDataException for a truncated, corrupt or future-version file, or one that holds the
-    /// other real type (float32 vs float64).
-    let read<'T when 'T :> IFloatingPointIeee754<'T>> (stream: Stream) : Network<'T> * TrainingState<'T> option =
+    // ---- The tag tables ------------------------------------------------------------------------
+
+    /// One case of a tagged union as the file stores it: its tag; the writer of its fields, when a
+    /// value is this case; the reader of its fields, given what is being read (for messages).
+    type private Case<'V> =
+        { Tag: byte
+          Write: 'V -> (BinaryWriter -> unit) option
+          Read: Reader -> string -> 'V }
+
+    let private writeCase (cases: Case<'V> list) (w: BinaryWriter) (value: 'V) : unit =
+        match cases |> List.tryPick (fun c -> c.Write value |> Option.map (fun fields -> c.Tag, fields)) with
+        | Some(tag, fields) ->
+            w.Write tag
+            fields w
+        | None -> invalidOp $"The model format has no tag for {value}."
+
+    let private readCase (cases: Case<'V> list) (r: Reader) (what: string) : 'V =
+        let tag = r.U8 $"{what}'s code"
+        match cases |> List.tryFind (fun c -> c.Tag = tag) with
+        | Some case -> case.Read r what
+        | None -> corrupt $"The file is corrupt: {what} code {tag} is not known."
+
+    /// Activations: the tag, then an f64 that is the leaky ReLU's slope and 0 for the others.
+    let private activations: Case<Activation> list =
+        let plain tag (activation: Activation) =
+            { Tag = tag
+              Write = fun a -> if a = activation then Some(fun w -> w.Write 0.0) else None
+              Read = fun r what -> r.F64 $"{what}'s parameter" |> ignore; activation }
+        [ plain 0uy Activation.Identity
+          plain 1uy Activation.Step
+          plain 2uy Activation.Sigmoid
+          plain 3uy Activation.Tanh
+          plain 4uy Activation.ReLU
+          { Tag = 5uy
+            Write = (function Activation.LeakyReLU slope -> Some(fun w -> w.Write slope) | _ -> None)
+            Read =
+              fun r what ->
+                  let slope = r.F64 $"{what}'s slope"
+                  if slope > 0.0 && slope < 1.0 then Activation.LeakyReLU slope
+                  else corrupt $"The file is corrupt: {what}'s leaky-ReLU slope {slope} is not in (0, 1)." }
+          plain 6uy Activation.Softmax ]
+
+    /// Scalers of `width` features: the tag, then the offsets, then the scales, one f64 per feature.
+    let private scalers (width: int) : Case<Scaler> list =
+        let case tag kind =
+            { Tag = tag
+              Write =
+                fun (s: Scaler) ->
+                    if s.Kind <> kind then None
+                    else Some(fun w -> Array.iter (fun (v: float) -> w.Write v) (Array.append s.offsets s.scales))
+              Read =
+                fun r what ->
+                    r.Need(int64 width * 16L, what)
+                    let offsets = Array.init width (fun _ -> r.F64 $"{what}'s offsets")
+                    let scales = Array.init width (fun _ -> r.F64 $"{what}'s scales")
+                    try Scaler.create kind offsets scales
+                    with :? ArgumentException as e -> corrupt $"The file is corrupt: {what} is not valid ({e.Message})." }
+        [ case 1uy ScalerKind.MinMax; case 2uy ScalerKind.Standard ]
+
+    let private writeGradients (w: BinaryWriter) (g: Gradients<'T>) =
+        for l in g.Layers do
+            writeReals w l.dW.values
+            writeReals w l.db.values
+
+    /// A gradient shaped like the network's parameters: each layer's weights, then its biases.
+    let private readGradients<'T when 'T :> IFloatingPointIeee754<'T>> (network: Network<'T>) (r: Reader) (what: string) : Gradients<'T> =
+        { Layers =
+            network.Layers |> List.mapi (fun i l ->
+                { dW = Matrix.wrap l.OutputWidth l.InputWidth (readReals<'T> r (l.OutputWidth * l.InputWidth) $"{what}, layer {i + 1}")
+                  db = Matrix.wrap l.OutputWidth 1 (readReals<'T> r l.OutputWidth $"{what}, layer {i + 1}") }) }
+
+    /// Optimizer states, for a network of the given shapes, read at the given depth of chains
+    /// (nested at most 64 deep).
+    let rec private states<'T when 'T :> IFloatingPointIeee754<'T>> (network: Network<'T>) (depth: int) : Case<OptimizerState<'T>> list =
+        let case tag write read = { Tag = tag; Write = write; Read = read }
+        let nested (r: Reader) =
+            if depth + 1 > 64 then corrupt "The optimizer state nests chains more than 64 deep."
+            readCase (states network (depth + 1)) r "the optimizer state"
+        [ case 0uy (function Stateless -> Some ignore | _ -> None) (fun _ _ -> Stateless)
+          case 1uy (function StepCount n -> Some(fun w -> w.Write n) | _ -> None) (fun r _ -> StepCount(r.I64 "a step count"))
+          case 2uy (function Velocity v -> Some(fun w -> writeGradients w v) | _ -> None) (fun r _ -> Velocity(readGradients network r "a velocity"))
+          case 3uy
+              (function SquaredGradients v -> Some(fun w -> writeGradients w v) | _ -> None)
+              (fun r _ -> SquaredGradients(readGradients network r "squared gradients"))
+          case 4uy
+              (function Moments(t, m, v) -> Some(fun w -> w.Write t; writeGradients w m; writeGradients w v) | _ -> None)
+              (fun r _ ->
+                  let t = r.I64 "Adam's step count"
+                  let m = readGradients network r "Adam's first moments"
+                  Moments(t, m, readGradients network r "Adam's second moments"))
+          case 5uy
+              (function LastRate(t, rate) -> Some(fun w -> w.Write t; w.Write rate) | _ -> None)
+              (fun r _ ->
+                  let t = r.I64 "a line search's step count"
+                  let rate = r.F64 "a line search's rate"
+                  if not (Double.IsFinite rate) then corrupt $"The file is corrupt: a line search's rate is not finite ({rate})."
+                  LastRate(t, rate))
+          case 6uy
+              (function Chain chain -> Some(fun w -> w.Write(uint32 chain.Length); List.iter (writeCase (states network (depth + 1)) w) chain) | _ -> None)
+              (fun r _ ->
+                  let count = r.U32 "a chain's length"
+                  if int64 count > int64 r.Remaining then corrupt $"A chain claims {count} states but only {r.Remaining} bytes remain."
+                  Chain [ for _ in 1 .. int count -> nested r ]) ]
+
+    // ---- Writing -------------------------------------------------------------------------------
+
+    let private checkWritable (contents: ModelContents<'T>) =
+        if isNull (box contents) then nullArg "contents"
+        let network = contents.Network
+        if isNull (box network) then nullArg "network"
+        network.Layers |> List.iteri (fun i l ->
+            Dense.checkFinite $"layer {i + 1} weights" l.Weights
+            Dense.checkFinite $"layer {i + 1} biases" l.Biases)
+        contents.Scaler |> Option.iter (fun s ->
+            if s.Width <> network.InputWidth then
+                invalidArg "contents" $"The scaler maps {s.Width} features, but the network takes {network.InputWidth} inputs.")
+        contents.Training |> Option.iter (fun t ->
+            if not (OptimizerState.isFinite t.OptimizerState) then invalidArg "training" "The optimizer state holds a value that is not finite; it cannot be saved."
+            if Encoding.UTF8.GetByteCount t.OptimizerName > 4096 then invalidArg "training" "The optimizer's name is longer than 4,096 bytes.")
+
+    let private writeBody (w: BinaryWriter) (contents: ModelContents<'T>) =
+        let network = contents.Network
+        w.Write magic
+        w.Write(uint16 (if contents.Scaler.IsSome then 2 else 1))
+        w.Write(byte (realSize<'T> ()))
+        w.Write((if contents.Training.IsSome then TrainingFlag else 0uy) ||| (if contents.Scaler.IsSome then ScalerFlag else 0uy))
+        w.Write(uint32 network.Depth)
+        w.Write(uint32 network.InputWidth)
+        for l in network.Layers do
+            w.Write(uint32 l.OutputWidth)
+            writeCase activations w l.Activation
+        for l in network.Layers do
+            writeReals w l.Weights.values
+            writeReals w l.Biases.values
+        contents.Scaler |> Option.iter (writeCase (scalers network.InputWidth) w)
+        contents.Training |> Option.iter (fun t ->
+            w.Write t.Epoch
+            w.Write t.Step
+            let name = Encoding.UTF8.GetBytes t.OptimizerName
+            w.Write(uint32 name.Length)
+            w.Write name
+            writeCase (states network 0) w t.OptimizerState)
+
+    /// Writes the contents to the stream: version 1 without a scaler, 2 with one. Throws
+    /// ArgumentException if a parameter or optimizer state is not finite (no NaN is ever saved) or
+    /// the scaler does not fit the network's inputs; nothing is written then.
+    let write (stream: Stream) (contents: ModelContents<'T>) : unit =
         if isNull stream then nullArg "stream"
-        let bytes =
-            use copy = new MemoryStream()
-            stream.CopyTo copy
-            copy.ToArray()
-        if bytes.Length < 4 + 2 + 1 + 1 + 4 + 4 + 4 then
-            corrupt $"The file is too short to be a model ({bytes.Length} bytes; a model file has at least 20)."
-        let r = Reader(bytes, bytes.Length - 4)
+        checkWritable contents
+        use buffer = new MemoryStream()
+        (
+            use w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen = true)
+            writeBody w contents
+            w.Flush()
+        )
+        let body = buffer.GetBuffer().AsSpan(0, int buffer.Length)
+        let crc = Crc32.compute (Span<byte>.op_Implicit body)
+        stream.Write(Span<byte>.op_Implicit body)
+        let tail = BitConverter.GetBytes crc
+        if not BitConverter.IsLittleEndian then Array.Reverse tail
+        stream.Write(tail, 0, 4)
+
+    // ---- Reading -------------------------------------------------------------------------------
+
+    type private Header = { Flags: byte; Depth: int; InputWidth: int }
+
+    let private readHeader<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) : Header =
         if not ((r.Bytes(4, "the magic number")).SequenceEqual(ReadOnlySpan magic)) then
             corrupt "This is not a FunctionalBackprop model file (its first four bytes are not \"FBNN\")."
         let version = int (r.U16 "the version")
@@ -180,87 +286,71 @@ module ModelFile =
             let stored = if size = 4 then "float32" else "float64"
             corrupt $"The file holds a {stored} network; load it as {stored} (the caller asked for {Real.typeName<'T> ()})."
         let flags = r.U8 "the flags"
-        if flags > 1uy then corrupt $"The file's flags {flags} are not valid (only bit 0 is used)."
+        let known = if version >= 2 then TrainingFlag ||| ScalerFlag else TrainingFlag
+        if flags &&& ~~~known <> 0uy then corrupt $"The file's flags {flags} are not valid for format {version} (the known bits are {known})."
         let depth = r.U32 "the layer count"
         if depth = 0u || depth > 65536u then corrupt $"The file's layer count {depth} is not valid (1 … 65,536)."
         let inputWidth = r.U32 "the input width"
         if inputWidth = 0u || inputWidth > (1u <<< 30) then corrupt $"The file's input width {inputWidth} is not valid."
-        r.Need(int64 depth * 13L, "the layer table")
-        let specs =
-            [ for i in 1 .. int depth ->
-                  let units = r.U32 $"layer {i}'s width"
-                  if units = 0u || units > (1u <<< 30) then corrupt $"Layer {i}'s width {units} is not valid."
-                  let code = r.U8 $"layer {i}'s activation"
-                  let parameter = r.F64 $"layer {i}'s activation parameter"
-                  let activation =
-                      match code with
-                      | 0uy -> Activation.Identity
-                      | 1uy -> Activation.Step
-                      | 2uy -> Activation.Sigmoid
-                      | 3uy -> Activation.Tanh
-                      | 4uy -> Activation.ReLU
-                      | 5uy when parameter > 0.0 && parameter < 1.0 -> Activation.LeakyReLU parameter
-                      | 5uy -> corrupt $"Layer {i}'s leaky-ReLU slope {parameter} is not in (0, 1)."
-                      | 6uy -> Activation.Softmax
-                      | other -> corrupt $"Layer {i}'s activation code {other} is not known."
-                  int units, activation ]
+        { Flags = flags; Depth = int depth; InputWidth = int inputWidth }
+
+    let private readLayerTable (r: Reader) (header: Header) : (int * Activation) list =
+        r.Need(int64 header.Depth * 13L, "the layer table")
+        [ for i in 1 .. header.Depth ->
+              let units = r.U32 $"layer {i}'s width"
+              if units = 0u || units > (1u <<< 30) then corrupt $"Layer {i}'s width {units} is not valid."
+              int units, readCase activations r $"layer {i}'s activation" ]
+
+    let private readParameters<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (header: Header) (specs: (int * Activation) list) : Network<'T> =
         // Check the parameter count against the bytes left before allocating any of it. The sum
         // stops growing once it passes what the file can hold: each layer adds under 2⁶¹, so it
         // never overflows (65,536 layers of 2³⁰ × 2³⁰ would wrap round to a small count).
-        let fanIns = int inputWidth :: (specs |> List.map fst |> List.take (specs.Length - 1))
-        let room = int64 r.Remaining / int64 size
+        let fanIns = header.InputWidth :: (specs |> List.map fst |> List.take (specs.Length - 1))
+        let room = int64 r.Remaining / int64 (realSize<'T> ())
         let parameterCount =
             List.fold2 (fun total fanIn (units, _) -> if total > room then total else total + int64 units * int64 fanIn + int64 units) 0L fanIns specs
         if parameterCount > room then
             corrupt $"The file is truncated or corrupt: its layers claim at least {parameterCount} parameters, but only {r.Remaining} bytes remain (room for {room})."
-        let layers =
-            List.mapi2
-                (fun i fanIn (units, activation) ->
-                    let weights = readReals<'T> r (units * fanIn) $"layer {i + 1}'s weights"
-                    let biases = readReals<'T> r units $"layer {i + 1}'s biases"
-                    Dense.create (Matrix.wrap units fanIn weights) (Matrix.wrap units 1 biases) activation)
-                fanIns specs
-        let network = Network.ofLayers layers
-        let training =
-            if flags = 0uy then None
-            else
-                let epoch = r.I32 "the epoch"
-                if epoch < 0 then corrupt $"The file's epoch {epoch} is negative."
-                let step = r.I64 "the step count"
-                if step < 0L then corrupt $"The file's step count {step} is negative."
-                let nameLength = r.U32 "the optimizer's name length"
-                if nameLength > 4096u then corrupt $"The optimizer's name length {nameLength} is over 4,096 bytes."
-                let name = Encoding.UTF8.GetString(r.Bytes(int nameLength, "the optimizer's name"))
-                let readGradients what : Gradients<'T> =
-                    { Layers =
-                        network.Layers |> List.mapi (fun i l ->
-                            { dW = Matrix.wrap l.OutputWidth l.InputWidth (readReals<'T> r (l.OutputWidth * l.InputWidth) $"{what}, layer {i + 1}")
-                              db = Matrix.wrap l.OutputWidth 1 (readReals<'T> r l.OutputWidth $"{what}, layer {i + 1}") }) }
-                let rec readState (nesting: int) : OptimizerState<'T> =
-                    if nesting > 64 then corrupt "The optimizer state nests chains more than 64 deep."
-                    match r.U8 "an optimizer state tag" with
-                    | 0uy -> Stateless
-                    | 1uy -> StepCount(r.I64 "a step count")
-                    | 2uy -> Velocity(readGradients "a velocity")
-                    | 3uy -> SquaredGradients(readGradients "squared gradients")
-                    | 4uy ->
-                        let t = r.I64 "Adam's step count"
-                        let m = readGradients "Adam's first moments"
-                        Moments(t, m, readGradients "Adam's second moments")
-                    | 5uy ->
-                        let t = r.I64 "a line search's step count"
-                        let rate = r.F64 "a line search's rate"
-                        if not (Double.IsFinite rate) then corrupt $"The file is corrupt: a line search's rate is not finite ({rate})."
-                        LastRate(t, rate)
-                    | 6uy ->
-                        let count = r.U32 "a chain's length"
-                        if int64 count > int64 r.Remaining then corrupt $"A chain claims {count} states but only {r.Remaining} bytes remain."
-                        Chain [ for _ in 1 .. int count -> readState (nesting + 1) ]
-                    | other -> corrupt $"The optimizer state tag {other} is not known."
-                let state = readState 0
-                Some { OptimizerName = name; OptimizerState = state; Epoch = epoch; Step = step }
-        if r.Remaining <> 0 then corrupt $"The file has {r.Remaining} unexpected bytes after its content."
+        List.mapi2
+            (fun i fanIn (units, activation) ->
+                let weights = readReals<'T> r (units * fanIn) $"layer {i + 1}'s weights"
+                let biases = readReals<'T> r units $"layer {i + 1}'s biases"
+                Dense.create (Matrix.wrap units fanIn weights) (Matrix.wrap units 1 biases) activation)
+            fanIns specs
+        |> Network.ofLayers
+
+    let private readTraining<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (network: Network<'T>) : TrainingState<'T> =
+        let epoch = r.I32 "the epoch"
+        if epoch < 0 then corrupt $"The file's epoch {epoch} is negative."
+        let step = r.I64 "the step count"
+        if step < 0L then corrupt $"The file's step count {step} is negative."
+        let nameLength = r.U32 "the optimizer's name length"
+        if nameLength > 4096u then corrupt $"The optimizer's name length {nameLength} is over 4,096 bytes."
+        let name = Encoding.UTF8.GetString(r.Bytes(int nameLength, "the optimizer's name"))
+        let state = readCase (states network 0) r "the optimizer state"
+        { OptimizerName = name; OptimizerState = state; Epoch = epoch; Step = step }
+
+    let private checkChecksum (bytes: byte[]) =
         let stored = Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(ReadOnlySpan<byte>(bytes, bytes.Length - 4, 4))
         let actual = Crc32.compute (ReadOnlySpan<byte>(bytes, 0, bytes.Length - 4))
         if stored <> actual then corrupt $"The file is corrupt: its checksum is {stored:X8} but its content gives {actual:X8}."
-        network, training
+
+    /// Reads a model file (version 1 or 2) from the stream. Throws InvalidDataException for a
+    /// truncated, corrupt or future-version file, or one that holds the other real type (float32
+    /// vs float64).
+    let read<'T when 'T :> IFloatingPointIeee754<'T>> (stream: Stream) : ModelContents<'T> =
+        if isNull stream then nullArg "stream"
+        let bytes =
+            use copy = new MemoryStream()
+            stream.CopyTo copy
+            copy.ToArray()
+        if bytes.Length < 4 + 2 + 1 + 1 + 4 + 4 + 4 then
+            corrupt $"The file is too short to be a model ({bytes.Length} bytes; a model file has at least 20)."
+        let r = Reader(bytes, bytes.Length - 4)
+        let header = readHeader<'T> r
+        let network = readParameters<'T> r header (readLayerTable r header)
+        let scaler = if header.Flags &&& ScalerFlag <> 0uy then Some(readCase (scalers network.InputWidth) r "the scaler") else None
+        let training = if header.Flags &&& TrainingFlag <> 0uy then Some(readTraining r network) else None
+        if r.Remaining <> 0 then corrupt $"The file has {r.Remaining} unexpected bytes after its content."
+        checkChecksum bytes
+        { Network = network; Scaler = scaler; Training = training }

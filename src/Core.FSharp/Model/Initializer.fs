@@ -39,6 +39,14 @@ module Initializer =
         | Initializer.XavierNormal -> "xavier-normal"
         | Initializer.HeNormal -> "he-normal"
 
+    /// The initialiser for a layer whose initialiser is not chosen: He for ReLU and leaky ReLU
+    /// (which zero about half their inputs, so the weights need twice the variance to keep the
+    /// signal's), Xavier normal for every other activation.
+    let forActivation (activation: Activation) : Initializer =
+        match activation with
+        | Activation.ReLU | Activation.LeakyReLU _ -> Initializer.HeNormal
+        | _ -> Initializer.XavierNormal
+
     let private draw (seed: uint64) (n: int) (distribution: Initializer) (fanIn: int) (fanOut: int) (isBias: bool) : float[] =
         let fi, fo = float fanIn, float fanOut
         match distribution, isBias with

@@ -83,13 +83,6 @@ module Network =
     let convert<'T, 'U when 'T :> IFloatingPointIeee754<'T> and 'U :> IFloatingPointIeee754<'U>> (network: Network<'T>) : Network<'U> =
         { layers = network.layers |> List.map Dense.convert }
 
-    /// True when the output layer's activation makes the outputs class scores: sigmoid (one
-    /// probability per output), softmax (a distribution over the classes) or step.
-    let isClassifier (network: Network<'T>) : bool =
-        match network.OutputActivation with
-        | Activation.Sigmoid | Activation.Softmax | Activation.Step -> true
-        | _ -> false
-
     /// Throws ArgumentException unless x is a batch of finite inputs for the network.
     let checkInputs (network: Network<'T>) (x: Matrix<'T>) : unit =
         if isNull (box x) then nullArg "x"
@@ -109,3 +102,21 @@ module Network =
             invalidArg "y" $"The inputs hold {x.cols} examples (columns) but the targets hold {y.cols}; they must match one to one."
         Loss.checkPairing loss network.OutputActivation
         Loss.checkTargets loss y
+
+    /// Whether the network's outputs are class scores: a sigmoid, softmax or step output layer.
+    /// Its predicted class is then the arg-max of the outputs, or for one output, 1 when it is at
+    /// least ½ (Evaluation.classes), and accuracy is defined.
+    let isClassifier (network: Network<'T>) : bool =
+        match network.OutputActivation with
+        | Activation.Sigmoid | Activation.Softmax | Activation.Step -> true
+        | _ -> false
+
+    /// The loss that suits the output layer when none is chosen: cross-entropy for softmax (the
+    /// fused δ = a − y); binary cross-entropy for sigmoid, each output a yes/no decision
+    /// (Nielsen's chapter 3 cross-entropy, also δ = a − y); quadratic for every other output
+    /// (identity, tanh, ReLU, leaky ReLU, step), whose values need not lie in (0, 1).
+    let defaultLoss (network: Network<'T>) : Loss =
+        match network.OutputActivation with
+        | Activation.Softmax -> Loss.CrossEntropy
+        | Activation.Sigmoid -> Loss.BinaryCrossEntropy
+        | _ -> Loss.Quadratic

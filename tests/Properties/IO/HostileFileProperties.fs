@@ -213,7 +213,7 @@ let private checkpointFile =
         let result = Training.train (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 5 2) network x y
         use stream = new MemoryStream()
         let state = { OptimizerName = optimizer.Name; OptimizerState = result.OptimizerState; Epoch = result.Epochs; Step = result.Steps }
-        ModelFile.write stream result.Network (Some state)
+        ModelFile.write stream { ModelContents.ofNetwork result.Network with Training = Some state }
         stream.ToArray())
 
 /// A budget for a model file of n bytes: the copy of the stream, the parameters and the
@@ -225,7 +225,7 @@ let private readModel (bytes: byte[]) =
 
 [<Fact>]
 let ``the checkpoint used below loads, with its training state`` () =
-    let network, training = ModelFile.read<float> (new MemoryStream(checkpointFile.Value))
+    let { Network = network; Training = training } = ModelFile.read<float> (new MemoryStream(checkpointFile.Value))
     Assert.Equal(2, network.Depth)
     Assert.True(training.IsSome)
     Assert.Equal(5, training.Value.Epoch)
@@ -464,9 +464,9 @@ let private readCsv (options: CsvOptions) (text: string) =
         // What parse accepts is a well-formed table.
         if table.Features |> Array.exists (fun row -> row.Length <> table.FeatureNames.Length || not (Array.forall Double.IsFinite row)) then
             failwith "a row of the accepted table is ragged or holds a value that is not finite"
-        Csv.numericLabels table |> ignore)
+        Csv.numericTargets table |> ignore)
 
-let private noHeader = { Csv.defaults with HasHeader = false; Label = LabelColumn.Index 0 }
+let private noHeader = { Csv.defaults with HasHeader = false; Targets = TargetColumns.Indices [ 0 ] }
 
 /// A small, valid file with quoting, a header, a blank line and CRLF endings.
 let private sampleCsv =
@@ -508,13 +508,13 @@ let ``hostile CSV text is refused with the line and column`` () =
     let refused options text fragment = refusedWith fragment (readCsv options text)
     refused Csv.defaults "a,b\n1,\"2\n" "not closed"
     refused Csv.defaults "a,b\n1,\"2\"x\n" "after a closing quote"
-    refused Csv.defaults "a,b\n1e400,0\n" "Line 2, column 0 (a)"
+    refused Csv.defaults "a,b\n1e400,0\n" "Line 2, column 1 (a)"
     refused Csv.defaults "a,b\nNaN,0\n" "not a finite number"
     refused Csv.defaults "a,b\n1,2,3\n" "expected 2 fields, got 3"
     refused Csv.defaults "a,b\n" "no data rows"
     refused Csv.defaults "" "no header row"
     refused Csv.defaults "a\n1\n" "at least one feature"
-    refused Csv.defaults "a,b\n1,x\n" "Data row 1: the label 'x' is not a finite number"
+    refused Csv.defaults "a,b\n1,x\n" "Line 2, column 2 (b): the target 'x' is not a finite number"
     // A field of a million digits, and 100,000 columns, take time in proportion, not a hang.
     refused Csv.defaults ("a,b\n" + String('9', 1000000) + "1e400,0\n") "not a finite number"
     let wide = String.Join(",", Array.create 100000 "1")

@@ -69,12 +69,12 @@ let ``a step that makes a parameter infinite while the loss was finite is the st
 let ``the last finite network saves and loads, and a state holding NaN is never written`` () =
     let e = divergence (TrainingOptions.create Loss.Quadratic (Optimizer.sgd (Schedule.Constant 1e6)) 100 1) (linear ()) xs ys
     use stream = new MemoryStream()
-    ModelFile.write stream e.LastFiniteNetwork None
+    ModelFile.write stream (ModelContents.ofNetwork e.LastFiniteNetwork)
     stream.Position <- 0L
-    Assert.Equal<int64[]>(bits e.LastFiniteNetwork, bits (fst (ModelFile.read<float> stream)))
+    Assert.Equal<int64[]>(bits e.LastFiniteNetwork, bits (ModelFile.read<float> stream).Network)
     use empty = new MemoryStream()
     let state = { OptimizerName = "line-search"; OptimizerState = LastRate(3L, nan); Epoch = 1; Step = 3L }
-    let refused = Assert.Throws<ArgumentException>(fun () -> ModelFile.write empty e.LastFiniteNetwork (Some state))
+    let refused = Assert.Throws<ArgumentException>(fun () -> ModelFile.write empty { ModelContents.ofNetwork e.LastFiniteNetwork with Training = Some state })
     Assert.Contains("not finite", refused.Message)
     Assert.Equal(0L, empty.Length)
 

@@ -12,6 +12,37 @@ public class BuilderAndPredictTests
         NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(2, Activation.Softmax).Build(seed: 7);
 
     [Fact]
+    public void TheOnlyWayToStartANetworkIsNeuralNetworkCreate()
+    {
+        Assert.Empty(typeof(NetworkBuilder).GetConstructors());
+        Assert.Equal(3, NeuralNetwork.Create(3).InputWidth);
+    }
+
+    [Fact]
+    public void ClassifyTakesEveryShapePredictTakes()
+    {
+        var network = Small();
+        var rows = new[] { new[] { 0.1, -0.2, 0.3 }, new[] { 1.0, 0.0, -1.0 }, new[] { -2.0, 1.0, 0.5 } };
+        var grid = new double[3, 3];
+        for (var j = 0; j < 3; j++)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                grid[j, i] = rows[j][i];
+            }
+        }
+
+        var data = Dataset<double>.FromLabels(rows, new[] { 0, 1, 0 }, 2);
+        var expected = network.Predict(rows).Select(o => Array.IndexOf(o, o.Max())).ToArray();
+        Assert.Equal(expected, network.Classify(rows));
+        Assert.Equal(expected, network.Classify(grid));
+        Assert.Equal(expected, network.Classify(data));
+        Assert.Equal(expected[1], network.Classify(rows[1]));
+        Assert.Equal(expected[1], network.Classify(rows[1].AsSpan()));
+        Assert.Equal(network.Predict(rows), network.Predict(data));
+    }
+
+    [Fact]
     public void BuilderDescribesTheNetwork()
     {
         var network = Small();

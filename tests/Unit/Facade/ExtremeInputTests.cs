@@ -31,9 +31,9 @@ public sealed class ExtremeInputTests : IDisposable
         var network = Doubling<float>();
         Assert.Equal(new[] { 8f }, network.Predict(new[] { 2f, 2f }));
         var e = Assert.Throws<OverflowException>(() => network.Predict(new[] { 3e38f, 3e38f }));
-        Assert.Contains("output (unit, example) (0, 0)", e.Message);
+        Assert.Contains("Output 0 of input is Infinity", e.Message);
         Assert.Contains("Single", e.Message);
-        Assert.Throws<OverflowException>(() => network.Predict(new[] { new[] { 1f, 1f }, new[] { -3e38f, -3e38f } }));
+        Assert.Contains("Output 0 of inputs[1] is -Infinity", Assert.Throws<OverflowException>(() => network.Predict(new[] { new[] { 1f, 1f }, new[] { -3e38f, -3e38f } })).Message);
     }
 
     [Fact]
@@ -63,12 +63,12 @@ public sealed class ExtremeInputTests : IDisposable
         File.WriteAllText(features, "a,b,label\n1,2,x\n1e300,3,y\n");
         Assert.Equal(2, CsvData.LoadClassification<double>(features).Data.Count);
         var e = Assert.Throws<FormatException>(() => CsvData.LoadClassification<float>(features));
-        Assert.Contains("Data row 2, column a", e.Message);
+        Assert.Contains("Line 3, column 1 (a): 1E+300 is outside the range of Single", e.Message);
         Assert.Contains("Single", e.Message);
 
         var targets = Path.Combine(folder, "targets.csv");
         File.WriteAllText(targets, "a,y\n1,2\n3,-1e39\n");
         Assert.Equal(2, CsvData.LoadRegression<double>(targets).Data.Count);
-        Assert.Contains("Data row 2, column y", Assert.Throws<FormatException>(() => CsvData.LoadRegression<float>(targets)).Message);
+        Assert.Contains("Line 3, column 2 (y)", Assert.Throws<FormatException>(() => CsvData.LoadRegression<float>(targets)).Message);
     }
 }

@@ -40,7 +40,7 @@ public class FitTests
         var result = XorNetwork().Fit(XorInputs, XorLabels, XorOptions());
         Assert.Equal(XorLabels, result.Network.Classify(XorInputs));
         Assert.Equal(StopReason.Completed, result.Stopped);
-        Assert.Equal(1.0, result.Network.Evaluate(XorInputs, XorLabels, Loss.BinaryCrossEntropy).Accuracy);
+        Assert.Equal(1.0, result.Network.EvaluateClassifier(XorInputs, XorLabels).Accuracy);
     }
 
     [Fact]
@@ -191,7 +191,8 @@ public class FitTests
     {
         var e = Assert.Throws<ArgumentException>(() => XorNetwork().Fit(new[] { new[] { 1.0, 2.0, 3.0 } }, new[] { new[] { 1.0 } }, XorOptions()));
         Assert.Contains("inputs of 2 values", e.Message);
-        Assert.Contains("have 3", e.Message);
+        Assert.Contains("inputs[0] has 3", e.Message);
+        Assert.Equal("inputs", e.ParamName);
         var labels = Assert.Throws<ArgumentOutOfRangeException>(() => XorNetwork().Fit(XorInputs, new[] { 0, 1, 2, 0 }, XorOptions()));
         Assert.Contains("labels[2] is 2", labels.Message);
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -6,12 +7,19 @@ using Xunit;
 
 namespace FunctionalBackprop.Tests.Facade;
 
-/// <summary>README.md's C# quick start is this code, and it runs.</summary>
+/// <summary>
+/// README.md's C# examples are this code, and it runs. Each region marked <c>// README "heading"
+/// begins</c> … <c>ends</c> is the first ```csharp block of the README section under that heading
+/// (up to the next heading), line for line after trimming. The examples read files by paths
+/// relative to the repository, as README's commands run there, so these tests run from the
+/// repository root, alone (they change the process's working directory).
+/// </summary>
+[Collection(ProcessWideSettings.Name)]
 public class QuickStartTests
 {
     private static int[] QuickStart()
     {
-        // quick start begins
+        // README "C# quick start" begins
         // XOR: two inputs, a hidden layer of three sigmoid units, one sigmoid output.
         double[][] inputs = { new[] { 0.0, 0.0 }, new[] { 0.0, 1.0 }, new[] { 1.0, 0.0 }, new[] { 1.0, 1.0 } };
         int[] labels = { 0, 1, 1, 0 };
@@ -33,18 +41,63 @@ public class QuickStartTests
         var path = Path.Combine(Path.GetTempPath(), "xor.fbnn");
         result.Network.Save(path);
         var loaded = NeuralNetwork<double>.Load(path);
+        // README "C# quick start" ends
         return loaded.Classify(inputs);
-        // quick start ends
     }
 
-    private static string Normalise(string code) =>
-        string.Join("\n", code.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0 && line != "return loaded.Classify(inputs);"));
+    private static (FitResult<double> Result, ClassificationResult Evaluation, Dataset<double> Test, int[] Predicted, NeuralNetwork<double> Loaded) YourOwnData()
+    {
+        // README "Your own data" begins
+        // Numeric labels are read as numbers; the count makes any label outside 0 … 9 an error naming its line.
+        var digits = CsvData.LoadClassification<double>("data/digits/digits.csv", labelColumn: "digit", classCount: 10);
+        var training = digits.Data.Take(1400);                   // the first 1,400 rows to learn from
+        var test = digits.Data.Skip(1400);                       // the other 397 to test on
 
-    [Fact]
-    public void TheQuickStartLearnsXor() => Assert.Equal(new[] { 0, 1, 1, 0 }, QuickStart());
+        // Each pixel to mean 0 and deviation 1, fitted on the training rows only. The network keeps the
+        // scaler: from here on it takes raw pixels, and saves the scaler with its weights.
+        var scaler = Scaler.FitStandard(training);
+        var network = NeuralNetwork.Create(inputWidth: 64)
+            .Dense(64, Activation.ReLU)                          // He initialisation, the default for ReLU
+            .Dense(10, Activation.Softmax)
+            .Build(seed: 1)
+            .WithScaler(scaler);
 
-    [Fact]
-    public void TheReadmeShowsThisQuickStart()
+        // Softmax outputs: the loss defaults to cross-entropy and the optimizer to Adam (α = 0.001).
+        var result = network.Fit(training, new FitOptions { Epochs = 50, BatchSize = 32, Seed = 1 }, TrainingProgress.ToConsole());
+
+        var evaluation = result.Network.EvaluateClassifier(test);
+        Console.WriteLine($"test accuracy {evaluation.Accuracy:P2}, loss {evaluation.Loss:F4}");
+
+        var path = Path.Combine(Path.GetTempPath(), "digits.fbnn");
+        result.Network.Save(path);
+        var loaded = NeuralNetwork<double>.Load(path);
+        int[] predicted = loaded.Classify(test);                 // raw pixels in, digits out
+        // README "Your own data" ends
+        return (result, evaluation, test, predicted, loaded);
+    }
+
+    private static FitResult<double> BetterMnist()
+    {
+        // README "FunctionalBackprop" begins
+        var digits = Mnist.Load<double>("data/mnist-10k");          // pixels scaled to [0, 1] as they load
+        var network = NeuralNetwork.Create(inputWidth: 784)
+            .Dense(100, Activation.ReLU, Initializer.HeNormal)
+            .Dense(10, Activation.Softmax, Initializer.HeNormal)     // --init he draws every layer this way
+            .Build(seed: 1);
+        var result = network.Fit(digits.Training, new FitOptions
+        {
+            Epochs = 30,
+            BatchSize = 10,
+            Seed = 1,
+            L2 = 5,
+            Optimizer = Optimizer.HeavyBall(Schedule.Cosine(0.05, 0.0005), beta: 0.9),   // cosine decay over the whole run
+        });
+        Console.WriteLine($"test accuracy {result.Network.EvaluateClassifier(digits.Test).Accuracy:P2}");
+        // README "FunctionalBackprop" ends
+        return result;
+    }
+
+    private static string Root()
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "README.md")))
@@ -52,11 +105,105 @@ public class QuickStartTests
             root = Path.GetDirectoryName(root) ?? throw new FileNotFoundException("README.md not found above the test folder.");
         }
 
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        var block = Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
-        var source = File.ReadAllText(Path.Combine(root, "tests", "Unit", "Facade", "QuickStartTests.cs"));
-        var code = Regex.Match(source, "// quick start begins\n(.*?)// quick start ends", RegexOptions.Singleline).Groups[1].Value;
-        Assert.False(string.IsNullOrWhiteSpace(block), "README.md has no ```csharp block.");
-        Assert.Equal(Normalise(code), Normalise(block.Replace("using FunctionalBackprop;", string.Empty)));
+        return root;
+    }
+
+    /// <summary>Runs the example from the repository root, as README's commands run.</summary>
+    private static TResult FromRoot<TResult>(Func<TResult> example)
+    {
+        var before = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(Root());
+        try
+        {
+            return example();
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(before);
+        }
+    }
+
+    /// <summary>The first ```csharp block in the README section under the heading, up to the next heading (outside code blocks).</summary>
+    private static string ReadmeBlock(string heading)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Root(), "README.md"));
+        var start = Array.FindIndex(lines, l => Regex.IsMatch(l, $"^#+ {Regex.Escape(heading)}$"));
+        Assert.True(start >= 0, $"README.md has no section \"{heading}\".");
+        var block = new List<string>();
+        var inBlock = false;
+        var inFence = false;
+        foreach (var line in lines.Skip(start + 1))
+        {
+            if (!inFence && line.StartsWith('#'))
+            {
+                break;
+            }
+
+            if (line.StartsWith("```", StringComparison.Ordinal))
+            {
+                if (inBlock)
+                {
+                    return string.Join("\n", block);
+                }
+
+                inFence = !inFence;
+                inBlock = inFence && line.Trim() == "```csharp";
+                continue;
+            }
+
+            if (inBlock)
+            {
+                block.Add(line);
+            }
+        }
+
+        Assert.Fail($"README.md's section \"{heading}\" has no ```csharp block.");
+        return string.Empty;
+    }
+
+    private static string Region(string heading)
+    {
+        var source = File.ReadAllText(Path.Combine(Root(), "tests", "Unit", "Facade", "QuickStartTests.cs"));
+        var marker = $"// README \"{heading}\"";
+        return Regex.Match(source, $"{Regex.Escape(marker)} begins\n(.*?){Regex.Escape(marker)} ends", RegexOptions.Singleline).Groups[1].Value;
+    }
+
+    private static string Normalise(string code) =>
+        string.Join("\n", code.Replace("using FunctionalBackprop;", string.Empty).Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+
+    [Theory]
+    [InlineData("C# quick start")]
+    [InlineData("Your own data")]
+    [InlineData("FunctionalBackprop")]
+    public void TheReadmeShowsThisCode(string heading)
+    {
+        var region = Region(heading);
+        Assert.False(string.IsNullOrWhiteSpace(region), $"No region for \"{heading}\" in QuickStartTests.cs.");
+        Assert.Equal(Normalise(region), Normalise(ReadmeBlock(heading)));
+    }
+
+    [Fact]
+    public void TheQuickStartLearnsXor() => Assert.Equal(new[] { 0, 1, 1, 0 }, FromRoot(QuickStart));
+
+    [Fact]
+    public void YourOwnDataLearnsTheDigitsAndTheLoadedNetworkAnswersRawPixelsAlike()
+    {
+        var (result, evaluation, test, predicted, loaded) = FromRoot(YourOwnData);
+        Assert.Equal(Loss.CrossEntropy, result.LossFunction);
+        Assert.Equal(397, evaluation.Count);
+        Assert.True(evaluation.Accuracy >= 0.9, $"accuracy {evaluation.Accuracy:P2} is below 90% (README reports 92.19 %)");
+        Assert.Equal(result.Network.Classify(test), predicted);
+        Assert.Equal(result.Network.Predict(test), loaded.Predict(test));
+        Assert.Equal(result.Network.Scaler!.Offsets, loaded.Scaler!.Offsets);
+        Assert.Equal(evaluation.Accuracy, (double)Enumerable.Range(0, 10).Sum(k => evaluation.ConfusionMatrix[k, k]) / evaluation.Count);
+    }
+
+    [Fact]
+    public void TheBetterMnistConfigurationInCSharpReaches96Percent()
+    {
+        var result = FromRoot(BetterMnist);
+        var accuracy = result.Network.EvaluateClassifier(FromRoot(() => Mnist.Load<double>("data/mnist-10k")).Test).Accuracy;
+        Assert.True(accuracy >= 0.96, $"final accuracy {accuracy:P2} is below 96% (the command line's configuration reaches 96.65 %)");
+        Assert.Equal(Loss.CrossEntropy, result.LossFunction);
     }
 }

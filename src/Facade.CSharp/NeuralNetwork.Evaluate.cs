@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop;
+
+// Measuring a network on examples: loss, accuracy, confusion matrix, gradients.
+public sealed partial class NeuralNetwork<T>
+{
+    /// <summary>
+    /// The mean loss over the examples; for a classifier (<see cref="IsClassifier"/>) the result is
+    /// a <see cref="ClassificationResult"/>, with accuracy and confusion matrix.
+    /// </summary>
+    /// <param name="data">The examples (raw inputs, when the network has a scaler).</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="ArgumentException">The examples do not fit the network, or the loss does not suit its output layer or the targets.</exception>
+    /// <exception cref="OverflowException">The loss is not finite: a weighted input or the loss exceeded the range of <typeparamref name="T"/>.</exception>
+    public EvaluationResult Evaluate(Dataset<T> data, Loss? loss = null) => Measure(Examples<T>.Of(data, nameof(data)), loss);
+
+    /// <summary>The mean loss over inputs and the targets at the same indices (and accuracy, for a classifier).</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    public EvaluationResult Evaluate(T[][] inputs, T[][] targets, Loss? loss = null) => Measure(Examples<T>.Of(inputs, targets), loss);
+
+    /// <summary>The mean loss (and accuracy, for a classifier) for integer class labels, one-hot encoded (0/1 for one output).</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="labels">One class per example.</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    public EvaluationResult Evaluate(T[][] inputs, IReadOnlyList<int> labels, Loss? loss = null) =>
+        Measure(Examples<T>.Labelled(inputs, labels, OutputWidth), loss);
+
+    /// <summary>A classifier's loss, accuracy and confusion matrix on the examples.</summary>
+    /// <param name="data">The examples; targets one-hot (or 0/1 for one output) or class probabilities.</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="InvalidOperationException">The network is not a classifier: its outputs are not class scores.</exception>
+    public ClassificationResult EvaluateClassifier(Dataset<T> data, Loss? loss = null) =>
+        (ClassificationResult)Measure(Examples<T>.Of(data, nameof(data)), loss, classifierOnly: true);
+
+    /// <summary>A classifier's loss, accuracy and confusion matrix for integer class labels.</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="labels">One class per example.</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="InvalidOperationException">The network is not a classifier.</exception>
+    public ClassificationResult EvaluateClassifier(T[][] inputs, IReadOnlyList<int> labels, Loss? loss = null) =>
+        (ClassificationResult)Measure(Examples<T>.Labelled(inputs, labels, OutputWidth), loss, classifierOnly: true);
+
+    /// <summary>The batch's mean cost and its gradient with respect to every weight and bias (by backprop; raw inputs go through the scaler first).</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="loss">The cost; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="OverflowException">The loss or a gradient entry is not finite: it exceeded the range of <typeparamref name="T"/>.</exception>
+    public NetworkGradients<T> ComputeGradients(T[][] inputs, T[][] targets, Loss? loss = null)
+    {
+        var (x, y, core) = Checked(Examples<T>.Of(inputs, targets), loss);
+        var result = Core.Backprop.lossAndGradient(core, CoreNetwork, x, y);
+        if (!T.IsFinite(result.Item1))
+        {
+            throw new OverflowException($"The loss is {result.Item1}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
+        }
+
+        var layers = result.Item2.Layers.Select((g, l) =>
+        {
+            var bad = Entries.FirstNonFinite(g.dW, (i, k) => $"Layers[{l}].Weights[{i}, {k}]") ?? Entries.FirstNonFinite(g.db, (i, _) => $"Layers[{l}].Biases[{i}]");
+            return bad is null
+                ? new LayerGradients<T>(Core.Matrix.toArray2D(g.dW), g.db.ToArray())
+                : throw new OverflowException($"The gradient's {bad}: it exceeded the range of {typeof(T).Name}. Scale the inputs down.");
+        }).ToArray();
+        return new NetworkGradients<T>(double.CreateTruncating(result.Item1), layers);
+    }
+
+    /// <summary>Compares backprop's gradient with finite differences over every parameter.</summary>
+    /// <param name="inputs">One array per example (keep the batch small: this costs many forward passes per parameter).</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="loss">The cost; <see cref="DefaultLoss"/> when null.</param>
+    public GradientCheckResult CheckGradients(T[][] inputs, T[][] targets, Loss? loss = null)
+    {
+        var (x, y, core) = Checked(Examples<T>.Of(inputs, targets), loss);
+        var r = Core.GradientCheck.run(core, CoreNetwork, x, y);
+        ParameterLocation? worst = r.Worst?.Value switch
+        {
+            Core.ParameterIndex.Weight w => new ParameterLocation(w.layer - 1, w.row, w.column),
+            Core.ParameterIndex.Bias b => new ParameterLocation(b.layer - 1, b.row, null),
+            _ => null,
+        };
+        return new GradientCheckResult(r.MaxRelativeError, worst, r.Analytic, r.Numeric, r.MaxRelativeUncertainty, r.Checked, r.Resolved, r.AtKinks);
+    }
+
+    private EvaluationResult Measure(Examples<T> examples, Loss? loss, bool classifierOnly = false)
+    {
+        if (classifierOnly && !IsClassifier)
+        {
+            throw new InvalidOperationException($"The output layer is {Layers[^1].Activation}: its outputs are not class scores, so there is no accuracy. Evaluate gives the loss; a classifier ends in softmax or sigmoid.");
+        }
+
+        var chosen = loss ?? DefaultLoss;
+        var (x, y, core) = Checked(examples, chosen);
+        var value = Core.Evaluation.loss(core, CoreNetwork, x, y);
+        if (!double.IsFinite(value))
+        {
+            throw new OverflowException($"The loss is {value}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
+        }
+
+        return IsClassifier
+            ? new ClassificationResult(chosen, value, x.Cols, Core.Evaluation.accuracy(CoreNetwork, x, y), Core.Evaluation.confusionMatrix(CoreNetwork, x, y))
+            : new EvaluationResult(chosen, value, x.Cols);
+    }
+
+    /// <summary>The examples checked against the network and the loss, their inputs ready for the first layer.</summary>
+    private (Core.Matrix<T> X, Core.Matrix<T> Y, Core.Loss Loss) Checked(Examples<T> examples, Loss? loss)
+    {
+        var core = (loss ?? DefaultLoss).ToCore(nameof(loss));
+        Check(examples, core, nameof(loss));
+        return (Prepare(examples.Data.Inputs, examples.Inputs), examples.Data.Targets, core);
+    }
+
+    /// <summary>
+    /// Checks examples against the network and the loss, in the caller's terms: the widths, the
+    /// loss against the output layer (an error names <paramref name="lossParameter"/>), and every
+    /// target against the loss, by the core's own checks.
+    /// </summary>
+    private void Check(Examples<T> examples, Core.Loss loss, string lossParameter)
+    {
+        var data = examples.Data;
+        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
+        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {OutputWidth} units");
+        CallerTerms.Check(() => Core.LossModule.checkPairing(loss, CoreNetwork.OutputActivation), lossParameter);
+        try
+        {
+            Core.LossModule.checkTargets(loss, data.Targets);
+            return;
+        }
+        catch (ArgumentException)
+        {
+            // Find the entry, in the caller's terms, by the same check on each value alone.
+        }
+
+        var y = data.Targets.ToArray();
+        for (var k = 0; k < y.Length; k++)
+        {
+            try
+            {
+                Core.LossModule.checkTargets(loss, Core.Matrix.ofColumnMajor(1, 1, new[] { y[k] }));
+            }
+            catch (ArgumentException)
+            {
+                var rule = loss.IsCrossEntropy ? "cross-entropy needs targets of at least 0" : "binary cross-entropy needs targets in [0, 1]";
+                throw new ArgumentException($"{examples.Targets.Value(k % data.TargetWidth, k / data.TargetWidth)} is {y[k]}, which the loss does not accept: {rule}.", examples.Targets.Parameter);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.FSharp.Core;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop;
+
+// Training: Fit and FitAsync for every shape of examples, and the translation to the core's fold.
+public sealed partial class NeuralNetwork<T>
+{
+    /// <summary>Trains a copy of this network on the examples and returns it with its history.</summary>
+    /// <param name="data">The training examples (raw inputs, when the network has a scaler).</param>
+    /// <param name="options">How to train; the defaults of <see cref="FitOptions{T}"/> when null.</param>
+    /// <param name="progress">
+    /// Told after every epoch, synchronously on the training thread; if it also implements
+    /// <see cref="IProgress{BatchReport}"/> (as <see cref="TrainingProgress"/> does), after every
+    /// batch too. Not a <see cref="Progress{T}"/>, whose reports arrive later on the thread pool.
+    /// </param>
+    /// <param name="cancellationToken">Stops training between batches; the result then holds what was learned so far.</param>
+    /// <exception cref="ArgumentException">The data do not fit the network, or the loss does not suit its output layer or the targets.</exception>
+    /// <exception cref="InvalidOperationException">The network cannot be trained: a layer uses the step activation, which passes no gradient.</exception>
+    /// <exception cref="TrainingDivergedException{T}">The loss stopped being finite; the exception carries the last finite network.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before training began.</exception>
+    public FitResult<T> Fit(Dataset<T> data, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Train(Examples<T>.Of(data, nameof(data)), options ?? new FitOptions<T>(), null, progress, cancellationToken);
+
+    /// <summary>Trains on inputs and targets at the same indices.</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch, see <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>).</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public FitResult<T> Fit(T[][] inputs, T[][] targets, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Train(Examples<T>.Of(inputs, targets), options ?? new FitOptions<T>(), null, progress, cancellationToken);
+
+    /// <summary>Trains on inputs and integer class labels, one-hot encoded for the output layer (0/1 for a single output).</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="labels">One class per example, 0 … classes − 1 (an array, or the labels a CSV file gave).</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch, see <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>).</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public FitResult<T> Fit(T[][] inputs, IReadOnlyList<int> labels, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Train(Examples<T>.Labelled(inputs, labels, OutputWidth), options ?? new FitOptions<T>(), null, progress, cancellationToken);
+
+    /// <summary>Trains on (input, target) pairs.</summary>
+    /// <param name="examples">The pairs.</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch, see <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>).</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public FitResult<T> Fit(IEnumerable<(T[] Input, T[] Target)> examples, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Fit(Dataset<T>.FromPairs(examples), options, progress, cancellationToken);
+
+    /// <summary><see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/> on a thread-pool thread, which then is the training thread that progress is told on.</summary>
+    /// <param name="data">The training examples.</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch), on the training thread.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public Task<FitResult<T>> FitAsync(Dataset<T> data, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(data, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Trains on inputs and targets on a thread-pool thread.</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch), on the training thread.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public Task<FitResult<T>> FitAsync(T[][] inputs, T[][] targets, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(inputs, targets, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Trains on inputs and integer class labels on a thread-pool thread.</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="labels">One class per example.</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch), on the training thread.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public Task<FitResult<T>> FitAsync(T[][] inputs, IReadOnlyList<int> labels, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(inputs, labels, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Trains on (input, target) pairs on a thread-pool thread.</summary>
+    /// <param name="examples">The pairs.</param>
+    /// <param name="options">How to train; the defaults when null.</param>
+    /// <param name="progress">Told after every epoch (and batch), on the training thread.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    public Task<FitResult<T>> FitAsync(IEnumerable<(T[] Input, T[] Target)> examples, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Fit(examples, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs the core's training fold, from <paramref name="resume"/> or from a fresh optimizer
+    /// state, and translates its result. Everything the caller gave is checked here first, so that
+    /// errors speak the caller's terms.
+    /// </summary>
+    internal FitResult<T> Train(Examples<T> examples, FitOptions<T> options, TrainingCheckpoint<T>? resume, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var loss = options.Loss ?? DefaultLoss;
+        Check(examples, loss.ToCore(nameof(options)), nameof(options));
+        var validation = options.ValidationData is { } v ? Examples<T>.Of(v, $"{nameof(options)}.{nameof(options.ValidationData)}") : null;
+        if (validation is not null)
+        {
+            Check(validation, loss.ToCore(nameof(options)), nameof(options));
+        }
+
+        var optimizer = CoreOptimizer(options, examples.Data.Count);
+        if (resume is not null && optimizer.Name != resume.OptimizerName)
+        {
+            throw new ArgumentException($"The checkpoint was made by {resume.OptimizerName}, but the options ask for {optimizer.Name}; resuming needs the same optimizer.", nameof(options));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = resume is null
+            ? new Core.Checkpoint<T>(CoreNetwork, Core.Optimizer.init(optimizer, CoreNetwork), 0, 0L)
+            : new Core.Checkpoint<T>(CoreNetwork, resume.OptimizerState, resume.Epoch, resume.Step);
+        var x = Prepare(examples.Data.Inputs, examples.Inputs);
+        var validationPair = validation is null
+            ? FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.None
+            : FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.Some(Tuple.Create(Prepare(validation.Data.Inputs, validation.Inputs), validation.Data.Targets));
+        var coreOptions = CoreOptions(options, loss.ToCore(nameof(options)), optimizer, validationPair, progress, cancellationToken);
+        try
+        {
+            var result = Core.Training.resume(coreOptions, start, x, examples.Data.Targets);
+            var network = new NeuralNetwork<T>(result.Network, Scaler);
+            var history = result.History.Select(r => ToEpochReport(r, options.Epochs)).ToArray();
+            var checkpoint = new TrainingCheckpoint<T>(network, result.OptimizerState, optimizer.Name, result.Epochs, result.Steps);
+            return new FitResult<T>(network, history, ToStopReason(result.Stopped), checkpoint, loss);
+        }
+        catch (Core.TrainingDivergedException<T> e)
+        {
+            throw new TrainingDivergedException<T>(e.Message, new NeuralNetwork<T>(e.LastFiniteNetwork, Scaler), e.Epoch, e.Step, e.Loss, e);
+        }
+        catch (ArgumentException e) when (e.ParamName == "network")
+        {
+            throw new InvalidOperationException(CallerTerms.Explanation(e), e);
+        }
+    }
+
+    /// <summary>The options' optimizer for <paramref name="examples"/> training examples: its schedule in steps for the run, and L2 as a transform before it.</summary>
+    private static Core.Optimizer<T> CoreOptimizer(FitOptions<T> options, int examples)
+    {
+        var optimizer = options.Optimizer.ToCore<T>(options.Schedule, Core.Batches.perEpoch(examples, options.BatchSize), options.Epochs);
+        return options.L2 > 0
+            ? Core.Optimizer.after(CoreConvert.List(new[] { Core.Transform.l2<T>(options.L2, examples) }), optimizer)
+            : optimizer;
+    }
+
+    private static Core.TrainingOptions<T> CoreOptions(
+        FitOptions<T> options,
+        Core.Loss loss,
+        Core.Optimizer<T> optimizer,
+        FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>> validation,
+        IProgress<EpochReport>? progress,
+        CancellationToken cancellationToken)
+    {
+        var stopping = new List<Core.StoppingRule>();
+        if (options.EarlyStoppingPatience is { } patience)
+        {
+            stopping.Add(Core.StoppingRule.NewEarlyStopping(patience));
+        }
+
+        if (options.WeightChangeTolerance is { } tolerance)
+        {
+            stopping.Add(Core.StoppingRule.NewWeightChange(tolerance));
+        }
+
+        var batches = progress is TrainingProgress { WantsBatches: false } ? null : progress as IProgress<BatchReport>;
+        var onReport = FuncConvert.FromAction<Core.TrainingReport>(r =>
+        {
+            if (r.Kind.IsEpoch)
+            {
+                progress?.Report(ToEpochReport(r, options.Epochs));
+            }
+            else
+            {
+                batches?.Report(new BatchReport(r.Epoch, options.Epochs, r.Batch, r.BatchesPerEpoch, r.Step, r.BatchLoss, r.RunningLoss, Nullable(r.LearningRate), r.Elapsed));
+            }
+        });
+        return new Core.TrainingOptions<T>(
+            loss, optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, validation, CoreConvert.List(stopping),
+            Core.RunningLoss.Mean, batches is null ? Core.ReportFrequency.EveryEpoch : Core.ReportFrequency.EveryBatch, onReport, cancellationToken);
+    }
+
+    private static StopReason ToStopReason(Core.StopReason stopped) => stopped switch
+    {
+        { IsCompleted: true } => StopReason.Completed,
+        { IsWeightsConverged: true } => StopReason.WeightsConverged,
+        { IsNoImprovement: true } => StopReason.NoImprovement,
+        _ => StopReason.Cancelled,
+    };
+
+    private static EpochReport ToEpochReport(Core.TrainingReport r, int epochs) =>
+        new(r.Epoch, epochs, r.RunningLoss, Nullable(r.ValidationLoss), Nullable(r.ValidationAccuracy), Nullable(r.LearningRate), r.Elapsed);
+
+    private static double? Nullable(FSharpOption<double>? value) => value is null ? null : value.Value;
+}

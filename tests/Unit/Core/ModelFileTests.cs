@@ -1,0 +1,200 @@
+using System;
+using System.Buffers.Binary;
+using System.IO;
+using System.Linq;
+using FunctionalBackprop.Core;
+using Microsoft.FSharp.Core;
+using Xunit;
+
+namespace FunctionalBackprop.Tests.CoreApi;
+
+using Activation = FunctionalBackprop.Core.Activation;
+using Initializer = FunctionalBackprop.Core.Initializer;
+using Scaler = FunctionalBackprop.Core.Scaler;
+using ScalerKind = FunctionalBackprop.Core.ScalerKind;
+
+/// <summary>
+/// The model format through one tag table: files written by format 1's writer (Fixtures/) load and
+/// are written back byte for byte; a scaler makes a version-2 file; damage in the new section is refused.
+/// </summary>
+public class ModelFileTests
+{
+    private static readonly string[] Fixtures = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures"), "*.fbnn").Order().ToArray();
+
+    public static TheoryData<string> FixtureNames() => new(Fixtures.Select(Path.GetFileName)!);
+
+    private static byte[] Write<T>(ModelContents<T> contents)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var stream = new MemoryStream();
+        ModelFile.write(stream, contents);
+        return stream.ToArray();
+    }
+
+    private static ModelContents<T> Read<T>(byte[] bytes)
+        where T : System.Numerics.IFloatingPointIeee754<T> => ModelFile.read<T>(new MemoryStream(bytes));
+
+    /// <summary>CRC-32 (IEEE, reflected polynomial 0xEDB88320, as in zip), bit by bit.</summary>
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    /// <summary>The bytes with their checksum recomputed, so that only the parser's own checks stand in the way.</summary>
+    private static byte[] WithChecksum(byte[] bytes)
+    {
+        var copy = (byte[])bytes.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(copy.Length - 4), Crc32(copy.AsSpan(0, copy.Length - 4)));
+        return copy;
+    }
+
+    [Fact]
+    public void TheChecksumIsCrc32OfEveryByteBeforeIt()
+    {
+        var bytes = File.ReadAllBytes(Fixtures[0]);
+        Assert.Equal(bytes, WithChecksum(bytes));
+    }
+
+    [Fact]
+    public void EveryFixtureIsThere() => Assert.Equal(7, Fixtures.Length);
+
+    [Theory]
+    [MemberData(nameof(FixtureNames))]
+    public void AFormatOneFileLoadsAndIsWrittenBackByteForByte(string name)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)));
+        var again = name.Contains("float32", StringComparison.Ordinal) ? Write(Read<float>(bytes)) : Write(Read<double>(bytes));
+        Assert.Equal(bytes, again);
+    }
+
+    [Fact]
+    public void TheFormatOneNetworksHoldTheWeightsTheirSeedDraws()
+    {
+        var specs = new[] { Activation.Identity, Activation.Step, Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.NewLeakyReLU(0.2) }
+            .Select(a => new LayerSpec(4, a, InitializerModule.forActivation(a)))
+            .Append(new LayerSpec(3, Activation.Softmax, Initializer.XavierNormal))
+            .ToArray();
+        var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "network-v1-float64.fbnn");
+        var loaded = Read<double>(File.ReadAllBytes(fixture));
+        Assert.Null(loaded.Scaler);
+        Assert.Null(loaded.Training);
+        Assert.Equal(Write(ModelContents.ofNetwork(Network.init<double>(21UL, 3, specs))), File.ReadAllBytes(fixture));
+        var single = Path.Combine(AppContext.BaseDirectory, "Fixtures", "network-v1-float32.fbnn");
+        Assert.Equal(Write(ModelContents.ofNetwork(Network.init<float>(21UL, 3, specs))), File.ReadAllBytes(single));
+    }
+
+    [Fact]
+    public void TheFormatOneCheckpointsHoldEveryStateTag()
+    {
+        string Tags(OptimizerState<double> s) => s switch
+        {
+            { IsStateless: true } => "0",
+            { IsStepCount: true } => "1",
+            { IsVelocity: true } => "2",
+            { IsSquaredGradients: true } => "3",
+            { IsMoments: true } => "4",
+            { IsLastRate: true } => "5",
+            OptimizerState<double>.Chain chain => "6" + string.Concat(chain.states.Select(Tags)),
+            _ => "?",
+        };
+        var tags = Fixtures.Where(f => f.Contains("checkpoint", StringComparison.Ordinal))
+            .Select(f => Tags(Read<double>(File.ReadAllBytes(f)).Training!.Value.OptimizerState))
+            .ToArray();
+        Assert.Equal("0123456", new string(string.Concat(tags).Distinct().Order().ToArray()));
+    }
+
+    private static ModelContents<double> WithScaler(ScalerKind kind)
+    {
+        var network = Network.init<double>(3UL, 2, new[] { new LayerSpec(3, Activation.Tanh, Initializer.XavierNormal) });
+        var scaler = ScalerModule.create(kind, new[] { -1.5, 7.0 }, new[] { 0.25, 3.0 });
+        return new ModelContents<double>(network, FSharpOption<Scaler>.Some(scaler), FSharpOption<TrainingState<double>>.None);
+    }
+
+    [Fact]
+    public void AScalerMakesAVersionTwoFileAndComesBackExactly()
+    {
+        foreach (var kind in new[] { ScalerKind.MinMax, ScalerKind.Standard })
+        {
+            var contents = WithScaler(kind);
+            var bytes = Write(contents);
+            Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)));
+            Assert.Equal(2, bytes[7]);
+            var loaded = Read<double>(bytes).Scaler!.Value;
+            Assert.Equal(kind, loaded.Kind);
+            Assert.Equal(new[] { -1.5, 7.0 }, loaded.Offsets);
+            Assert.Equal(new[] { 0.25, 3.0 }, loaded.Scales);
+            Assert.Equal(bytes, Write(Read<double>(bytes)));
+            Assert.Equal(bytes.Length, Write(ModelContents.ofNetwork(contents.Network)).Length + 1 + (2 * 2 * 8));
+        }
+    }
+
+    [Fact]
+    public void AScalerBitInAFormatOneFileIsRefused()
+    {
+        var bytes = Write(ModelContents.ofNetwork(WithScaler(ScalerKind.MinMax).Network));
+        bytes[7] = 2;
+        var e = Assert.Throws<InvalidDataException>(() => Read<double>(WithChecksum(bytes)));
+        Assert.Contains("flags 2 are not valid for format 1", e.Message);
+    }
+
+    [Fact]
+    public void ABadScalerSectionIsRefusedWithWhatIsWrong()
+    {
+        var bytes = Write(WithScaler(ScalerKind.Standard));
+        var section = bytes.Length - 4 - 1 - 32;
+        var unknown = (byte[])bytes.Clone();
+        unknown[section] = 9;
+        Assert.Contains("the scaler code 9 is not known", Assert.Throws<InvalidDataException>(() => Read<double>(WithChecksum(unknown))).Message);
+        var zeroScale = (byte[])bytes.Clone();
+        BinaryPrimitives.WriteDoubleLittleEndian(zeroScale.AsSpan(section + 1 + 16), 0.0);
+        Assert.Contains("scale is 0", Assert.Throws<InvalidDataException>(() => Read<double>(WithChecksum(zeroScale))).Message);
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            Assert.Throws<InvalidDataException>(() => Read<double>(bytes[..length]));
+        }
+    }
+
+    [Fact]
+    public void AnyBitFlippedInAScalerFileIsRefusedAndWithTheChecksumFixedIsReadOrRefusedNeverWorse()
+    {
+        var bytes = Write(WithScaler(ScalerKind.Standard));
+        for (var bit = 0; bit < (bytes.Length - 4) * 8; bit++)
+        {
+            var damaged = (byte[])bytes.Clone();
+            damaged[bit / 8] ^= (byte)(1 << (bit % 8));
+            Assert.Throws<InvalidDataException>(() => Read<double>(damaged));
+            try
+            {
+                // What is read is a valid model: it writes and reads back to itself.
+                var again = Write(Read<double>(WithChecksum(damaged)));
+                Assert.Equal(again, Write(Read<double>(again)));
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(e.Message));
+            }
+        }
+    }
+
+    [Fact]
+    public void AScalerThatDoesNotFitTheNetworkIsNotWritten()
+    {
+        var contents = WithScaler(ScalerKind.MinMax);
+        var wide = ScalerModule.create(ScalerKind.MinMax, new[] { 0.0, 0.0, 0.0 }, new[] { 1.0, 1.0, 1.0 });
+        using var stream = new MemoryStream();
+        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(contents.Network, FSharpOption<Scaler>.Some(wide), contents.Training)));
+        Assert.Contains("maps 3 features, but the network takes 2 inputs", e.Message);
+        Assert.Equal(0, stream.Length);
+    }
+}
