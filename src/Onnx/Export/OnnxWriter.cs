@@ -13,8 +13,9 @@ namespace FunctionalBackprop.Onnx.Export;
 /// <summary>
 /// A network as an ONNX model: input x [batch, n₀], output y [batch, n_L], and per layer l one
 /// Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and PyTorch's Linear) followed by
-/// its activation. Identity adds no node; leaky ReLU in float64 and step have no single ONNX
-/// Runtime kernel and are written as the exact equivalents Max(z, α·z) and Cast(Greater(z, 0)).
+/// its activation. Identity adds no node; leaky ReLU in float64 (which ONNX Runtime has no kernel
+/// for) and the step (which ONNX has no operator for) are written as the exact equivalents
+/// Max(z, Mul(z, α)) and Cast(Greater(z, 0)).
 /// </summary>
 internal static class OnnxWriter
 {

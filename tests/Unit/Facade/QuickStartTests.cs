@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Xunit;
 
 namespace FunctionalBackprop.Tests.Facade;
@@ -46,16 +45,8 @@ public class QuickStartTests
     [Fact]
     public void TheReadmeShowsThisQuickStart()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "README.md")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new FileNotFoundException("README.md not found above the test folder.");
-        }
-
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        var block = Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
-        var source = File.ReadAllText(Path.Combine(root, "tests", "Unit", "Facade", "QuickStartTests.cs"));
-        var code = Regex.Match(source, "// quick start begins\n(.*?)// quick start ends", RegexOptions.Singleline).Groups[1].Value;
+        var block = Repository.ReadmeCSharp();
+        var code = Repository.MarkedCode(Path.Combine("Facade", "QuickStartTests.cs"), "quick start");
         Assert.False(string.IsNullOrWhiteSpace(block), "README.md has no ```csharp block.");
         Assert.Equal(Normalise(code), Normalise(block.Replace("using FunctionalBackprop;", string.Empty)));
     }

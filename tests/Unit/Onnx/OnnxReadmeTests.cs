@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using FunctionalBackprop.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;
@@ -49,19 +48,9 @@ public class OnnxReadmeTests
     [Fact]
     public void TheReadmeShowsThisExample()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "README.md")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new FileNotFoundException("README.md not found above the test folder.");
-        }
-
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        var section = Regex.Match(readme, "\n## ONNX\n(.*?)(\n## |$)", RegexOptions.Singleline).Groups[1].Value;
-        var block = Regex.Match(section, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
-        var source = File.ReadAllText(Path.Combine(root, "tests", "Unit", "Onnx", "OnnxReadmeTests.cs"));
-        var code = Regex.Match(source, "// onnx example begins\n(.*?)// onnx example ends", RegexOptions.Singleline).Groups[1].Value;
-        Assert.False(string.IsNullOrWhiteSpace(section), "README.md has no \"## ONNX\" section.");
-        Assert.False(string.IsNullOrWhiteSpace(block), "README.md's ONNX section has no ```csharp block.");
+        var block = Repository.ReadmeCSharp("ONNX");
+        var code = Repository.MarkedCode(Path.Combine("Onnx", "OnnxReadmeTests.cs"), "onnx example");
+        Assert.False(string.IsNullOrWhiteSpace(block), "README.md has no \"## ONNX\" section with a ```csharp block.");
         Assert.Equal(Normalise(code), Normalise(block));
     }
 }

@@ -1,0 +1,42 @@
+using System;
+using System.IO;
+using System.Text.RegularExpressions;
+
+namespace FunctionalBackprop.Tests;
+
+/// <summary>Where the repository is, and the code README.md shows, for tests that check it.</summary>
+internal static class Repository
+{
+    /// <summary>The repository's root: the first folder above the test binaries that holds the solution.</summary>
+    public static string Root()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "FunctionalBackprop.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("FunctionalBackprop.sln not found above the test binaries.");
+    }
+
+    /// <summary>The first ```csharp block of README.md, or of its "## <paramref name="section"/>" section; empty if none.</summary>
+    public static string ReadmeCSharp(string? section = null)
+    {
+        var readme = File.ReadAllText(Path.Combine(Root(), "README.md"));
+        if (section is not null)
+        {
+            readme = Regex.Match(readme, $"\n## {Regex.Escape(section)}\n(.*?)(\n## |$)", RegexOptions.Singleline).Groups[1].Value;
+        }
+
+        return Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
+    }
+
+    /// <summary>The lines between "// <paramref name="marker"/> begins" and "// … ends" in a file of tests/Unit.</summary>
+    public static string MarkedCode(string testFile, string marker)
+    {
+        var source = File.ReadAllText(Path.Combine(Root(), "tests", "Unit", testFile));
+        return Regex.Match(source, $"// {Regex.Escape(marker)} begins\n(.*?)// {Regex.Escape(marker)} ends", RegexOptions.Singleline).Groups[1].Value;
+    }
+}
