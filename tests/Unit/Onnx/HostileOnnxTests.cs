@@ -4,8 +4,11 @@ using System.IO;
 using System.Linq;
 using System.Numerics;
 using FunctionalBackprop.Onnx;
+using Google.Protobuf;
 using Xunit;
 using Xunit.Abstractions;
+using DataType = global::Onnx.TensorProto.Types.DataType;
+using Proto = global::Onnx;
 
 namespace FunctionalBackprop.Tests.Onnx;
 
@@ -15,7 +18,10 @@ namespace FunctionalBackprop.Tests.Onnx;
 /// usable network or are refused with InvalidDataException or NotSupportedException and a message
 /// that says what is wrong; never another exception, and never an allocation the file's size does
 /// not justify. ONNX has no checksum, so a flipped bit inside a weight loads as another valid
-/// network: that is accepted, as long as it is finite and usable.
+/// network: that is accepted, as long as it is finite and usable. Then the same files broken with
+/// intent, everywhere they can be: each initializer removed (named as missing), each node made to
+/// read its own or a later node's output (named as a cycle), each initializer given each wrong
+/// element type, and each claiming about 10⁹ elements (refused before anything is allocated).
 /// </summary>
 public sealed class HostileOnnxTests(ITestOutputHelper output)
 {
@@ -211,5 +217,114 @@ public sealed class HostileOnnxTests(ITestOutputHelper output)
         }
         while (value != 0);
         return bytes.ToArray();
+    }
+
+    // ----- the same, structurally: every initializer, every node, every element type -----
+
+    private static Proto.ModelProto Parsed(string seed) => Proto.ModelProto.Parser.ParseFrom(Seed(seed));
+
+    private static TException RefusedAs<TException>(Proto.ModelProto model)
+        where TException : Exception
+    {
+        var bytes = model.ToByteArray();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<TException>(() => OnnxModel.Load<double>(new MemoryStream(bytes)));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated <= (BytesPerInputByte * bytes.Length) + Slack, $"refusing {bytes.Length:N0} bytes allocated {allocated:N0}");
+        return e;
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedNames))]
+    public void RemovingAnyInitializerIsReportedAsMissing(string seed)
+    {
+        var names = Parsed(seed).Graph.Initializer.Select(i => i.Name).ToArray();
+        Assert.NotEmpty(names);
+        foreach (var name in names)
+        {
+            var model = Parsed(seed);
+            model.Graph.Initializer.Remove(model.Graph.Initializer.Single(i => i.Name == name));
+            if (model.Graph.Input.FirstOrDefault(i => i.Name == name) is { } listed)
+            {
+                model.Graph.Input.Remove(listed);
+            }
+
+            var e = RefusedAs<InvalidDataException>(model);
+            Assert.Contains($"reads '{name}', which no graph input, initializer or node defines", e.Message);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedNames))]
+    public void ReadingAnyLaterOrOwnOutputIsACycle(string seed)
+    {
+        var count = Parsed(seed).Graph.Node.Count;
+        for (var reader = 0; reader < count; reader++)
+        {
+            for (var producer = reader; producer < count; producer++)
+            {
+                var model = Parsed(seed);
+                if (model.Graph.Node[reader].Input.Count == 0)
+                {
+                    continue;
+                }
+
+                model.Graph.Node[reader].Input[0] = model.Graph.Node[producer].Output[0];
+                var e = RefusedAs<InvalidDataException>(model);
+                Assert.Contains($"node {reader + 1} ", e.Message);
+                Assert.Contains($"before node {producer + 1} produces it", e.Message);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedNames))]
+    public void AnyInitializerOfTheWrongElementTypeIsRefused(string seed)
+    {
+        var names = Parsed(seed).Graph.Initializer.Select(i => i.Name).ToArray();
+        foreach (var name in names)
+        {
+            foreach (var type in new[] { DataType.Float, DataType.Double, DataType.Int64, DataType.Int32, DataType.Float16, DataType.Bool, DataType.Undefined })
+            {
+                var model = Parsed(seed);
+                var tensor = model.Graph.Initializer.Single(i => i.Name == name);
+                if (tensor.DataType == (int)type)
+                {
+                    continue;
+                }
+
+                tensor.DataType = (int)type;
+                var e = RefusedAs<InvalidDataException>(model);
+                Assert.Contains($"'{name}'", e.Message);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedNames))]
+    public void AnyInitializerClaimingABillionElementsIsRefusedBeforeAllocating(string seed)
+    {
+        var names = Parsed(seed).Graph.Initializer.Select(i => i.Name).ToArray();
+        foreach (var name in names)
+        {
+            var model = Parsed(seed);
+            var dims = model.Graph.Initializer.Single(i => i.Name == name).Dims;
+            var others = dims.Skip(1).Aggregate(1L, (product, d) => product * d);
+            if (dims.Count == 0)
+            {
+                dims.Add(1_000_000_000);
+            }
+            else
+            {
+                dims[0] = 1_000_000_000 / Math.Max(1, others);
+            }
+
+            var bytes = model.ToByteArray();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Record.Exception(() => OnnxModel.Load<double>(new MemoryStream(bytes)));
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(e is InvalidDataException or NotSupportedException, $"{name} claiming [{string.Join(", ", dims)}]: {e?.ToString() ?? "loaded"}");
+            Assert.True(allocated <= (BytesPerInputByte * bytes.Length) + Slack, $"{name} claiming [{string.Join(", ", dims)}]: refusing {bytes.Length:N0} bytes allocated {allocated:N0}");
+        }
     }
 }
