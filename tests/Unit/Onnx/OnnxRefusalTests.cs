@@ -262,6 +262,10 @@ public class OnnxRefusalTests
     }
 
     [Fact]
+    public void OnlyFloatAndDoubleNetworksAreMade() =>
+        Assert.Contains("double or float", Assert.Throws<NotSupportedException>(() => OnnxModel.Load<Half>(OneLayer().Stream())).Message);
+
+    [Fact]
     public void BytesThatAreNotAModelAreRefused()
     {
         Assert.Contains("no IR version", Assert.Throws<InvalidDataException>(() => OnnxModel.Load<double>(new MemoryStream())).Message);
