@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the readers of untrusted files: the model loader, the IDX reader and
-# the CSV reader (fuzz/Fuzz/Targets.cs says what each target checks).
+# Coverage-guided fuzzing of the readers of untrusted files: the model loader, the IDX reader, the
+# CSV reader and the ONNX reader (fuzz/Fuzz/Targets.cs says what each target checks).
 #
-#   fuzz/run.sh [SECONDS] [TARGET ...]     default: 60 seconds each for model, idx and csv
+#   fuzz/run.sh [SECONDS] [TARGET ...]     default: 60 seconds each for model, idx, csv and onnx
 #
-# Publishes fuzz/Fuzz, instruments the library's two assemblies (FunctionalBackprop.Core.dll and
-# FunctionalBackprop.dll) with SharpFuzz.CommandLine, writes a seed corpus (small models from the
-# library's writer, pieces of data/mnist-10k, a few CSV files) and runs afl-fuzz on each target
+# Publishes fuzz/Fuzz, instruments the library's assemblies (FunctionalBackprop.Core.dll,
+# FunctionalBackprop.dll, FunctionalBackprop.Onnx.dll) and the protobuf runtime the ONNX reader
+# parses with (Google.Protobuf.dll) with SharpFuzz.CommandLine, writes a seed corpus (small models
+# from the library's writers, pieces of data/mnist-10k, a few CSV files, PyTorch's ONNX exports
+# from tests/Unit/Onnx/Data) and runs afl-fuzz on each target
 # for SECONDS. Findings go to fuzz/out/findings/TARGET; each target's line in the summary gives
 # afl-fuzz's own counts (execs_done, run_time, saved_crashes, saved_hangs). Any crash is replayed
 # in-process, so its exception and stack trace are printed. Exits 1 if a target crashed or hung.
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-if [ "${#targets[@]}" -eq 0 ]; then targets=(model idx csv); fi
+if [ "${#targets[@]}" -eq 0 ]; then targets=(model idx csv onnx); fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 out=fuzz/out
@@ -39,11 +41,12 @@ dotnet publish fuzz/Fuzz -c Release -o "$out/plain" --nologo -v quiet
 cp -r "$out/plain" "$out/bin"
 plain="$out/plain/FunctionalBackprop.Fuzz.dll"
 
-# 2. Instrument the library (not the harness, SharpFuzz or FSharp.Core).
+# 2. Instrument the library and the protobuf parser under the ONNX reader (not the harness,
+# SharpFuzz or FSharp.Core).
 if [ ! -x "$out/tools/sharpfuzz" ]; then
   dotnet tool install --tool-path "$out/tools" SharpFuzz.CommandLine --version "$sharpfuzz_version" >/dev/null
 fi
-for dll in FunctionalBackprop.Core.dll FunctionalBackprop.dll; do
+for dll in FunctionalBackprop.Core.dll FunctionalBackprop.dll FunctionalBackprop.Onnx.dll Google.Protobuf.dll; do
   "$out/tools/sharpfuzz" "$out/bin/$dll"
 done
 

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
 using System.Text;
+using FunctionalBackprop.Onnx;
 
 namespace FunctionalBackprop.Fuzz;
 
@@ -12,12 +13,13 @@ namespace FunctionalBackprop.Fuzz;
 /// </summary>
 internal static class Seeds
 {
-    /// <summary>Writes FOLDER/model, FOLDER/idx, FOLDER/csv and FOLDER/selfcheck.</summary>
+    /// <summary>Writes FOLDER/model, FOLDER/idx, FOLDER/csv, FOLDER/onnx and FOLDER/selfcheck.</summary>
     public static void Write(string folder)
     {
         Models(Directory.CreateDirectory(Path.Combine(folder, "model")).FullName);
         Idx(Directory.CreateDirectory(Path.Combine(folder, "idx")).FullName);
         Csv(Directory.CreateDirectory(Path.Combine(folder, "csv")).FullName);
+        Onnx(Directory.CreateDirectory(Path.Combine(folder, "onnx")).FullName);
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "selfcheck")).FullName, "seed"), "hi!");
     }
 
@@ -70,18 +72,21 @@ internal static class Seeds
         return piece;
     }
 
-    private static string MnistFolder()
+    private static string MnistFolder() => RepositoryFolder("data/mnist-10k");
+
+    /// <summary>A folder of the repository, found above the program's folder (or else under the working directory).</summary>
+    private static string RepositoryFolder(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "data", "mnist-10k");
+            var candidate = Path.Combine(dir.FullName, relative);
             if (Directory.Exists(candidate))
             {
                 return candidate;
             }
         }
 
-        return Path.Combine(Directory.GetCurrentDirectory(), "data", "mnist-10k");
+        return Path.Combine(Directory.GetCurrentDirectory(), relative);
     }
 
     private static void Idx(string folder)
@@ -98,6 +103,27 @@ internal static class Seeds
         // A real file cut short: its header claims 10,000 labels (2,000 in the bundled subset).
         File.WriteAllBytes(Path.Combine(folder, "labels-truncated.idx"), labels.AsSpan(0, 40).ToArray());
         File.WriteAllBytes(Path.Combine(folder, "labels-truncated.idx.gz"), File.ReadAllBytes(Path.Combine(mnist, "t10k-labels-idx1-ubyte.gz")).AsSpan(0, 64).ToArray());
+    }
+
+    /// <summary>
+    /// ONNX models: the library's exports in both element types (every activation, the float64
+    /// forms Max/Mul and Greater/Cast, an old and a new opset) and the PyTorch exports the unit
+    /// tests read (Gemm, MatMul + Add, Flatten, Reshape, initializers as inputs).
+    /// </summary>
+    private static void Onnx(string folder)
+    {
+        var mixed = NeuralNetwork.Create(3).Dense(4, Activation.LeakyReLU(0.1)).Dense(3, Activation.Step).Dense(2, Activation.Softmax);
+        mixed.Build<float>(seed: 1).SaveOnnx(Path.Combine(folder, "export-float32.onnx"));
+        mixed.Build<double>(seed: 1).SaveOnnx(Path.Combine(folder, "export-float64.onnx"));
+        NeuralNetwork.Create(2).Dense(3, Activation.Tanh).Dense(1, Activation.Sigmoid).Build<float>(seed: 2)
+            .SaveOnnx(Path.Combine(folder, "export-opset9.onnx"), new OnnxExportOptions { Opset = 9, IrVersion = 4 });
+        NeuralNetwork.Create(2).Dense(2, Activation.ReLU).Dense(2, Activation.Identity).Build<double>(seed: 3)
+            .SaveOnnx(Path.Combine(folder, "export-opset21.onnx"), new OnnxExportOptions { Opset = 21, IrVersion = 10 });
+        var pytorch = RepositoryFolder("tests/Unit/Onnx/Data");
+        foreach (var name in new[] { "initializers-as-inputs-float32-opset9.onnx", "matmul-nobias-float32-opset17.onnx", "matmul-add-relu-float32-opset13.onnx", "flatten-gemm-float32-opset13.onnx", "reshape-gemm-float64-opset13.onnx" })
+        {
+            File.Copy(Path.Combine(pytorch, name), Path.Combine(folder, "pytorch-" + name));
+        }
     }
 
     private static void Csv(string folder)

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using FunctionalBackprop.Onnx;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Fuzz;
@@ -12,8 +13,8 @@ internal sealed class ContractViolation(string message) : Exception(message);
 
 /// <summary>
 /// The fuzz targets. The contract each enforces: the reader returns a value that is usable, or
-/// refuses with InvalidDataException (FormatException for CSV text); any other exception is a
-/// bug. Memory allocated while reading is bounded by what the input justifies (a small multiple of
+/// refuses with InvalidDataException (FormatException for CSV text; also NotSupportedException for
+/// an ONNX graph that is valid but not a dense network); any other exception is a bug. Memory allocated while reading is bounded by what the input justifies (a small multiple of
 /// its length, or of its length times deflate's largest ratio for gzip data), so a header that
 /// lies about a size cannot make the reader allocate for it.
 /// </summary>
@@ -25,6 +26,7 @@ internal static class Targets
         ["model"] = Model,
         ["idx"] = Idx,
         ["csv"] = Csv,
+        ["onnx"] = Onnx,
         ["selfcheck"] = SelfCheck,
     };
 
@@ -50,18 +52,22 @@ internal static class Targets
 
     /// <summary>Runs a read, accepting the documented refusal, and checks its allocation.</summary>
     private static void Read<TRefusal>(string what, long allowedBytes, Action read)
-        where TRefusal : Exception
+        where TRefusal : Exception =>
+        Read(what, allowedBytes, read, typeof(TRefusal));
+
+    /// <summary>Runs a read, accepting any of the documented refusals (exactly those types), and checks its allocation.</summary>
+    private static void Read(string what, long allowedBytes, Action read, params Type[] refusals)
     {
         var before = GC.GetAllocatedBytesForCurrentThread();
         try
         {
             read();
         }
-        catch (TRefusal e) when (e.GetType() == typeof(TRefusal))
+        catch (Exception e) when (refusals.Contains(e.GetType()))
         {
             if (string.IsNullOrWhiteSpace(e.Message))
             {
-                throw new ContractViolation($"{what}: {typeof(TRefusal).Name} without a message");
+                throw new ContractViolation($"{what}: {e.GetType().Name} without a message");
             }
         }
 
@@ -170,6 +176,62 @@ internal static class Targets
         }
 
         return ~crc;
+    }
+
+    // ----- ONNX models -----
+
+    /// <summary>
+    /// Bytes the ONNX reader may allocate per byte of input: protobuf's object model costs a few
+    /// hundred bytes per message and an empty message takes two bytes; decoded parameters cost a
+    /// few times their bytes (the matrix, its transpose, the float64 copy).
+    /// </summary>
+    private const long OnnxBytesPerInputByte = 512;
+
+    /// <summary>
+    /// The ONNX reader (FunctionalBackprop.Onnx): the bytes loaded as a float32 and as a float64
+    /// network. A refusal must be InvalidDataException or NotSupportedException; a loaded network
+    /// must predict (or report an overflow), and export to ONNX and to the model format and load
+    /// back from both to the same bits.
+    /// </summary>
+    private static void Onnx(byte[] input)
+    {
+        var allowed = (OnnxBytesPerInputByte * input.Length) + Slack;
+        NeuralNetwork<float>? network32 = null;
+        NeuralNetwork<double>? network64 = null;
+        Read("OnnxModel.Load<float>", allowed, () => network32 = OnnxModel.Load<float>(new MemoryStream(input, writable: false)), typeof(InvalidDataException), typeof(NotSupportedException));
+        Read("OnnxModel.Load<double>", allowed, () => network64 = OnnxModel.Load<double>(new MemoryStream(input, writable: false)), typeof(InvalidDataException), typeof(NotSupportedException));
+        if (network32 is not null)
+        {
+            Usable(network32);
+            OnnxAgain(network32);
+        }
+
+        if (network64 is not null)
+        {
+            Usable(network64);
+            OnnxAgain(network64);
+        }
+    }
+
+    /// <summary>A loaded network exported to ONNX loads back to the same bits and the same layers.</summary>
+    private static void OnnxAgain<T>(NeuralNetwork<T> network)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var exported = new MemoryStream();
+        OnnxModel.Save(network, exported);
+        var again = OnnxModel.Load<T>(new MemoryStream(exported.ToArray()));
+        if (!again.Layers.SequenceEqual(network.Layers))
+        {
+            throw new ContractViolation($"an ONNX network exported and loaded again changed its layers: {network} became {again}");
+        }
+
+        for (var l = 0; l < network.Layers.Count; l++)
+        {
+            if (!network.GetWeights(l).Cast<T>().SequenceEqual(again.GetWeights(l).Cast<T>()) || !network.GetBiases(l).SequenceEqual(again.GetBiases(l)))
+            {
+                throw new ContractViolation($"an ONNX network exported and loaded again changed layer {l + 1}'s parameters");
+            }
+        }
     }
 
     // ----- IDX files -----

@@ -30,6 +30,7 @@ var l2 = new Option<double>("--l2") { Description = "L2 regularisation λ (netwo
 var float32 = new Option<bool>("--float32") { Description = "Train in float32 instead of float64." };
 var model = new Option<string>("--model") { Description = "Where to save the trained model.", DefaultValueFactory = _ => "out/mnist.fbnn" };
 var plot = new Option<string>("--plot") { Description = "Where to save the learning curve (PNG).", DefaultValueFactory = _ => "out/learning-curve.png" };
+var onnx = new Option<string?>("--onnx") { Description = "Also save the trained model as ONNX (opset 13, IR version 7) to this file, for ONNX Runtime and other ONNX consumers." };
 
 // Ranges are checked while parsing, so a bad value is reported like any other option error.
 void AtLeast<TValue>(Option<TValue> option, TValue least, string what)
@@ -76,7 +77,7 @@ decay.Validators.Add(result =>
 
 var root = new RootCommand("Trains a feed-forward network on MNIST digits with FunctionalBackprop and reports test accuracy per epoch.")
 {
-    data, hidden, activation, loss, optimizer, rate, momentum, schedule, decay, init, epochs, batch, seed, l2, float32, model, plot,
+    data, hidden, activation, loss, optimizer, rate, momentum, schedule, decay, init, epochs, batch, seed, l2, float32, model, plot, onnx,
 };
 
 var parsed = root.Parse(args);
@@ -104,7 +105,7 @@ try
         Settings.FindData(parsed.GetValue(data)!), Settings.ParseHidden(parsed.GetValue(hidden)!), parsed.GetValue(activation)!, parsed.GetValue(loss)!,
         parsed.GetValue(optimizer)!, parsed.GetValue(rate), parsed.GetValue(momentum), parsed.GetValue(schedule)!, parsed.GetValue(decay),
         parsed.GetValue(init)!, parsed.GetValue(epochs), parsed.GetValue(batch), parsed.GetValue(seed), parsed.GetValue(l2),
-        parsed.GetValue(float32), parsed.GetValue(model)!, parsed.GetValue(plot)!);
+        parsed.GetValue(float32), parsed.GetValue(model)!, parsed.GetValue(plot)!, parsed.GetValue(onnx));
     return settings.Float32 ? Trainer.Run<float>(settings) : Trainer.Run<double>(settings);
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TrainingDivergedException)

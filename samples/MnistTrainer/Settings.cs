@@ -23,7 +23,8 @@ internal sealed record Settings(
     double L2,
     bool Float32,
     string ModelPath,
-    string PlotPath)
+    string PlotPath,
+    string? OnnxPath)
 {
     public static readonly string[] Activations = { "sigmoid", "tanh", "relu", "leaky-relu" };
     public static readonly string[] Losses = { "quadratic", "cross-entropy", "binary-cross-entropy" };

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Numerics;
+using FunctionalBackprop.Onnx;
 using Spectre.Console;
 
 namespace FunctionalBackprop.Samples;
@@ -53,6 +54,12 @@ internal static class Trainer
         result.Network.Save(settings.ModelPath);
         LearningCurve.Save(settings.PlotPath, result.History, $"MNIST {settings.Architecture}, {options.Optimizer.Name}");
         AnsiConsole.MarkupLine($"Saved the model to {Markup.Escape(settings.ModelPath)} and the learning curve to {Markup.Escape(settings.PlotPath)}");
+        if (settings.OnnxPath is { } onnx)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(onnx))!);
+            result.Network.SaveOnnx(onnx);
+            AnsiConsole.MarkupLine($"Saved the model as ONNX to {Markup.Escape(onnx)}");
+        }
         return 0;
     }
 

@@ -1,8 +1,5 @@
 using System;
-using System.Diagnostics;
-using System.Globalization;
 using System.IO;
-using System.Text.RegularExpressions;
 using Xunit;
 
 namespace FunctionalBackprop.Tests;
@@ -21,22 +18,8 @@ public sealed class MainJobTests : IDisposable
     /// <summary>Runs the trainer with the arguments and returns its final test accuracy and its output.</summary>
     private (double Accuracy, string Output) Train(string arguments)
     {
-        var program = Path.Combine(AppContext.BaseDirectory, "MnistTrainer.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{program}\" {arguments} --model \"{output}/model.fbnn\" --plot \"{output}/curve.png\"")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "The trainer did not finish in 5 minutes.");
-        var text = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"The trainer failed ({process.ExitCode}):\n{text}");
-        var match = Regex.Match(text, @"Final test accuracy: ([0-9.]+) %");
-        Assert.True(match.Success, $"No final accuracy in the output:\n{text}");
-        return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) / 100, text);
+        var (accuracy, _, text) = MainJob.Train(output, arguments);
+        return (accuracy, text);
     }
 
     [Fact]

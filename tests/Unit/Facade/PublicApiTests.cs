@@ -11,11 +11,11 @@ public class PublicApiTests
 {
     private static readonly Assembly Facade = typeof(NeuralNetwork<>).Assembly;
 
-    private static bool IsForeign(Type type) =>
+    internal static bool IsForeign(Type type) =>
         type.Assembly.GetName().Name is "FSharp.Core" or "FunctionalBackprop.Core";
 
     /// <summary>Every type a signature mentions, through arrays, generics, by-refs and constraints.</summary>
-    private static IEnumerable<Type> Mentioned(Type type)
+    internal static IEnumerable<Type> Mentioned(Type type)
     {
         var seen = new HashSet<Type>();
         var pending = new Stack<Type>();
@@ -39,7 +39,7 @@ public class PublicApiTests
         }
     }
 
-    private static IEnumerable<(string Where, Type Type)> Signatures(Type type)
+    internal static IEnumerable<(string Where, Type Type)> Signatures(Type type)
     {
         const BindingFlags visible = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
         if (type.BaseType is { } b)

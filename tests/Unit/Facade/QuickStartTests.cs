@@ -1,8 +1,6 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Xunit;
 
 namespace FunctionalBackprop.Tests.Facade;
@@ -97,22 +95,11 @@ public class QuickStartTests
         return result;
     }
 
-    private static string Root()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "README.md")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new FileNotFoundException("README.md not found above the test folder.");
-        }
-
-        return root;
-    }
-
     /// <summary>Runs the example from the repository root, as README's commands run.</summary>
     private static TResult FromRoot<TResult>(Func<TResult> example)
     {
         var before = Directory.GetCurrentDirectory();
-        Directory.SetCurrentDirectory(Root());
+        Directory.SetCurrentDirectory(Repository.Root());
         try
         {
             return example();
@@ -121,51 +108,6 @@ public class QuickStartTests
         {
             Directory.SetCurrentDirectory(before);
         }
-    }
-
-    /// <summary>The first ```csharp block in the README section under the heading, up to the next heading (outside code blocks).</summary>
-    private static string ReadmeBlock(string heading)
-    {
-        var lines = File.ReadAllLines(Path.Combine(Root(), "README.md"));
-        var start = Array.FindIndex(lines, l => Regex.IsMatch(l, $"^#+ {Regex.Escape(heading)}$"));
-        Assert.True(start >= 0, $"README.md has no section \"{heading}\".");
-        var block = new List<string>();
-        var inBlock = false;
-        var inFence = false;
-        foreach (var line in lines.Skip(start + 1))
-        {
-            if (!inFence && line.StartsWith('#'))
-            {
-                break;
-            }
-
-            if (line.StartsWith("```", StringComparison.Ordinal))
-            {
-                if (inBlock)
-                {
-                    return string.Join("\n", block);
-                }
-
-                inFence = !inFence;
-                inBlock = inFence && line.Trim() == "```csharp";
-                continue;
-            }
-
-            if (inBlock)
-            {
-                block.Add(line);
-            }
-        }
-
-        Assert.Fail($"README.md's section \"{heading}\" has no ```csharp block.");
-        return string.Empty;
-    }
-
-    private static string Region(string heading)
-    {
-        var source = File.ReadAllText(Path.Combine(Root(), "tests", "Unit", "Facade", "QuickStartTests.cs"));
-        var marker = $"// README \"{heading}\"";
-        return Regex.Match(source, $"{Regex.Escape(marker)} begins\n(.*?){Regex.Escape(marker)} ends", RegexOptions.Singleline).Groups[1].Value;
     }
 
     private static string Normalise(string code) =>
@@ -177,9 +119,11 @@ public class QuickStartTests
     [InlineData("FunctionalBackprop")]
     public void TheReadmeShowsThisCode(string heading)
     {
-        var region = Region(heading);
+        var region = Repository.MarkedCode(Path.Combine("Facade", "QuickStartTests.cs"), $"README \"{heading}\"");
         Assert.False(string.IsNullOrWhiteSpace(region), $"No region for \"{heading}\" in QuickStartTests.cs.");
-        Assert.Equal(Normalise(region), Normalise(ReadmeBlock(heading)));
+        var block = Repository.ReadmeCSharp(heading);
+        Assert.False(string.IsNullOrWhiteSpace(block), $"README.md's section \"{heading}\" has no ```csharp block.");
+        Assert.Equal(Normalise(region), Normalise(block));
     }
 
     [Fact]

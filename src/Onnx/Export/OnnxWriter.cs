@@ -1,0 +1,209 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using Google.Protobuf;
+using Core = FunctionalBackprop.Core;
+using Proto = global::Onnx;
+
+namespace FunctionalBackprop.Onnx.Export;
+
+/// <summary>
+/// A network as an ONNX model: input x [batch, n₀], output y [batch, n_L], and per layer l one
+/// Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and PyTorch's Linear) followed by
+/// its activation. Identity adds no node; leaky ReLU in float64 (which ONNX Runtime has no kernel
+/// for) and the step (which ONNX has no operator for) are written as the exact equivalents
+/// Max(z, Mul(z, α)) and Cast(Greater(z, 0)).
+/// </summary>
+internal static class OnnxWriter
+{
+    /// <summary>Protobuf's limit for one message; a larger model needs ONNX's external data, which is not written.</summary>
+    private const long LargestModel = int.MaxValue - (1L << 20);
+
+    /// <summary>Writes the model to the stream.</summary>
+    public static void Write<T>(Core.Network<T> network, Stream stream, OnnxExportOptions options)
+        where T : IFloatingPointIeee754<T>
+    {
+        var bytes = (long)network.ParameterCount * Size<T>();
+        if (bytes > LargestModel)
+        {
+            throw new NotSupportedException($"The network's {network.ParameterCount:N0} parameters take {bytes:N0} bytes, more than the 2 GB a protobuf message can hold; ONNX's external data files are not written.");
+        }
+
+        Model(network, options).WriteTo(stream);
+    }
+
+    /// <summary>The model for a network.</summary>
+    public static Proto.ModelProto Model<T>(Core.Network<T> network, OnnxExportOptions options)
+        where T : IFloatingPointIeee754<T>
+    {
+        options.Check();
+        var graph = new Proto.GraphProto
+        {
+            Name = "network",
+            DocString = "Dense layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}")),
+        };
+        graph.Input.Add(Tensor<T>(OnnxFormat.InputName, network.InputWidth));
+        graph.Output.Add(Tensor<T>(OnnxFormat.OutputName, network.OutputWidth));
+        var input = OnnxFormat.InputName;
+        var index = 0;
+        foreach (var layer in network.Layers)
+        {
+            index++;
+            var output = index == network.Depth ? OnnxFormat.OutputName : $"layer{index}.a";
+            input = AddLayer(graph, layer, index, input, output, options.Opset);
+        }
+
+        var model = new Proto.ModelProto
+        {
+            IrVersion = options.IrVersion,
+            ProducerName = OnnxFormat.ProducerName,
+            ProducerVersion = OnnxFormat.ProducerVersion,
+            DocString = network.ToString(),
+            Graph = graph,
+        };
+        model.OpsetImport.Add(new Proto.OperatorSetIdProto { Domain = string.Empty, Version = options.Opset });
+        return model;
+    }
+
+    /// <summary>Adds layer l's initializers and nodes, reading <paramref name="input"/> and writing <paramref name="output"/>.</summary>
+    private static string AddLayer<T>(Proto.GraphProto graph, Core.Dense<T> layer, int l, string input, string output, int opset)
+        where T : IFloatingPointIeee754<T>
+    {
+        var weights = $"layer{l}.weight";
+        var biases = $"layer{l}.bias";
+        graph.Initializer.Add(Initializer(weights, new long[] { layer.OutputWidth, layer.InputWidth }, RowMajor(layer.Weights)));
+        graph.Initializer.Add(Initializer(biases, new long[] { layer.OutputWidth }, layer.Biases.ToArray()));
+        var activation = layer.Activation;
+        var z = activation.IsIdentity ? output : $"layer{l}.z";
+
+        // z = a·Wᵀ + b, for the batch a [batch, inputs] and W [units, inputs].
+        var gemm = Node("Gemm", $"layer{l}.gemm", new[] { input, weights, biases }, z, $"layer {l}: {layer}; z = a·Wᵀ + b");
+        gemm.Attribute.Add(Float("alpha", 1f));
+        gemm.Attribute.Add(Float("beta", 1f));
+        gemm.Attribute.Add(Int("transB", 1));
+        graph.Node.Add(gemm);
+
+        var name = $"layer{l}.{Core.ActivationModule.name(activation)}";
+        var doc = $"layer {l}: σ = {Core.ActivationModule.name(activation)}";
+        switch (activation)
+        {
+            case { IsIdentity: true }:
+                break;
+            case { IsSigmoid: true }:
+                graph.Node.Add(Node("Sigmoid", name, new[] { z }, output, doc));
+                break;
+            case { IsTanh: true }:
+                graph.Node.Add(Node("Tanh", name, new[] { z }, output, doc));
+                break;
+            case { IsReLU: true }:
+                graph.Node.Add(Node("Relu", name, new[] { z }, output, doc));
+                break;
+            case { IsSoftmax: true }:
+                // Opsets before 13 coerce the input to 2-D at the axis: axis 1 of [batch, units] is the same softmax.
+                var softmax = Node("Softmax", name, new[] { z }, output, doc + " over each example's units");
+                softmax.Attribute.Add(Int("axis", opset >= 13 ? -1 : 1));
+                graph.Node.Add(softmax);
+                break;
+            case Core.Activation.LeakyReLU leaky when typeof(T) == typeof(float):
+                // The float32 network computes with (float)slope, which is what the attribute holds.
+                var leakyRelu = Node("LeakyRelu", name, new[] { z }, output, doc);
+                leakyRelu.Attribute.Add(Float("alpha", (float)leaky.slope));
+                graph.Node.Add(leakyRelu);
+                break;
+            case Core.Activation.LeakyReLU leaky:
+                // ONNX Runtime has no float64 LeakyRelu. For 0 < α < 1, max(z, αz) is z when z > 0 and αz
+                // otherwise, with the same roundings as the library's z > 0 ? z : αz.
+                var slope = $"layer{l}.slope";
+                graph.Initializer.Add(Initializer(slope, Array.Empty<long>(), new[] { T.CreateTruncating(leaky.slope) }));
+                graph.Node.Add(Node("Mul", $"layer{l}.scale", new[] { z, slope }, $"layer{l}.scaled", doc + ": α·z"));
+                graph.Node.Add(Node("Max", name, new[] { z, $"layer{l}.scaled" }, output, doc + ": max(z, α·z)"));
+                break;
+            case { IsStep: true }:
+                // σ(z) = 1 if z > 0 else 0; NaN > 0 is false in both, so NaN gives 0 here as in the library.
+                var zero = $"layer{l}.zero";
+                graph.Initializer.Add(Initializer(zero, Array.Empty<long>(), new[] { T.Zero }));
+                graph.Node.Add(Node("Greater", $"layer{l}.greater", new[] { z, zero }, $"layer{l}.positive", doc + ": z > 0"));
+                var cast = Node("Cast", name, new[] { $"layer{l}.positive" }, output, doc + ": 1 where z > 0, else 0");
+                cast.Attribute.Add(Int("to", OnnxFormat.ElementType<T>()));
+                graph.Node.Add(cast);
+                break;
+            default:
+                throw new NotSupportedException($"Layer {l}'s activation {Core.ActivationModule.name(activation)} has no ONNX form in this exporter.");
+        }
+
+        return output;
+    }
+
+    /// <summary>W [units, inputs] in row-major order, from the library's column-major matrix.</summary>
+    private static T[] RowMajor<T>(Core.Matrix<T> w)
+        where T : IFloatingPointIeee754<T>
+    {
+        var values = w.AsSpan();
+        var rowMajor = new T[values.Length];
+        for (var j = 0; j < w.Rows; j++)
+        {
+            for (var k = 0; k < w.Cols; k++)
+            {
+                rowMajor[(j * w.Cols) + k] = values[j + (k * w.Rows)];
+            }
+        }
+
+        return rowMajor;
+    }
+
+    private static int Size<T>() => typeof(T) == typeof(float) ? 4 : 8;
+
+    /// <summary>A tensor initializer with its values as little-endian raw_data.</summary>
+    private static Proto.TensorProto Initializer<T>(string name, IEnumerable<long> dims, T[] values)
+        where T : IFloatingPointIeee754<T>
+    {
+        var size = Size<T>();
+        var raw = new byte[values.Length * size];
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (size == 4)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), float.CreateTruncating(values[i]));
+            }
+            else
+            {
+                BinaryPrimitives.WriteDoubleLittleEndian(raw.AsSpan(i * 8), double.CreateTruncating(values[i]));
+            }
+        }
+
+        var tensor = new Proto.TensorProto { Name = name, DataType = OnnxFormat.ElementType<T>(), RawData = UnsafeByteOperations.UnsafeWrap(raw) };
+        tensor.Dims.AddRange(dims);
+        return tensor;
+    }
+
+    /// <summary>A graph input or output: a tensor of T shaped [batch, width], batch symbolic.</summary>
+    private static Proto.ValueInfoProto Tensor<T>(string name, int width)
+        where T : IFloatingPointIeee754<T>
+    {
+        var shape = new Proto.TensorShapeProto();
+        shape.Dim.Add(new Proto.TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        shape.Dim.Add(new Proto.TensorShapeProto.Types.Dimension { DimValue = width });
+        return new Proto.ValueInfoProto
+        {
+            Name = name,
+            Type = new Proto.TypeProto { TensorType = new Proto.TypeProto.Types.Tensor { ElemType = OnnxFormat.ElementType<T>(), Shape = shape } },
+        };
+    }
+
+    private static Proto.NodeProto Node(string op, string name, string[] inputs, string output, string doc)
+    {
+        var node = new Proto.NodeProto { OpType = op, Name = name, DocString = doc };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        return node;
+    }
+
+    private static Proto.AttributeProto Float(string name, float value) =>
+        new() { Name = name, Type = Proto.AttributeProto.Types.AttributeType.Float, F = value };
+
+    private static Proto.AttributeProto Int(string name, long value) =>
+        new() { Name = name, Type = Proto.AttributeProto.Types.AttributeType.Int, I = value };
+}

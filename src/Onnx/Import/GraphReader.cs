@@ -1,0 +1,294 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using Core = FunctionalBackprop.Core;
+using Proto = global::Onnx;
+
+namespace FunctionalBackprop.Onnx.Import;
+
+/// <summary>
+/// Reads a graph as a network by walking its nodes in order and tracking, for every value, what it
+/// is: a constant, or x after so many completed layers plus the current layer's progress (z = W a,
+/// then + b, then σ). Every node must be one of the forms a dense layer takes; anything else is
+/// refused, naming the node, so a graph is either read exactly or not at all.
+/// </summary>
+/// <typeparam name="T">The graph's element type: float for FLOAT, double for DOUBLE.</typeparam>
+internal sealed partial class GraphReader<T>
+    where T : IFloatingPointIeee754<T>
+{
+    private readonly Proto.GraphProto graph;
+    private readonly int opset;
+    private readonly Dictionary<string, Value> values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> producers = new(StringComparer.Ordinal);
+
+    // Decoded once per tensor, however many nodes read it, so allocation stays bounded by the file.
+    private readonly Dictionary<Proto.TensorProto, T[]> reals = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> weights = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> transposedWeights = new(ReferenceEqualityComparer.Instance);
+
+    private GraphReader(Proto.GraphProto graph, int opset)
+    {
+        this.graph = graph;
+        this.opset = opset;
+    }
+
+    /// <summary>The network the graph computes, from its input x (of element type T) to its one output.</summary>
+    public static Core.Network<T> Read(Proto.GraphProto graph, GraphInput input, int opset) => new GraphReader<T>(graph, opset).Run(input);
+
+    private Core.Network<T> Run(GraphInput input)
+    {
+        if (graph.SparseInitializer.Count > 0)
+        {
+            throw new NotSupportedException($"The graph has {graph.SparseInitializer.Count} sparse initializers; only dense tensors are read. {OnnxFormat.Accepted}.");
+        }
+
+        foreach (var initializer in graph.Initializer)
+        {
+            if (initializer.Name.Length == 0)
+            {
+                throw new InvalidDataException("The model is not valid ONNX: an initializer has no name.");
+            }
+
+            if (!values.TryAdd(initializer.Name, new ConstantValue(initializer, $"initializer {OnnxFormat.Quote(initializer.Name)}")))
+            {
+                throw new InvalidDataException($"The model is not valid ONNX: two initializers are named {OnnxFormat.Quote(initializer.Name)}.");
+            }
+        }
+
+        values[input.Name] = new DataValue<T>(ImmutableList<Core.Dense<T>>.Empty, Features<T>.Instance, input.ExampleShape);
+        for (var i = graph.Node.Count - 1; i >= 0; i--)
+        {
+            foreach (var output in graph.Node[i].Output)
+            {
+                producers[output] = i;
+            }
+        }
+
+        for (var i = 0; i < graph.Node.Count; i++)
+        {
+            Apply(graph.Node[i], i);
+        }
+
+        return Finish();
+    }
+
+    // ----- the walk -----
+
+    private void Apply(Proto.NodeProto node, int index)
+    {
+        if (node.Domain is not ("" or "ai.onnx"))
+        {
+            var where = node.Name.Length > 0 ? $"node {index + 1} {OnnxFormat.Quote(node.Name)}" : $"node {index + 1}";
+            throw new NotSupportedException($"{where} ({OnnxFormat.Quote(node.Domain)}.{node.OpType}) is an operator of another domain than ai.onnx. {OnnxFormat.Accepted}.");
+        }
+
+        if (!KnownAttributes.TryGetValue(node.OpType, out var known))
+        {
+            var r = new NodeReader(node, index, AllAttributes(node));
+            throw r.Unsupported("is not an operator a dense network is read from");
+        }
+
+        var reader = new NodeReader(node, index, known(opset));
+        var results = node.OpType switch
+        {
+            "Gemm" => new[] { Gemm(reader) },
+            "MatMul" => new[] { MatMul(reader) },
+            "Add" => new[] { Add(reader) },
+            "Relu" => new[] { Activate(reader, Core.Activation.ReLU) },
+            "Sigmoid" => new[] { Activate(reader, Core.Activation.Sigmoid) },
+            "Tanh" => new[] { Activate(reader, Core.Activation.Tanh) },
+            "Softmax" => new[] { Softmax(reader) },
+            "LeakyRelu" => new[] { LeakyRelu(reader) },
+            "Mul" => new[] { Mul(reader) },
+            "Max" => new[] { Max(reader) },
+            "Greater" => new[] { Greater(reader) },
+            "Cast" => new[] { Cast(reader) },
+            "Flatten" => new[] { Flatten(reader) },
+            "Reshape" => new[] { Reshape(reader) },
+            "Identity" => new[] { Identity(reader) },
+            "Dropout" => Dropout(reader),
+            _ => new[] { Constant(reader) },
+        };
+        for (var k = 0; k < node.Output.Count; k++)
+        {
+            var name = node.Output[k];
+            if (name.Length == 0)
+            {
+                continue;
+            }
+
+            if (!values.TryAdd(name, results[k]))
+            {
+                throw reader.Invalid($"defines {OnnxFormat.Quote(name)}, which is already defined (by an earlier node, an initializer or the graph input): every value has one definition.");
+            }
+        }
+    }
+
+    /// <summary>The attribute names each operator defines, by opset; an operator missing here is not read.</summary>
+    private static readonly Dictionary<string, Func<int, string[]>> KnownAttributes = new(StringComparer.Ordinal)
+    {
+        ["Gemm"] = _ => new[] { "alpha", "beta", "transA", "transB" },
+        ["MatMul"] = _ => Array.Empty<string>(),
+        ["Add"] = _ => Array.Empty<string>(),
+        ["Relu"] = _ => Array.Empty<string>(),
+        ["Sigmoid"] = _ => Array.Empty<string>(),
+        ["Tanh"] = _ => Array.Empty<string>(),
+        ["Softmax"] = _ => new[] { "axis" },
+        ["LeakyRelu"] = _ => new[] { "alpha" },
+        ["Mul"] = _ => Array.Empty<string>(),
+        ["Max"] = _ => Array.Empty<string>(),
+        ["Greater"] = _ => Array.Empty<string>(),
+        ["Cast"] = opset => opset >= 19 ? new[] { "to", "saturate" } : new[] { "to" },
+        ["Flatten"] = _ => new[] { "axis" },
+        ["Reshape"] = opset => opset >= 14 ? new[] { "allowzero" } : Array.Empty<string>(),
+        ["Identity"] = _ => Array.Empty<string>(),
+        ["Dropout"] = opset => opset >= 12 ? new[] { "seed" } : new[] { "ratio" },
+        ["Constant"] = opset => opset >= 12
+            ? new[] { "value", "sparse_value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings" }
+            : opset >= 11 ? new[] { "value", "sparse_value" } : new[] { "value" },
+    };
+
+    private static string[] AllAttributes(Proto.NodeProto node) => node.Attribute.Select(a => a.Name).Distinct(StringComparer.Ordinal).ToArray();
+
+    // ----- reading a node's inputs -----
+
+    /// <summary>Input k, or null when it is absent (an optional input left empty or not given).</summary>
+    private Value? Optional(NodeReader r, int k)
+    {
+        if (k >= r.Node.Input.Count || r.Node.Input[k].Length == 0)
+        {
+            return null;
+        }
+
+        var name = r.Node.Input[k];
+        if (values.TryGetValue(name, out var value))
+        {
+            return value;
+        }
+
+        if (producers.TryGetValue(name, out var producer))
+        {
+            throw r.Invalid($"reads {OnnxFormat.Quote(name)} before node {producer + 1} produces it: the nodes are not in topological order, or they form a cycle.");
+        }
+
+        throw r.Invalid($"reads {OnnxFormat.Quote(name)}, which no graph input, initializer or node defines (a missing initializer?).");
+    }
+
+    private Value Required(NodeReader r, int k) =>
+        Optional(r, k) ?? throw r.Invalid($"leaves its input {k + 1} empty, which {r.Node.OpType} requires.");
+
+    /// <summary>Input k as the data flowing from x.</summary>
+    private DataValue<T> Data(NodeReader r, int k) => Required(r, k) switch
+    {
+        DataValue<T> data => data,
+        ConstantValue c => throw r.Unsupported($"takes the constant {c.Origin} as its input {k + 1}, where the data computed from x must flow"),
+        UnmodelledValue u => throw r.Unsupported($"reads {u.What}"),
+        var other => throw new InvalidOperationException($"Unexpected value {other}."),
+    };
+
+    /// <summary>Input k as a constant tensor.</summary>
+    private ConstantValue Constant(NodeReader r, int k, string role) => Required(r, k) switch
+    {
+        ConstantValue c => c,
+        DataValue<T> => throw r.Unsupported($"takes data computed from x as its {role}, which must be a constant (an initializer or a Constant)"),
+        UnmodelledValue u => throw r.Unsupported($"reads {u.What}"),
+        var other => throw new InvalidOperationException($"Unexpected value {other}."),
+    };
+
+    /// <summary>The data with its open layer (if any) completed with the identity activation.</summary>
+    private static DataValue<T> Closed(NodeReader r, DataValue<T> data) => data.Stage switch
+    {
+        Features<T> => data,
+        Weighted<T> => Completed(data, Core.Activation.Identity),
+        _ => throw Misplaced(r, data.Stage),
+    };
+
+    /// <summary>The refusal for a node that reads half of a two-node activation (z > 0 without its Cast, α·z without its Max).</summary>
+    private static NotSupportedException Misplaced(NodeReader r, Stage<T> stage) => stage is Compared<T>
+        ? r.Unsupported("reads the comparison z > 0 without the Cast to a real type that makes it the step activation")
+        : r.Unsupported("reads α·z outside max(z, α·z), the leaky ReLU");
+
+    /// <summary>The open layer completed with σ: a = σ(W a + b).</summary>
+    private static DataValue<T> Completed(DataValue<T> data, Core.Activation activation)
+    {
+        var z = (Weighted<T>)data.Stage;
+        var units = z.Weights.Rows;
+        var biases = Core.Matrix.ofColumnMajor(units, 1, z.Biases ?? new T[units]);
+        var layer = Core.Dense.create(z.Weights, biases, activation);
+        return new DataValue<T>(data.Layers.Add(layer), Features<T>.Instance, new long[] { units });
+    }
+
+    /// <summary>The weighted input z of the data's open layer, for an activation.</summary>
+    private static Weighted<T> OpenLayer(NodeReader r, DataValue<T> data) => data.Stage switch
+    {
+        Weighted<T> z => z,
+        Features<T> when data.Layers.IsEmpty => throw r.Unsupported($"applies {r.Node.OpType} to the input x itself; an activation must follow a Gemm or MatMul"),
+        Features<T> => throw r.Unsupported($"applies {r.Node.OpType} to the output of layer {data.Layers.Count}, which already has its activation ({Core.ActivationModule.name(data.Layers[^1].Activation)}); a layer has one"),
+        _ => throw Misplaced(r, data.Stage),
+    };
+
+    // ----- the end -----
+
+    private Core.Network<T> Finish()
+    {
+        if (graph.Output.Count == 0)
+        {
+            throw new InvalidDataException("The model is not valid ONNX: the graph has no output.");
+        }
+
+        if (graph.Output.Count > 1)
+        {
+            throw new NotSupportedException($"The graph has {graph.Output.Count} outputs ({string.Join(", ", graph.Output.Select(o => OnnxFormat.Quote(o.Name)))}); a dense network gives one, y [batch, m]. {OnnxFormat.Accepted}.");
+        }
+
+        var output = graph.Output[0];
+        var what = $"The graph output {OnnxFormat.Quote(output.Name)}";
+        if (!values.TryGetValue(output.Name, out var value))
+        {
+            throw new InvalidDataException($"The model is not valid ONNX: {what} is defined by no node, initializer or input.");
+        }
+
+        var data = value switch
+        {
+            DataValue<T> d => d.Stage switch
+            {
+                Compared<T> => throw new NotSupportedException($"{what} is the comparison z > 0 itself (a boolean tensor), not a network's output. {OnnxFormat.Accepted}."),
+                Scaled<T> => throw new NotSupportedException($"{what} is α·z outside max(z, α·z). {OnnxFormat.Accepted}."),
+                Weighted<T> => Completed(d, Core.Activation.Identity),
+                _ => d,
+            },
+            ConstantValue c => throw new NotSupportedException($"{what} is the constant {c.Origin}: it does not depend on the input. {OnnxFormat.Accepted}."),
+            UnmodelledValue u => throw new NotSupportedException($"{what} is {u.What}, which is not modelled. {OnnxFormat.Accepted}."),
+            _ => throw new InvalidOperationException($"Unexpected value {value}."),
+        };
+        if (data.Layers.IsEmpty)
+        {
+            throw new NotSupportedException($"{what} is the input x reshaped, with no Gemm or MatMul: there is no dense layer to read. {OnnxFormat.Accepted}.");
+        }
+
+        var units = data.Layers[^1].OutputWidth;
+        if (output.Type?.TensorType is { } tensor)
+        {
+            if (tensor.ElemType != 0 && tensor.ElemType != OnnxFormat.ElementType<T>())
+            {
+                throw new InvalidDataException($"The model is not valid ONNX: {what} is declared {OnnxFormat.TypeName(tensor.ElemType)}, but the graph computes it in {OnnxFormat.TypeName(OnnxFormat.ElementType<T>())}.");
+            }
+
+            if (tensor.Shape is { } shape &&
+                (shape.Dim.Count != 2 || (shape.Dim[1].ValueCase == Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && shape.Dim[1].DimValue != units)))
+            {
+                var dims = string.Join(", ", shape.Dim.Select(d => d.ValueCase == Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue.ToString() : "?"));
+                throw new InvalidDataException($"The model is not valid ONNX: {what} is declared [{dims}], but the graph computes [batch, {units}].");
+            }
+        }
+        else if (output.Type is { } other && other.ValueCase != Proto.TypeProto.ValueOneofCase.None)
+        {
+            throw new InvalidDataException($"The model is not valid ONNX: {what} is declared a {other.ValueCase}, but the graph computes a tensor.");
+        }
+
+        return Core.Network.ofLayers(data.Layers);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using Core = FunctionalBackprop.Core;
+using Proto = global::Onnx;
+
+namespace FunctionalBackprop.Onnx.Import;
+
+/// <summary>
+/// What the reader knows about one named value of the graph while it walks the nodes in order: a
+/// constant, something it cannot model, or the data flowing from the input x.
+/// </summary>
+internal abstract record Value;
+
+/// <summary>A constant tensor: an initializer or a Constant node's value.</summary>
+/// <param name="Tensor">Its tensor, decoded only when a node needs its values.</param>
+/// <param name="Origin">"initializer 'fc1.weight'" or "the Constant of node 3", for messages.</param>
+internal sealed record ConstantValue(Proto.TensorProto Tensor, string Origin) : Value;
+
+/// <summary>A value the reader does not model (Dropout's mask); any node that reads it is refused.</summary>
+/// <param name="What">What it is, for the message.</param>
+internal sealed record UnmodelledValue(string What) : Value;
+
+/// <summary>
+/// The data: x after the layers completed so far, and where the current layer stands.
+/// </summary>
+/// <param name="Layers">The layers completed, input side first.</param>
+/// <param name="Stage">Where the current layer stands.</param>
+/// <param name="ExampleShape">One example's dims (the tensor's shape without the batch axis); null when unknown, −1 for an unknown dim.</param>
+internal sealed record DataValue<T>(ImmutableList<Core.Dense<T>> Layers, Stage<T> Stage, long[]? ExampleShape) : Value
+    where T : IFloatingPointIeee754<T>
+{
+    /// <summary>One example's width when the tensor is [batch, width] (−1 if that width is unknown); null for other ranks.</summary>
+    public long? Width => ExampleShape is null ? -1 : ExampleShape.Length == 1 ? ExampleShape[0] : null;
+}
+
+/// <summary>Where the current layer stands.</summary>
+internal abstract record Stage<T>
+    where T : IFloatingPointIeee754<T>;
+
+/// <summary>No layer is open: this is x, or a completed layer's output a = σ(z).</summary>
+internal sealed record Features<T> : Stage<T>
+    where T : IFloatingPointIeee754<T>
+{
+    /// <summary>The one instance (the stage carries nothing).</summary>
+    public static Features<T> Instance { get; } = new();
+}
+
+/// <summary>z = W a + b, waiting for its activation (a layer with identity if none comes).</summary>
+/// <param name="Weights">W, units × inputs.</param>
+/// <param name="Biases">b, one per unit; null until an Add supplies them after a MatMul (zeros if none does).</param>
+/// <param name="Node">The node that multiplied by W, for messages.</param>
+internal sealed record Weighted<T>(Core.Matrix<T> Weights, T[]? Biases, string Node) : Stage<T>
+    where T : IFloatingPointIeee754<T>;
+
+/// <summary>Greater(z, 0): a boolean tensor that a Cast to T turns into the step activation.</summary>
+/// <param name="Z">The weighted input compared.</param>
+internal sealed record Compared<T>(Weighted<T> Z) : Stage<T>
+    where T : IFloatingPointIeee754<T>;
+
+/// <summary>Mul(z, α): half of the leaky ReLU max(z, α·z).</summary>
+/// <param name="Z">The weighted input scaled (compared by reference with Max's other operand).</param>
+/// <param name="Slope">α, as the library's activation holds it.</param>
+internal sealed record Scaled<T>(Weighted<T> Z, double Slope) : Stage<T>
+    where T : IFloatingPointIeee754<T>;

@@ -1,0 +1,90 @@
+using System;
+using System.IO;
+using System.Numerics;
+using FunctionalBackprop.Onnx.Export;
+using FunctionalBackprop.Onnx.Import;
+
+namespace FunctionalBackprop.Onnx;
+
+/// <summary>
+/// Saving a <see cref="NeuralNetwork{T}"/> as an ONNX model that ONNX Runtime (and any other ONNX
+/// consumer) runs, and loading the dense networks that PyTorch, tf2onnx and this library export.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A saved model has one input <c>x</c> of shape [batch, inputs] (the batch is symbolic) and one
+/// output <c>y</c> of shape [batch, outputs], in FLOAT for <c>NeuralNetwork&lt;float&gt;</c> and DOUBLE
+/// for <c>NeuralNetwork&lt;double&gt;</c>. Each layer is a Gemm (z = x·Wᵀ + b, W stored [units,
+/// inputs] as <see cref="NeuralNetwork{T}.GetWeights(int)"/> gives it) followed by its activation:
+/// Sigmoid, Tanh, Relu, Softmax over the last axis, LeakyRelu (float32; in float64, where ONNX
+/// Runtime has no LeakyRelu kernel, the exact equivalent Max(z, Mul(z, α))), the step as
+/// Cast(Greater(z, 0)), and no node for the identity. By default the file declares opset 13 and IR
+/// version 7 (see <see cref="OnnxExportOptions"/>).
+/// </para>
+/// <para>
+/// Loading accepts opsets 9–21 and IR versions 3–14: per layer a Gemm (either transB), or a MatMul
+/// and an Add of the bias, and one of those activations, with Flatten, Reshape to [−1, n],
+/// Identity, inference-mode Dropout and Constant around them. Anything else (a convolution, a
+/// second input, a branch, an operator not listed) is refused with an exception that names the
+/// node and its operator: a file is read exactly or not at all.
+/// </para>
+/// </remarks>
+public static class OnnxModel
+{
+    /// <summary>
+    /// Saves the network as an ONNX model. The file is written under a temporary name and then
+    /// renamed over <paramref name="path"/>, so a failure leaves the old file (if any) intact.
+    /// </summary>
+    /// <param name="network">The network.</param>
+    /// <param name="path">The file to create or replace, usually ending in .onnx.</param>
+    /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
+    /// <exception cref="ArgumentException">The options' IR version is older than their opset.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    public static void Save<T>(NeuralNetwork<T> network, string path, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        OnnxNetwork.Save(network.CoreNetwork, path, options);
+    }
+
+    /// <summary>Writes the network to a stream as an ONNX model.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="stream">A writable stream; left open.</param>
+    /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">The options' IR version is older than their opset.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    public static void Save<T>(NeuralNetwork<T> network, Stream stream, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        OnnxNetwork.Save(network.CoreNetwork, stream, options);
+    }
+
+    /// <summary>Saves the network as an ONNX model, atomically; the same as <see cref="Save{T}(NeuralNetwork{T}, string, OnnxExportOptions?)"/>.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
+    public static void SaveOnnx<T>(this NeuralNetwork<T> network, string path, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T> =>
+        Save(network, path, options);
+
+    /// <summary>
+    /// Loads a dense network from an ONNX model. The file's element type must be T, except that a
+    /// float32 (FLOAT) file loads as double by widening every parameter exactly; the loaded network
+    /// then computes in float64 and so differs from the file's float32 arithmetic in the last bits.
+    /// </summary>
+    /// <param name="path">The .onnx file.</param>
+    /// <exception cref="InvalidDataException">The file is not a valid ONNX model (truncated, corrupt, a cycle, a missing initializer, sizes or types that disagree), or holds float64 and T is float.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
+    public static NeuralNetwork<T> Load<T>(string path)
+        where T : IFloatingPointIeee754<T> =>
+        new(OnnxNetwork.Load<T>(path));
+
+    /// <summary>Reads a dense network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
+    /// <param name="stream">A readable stream; read to its end and left open.</param>
+    /// <exception cref="InvalidDataException">The content is not a valid ONNX model, or holds float64 and T is float.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models.</exception>
+    public static NeuralNetwork<T> Load<T>(Stream stream)
+        where T : IFloatingPointIeee754<T> =>
+        new(OnnxNetwork.Load<T>(stream));
+}

@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using FunctionalBackprop.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop.Tests.Onnx;
+
+/// <summary>What the ONNX tests share: generated networks and inputs, ONNX Runtime as the oracle, and the error measure.</summary>
+internal static class OnnxTesting
+{
+    /// <summary>Every activation the library has, by name (leaky ReLU with a slope that is not a float32 exactly).</summary>
+    public static readonly IReadOnlyDictionary<string, Activation> Activations = new Dictionary<string, Activation>
+    {
+        ["identity"] = Activation.Identity,
+        ["step"] = Activation.Step,
+        ["sigmoid"] = Activation.Sigmoid,
+        ["tanh"] = Activation.Tanh,
+        ["relu"] = Activation.ReLU,
+        ["leaky-relu"] = Activation.LeakyReLU(0.1),
+        ["softmax"] = Activation.Softmax,
+    };
+
+    /// <summary>A 6-8-5-4 network with the activation on every layer, Xavier-normal weights from the seed.</summary>
+    public static NeuralNetwork<T> Network<T>(Activation activation, int seed)
+        where T : IFloatingPointIeee754<T> =>
+        NeuralNetwork.Create(6)
+            .Dense(8, activation, Initializer.XavierNormal)
+            .Dense(5, activation, Initializer.XavierNormal)
+            .Dense(4, activation, Initializer.XavierNormal)
+            .Build<T>(seed);
+
+    /// <summary>Examples drawn uniformly from [−2, 2] with a fixed seed.</summary>
+    public static T[][] Inputs<T>(int count, int width, int seed)
+        where T : IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, width).Select(_ => T.CreateTruncating((random.NextDouble() * 4) - 2)).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// The examples on which no step layer's weighted input lies within 10⁻³ of its scale Σ|wₖaₖ| + |b|
+    /// of 0: there the step's value is decided by rounding, which may differ between any two correct
+    /// implementations. Computed in float64 from the library's own forward pass.
+    /// </summary>
+    public static T[][] AwayFromSteps<T>(NeuralNetwork<T> network, T[][] inputs)
+        where T : IFloatingPointIeee754<T>
+    {
+        var core = Core.Network.convert<T, double>(network.CoreNetwork);
+        return inputs.Where(x =>
+        {
+            var a = x.Select(v => double.CreateTruncating(v)).ToArray();
+            foreach (var layer in core.Layers)
+            {
+                var w = layer.Weights;
+                var b = layer.Biases.ToArray();
+                var z = new double[w.Rows];
+                for (var j = 0; j < w.Rows; j++)
+                {
+                    var scale = Math.Abs(b[j]);
+                    z[j] = b[j];
+                    for (var k = 0; k < w.Cols; k++)
+                    {
+                        z[j] += w[j, k] * a[k];
+                        scale += Math.Abs(w[j, k] * a[k]);
+                    }
+
+                    if (layer.Activation.IsStep && Math.Abs(z[j]) < 1e-3 * scale)
+                    {
+                        return false;
+                    }
+                }
+
+                a = Core.ActivationModule.apply(layer.Activation, Core.Matrix.ofColumnMajor(z.Length, 1, z)).ToArray();
+            }
+
+            return true;
+        }).ToArray();
+    }
+
+    /// <summary>Runs the model in ONNX Runtime (its CPU provider, default optimisations) on the batch; one output row per example.</summary>
+    public static T[][] RunInOnnxRuntime<T>(byte[] model, T[][] inputs, string input = "x", string output = "y")
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var session = new InferenceSession(model);
+        var width = inputs[0].Length;
+        var flat = inputs.SelectMany(x => x).ToArray();
+        using var x = OrtValue.CreateTensorValueFromMemory(flat, new long[] { inputs.Length, width });
+        using var options = new RunOptions();
+        using var results = session.Run(options, new[] { input }, new[] { x }, new[] { output });
+        var y = results[0].GetTensorDataAsSpan<T>().ToArray();
+        var units = y.Length / inputs.Length;
+        return Enumerable.Range(0, inputs.Length).Select(i => y.AsSpan(i * units, units).ToArray()).ToArray();
+    }
+
+    /// <summary>The model's bytes as <see cref="OnnxModel.Save{T}(NeuralNetwork{T}, Stream, OnnxExportOptions?)"/> writes them.</summary>
+    public static byte[] Export<T>(NeuralNetwork<T> network, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T>
+    {
+        using var stream = new MemoryStream();
+        OnnxModel.Save(network, stream, options);
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// The scale each example's outputs are computed at: the forward pass in absolute values,
+    /// ẑˡ = |Wˡ| ẑˡ⁻¹ + |bˡ| from ẑ⁰ = |x|, largest over the output units (at least the largest
+    /// output). Rounding errors are proportional to these sums of magnitudes, not to the outputs:
+    /// every activation here has |σ'| ≤ 1, so an error in z reaches y no larger, and an output that
+    /// cancels to near 0 still carries the rounding of the large terms that cancelled.
+    /// </summary>
+    public static double[] Scales<T>(NeuralNetwork<T> network, T[][] inputs)
+        where T : IFloatingPointIeee754<T>
+    {
+        var layers = Core.Network.convert<T, double>(network.CoreNetwork).Layers;
+        return inputs.Select(x =>
+        {
+            var magnitude = x.Select(v => Math.Abs(double.CreateTruncating(v))).ToArray();
+            foreach (var layer in layers)
+            {
+                var w = layer.Weights;
+                var b = layer.Biases.ToArray();
+                magnitude = Enumerable.Range(0, w.Rows).Select(j => Math.Abs(b[j]) + Enumerable.Range(0, w.Cols).Sum(k => Math.Abs(w[j, k]) * magnitude[k])).ToArray();
+            }
+
+            return magnitude.Max();
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// The largest difference between two batches of outputs relative to each example's scale:
+    /// maxᵢ |aᵢ − bᵢ| / max(scale, maxᵢ |bᵢ|), with the scale from <see cref="Scales{T}"/>.
+    /// </summary>
+    public static double RelativeDifference<T>(T[][] actual, T[][] expected, double[] scales)
+        where T : IFloatingPointIeee754<T>
+    {
+        if (actual.Length != expected.Length || scales.Length != expected.Length)
+        {
+            throw new ArgumentException($"{actual.Length} examples against {expected.Length} ({scales.Length} scales).");
+        }
+
+        var worst = 0.0;
+        for (var e = 0; e < expected.Length; e++)
+        {
+            if (actual[e].Length != expected[e].Length)
+            {
+                throw new ArgumentException($"Example {e} has {actual[e].Length} outputs against {expected[e].Length}.");
+            }
+
+            var scale = Math.Max(scales[e], expected[e].Max(v => Math.Abs(double.CreateTruncating(v))));
+            var difference = actual[e].Zip(expected[e], (a, b) => Math.Abs(double.CreateTruncating(a) - double.CreateTruncating(b))).Max();
+            worst = Math.Max(worst, difference == 0 ? 0 : scale == 0 ? double.PositiveInfinity : difference / scale);
+        }
+
+        return worst;
+    }
+
+    /// <summary>The tolerance of the issue: 10⁻⁶ for float32 (a few dozen ulps), 10⁻¹² for float64.</summary>
+    public static double Tolerance<T>() => typeof(T) == typeof(float) ? 1e-6 : 1e-12;
+
+    /// <summary>Every weight and bias as raw bits, layer by layer.</summary>
+    public static long[] Bits<T>(NeuralNetwork<T> network)
+        where T : IFloatingPointIeee754<T> =>
+        Enumerable.Range(0, network.Layers.Count)
+            .SelectMany(i => network.GetWeights(i).Cast<T>().Concat(network.GetBiases(i)))
+            .Select(v => BitConverter.DoubleToInt64Bits(double.CreateTruncating(v)))
+            .ToArray();
+
+    /// <summary>Outputs as raw bits, for bit-for-bit comparisons.</summary>
+    public static long[] Bits<T>(T[][] outputs)
+        where T : IFloatingPointIeee754<T> =>
+        outputs.SelectMany(row => row).Select(v => BitConverter.DoubleToInt64Bits(double.CreateTruncating(v))).ToArray();
+
+    /// <summary>The folder of the PyTorch test data, copied beside the test binaries.</summary>
+    public static string DataFolder => Path.Combine(AppContext.BaseDirectory, "Onnx", "Data");
+}
