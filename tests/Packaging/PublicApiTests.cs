@@ -26,8 +26,9 @@ public class PublicApiTests
     /// <summary>
     /// The public API of one assembly, in a form that changes only when the API does: no assembly
     /// attributes (its version and build), none of the attributes the F# compiler adds for
-    /// debuggers and serializers to every type, and each F# curried arity
-    /// (CompilationArgumentCounts, which tells <c>f a b</c> from <c>f (a, b)</c>) on one line.
+    /// debuggers to every type, and each attribute's array argument on one line (F#'s curried
+    /// arities, CompilationArgumentCounts, which tell <c>f a b</c> from <c>f (a, b)</c>; C#'s tuple
+    /// element names).
     /// </summary>
     public static string PublicApiOf(Assembly assembly)
     {
@@ -46,8 +47,8 @@ public class PublicApiTests
                 "System.Diagnostics.CodeAnalysis.DynamicDependencyAttribute",
             ],
         });
-        var oneLineArrays = Regex.Replace(text.Replace("\r\n", "\n"), @"new int\[\] \{\s*([0-9,\s]*?)\s*\}",
-            match => "new int[] { " + Regex.Replace(match.Groups[1].Value, @",\s*", ", ") + " }");
+        var oneLineArrays = Regex.Replace(text.Replace("\r\n", "\n"), @"new (int|string)\[\] \{\s*([^{}]*?)\s*\}",
+            match => $"new {match.Groups[1].Value}[] {{ {Regex.Replace(match.Groups[2].Value, @",\s+", ", ")} }}");
         return oneLineArrays.TrimEnd('\n') + "\n" + UnionCases(assembly);
     }
 
