@@ -41,6 +41,11 @@ public class PackageTests(PackedLibraries packed)
 
     [Theory]
     [MemberData(nameof(Ids))]
+    public void ReadmesInstallSectionNamesThePackage(string id) =>
+        Assert.Matches(@"(?m)^dotnet add package " + System.Text.RegularExpressions.Regex.Escape(id) + @"(\s|$)", Repository.Readme());
+
+    [Theory]
+    [MemberData(nameof(Ids))]
     public void TheMetadataDescribesThePackage(string id)
     {
         var package = packed.Packages[id];
