@@ -1,4 +1,4 @@
-/// Timing helpers and the JSON result lines of BENCHMARKS.md.
+/// Timing helpers and the JSON result lines of docs/benchmarks.md.
 module FunctionalBackprop.Benchmarks.Measure
 
 open System

@@ -1,4 +1,4 @@
-/// `dotnet run -c Release -- W1 W3 W4 W6` runs those workloads of BENCHMARKS.md and prints one
+/// `dotnet run -c Release -- W1 W3 W4 W6` runs those workloads of docs/benchmarks.md and prints one
 /// JSON line per result, after a W5 GEMM measurement of the active provider in the same run
 /// (each throughput carries its ratio to that ceiling). `-- --micro [BenchmarkDotNet args]` runs
 /// the micro-benchmarks.
@@ -37,7 +37,7 @@ let main args =
         let asked = if asked.Length = 0 then [| "W1"; "W3"; "W4"; "W6" |] else asked
         match asked |> Array.tryFind (fun a -> not (known.Contains a)) with
         | Some bad ->
-            eprintfn "error: unknown workload %s; the workloads are W1 … W6 (see BENCHMARKS.md)." bad
+            eprintfn "error: unknown workload %s; the workloads are W1 … W6 (see docs/benchmarks.md)." bad
             2
         | None ->
             if args |> Array.contains "--managed" then Gemm.useProvider ManagedGemm.Instance

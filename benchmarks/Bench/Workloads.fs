@@ -1,4 +1,4 @@
-/// The workloads of ../shared/BENCHMARKS.md, run as it defines them.
+/// The workloads of docs/benchmarks.md, run as it defines them.
 module FunctionalBackprop.Benchmarks.Workloads
 
 open System

@@ -7,7 +7,7 @@ namespace FunctionalBackprop.Tests;
 /// <summary>
 /// The main job, run as README.md gives it (the MnistTrainer program on the bundled digits): the
 /// chapter 1 defaults reach what Nielsen's network.py reaches on the same split (91.9% final,
-/// ../shared/BENCHMARKS.md), and the documented better configuration at least 96%.
+/// docs/benchmarks.md), and the documented better configuration at least 96%.
 /// </summary>
 public sealed class MainJobTests : IDisposable
 {

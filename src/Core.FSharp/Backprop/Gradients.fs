@@ -27,7 +27,8 @@ type ParameterIndex =
     /// bˡⱼ, the bias of unit j of layer l.
     | Bias of layer: int * row: int
 
-    /// "w[2](3, 5)" or "b[1](7)".
+    // Two code spans for the bias: the API site's Markdown would take a bracket then a parenthesis for a link.
+    /// <summary>The index as text: <c>w[2](3, 5)</c> or <c>b[1]</c><c>(7)</c>.</summary>
     override p.ToString() =
         match p with
         | Weight(l, j, k) -> $"w[{l}]({j}, {k})"
