@@ -25,6 +25,7 @@ var init = new Option<string>("--init") { Description = "How first weights are d
 init.AcceptOnlyFromAmong(Settings.Initializers);
 var epochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 30 };
 var batch = new Option<int>("--batch-size") { Description = "Examples per update: 1 is stochastic, 8000 (all) is batch descent.", DefaultValueFactory = _ => 10 };
+var shards = new Option<int>("--shards") { Description = "Shards each mini-batch is split into, trained at once on as many cores; the same count gives the same bits on any machine.", DefaultValueFactory = _ => Environment.ProcessorCount };
 var seed = new Option<long>("--seed") { Description = "Seed of the first weights and of the shuffles; the same seed gives the same run.", DefaultValueFactory = _ => 1 };
 var l2 = new Option<double>("--l2") { Description = "L2 regularisation λ (network2.py's form); 0 turns it off.", DefaultValueFactory = _ => 0 };
 var float32 = new Option<bool>("--float32") { Description = "Train in float32 instead of float64." };
@@ -56,6 +57,7 @@ void Positive(Option<double> option) =>
 
 AtLeast(epochs, 1, "at least 1");
 AtLeast(batch, 1, "at least 1");
+AtLeast(shards, 1, "at least 1");
 AtLeast(l2, 0.0, "0 or more");
 Positive(rate);
 momentum.Validators.Add(result =>
@@ -77,7 +79,7 @@ decay.Validators.Add(result =>
 
 var root = new RootCommand("Trains a feed-forward network on MNIST digits with FunctionalBackprop and reports test accuracy per epoch.")
 {
-    data, hidden, activation, loss, optimizer, rate, momentum, schedule, decay, init, epochs, batch, seed, l2, float32, model, plot, onnx,
+    data, hidden, activation, loss, optimizer, rate, momentum, schedule, decay, init, epochs, batch, shards, seed, l2, float32, model, plot, onnx,
 };
 
 var parsed = root.Parse(args);
@@ -104,7 +106,7 @@ try
     var settings = new Settings(
         Settings.FindData(parsed.GetValue(data)!), Settings.ParseHidden(parsed.GetValue(hidden)!), parsed.GetValue(activation)!, parsed.GetValue(loss)!,
         parsed.GetValue(optimizer)!, parsed.GetValue(rate), parsed.GetValue(momentum), parsed.GetValue(schedule)!, parsed.GetValue(decay),
-        parsed.GetValue(init)!, parsed.GetValue(epochs), parsed.GetValue(batch), parsed.GetValue(seed), parsed.GetValue(l2),
+        parsed.GetValue(init)!, parsed.GetValue(epochs), parsed.GetValue(batch), parsed.GetValue(shards), parsed.GetValue(seed), parsed.GetValue(l2),
         parsed.GetValue(float32), parsed.GetValue(model)!, parsed.GetValue(plot)!, parsed.GetValue(onnx));
     return settings.Float32 ? Trainer.Run<float>(settings) : Trainer.Run<double>(settings);
 }

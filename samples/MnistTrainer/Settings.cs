@@ -19,6 +19,7 @@ internal sealed record Settings(
     string Initializer,
     int Epochs,
     int BatchSize,
+    int Shards,
     long Seed,
     double L2,
     bool Float32,

@@ -13,9 +13,10 @@ internal static class MainJob
     /// <summary>
     /// Runs the trainer with the arguments, its model and learning curve written to
     /// <paramref name="folder"/>/model.fbnn and curve.png; returns its final test accuracy, the
-    /// number of test digits it classified correctly, and everything it printed.
+    /// number of test digits it classified correctly, and everything it printed. The environment
+    /// pairs are set for the trainer's process only.
     /// </summary>
-    public static (double Accuracy, int Correct, string Output) Train(string folder, string arguments)
+    public static (double Accuracy, int Correct, string Output) Train(string folder, string arguments, params (string Name, string Value)[] environment)
     {
         var program = Path.Combine(AppContext.BaseDirectory, "MnistTrainer.dll");
         var start = new ProcessStartInfo("dotnet", $"\"{program}\" {arguments} --model \"{folder}/model.fbnn\" --plot \"{folder}/curve.png\"")
@@ -24,6 +25,11 @@ internal static class MainJob
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -151,57 +151,82 @@ module NativeBlas =
         | true, address -> Some address
         | _ -> None
 
-    /// Loads the first candidate library that exports cblas_dgemm and cblas_sgemm (once per
-    /// process; later calls return the same result). None when there is none, and then
-    /// LoadFailures says what was tried. With FUNCTIONALBACKPROP_GEMM=managed nothing is loaded:
-    /// the process runs as on a machine without a native BLAS.
+    /// The optimised BLAS families, each recognised by a symbol only it exports. A CBLAS with
+    /// none of them, such as the reference (netlib) library that is often the only one on a
+    /// fresh Debian machine, multiplies slower than the managed kernel (W1 measured 1.7× slower),
+    /// so it is used only when FUNCTIONALBACKPROP_GEMM=native asks for a native library outright.
+    /// Recognising by symbol, not by file name, also sees through a link named libopenblas.so.0
+    /// that leads to another library.
+    let families =
+        [ "openblas_get_config", "OpenBLAS"
+          "MKL_Get_Max_Threads", "MKL"
+          "bli_info_get_version_str", "BLIS"
+          "ATL_buildinfo", "ATLAS"
+          "vDSP_vaddD", "Accelerate" ]
+
+    /// Sets a variable in the native environment too (.NET's own does not reach it on Unix).
+    let private setNative (name: string) (value: string) =
+        Environment.SetEnvironmentVariable(name, value)
+        if not (OperatingSystem.IsWindows()) then
+            try Libc.setenv (name, value, 1) |> ignore with _ -> ()
+
+    /// What OpenBLAS reads when it loads: the kernels to use, and how soon idle workers sleep.
+    let private prepareEnvironment () =
+        match preferredCoreType () with
+        | Some core -> setNative "OPENBLAS_CORETYPE" core
+        | None -> ()
+        // OpenBLAS's idle worker threads spin (sched_yield) for about 2²⁸ cycles after a
+        // multi-threaded product before sleeping. Most products here run on one thread, and
+        // on a small machine the spinning worker takes a core from the caller; 2¹⁶ cycles
+        // (tens of microseconds) is ample between the products of one large training step.
+        if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OPENBLAS_THREAD_TIMEOUT") then
+            setNative "OPENBLAS_THREAD_TIMEOUT" "16"
+
+    /// The candidate's handle if it loads, exports the CBLAS products, and is an optimised
+    /// library (or any CBLAS when `anyCblas`); otherwise None, with the reason recorded.
+    let private attempt (anyCblas: bool) (name: string) : (string * nativeint) option =
+        let refuse (why: string) =
+            failures <- $"{name}: {why}" :: failures
+            None
+        match NativeLibrary.TryLoad(name, typeof<NativeGemm>.Assembly, Nullable()) with
+        | false, _ -> refuse "not found"
+        | true, handle ->
+            match export handle "cblas_dgemm", export handle "cblas_sgemm" with
+            | Some _, Some _ when anyCblas || families |> List.exists (fun (symbol, _) -> (export handle symbol).IsSome) -> Some(name, handle)
+            | Some _, Some _ -> refuse "a CBLAS of no optimised family (the reference BLAS, slower than the managed kernel); FUNCTIONALBACKPROP_GEMM=native would use it"
+            | _ -> refuse "no cblas_dgemm/cblas_sgemm"
+
+    /// The provider over a loaded library: its products bound to it, and OpenBLAS's thread
+    /// control and kernel name where it has them.
+    let private bind (name: string) (handle: nativeint) : NativeGemm =
+        NativeLibrary.SetDllImportResolver(
+            typeof<NativeGemm>.Assembly,
+            DllImportResolver(fun library _ _ -> if library = Cblas.Library then handle else IntPtr.Zero))
+        let setThreads =
+            export handle "openblas_set_num_threads"
+            |> Option.map (fun address -> Marshal.GetDelegateForFunctionPointer<SetThreads> address)
+        let core =
+            export handle "openblas_get_corename"
+            |> Option.map (fun address -> Marshal.PtrToStringAnsi((Marshal.GetDelegateForFunctionPointer<GetCoreName> address).Invoke()))
+            |> Option.bind Option.ofObj
+            |> Option.defaultValue ""
+        NativeGemm(name, core, setThreads)
+
+    /// Loads the first candidate library that exports cblas_dgemm and cblas_sgemm and belongs to
+    /// an optimised family (once per process; later calls return the same result). None when
+    /// there is none, and then loadFailures says what was tried. With
+    /// FUNCTIONALBACKPROP_GEMM=managed nothing is loaded: the process runs as on a machine
+    /// without a native BLAS; with FUNCTIONALBACKPROP_GEMM=native any CBLAS is taken.
     let load () : NativeGemm option =
         lock sync (fun () ->
-            if not attempted && Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" = "managed" then
-                attempted <- true
-                failures <- [ "FUNCTIONALBACKPROP_GEMM=managed: no native library is loaded" ]
             if not attempted then
                 attempted <- true
-                let setNative (name: string) (value: string) =
-                    Environment.SetEnvironmentVariable(name, value)
-                    if not (OperatingSystem.IsWindows()) then
-                        try Libc.setenv (name, value, 1) |> ignore with _ -> ()
-                match preferredCoreType () with
-                | Some core -> setNative "OPENBLAS_CORETYPE" core
-                | None -> ()
-                // OpenBLAS's idle worker threads spin (sched_yield) for about 2²⁸ cycles after a
-                // multi-threaded product before sleeping. Most products here run on one thread, and
-                // on a small machine the spinning worker takes a core from the caller; 2¹⁶ cycles
-                // (tens of microseconds) is ample between the products of one large training step.
-                if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OPENBLAS_THREAD_TIMEOUT") then
-                    setNative "OPENBLAS_THREAD_TIMEOUT" "16"
-                let attempt (name: string) =
-                    match NativeLibrary.TryLoad(name, typeof<NativeGemm>.Assembly, Nullable()) with
-                    | true, handle ->
-                        match export handle "cblas_dgemm", export handle "cblas_sgemm" with
-                        | Some _, Some _ -> Some(name, handle)
-                        | _ ->
-                            failures <- $"{name}: no cblas_dgemm/cblas_sgemm" :: failures
-                            None
-                    | _ ->
-                        failures <- $"{name}: not found" :: failures
-                        None
-                match candidates () |> List.tryPick attempt with
-                | None -> ()
-                | Some(name, handle) ->
-                    NativeLibrary.SetDllImportResolver(
-                        typeof<NativeGemm>.Assembly,
-                        DllImportResolver(fun library _ _ -> if library = Cblas.Library then handle else IntPtr.Zero))
-                    let setThreads =
-                        export handle "openblas_set_num_threads"
-                        |> Option.map (fun address -> Marshal.GetDelegateForFunctionPointer<SetThreads> address)
-                    let core =
-                        export handle "openblas_get_corename"
-                        |> Option.map (fun address -> Marshal.PtrToStringAnsi((Marshal.GetDelegateForFunctionPointer<GetCoreName> address).Invoke()))
-                        |> Option.bind Option.ofObj
-                        |> Option.defaultValue ""
-                    loaded <- Some(NativeGemm(name, core, setThreads))
+                match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
+                | "managed" -> failures <- [ "FUNCTIONALBACKPROP_GEMM=managed: no native library is loaded" ]
+                | setting ->
+                    prepareEnvironment ()
+                    loaded <- candidates () |> List.tryPick (attempt (setting = "native")) |> Option.map (fun (name, handle) -> bind name handle)
             loaded)
 
-    /// What load tried and why each candidate failed (empty once a library loaded).
+    /// What load tried, and why each candidate it passed over (or every one, when none loaded) was not used.
     let loadFailures () : string list = lock sync (fun () -> List.rev failures)
