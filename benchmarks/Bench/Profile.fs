@@ -13,7 +13,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     let layers = widths |> List.mapi (fun i w -> { Units = w; Activation = (if i = widths.Length - 1 then output else hidden); Initializer = Initializer.XavierNormal })
     let network = Network.init<'T> 1UL 784 layers
     let optimizer = Optimizer.sgd<'T> (Schedule.Constant 0.01)
-    let ws = new Workspace<'T>(loss, network, batch, 0, 1)
+    let ws = new Workspace<'T>(loss, network, batch, 0, 1, None)
     let indices = Array.init batch id
     let mutable state = Optimizer.init optimizer network
     let step () =

@@ -178,7 +178,7 @@ public sealed partial class NeuralNetwork<T>
             }
         });
         return new Core.TrainingOptions<T>(
-            loss, optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, validation, CoreConvert.List(stopping),
+            loss, optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, Core.ShardExecution<T>.Local, validation, CoreConvert.List(stopping),
             Core.RunningLoss.Mean, batches is null ? Core.ReportFrequency.EveryEpoch : Core.ReportFrequency.EveryBatch, onReport, cancellationToken);
     }
 

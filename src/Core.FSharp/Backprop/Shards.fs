@@ -40,14 +40,16 @@ module Shards =
 
     /// A shard's share of a batch of `examples` examples, from the shard's own inputs x and
     /// targets y: the sum of its costs Σₓ Cₓ (float64) and (1/examples) Σₓ ∇Cₓ over its examples.
-    /// Pure: computed in new buffers, with every product on this thread (as a shard runs).
+    /// Pure: computed in new buffers, with every product on this thread when the batch is sharded
+    /// (x holds fewer than `examples`), as the training fold's shards run, so that a share has the
+    /// same bits wherever it is computed.
     let share (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) (examples: int) : float * Gradients<'T> =
         Network.checkInputs network x
         Network.checkTargets network loss x y
         if examples < x.Cols then
             raise (ArgumentOutOfRangeException("examples", examples, $"The batch's {examples} examples cannot be fewer than the shard's {x.Cols}."))
         let pass = Backprop.allocate network (Forward.allocate network x) ValueNone
-        let total = onOneThread true (fun () -> Backprop.lossAndGradientInto loss network pass y examples)
+        let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto loss network pass y examples)
         total, pass.Gradients
 
     /// The mean cost and gradient of a batch computed as `k` shards, one after another: the bits of

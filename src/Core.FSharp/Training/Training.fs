@@ -32,7 +32,11 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
     let batchCount = Batches.perEpoch n options.BatchSize
     let clock = Stopwatch.StartNew()
     let classifier = Network.isClassifier start.Network
-    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), options.Shards)
+    let executor =
+        match options.Execution with
+        | ShardExecution.Local -> None
+        | ShardExecution.Remote start -> Some(start x y options.Shards)
+    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), options.Shards, executor)
     // A line search evaluates the cost at other parameters, so its chain runs on fresh arrays.
     let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
     let mutable state = OptimizerState.copy start.OptimizerState

@@ -87,6 +87,8 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// sum of the shards' shares in shard order (see Shards), so a run is bit-identical from one
       /// run to the next for a given count, and counts differ only by the rounding of that sum.
       Shards: int
+      /// Where the shards are computed: this process's threads, or elsewhere.
+      Execution: ShardExecution<'T>
       /// Inputs and targets to measure after each epoch, if any.
       Validation: (Matrix<'T> * Matrix<'T>) option
       /// Reasons to stop early, besides the last epoch.
@@ -113,6 +115,7 @@ module TrainingOptions =
           BatchSize = batchSize
           Seed = 0UL
           Shards = Environment.ProcessorCount
+          Execution = ShardExecution.Local
           Validation = None
           Stopping = []
           RunningLoss = RunningLoss.Mean

@@ -8,13 +8,15 @@ open System.Numerics.Tensors
 /// and the pass itself.
 type internal ShardBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matrix<'T>; Y: Matrix<'T>; Pass: Pass<'T> }
 
-/// The buffers for batches of one width: one set per shard, each shard's cost total, and the
-/// batch's gradient (with one shard, that shard's own).
+/// The buffers for batches of one width: one set per shard computed here (none when an executor
+/// computes them elsewhere), each shard's cost total and share, and the batch's gradient (with
+/// one shard, that shard's own).
 type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> =
     { Shards: ShardBuffers<'T>[]
       Totals: float[]
+      Shares: Gradients<'T>[]
       Gradient: Gradients<'T>
-      /// The arrays of Gradient, then of each shard's gradient, for the ordered sum.
+      /// The arrays of Gradient, then of each share, for the ordered sum.
       Sum: 'T[][] * 'T[][][] }
 
 /// The private working memory of one training run, allocated once and reused by every step: two
@@ -32,7 +34,7 @@ type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> =
 ///
 /// The parameters live in two sets used in turn: a step writes w + Δ into the spare set and then
 /// swaps, so the parameters before the last step are still intact if that step diverged.
-type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, network: Network<'T>, batchSize: int, remainder: int, shards: int) =
+type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, network: Network<'T>, batchSize: int, remainder: int, shards: int, executor: IShardExecutor<'T> option) =
     let mutable current = Parameters.copy network
     let mutable spare = Parameters.copy network
     let buffersFor (width: int) =
@@ -41,10 +43,11 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
             let struct (_, size) = Shards.range width shards i
             let x = Matrix.zeros network.InputWidth size
             { X = x; Y = Matrix.zeros network.OutputWidth size; Pass = Backprop.allocate network (Forward.allocate network x) ValueNone }
-        let parts = Array.init k shardBuffers
-        let gradient = if k = 1 then parts.[0].Pass.Gradients else Gradients.zero network
+        let parts = if executor.IsSome then [||] else Array.init k shardBuffers
+        let shares = if executor.IsSome then Array.init k (fun _ -> Gradients.zero network) else parts |> Array.map (fun p -> p.Pass.Gradients)
+        let gradient = if k = 1 then shares.[0] else Gradients.zero network
         let arrays (g: Gradients<'T>) = Array.ofList (Gradients.arrays g)
-        { Shards = parts; Totals = Array.zeroCreate k; Gradient = gradient; Sum = arrays gradient, parts |> Array.map (fun p -> arrays p.Pass.Gradients) }
+        { Shards = parts; Totals = Array.zeroCreate k; Shares = shares; Gradient = gradient; Sum = arrays gradient, Array.map arrays shares }
     let full = buffersFor batchSize
     let partial = if remainder > 0 then Some(buffersFor remainder) else None
     // The batch being computed: its buffers, examples, size and data.
@@ -79,7 +82,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
 
     /// The last batch's inputs and targets, gathered whole (for a line search's cost).
     member _.Batch =
-        if batch.Shards.Length = 1 then batch.Shards.[0].X, batch.Shards.[0].Y
+        if executor.IsNone && batch.Shards.Length = 1 then batch.Shards.[0].X, batch.Shards.[0].Y
         else Matrix.selectColumns indices.[first .. first + count - 1] inputs, Matrix.selectColumns indices.[first .. first + count - 1] targets
 
     /// A copy of the current parameters that nothing here will ever change.
@@ -89,8 +92,8 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     member _.MaterializePrevious() = Parameters.copy spare
 
     /// Runs the forward and backward passes on the examples at indices[start .. start + n − 1] of x
-    /// and y, shards at once, adds the shards' gradients in shard order into Gradient and returns
-    /// the batch's mean cost.
+    /// and y, shards at once (on this process's threads, or through the executor), adds the
+    /// shards' shares in shard order into Gradient and returns the batch's mean cost.
     member _.Compute(order: int[], start: int, n: int, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         batch <- (if n = batchSize then full else partial.Value)
         indices <- order
@@ -98,9 +101,10 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         count <- n
         inputs <- x
         targets <- y
-        match workers with
-        | Some w when batch.Shards.Length > 1 -> w.Run()
-        | _ -> shard 0
+        match executor, workers with
+        | Some e, _ -> e.Compute(current, ReadOnlyMemory(order, start, n), batch.Totals, batch.Shares)
+        | None, Some w when batch.Shards.Length > 1 -> w.Run()
+        | None, _ -> shard 0
         let gradient, parts = batch.Sum
         // The ordered sum: ∇C = share₀ + share₁ + …, in shard order.
         if parts.Length > 1 then
@@ -120,4 +124,6 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         spare <- previous
 
     interface IDisposable with
-        member _.Dispose() = workers |> Option.iter (fun w -> (w :> IDisposable).Dispose())
+        member _.Dispose() =
+            workers |> Option.iter (fun w -> (w :> IDisposable).Dispose())
+            executor |> Option.iter (fun e -> e.Dispose())

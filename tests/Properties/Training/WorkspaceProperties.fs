@@ -27,7 +27,21 @@ let private optimizers<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> () : Op
       Optimizer.steepestDescent (LineSearch.Backtracking(1.0, 0.5, 1e-4, 20)) ]
 
 /// A case for the fold's equality: the problem, an optimizer (by index), a batch size, two epochs.
-type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Shards: int; Float32: bool }
+type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Shards: int; Remote: bool; Float32: bool }
+
+/// An executor that computes each share with Shards.share, on the calling thread: what another
+/// machine would compute for the fold.
+type ShareByShare<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>(loss: Loss, x: Matrix<'T>, y: Matrix<'T>) =
+    interface IShardExecutor<'T> with
+        member _.Compute(network, examples, totals, shares) =
+            let n = examples.Length
+            for k in 0 .. totals.Length - 1 do
+                let struct (first, size) = Shards.range n totals.Length k
+                let indices = examples.Slice(first, size).ToArray()
+                let total, share = Shards.share loss network (Matrix.selectColumns indices x) (Matrix.selectColumns indices y) n
+                totals.[k] <- total
+                List.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.blit source 0 target 0 source.Length) (Gradients.arrays share) (Gradients.arrays shares.[k])
+        member _.Dispose() = ()
 
 type FoldArbitraries =
     static member FoldCase() =
@@ -38,8 +52,10 @@ type FoldArbitraries =
             let! m = Gen.choose (1, c.BatchSize + 2)
             // One shard (the plain fold), and more, up to past the batch size.
             let! shards = Gen.frequency [ 2, Gen.constant 1; 3, Gen.choose (2, 5) ]
+            // Shards on this process's threads, or computed "elsewhere" by an executor.
+            let! remote = Gen.elements [ false; true ]
             let! f32 = Gen.elements [ false; true ]
-            return { Case = c; OptimizerIndex = o; BatchSize = m; Shards = shards; Float32 = f32 }
+            return { Case = c; OptimizerIndex = o; BatchSize = m; Shards = shards; Remote = remote; Float32 = f32 }
         }
         |> Arb.fromGen
     static member Provider() = Arbitraries.Provider()
@@ -70,7 +86,8 @@ let private sameBits<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (f: FoldC
     let before = bits network
     let optimizer = (optimizers<'T> ()).[f.OptimizerIndex]
     let epochs, n, m = 2, x.Cols, Math.Min(f.BatchSize, x.Cols)
-    let options = { TrainingOptions.create c.Loss optimizer epochs f.BatchSize with Seed = c.Seed; Shards = f.Shards }
+    let execution = if f.Remote then ShardExecution.Remote(fun x y _ -> new ShareByShare<'T>(c.Loss, x, y)) else ShardExecution.Local
+    let options = { TrainingOptions.create c.Loss optimizer epochs f.BatchSize with Seed = c.Seed; Shards = f.Shards; Execution = execution }
     let trained =
         try Ok(Training.train options network x y)
         with :? TrainingDivergedException<'T> as e -> Error e
