@@ -15,13 +15,11 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     let optimizer = Optimizer.sgd<'T> (Schedule.Constant 0.01)
     let ws = new Workspace<'T>(loss, network, batch, 0, 1, None)
     let indices = Array.init batch id
-    let mutable state = Optimizer.init optimizer network
+    let stages = Optimizer.start optimizer (Optimizer.init optimizer network)
     let step () =
         ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore
         let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
-        let delta, s = Optimizer.change InPlace optimizer context state
-        ws.Step('T.One, delta)
-        state <- s
+        ws.Step(Optimizer.stepInPlace stages context ws.Gradient, ws.Gradient)
     let report name (f: unit -> unit) =
         perCall 1.0 f |> ignore
         let t = median [ for _ in 1 .. 7 -> perCall 0.1 f ]
@@ -35,9 +33,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         b <- (b + 1) % batches
         ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore
         let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
-        let delta, s = Optimizer.change InPlace optimizer context state
-        ws.Step('T.One, delta)
-        state <- s)
+        ws.Step(Optimizer.stepInPlace stages context ws.Gradient, ws.Gradient))
     report "gather only, shuffled" (fun () ->
         let indices = order.[b * batch .. b * batch + batch - 1]
         b <- (b + 1) % batches
@@ -51,7 +47,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     printfn "%-40s %9.2f us (median of epochs 2-6 of one Training.train); epoch 1: %.2f us" "per step in an epoch" (median (Seq.skip 1 times) / steps * 1e6) (times.[0] / steps * 1e6)
     report "compute (forward + backward)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore)
     let context () = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
-    report "optimizer change (in place)" (fun () -> let _, s = Optimizer.change InPlace optimizer (context ()) state in state <- s)
+    report "optimizer step (in place)" (fun () -> Optimizer.stepInPlace stages (context ()) ws.Gradient |> ignore)
     report "apply" (fun () -> ws.Step('T.One, ws.Gradient))
     let mutable input = d.X
     for (l, layer) in List.indexed network.Layers do
@@ -76,7 +72,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     allocated "allocated: compute" (fun () -> ws.Compute(order, 0, batch, d.X, d.Y) |> ignore)
     allocated "allocated: context" (fun () -> context () |> ignore)
     let ctx = context ()
-    allocated "allocated: changeScaled" (fun () -> Optimizer.changeScaled InPlace optimizer ctx state |> ignore)
+    allocated "allocated: optimizer step" (fun () -> Optimizer.stepInPlace stages ctx ws.Gradient |> ignore)
     allocated "allocated: step" (fun () -> ws.Step('T.Zero, ws.Gradient))
 
 /// W6 at batch 1: the pieces of one pure gradient.

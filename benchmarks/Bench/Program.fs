@@ -33,7 +33,7 @@ let main args =
         0
     else
         let known = set [ "W1"; "W2"; "W3"; "W4"; "W5"; "W6" ]
-        let asked = args |> Array.map (fun a -> a.ToUpperInvariant()) |> Array.filter (fun a -> not (a.StartsWith "--"))
+        let asked = args |> Array.map (fun a -> a.ToUpperInvariant()) |> Array.filter (fun a -> not (a.StartsWith "--") && not (fst (Int32.TryParse a)))
         let asked = if asked.Length = 0 then [| "W1"; "W3"; "W4"; "W6" |] else asked
         match asked |> Array.tryFind (fun a -> not (known.Contains a)) with
         | Some bad ->
@@ -41,6 +41,9 @@ let main args =
             2
         | None ->
             if args |> Array.contains "--managed" then Gemm.useProvider ManagedGemm.Instance
+            match Array.tryFindIndex ((=) "--shards") args with
+            | Some i when i + 1 < args.Length -> Workloads.shards <- int args.[i + 1]
+            | _ -> ()
             // --no-ceiling skips W5 (for profiling one workload alone); ratios are then omitted.
             let ceilings = not (args |> Array.contains "--no-ceiling")
             let ceiling64 = if ceilings then Workloads.gemmCeiling<float> () else nan

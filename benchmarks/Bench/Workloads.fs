@@ -23,6 +23,13 @@ let loadDigits<'T when 'T :> IFloatingPointIeee754<'T>> () : Digits<'T> =
 
 let private provider () = (Gemm.provider ()).Name
 
+/// Shards per mini-batch for the training workloads (--shards; by default one per processor).
+let mutable shards = Environment.ProcessorCount
+
+/// The training options of a workload, with the run's shard count.
+let private optionsFor (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batch: int) =
+    { TrainingOptions.create loss optimizer epochs batch with Shards = shards }
+
 /// Trains for `epochs` epochs and returns the seconds of each (evaluation excluded: nothing is
 /// measured between batches), the bytes allocated on the training thread in each, and the trained
 /// network.
@@ -30,9 +37,9 @@ let private timedEpochs (options: TrainingOptions<'T>) (network: Network<'T>) (d
     let times = Collections.Generic.List<float>()
     let bytes = Collections.Generic.List<int64>()
     let mutable last = TimeSpan.Zero
-    let mutable allocated = GC.GetAllocatedBytesForCurrentThread()
+    let mutable allocated = GC.GetTotalAllocatedBytes(true)
     let onReport (r: TrainingReport) =
-        let now = GC.GetAllocatedBytesForCurrentThread()
+        let now = GC.GetTotalAllocatedBytes(true)
         times.Add((r.Elapsed - last).TotalSeconds)
         bytes.Add(now - allocated)
         last <- r.Elapsed
@@ -65,18 +72,19 @@ let private spec units activation init = { Units = units; Activation = activatio
 let w1 () =
     let d = loadDigits<float> ()
     let network = Network.init<float> 1UL 784 [ spec 30 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
-    let times, bytes, trained = timedEpochs (TrainingOptions.create Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
+    let times, bytes, trained = timedEpochs (optionsFor Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
     emit ([ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
             "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
+            "s_first_epoch", box times.Head; "first_epoch_over_median", box (times.Head / median times)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
-            "provider", box (provider ()) ] @ allocation bytes (d.X.Cols / 10))
+            "provider", box (provider ()); "shards", box shards ] @ allocation bytes (d.X.Cols / 10))
 
 /// W2: Nielsen's chapter 3 network (cross-entropy on sigmoid outputs, L2), float64.
 let w2 () =
     let d = loadDigits<float> ()
     let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.ScaledNormal; spec 10 Activation.Sigmoid Initializer.ScaledNormal ]
     let optimizer = Optimizer.sgdL2 (Schedule.Constant 0.5) 5.0 8000
-    let times, _, trained = timedEpochs (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 30 10) network d
+    let times, _, trained = timedEpochs (optionsFor Loss.BinaryCrossEntropy optimizer 30 10) network d
     emit [ "workload", box "W2"; "dtype", box "float64"; "batch", box 10
            "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
@@ -87,14 +95,16 @@ let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (
     let d = loadDigits<'T> ()
     let network = Network.init<'T> 1UL 784 layers
     let weights = network.Layers |> List.sumBy (fun l -> l.InputWidth * l.OutputWidth)
-    let times, bytes, trained = timedEpochs (TrainingOptions.create Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
+    let times, bytes, trained = timedEpochs (optionsFor Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
     let rates = times |> List.tail |> List.map (fun t -> float d.X.Cols / t)
     let gflops = rates |> List.map (fun r -> r * 6.0 * float weights / 1e9)
+    let first = float d.X.Cols / times.Head
     emit ([ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
             "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
+            "samples_per_s_first_epoch", box first; "median_over_first_epoch", box (median rates / first)
             "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
-            "provider", box (provider ()) ]
+            "provider", box (provider ()); "shards", box shards ]
           @ allocation bytes ((d.X.Cols + batch - 1) / batch))
 
 /// W3: 784-100-10 ReLU, softmax and cross-entropy, SGD 0.1, batch 32; 5 epochs after 1 warm-up.

@@ -34,6 +34,17 @@ type ParameterIndex =
         | Weight(l, j, k) -> $"w[{l}]({j}, {k})"
         | Bias(l, j) -> $"b[{l}]({j})"
 
+/// Per-thread scratch for the scaled entries of a norm, reused so that norms allocate nothing.
+type internal ScaledScratch<'T>() =
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private buffer: 'T[]
+
+    /// An array of at least n entries.
+    static member Get(n: int) : 'T[] =
+        if isNull ScaledScratch<'T>.buffer || ScaledScratch<'T>.buffer.Length < n then
+            ScaledScratch<'T>.buffer <- Array.zeroCreate n
+        ScaledScratch<'T>.buffer
+
 /// The vector-space operations on gradients (zero, add, scale, dot, norm, map), entry by entry.
 module Gradients =
 
@@ -87,19 +98,36 @@ module Gradients =
     /// Each layer's ∂C/∂w array then its ∂C/∂b array, in the order of indices.
     let internal arrays (g: Gradients<'T>) : 'T[] list = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ])
 
+    /// m, or the largest magnitude of a's entries if larger.
+    let private largestOf<'T when 'T :> IFloatingPointIeee754<'T>> (m: 'T) (a: 'T[]) : 'T =
+        if a.Length = 0 then m else 'T.Max(m, TensorPrimitives.MaxMagnitude(ReadOnlySpan a) |> 'T.Abs)
+
+    /// Σ (x/m)² over a's entries, the quotients in a per-thread scratch array (no allocation).
+    let private scaledSquares (m: 'T) (a: 'T[]) : 'T =
+        let scaled = Span<'T>(ScaledScratch<'T>.Get a.Length, 0, a.Length)
+        TensorPrimitives.Divide(ReadOnlySpan a, m, scaled)
+        TensorPrimitives.SumOfSquares(Span<'T>.op_Implicit scaled)
+
     /// The Euclidean norm of the vector whose entries are the arrays', √(Σ x²), computed as
     /// m·√(Σ (x/m)²) with m the largest magnitude, so that it neither overflows nor underflows
     /// for any finite entries.
     let internal normOf<'T when 'T :> IFloatingPointIeee754<'T>> (arrays: 'T[] list) : 'T =
-        let largest = arrays |> List.fold (fun m a -> if a.Length = 0 then m else 'T.Max(m, TensorPrimitives.MaxMagnitude(ReadOnlySpan a) |> 'T.Abs)) 'T.Zero
+        let largest = arrays |> List.fold largestOf 'T.Zero
         if 'T.IsZero(largest) || not ('T.IsFinite(largest)) then largest
-        else
-            let total = arrays |> List.fold (fun acc a -> acc + TensorPrimitives.SumOfSquares(ReadOnlySpan(Array.map (fun x -> x / largest) a))) 'T.Zero
-            largest * 'T.Sqrt(total)
+        else largest * 'T.Sqrt(arrays |> List.fold (fun total a -> total + scaledSquares largest a) 'T.Zero)
 
     /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
-    /// underflows for any finite g.
-    let norm (g: Gradients<'T>) : 'T = normOf (arrays g)
+    /// underflows for any finite g (as normOf, walking the layers: no allocation).
+    let norm (g: Gradients<'T>) : 'T =
+        let mutable largest = 'T.Zero
+        for l in g.Layers do
+            largest <- largestOf (largestOf largest l.dW.values) l.db.values
+        if 'T.IsZero(largest) || not ('T.IsFinite(largest)) then largest
+        else
+            let mutable total = 'T.Zero
+            for l in g.Layers do
+                total <- total + scaledSquares largest l.dW.values + scaledSquares largest l.db.values
+            largest * 'T.Sqrt(total)
 
     /// True when every entry is finite.
     let internal isFinite (g: Gradients<'T>) : bool =

@@ -27,15 +27,14 @@ module Parameters =
     /// rounded (TensorPrimitives.MultiplyAdd, never a fused multiply-add), so α = 1 gives the bits
     /// of w + Δ.
     let internal addScaledInto (alpha: 'T) (delta: Gradients<'T>) (network: Network<'T>) (target: Network<'T>) : unit =
-        let rec walk (layers: Dense<'T> list) (changes: LayerGradient<'T> list) (targets: Dense<'T> list) =
-            match layers, changes, targets with
-            | w :: layers, d :: changes, t :: targets ->
-                // w ← w + α·Δ
-                TensorPrimitives.MultiplyAdd(ReadOnlySpan d.dW.values, alpha, ReadOnlySpan w.weights.values, Span t.weights.values)
-                TensorPrimitives.MultiplyAdd(ReadOnlySpan d.db.values, alpha, ReadOnlySpan w.biases.values, Span t.biases.values)
-                walk layers changes targets
-            | _ -> ()
-        walk network.layers delta.Layers target.layers
+        let mutable changes, targets = delta.Layers, target.layers
+        for w in network.layers do
+            let d, t = changes.Head, targets.Head
+            // w ← w + α·Δ
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.dW.values, alpha, ReadOnlySpan w.weights.values, Span t.weights.values)
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.db.values, alpha, ReadOnlySpan w.biases.values, Span t.biases.values)
+            changes <- changes.Tail
+            targets <- targets.Tail
 
     /// The network moved to w + α·Δ, in new arrays. Pure.
     let internal addScaled (alpha: 'T) (delta: Gradients<'T>) (network: Network<'T>) : Network<'T> =

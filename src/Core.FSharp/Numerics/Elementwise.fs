@@ -81,58 +81,68 @@ module internal Elementwise =
     let private head (x: 'U[]) (n: int) = ReadOnlySpan<'U>(x, 0, n)
     let private headOut (x: 'U[]) (n: int) = Span<'U>(x, 0, n)
 
+    let private runUnary<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
+        (k: UnaryKernel) (x: 'U[]) (out: 'U[]) =
+        let n = whole<'U> out.Length
+        k.Run<'U>(head x n, headOut out n)
+        if n < out.Length then
+            k.Run<'U>(padded 0 x n, Span(TailBuffers<'U>.Get 3))
+            unpad 3 out n
+
+    let private runBinary<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
+        (k: BinaryKernel) (x: 'U[]) (y: 'U[]) (out: 'U[]) =
+        let n = whole<'U> out.Length
+        k.Run<'U>(head x n, head y n, headOut out n)
+        if n < out.Length then
+            k.Run<'U>(padded 0 x n, padded 1 y n, Span(TailBuffers<'U>.Get 3))
+            unpad 3 out n
+
+    let private runSlot<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
+        (k: SlotKernel) (u: 'U[]) (slot: 'U[]) (out: 'U[]) (slotOut: 'U[]) =
+        let n = whole<'U> out.Length
+        k.Run<'U>(head u n, head slot n, headOut out n, headOut slotOut n)
+        if n < out.Length then
+            k.Run<'U>(padded 0 u n, padded 1 slot n, Span(TailBuffers<'U>.Get 3), Span(TailBuffers<'U>.Get 4))
+            unpad 3 out n
+            unpad 4 slotOut n
+
+    let private runMoments<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
+        (k: MomentsKernel) (u: 'U[]) (first: 'U[]) (second: 'U[]) (out: 'U[]) (firstOut: 'U[]) (secondOut: 'U[]) =
+        let n = whole<'U> out.Length
+        k.Run<'U>(head u n, head first n, head second n, headOut out n, headOut firstOut n, headOut secondOut n)
+        if n < out.Length then
+            k.Run<'U>(padded 0 u n, padded 1 first n, padded 2 second n, Span(TailBuffers<'U>.Get 3), Span(TailBuffers<'U>.Get 4), Span(TailBuffers<'U>.Get 5))
+            unpad 3 out n
+            unpad 4 firstOut n
+            unpad 5 secondOut n
+
+    /// The array as float[] ('T is float) or float32[] ('T is float32): the same object.
+    let inline private f64 (a: 'T[]) : float[] = box a :?> float[]
+    let inline private f32 (a: 'T[]) : float32[] = box a :?> float32[]
+
     /// out = k(x).
     let unary<'T when 'T :> IFloatingPointIeee754<'T>> (k: UnaryKernel) (x: 'T[]) (out: 'T[]) : unit =
-        let go (x: 'U[]) (out: 'U[]) =
-            let n = whole<'U> out.Length
-            k.Run<'U>(head x n, headOut out n)
-            if n < out.Length then
-                k.Run<'U>(padded 0 x n, Span(TailBuffers<'U>.Get 3))
-                unpad 3 out n
-        if isDouble<'T> then go (box x :?> float[]) (box out :?> float[])
-        elif isSingle<'T> then go (box x :?> float32[]) (box out :?> float32[])
+        if isDouble<'T> then runUnary k (f64 x) (f64 out)
+        elif isSingle<'T> then runUnary k (f32 x) (f32 out)
         else unsupported<'T> ()
 
     /// out = k(x, y).
     let binary<'T when 'T :> IFloatingPointIeee754<'T>> (k: BinaryKernel) (x: 'T[]) (y: 'T[]) (out: 'T[]) : unit =
-        let go (x: 'U[]) (y: 'U[]) (out: 'U[]) =
-            let n = whole<'U> out.Length
-            k.Run<'U>(head x n, head y n, headOut out n)
-            if n < out.Length then
-                k.Run<'U>(padded 0 x n, padded 1 y n, Span(TailBuffers<'U>.Get 3))
-                unpad 3 out n
-        if isDouble<'T> then go (box x :?> float[]) (box y :?> float[]) (box out :?> float[])
-        elif isSingle<'T> then go (box x :?> float32[]) (box y :?> float32[]) (box out :?> float32[])
+        if isDouble<'T> then runBinary k (f64 x) (f64 y) (f64 out)
+        elif isSingle<'T> then runBinary k (f32 x) (f32 y) (f32 out)
         else unsupported<'T> ()
 
     /// (out, slotOut) = k(u, slot).
     let withSlot<'T when 'T :> IFloatingPointIeee754<'T>> (k: SlotKernel) (u: 'T[]) (slot: 'T[]) (out: 'T[]) (slotOut: 'T[]) : unit =
-        let go (u: 'U[]) (slot: 'U[]) (out: 'U[]) (slotOut: 'U[]) =
-            let n = whole<'U> out.Length
-            k.Run<'U>(head u n, head slot n, headOut out n, headOut slotOut n)
-            if n < out.Length then
-                k.Run<'U>(padded 0 u n, padded 1 slot n, Span(TailBuffers<'U>.Get 3), Span(TailBuffers<'U>.Get 4))
-                unpad 3 out n
-                unpad 4 slotOut n
-        if isDouble<'T> then go (box u :?> float[]) (box slot :?> float[]) (box out :?> float[]) (box slotOut :?> float[])
-        elif isSingle<'T> then go (box u :?> float32[]) (box slot :?> float32[]) (box out :?> float32[]) (box slotOut :?> float32[])
+        if isDouble<'T> then runSlot k (f64 u) (f64 slot) (f64 out) (f64 slotOut)
+        elif isSingle<'T> then runSlot k (f32 u) (f32 slot) (f32 out) (f32 slotOut)
         else unsupported<'T> ()
 
     /// (out, firstOut, secondOut) = k(u, first, second).
     let withMoments<'T when 'T :> IFloatingPointIeee754<'T>>
         (k: MomentsKernel) (u: 'T[]) (first: 'T[]) (second: 'T[]) (out: 'T[]) (firstOut: 'T[]) (secondOut: 'T[]) : unit =
-        let go (u: 'U[]) (first: 'U[]) (second: 'U[]) (out: 'U[]) (firstOut: 'U[]) (secondOut: 'U[]) =
-            let n = whole<'U> out.Length
-            k.Run<'U>(head u n, head first n, head second n, headOut out n, headOut firstOut n, headOut secondOut n)
-            if n < out.Length then
-                k.Run<'U>(padded 0 u n, padded 1 first n, padded 2 second n, Span(TailBuffers<'U>.Get 3), Span(TailBuffers<'U>.Get 4), Span(TailBuffers<'U>.Get 5))
-                unpad 3 out n
-                unpad 4 firstOut n
-                unpad 5 secondOut n
-        let f (a: 'T[]) : float[] = box a :?> float[]
-        let s (a: 'T[]) : float32[] = box a :?> float32[]
-        if isDouble<'T> then go (f u) (f first) (f second) (f out) (f firstOut) (f secondOut)
-        elif isSingle<'T> then go (s u) (s first) (s second) (s out) (s firstOut) (s secondOut)
+        if isDouble<'T> then runMoments k (f64 u) (f64 first) (f64 second) (f64 out) (f64 firstOut) (f64 secondOut)
+        elif isSingle<'T> then runMoments k (f32 u) (f32 first) (f32 second) (f32 out) (f32 firstOut) (f32 secondOut)
         else unsupported<'T> ()
 
     /// Vector i·width… of a span (width = Vector<'U>.Count).

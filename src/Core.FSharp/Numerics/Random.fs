@@ -98,13 +98,20 @@ module Random =
         let rng = Xoshiro seed
         Array.init n (fun _ -> mean + standardDeviation * nextNormal rng)
 
-    /// A uniformly random permutation of 0 … n−1 (Fisher–Yates) drawn from the seed.
-    let permutation (seed: uint64) (n: int) : int[] =
+    /// Writes into p a uniformly random permutation of 0 … p.Length − 1 (Fisher–Yates) drawn
+    /// from the seed.
+    let internal permutationInto (seed: uint64) (p: int[]) : unit =
         let rng = Xoshiro seed
-        let p = Array.init n id
-        for i in n - 1 .. -1 .. 1 do
+        for i in 0 .. p.Length - 1 do
+            p.[i] <- i
+        for i in p.Length - 1 .. -1 .. 1 do
             let j = rng.NextInt(i + 1)
             let t = p.[i]
             p.[i] <- p.[j]
             p.[j] <- t
+
+    /// A uniformly random permutation of 0 … n−1 (Fisher–Yates) drawn from the seed.
+    let permutation (seed: uint64) (n: int) : int[] =
+        let p = Array.zeroCreate n
+        permutationInto seed p
         p

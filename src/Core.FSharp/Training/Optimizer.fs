@@ -38,45 +38,41 @@ module Optimizer =
     let init (optimizer: Optimizer<'T>) (network: Network<'T>) : OptimizerState<'T> =
         Chain [ for t in optimizer.Transforms -> t.Init network ]
 
-    /// The change Δ of one step: the gradient goes down the chain, each stage with its own state.
-    let internal change (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Gradients<'T> * OptimizerState<'T> =
-        let states =
-            match state with
-            | Chain states when states.Length = optimizer.Transforms.Length -> states
-            | other -> invalidArg "state" $"The state does not belong to {optimizer.Name} (expected one state per stage, {optimizer.Transforms.Length}, got {other})."
-        let states', change =
-            List.zip optimizer.Transforms states
-            |> List.mapFold (fun (u: Gradients<'T>) (t: Transform<'T>, s) -> let u', s' = t.Step target context s u in s', u') context.Gradient
-        change, Chain states'
+    /// The optimizer at work from a state: one stage per transform, each on private copies of its
+    /// state's arrays (see Stage).
+    let internal start (optimizer: Optimizer<'T>) (state: OptimizerState<'T>) : Stage<'T>[] =
+        match state with
+        | Chain states when states.Length = optimizer.Transforms.Length ->
+            List.map2 (fun (t: Transform<'T>) s -> t.Start s) optimizer.Transforms states |> Array.ofList
+        | other -> invalidArg "state" $"The state does not belong to {optimizer.Name} (expected one state per stage, {optimizer.Transforms.Length}, got {other})."
 
-    /// When the last stage multiplies the updates by a factor (the learning-rate step): the
-    /// updates before it, the factor −ηₜ and the new state. Adding factor·u to the parameters in
-    /// one pass (TensorPrimitives.MultiplyAdd: a product, then a sum, each rounded, as in the
-    /// unfused scale-then-add, never a fused multiply-add) gives the bits of change then apply.
-    let internal changeScaled (target: Target) (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : (Gradients<'T> * 'T * OptimizerState<'T>) option =
-        match optimizer.Transforms, state with
-        | transforms, Chain states when not transforms.IsEmpty && (List.last transforms).Scale.IsSome && states.Length = transforms.Length ->
-            // One walk down the chain: every stage but the last steps the updates; the last
-            // (the learning-rate step) only gives its factor and new state.
-            let rec walk (ts: Transform<'T> list) (ss: OptimizerState<'T> list) (u: Gradients<'T>) (stepped: OptimizerState<'T> list) =
-                match ts, ss with
-                | [ last ], [ s ] ->
-                    let factor, s' = last.Scale.Value s
-                    Some(u, factor, Chain(List.rev (s' :: stepped)))
-                | t :: ts, s :: ss ->
-                    let u', s' = t.Step target context s u
-                    walk ts ss u' (s' :: stepped)
-                | _ -> None
-            walk transforms states context.Gradient []
-        | _ -> None
+    /// The state of stages at work, over their own arrays.
+    let internal stateOf (stages: Stage<'T>[]) : OptimizerState<'T> = Chain [ for s in stages -> s.State() ]
+
+    /// One step of the chain in place: u (at first the gradient, in a buffer the caller owns)
+    /// goes down the stages. Returns the factor to add u with, w ← w + factor·u: the last
+    /// stage's −ηₜ when it is the learning-rate step (left to that one pass over the parameters,
+    /// TensorPrimitives.MultiplyAdd: a product, then a sum, each rounded, as scaling then adding
+    /// would round them), else 1 with u the whole change. Allocates nothing.
+    let internal stepInPlace (stages: Stage<'T>[]) (context: StepContext<'T>) (u: Gradients<'T>) : 'T =
+        let last = stages.Length - 1
+        for k in 0 .. last - 1 do
+            stages.[k].Step(context, u)
+        match stages.[last].Factor() with
+        | ValueSome factor -> factor
+        | ValueNone ->
+            stages.[last].Step(context, u)
+            'T.One
 
     /// Whether some stage evaluates the cost (see Transform.UsesObjective).
     let internal usesObjective (optimizer: Optimizer<'T>) = optimizer.Transforms |> List.exists (fun t -> t.UsesObjective)
 
-    /// One pure step: the change, added to the parameters in new arrays.
+    /// One pure step: the stages on copies, then w + Δ in new arrays.
     let private step (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Network<'T> * OptimizerState<'T> =
-        let delta, state' = change Fresh optimizer context state
-        Parameters.addScaled 'T.One delta context.Network, state'
+        let stages = start optimizer state
+        let u = Gradients.mapLayers Matrix.copy context.Gradient
+        let factor = stepInPlace stages context u
+        Parameters.addScaled factor u context.Network, stateOf stages
 
     let private checkGradient (network: Network<'T>) (gradient: Gradients<'T>) =
         if isNull (box gradient) then nullArg "gradient"

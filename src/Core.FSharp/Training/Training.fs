@@ -30,6 +30,8 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
     let n = x.Cols
     let m = Math.Min(options.BatchSize, n)
     let batchCount = Batches.perEpoch n options.BatchSize
+    // The order of the examples in the current epoch, rewritten by each.
+    let order: int[] = Array.zeroCreate n
     let clock = Stopwatch.StartNew()
     let classifier = Network.isClassifier start.Network
     let executor =
@@ -37,13 +39,27 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
         | ShardExecution.Local -> None
         | ShardExecution.Remote start -> Some(start x y options.Shards)
     let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), options.Shards, executor)
-    // A line search evaluates the cost at other parameters, so its chain runs on fresh arrays.
-    let target = if Optimizer.usesObjective options.Optimizer then Fresh else InPlace
-    let mutable state = OptimizerState.copy start.OptimizerState
+    // The optimizer at work, on its own copy of the state.
+    let stages = Optimizer.start options.Optimizer start.OptimizerState
+    // A line search needs the true gradient beside the updates: the chain then runs on a copy.
+    let updates = if Optimizer.usesObjective options.Optimizer then Some(Gradients.zero start.Network) else None
     // The epoch in which the last step was taken.
     let mutable epochOfLastStep = start.Epoch
     // The cost of the batch being stepped on, for line searches: reads the batch buffers when called.
     let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost options.Loss w xb yb)
+    // The step's context for each pair of parameter set and gradient buffer the run uses (the two
+    // sets in turn, the full and the last batch's buffers), made once so that a step allocates
+    // nothing.
+    let contexts = Collections.Generic.List<StepContext<'T>>(4)
+    let contextFor (network: Network<'T>) (gradient: Gradients<'T>) =
+        let mutable found = Unchecked.defaultof<StepContext<'T>>
+        for i in 0 .. contexts.Count - 1 do
+            let c = contexts.[i]
+            if obj.ReferenceEquals(c.Network, network) && obj.ReferenceEquals(c.Gradient, gradient) then found <- c
+        if isNull (box found) then
+            found <- { Network = network; Gradient = gradient; Objective = objective }
+            contexts.Add found
+        found
 
     member _.BatchCount = batchCount
 
@@ -61,12 +77,12 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
           RunningLoss = running
           ValidationLoss = validationLoss
           ValidationAccuracy = validationAccuracy
-          LearningRate = Optimizer.learningRate options.Optimizer state
+          LearningRate = Optimizer.learningRate options.Optimizer (Optimizer.stateOf stages)
           Elapsed = clock.Elapsed }
 
     /// The network and optimizer state now, copied: what may leave the run.
     member _.Snapshot(epochs: int, steps: int64) : Checkpoint<'T> =
-        { Network = workspace.Materialize(); OptimizerState = OptimizerState.copy state; Epoch = epochs; Step = steps }
+        { Network = workspace.Materialize(); OptimizerState = OptimizerState.copy (Optimizer.stateOf stages); Epoch = epochs; Step = steps }
 
     /// Throws TrainingDivergedException for a non-finite value met at a step: if the current
     /// parameters are finite the loss itself overflowed and they are the last finite network;
@@ -80,32 +96,33 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
 
     /// One mini-batch, examples order[b·m …], as step `step` + 1: the gradient, the optimizer's
     /// change and w ← w + Δ. Returns the batch's loss.
-    member this.Batch(epoch: int, order: int[], b: int, step: int64) : float =
+    member this.Batch(epoch: int, b: int, step: int64) : float =
         let first = b * m
         let loss = Real.toFloat (workspace.Compute(order, first, Math.Min(first + m, n) - first, x, y))
         if not (Double.IsFinite loss) then this.Diverged(epoch, step + 1L, loss)
-        let context = { Network = workspace.Current; Gradient = workspace.Gradient; Objective = objective }
-        match Optimizer.changeScaled target options.Optimizer context state with
-        | Some(u, factor, state') ->
-            workspace.Step(factor, u)
-            state <- state'
-        | None ->
-            let delta, state' = Optimizer.change target options.Optimizer context state
-            workspace.Step('T.One, delta)
-            state <- state'
+        let context = contextFor workspace.Current workspace.Gradient
+        let u =
+            match updates with
+            | Some u ->
+                List.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.Copy(source, target, source.Length)) (Gradients.arrays workspace.Gradient) (Gradients.arrays u)
+                u
+            | None -> workspace.Gradient
+        workspace.Step(Optimizer.stepInPlace stages context u, u)
         epochOfLastStep <- epoch
         loss
 
     /// One epoch: a fold over its shuffled mini-batches, from optimizer step `step`, stopped
     /// between batches by cancellation.
     member this.Epoch(epoch: int, step: int64) : EpochOutcome =
-        let order = if m >= n then Array.init n id else Random.permutation (Random.derive options.Seed (uint64 epoch)) n
+        if m >= n then
+            for i in 0 .. n - 1 do order.[i] <- i
+        else Random.permutationInto (Random.derive options.Seed (uint64 epoch)) order
         let mutable outcome = { Steps = step; LastLoss = nan; RunningLoss = nan; Cancelled = false }
         let mutable b = 0
         while b < batchCount && not outcome.Cancelled do
             if options.Cancellation.IsCancellationRequested then outcome <- { outcome with Cancelled = true }
             else
-                let loss = this.Batch(epoch, order, b, outcome.Steps)
+                let loss = this.Batch(epoch, b, outcome.Steps)
                 let running = RunningLoss.update options.RunningLoss outcome.RunningLoss (int64 (b + 1)) loss
                 outcome <- { outcome with Steps = outcome.Steps + 1L; LastLoss = loss; RunningLoss = running }
                 if options.Reports = ReportFrequency.EveryBatch then

@@ -5,14 +5,6 @@ open System.Numerics
 open System.Numerics.Tensors
 open FunctionalBackprop.Core.GenericArithmetic
 
-/// Where a transform writes its results.
-type internal Target =
-    /// Into new arrays: the public, pure path.
-    | Fresh
-    /// Over the incoming updates' and the state's own arrays: only for buffers that the training
-    /// fold owns privately and hands to nobody (see Training).
-    | InPlace
-
 /// What a transform sees at a step besides its state and the updates coming down the chain.
 type StepContext<'T when 'T :> IFloatingPointIeee754<'T>> =
     { /// The parameters before the step.
@@ -21,6 +13,21 @@ type StepContext<'T when 'T :> IFloatingPointIeee754<'T>> =
       Gradient: Gradients<'T>
       /// The batch's cost at any parameters, which line searches need; None when there is none.
       Objective: (Network<'T> -> 'T) option }
+
+/// A transform at work: its state held privately in mutable form (arrays it owns, counters) and
+/// stepped in place over updates it is given, so that a step allocates nothing. Each transform's
+/// step is written once, here; the pure Transform.Update runs it on copies, and the training fold
+/// on the buffers it owns, so the two give the same bits by construction.
+[<AbstractClass>]
+type internal Stage<'T when 'T :> IFloatingPointIeee754<'T>>() =
+    /// u ← the transformed updates, written over u; the state advances.
+    abstract Step: context: StepContext<'T> * u: Gradients<'T> -> unit
+    /// The state now, over the stage's own arrays (copy it before it leaves a training run).
+    abstract State: unit -> OptimizerState<'T>
+    /// For the learning-rate step only: advances the state and returns the factor −ηₜ that Step
+    /// would multiply u by, so the training fold can add factor·u to the parameters in one pass.
+    abstract Factor: unit -> 'T voption
+    default _.Factor() = ValueNone
 
 /// One stage of an optimizer: a pair of pure functions over an explicit state, in the manner of
 /// optax's GradientTransformation (Babuschkin et al., 2020). Init makes the state from a network;
@@ -32,13 +39,10 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
     (
         name: string,
         init: Network<'T> -> OptimizerState<'T>,
-        step: Target -> StepContext<'T> -> OptimizerState<'T> -> Gradients<'T> -> Gradients<'T> * OptimizerState<'T>,
+        start: OptimizerState<'T> -> Stage<'T>,
         rate: OptimizerState<'T> -> float option,
-        usesObjective: bool,
-        scale: (OptimizerState<'T> -> 'T * OptimizerState<'T>) option
+        usesObjective: bool
     ) =
-
-    internal new(name, init, step, rate) = Transform<'T>(name, init, step, rate, false, None)
 
     /// "adam(β₁ = 0.9, β₂ = 0.999, ε = 1e-08)", "clip(‖g‖ ≤ 1)", …
     member _.Name = name
@@ -46,39 +50,28 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
     /// The initial state for a network's parameters.
     member _.Init(network: Network<'T>) : OptimizerState<'T> = init network
 
-    /// (updates, state) → (transformed updates, new state). Pure.
+    /// (updates, state) → (transformed updates, new state). Pure: the stage works on copies.
     member _.Update(context: StepContext<'T>, state: OptimizerState<'T>, updates: Gradients<'T>) : Gradients<'T> * OptimizerState<'T> =
-        step Fresh context state updates
+        let stage = start state
+        let u = Gradients.mapLayers Matrix.copy updates
+        stage.Step(context, u)
+        u, stage.State()
 
     /// The learning rate of the last step, for transforms that have one.
     member _.Rate(state: OptimizerState<'T>) : float option = rate state
 
-    member internal _.Step = step
+    /// The transform at work from a state, on private copies of the state's arrays.
+    member internal _.Start(state: OptimizerState<'T>) : Stage<'T> = start state
 
     /// Whether the step evaluates the cost (a line search): it then needs the true gradient in its
-    /// context, so the training fold runs the chain on fresh arrays rather than in place.
+    /// context, so the training fold runs the chain on a copy of the gradient.
     member internal _.UsesObjective = usesObjective
-
-    /// For a stage whose step is "multiply the updates by a factor" (the learning-rate step):
-    /// the factor and the new state, so the training fold can fuse it with adding to the
-    /// parameters (see Optimizer.changeScaled).
-    member internal _.Scale = scale
 
     override _.ToString() = name
 
-/// The building blocks of optimizers. Each step is an element-wise kernel over the parameter
-/// arrays, written once: the pure path runs it into new arrays; the training fold runs the same
-/// code over its private buffers (Target.InPlace), so both give the same bits.
+/// The building blocks of optimizers. Each step is written once, as a stage that updates its
+/// state and the updates in place (element-wise kernels over the parameter arrays).
 module Transform =
-
-    /// Each layer's dW array then its db array.
-    let internal arrays (g: Gradients<'T>) : 'T[] list = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ])
-
-    /// A gradient shaped like g over g's own arrays (InPlace) or new ones (Fresh).
-    let internal output (target: Target) (g: Gradients<'T>) : Gradients<'T> =
-        match target with
-        | InPlace -> g
-        | Fresh -> Gradients.mapLayers (fun m -> Matrix.wrap m.rows m.cols (Array.zeroCreate m.values.Length)) g
 
     let private checkUnit (name: string) (value: float) =
         if not (value >= 0.0 && value < 1.0) then
@@ -93,24 +86,42 @@ module Transform =
     let private unexpected (name: string) (state: OptimizerState<'T>) : 'a =
         invalidArg "state" $"The {name} transform cannot use this state ({state}); was it made by another optimizer?"
 
+    /// A private copy of a gradient-shaped slot.
+    let private own (g: Gradients<'T>) = Gradients.mapLayers Matrix.copy g
+
+    /// u ← factor·u.
+    let private scaleInPlace (factor: 'T) (u: Gradients<'T>) =
+        for l in u.Layers do
+            TensorPrimitives.Multiply(ReadOnlySpan l.dW.values, factor, Span l.dW.values)
+            TensorPrimitives.Multiply(ReadOnlySpan l.db.values, factor, Span l.db.values)
+
+    /// A stage that remembers nothing.
+    let private stateless (step: StepContext<'T> -> Gradients<'T> -> unit) (_: OptimizerState<'T>) : Stage<'T> =
+        { new Stage<'T>() with
+            member _.Step(context, u) = step context u
+            member _.State() = Stateless }
+
     /// A transform from a name, an init function and a pure update function: for experiments
-    /// with steps of one's own. (The training fold runs it on fresh arrays like any pure code.)
+    /// with steps of one's own (the training fold runs it like any other, on its own arrays).
     let create<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (init: Network<'T> -> OptimizerState<'T>) (update: StepContext<'T> -> OptimizerState<'T> -> Gradients<'T> -> Gradients<'T> * OptimizerState<'T>) : Transform<'T> =
-        Transform(name, init, (fun _ context state updates -> update context state updates), noRate)
+        let start (state: OptimizerState<'T>) =
+            let mutable state = state
+            { new Stage<'T>() with
+                member _.Step(context, u) =
+                    let u', state' = update context state u
+                    List.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.Copy(source, target, source.Length)) (Gradients.arrays u') (Gradients.arrays u)
+                    state <- state'
+                member _.State() = state }
+        Transform(name, init, start, noRate, false)
 
     /// Gradient clipping by global norm: u ← u·min(1, c/‖u‖) (Pascanu et al., 2013), which keeps
     /// the direction and bounds the length.
     let clipByGlobalNorm<'T when 'T :> IFloatingPointIeee754<'T>> (maxNorm: float) : Transform<'T> =
         checkPositive "maxNorm" maxNorm
-        let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
+        let step _ (u: Gradients<'T>) =
             let norm = Real.toFloat (Gradients.norm u)
-            if norm <= maxNorm then u, state
-            else
-                let factor: 'T = Real.ofFloat (maxNorm / norm)
-                let out = output target u
-                List.iter2 (fun (x: 'T[]) (y: 'T[]) -> TensorPrimitives.Multiply(ReadOnlySpan x, factor, Span y)) (arrays u) (arrays out)
-                out, state
-        Transform($"clip(‖g‖ ≤ {maxNorm})", (fun _ -> Stateless), step, noRate)
+            if norm > maxNorm then scaleInPlace (Real.ofFloat (maxNorm / norm)) u
+        Transform($"clip(‖g‖ ≤ {maxNorm})", (fun _ -> Stateless), stateless step, noRate, false)
 
     /// Weight decay as a gradient term: u ← u + λ·w on the weights (biases are not decayed, as in
     /// network2.py). Before SGD it is L2 regularisation, w ← (1 − ηλ)w − η∇C; before Adam's
@@ -118,15 +129,14 @@ module Transform =
     let addDecayedWeights<'T when 'T :> IFloatingPointIeee754<'T>> (lambda: float) : Transform<'T> =
         if not (lambda >= 0.0 && Double.IsFinite lambda) then
             raise (ArgumentOutOfRangeException("lambda", lambda, $"The weight decay λ must be non-negative and finite, got {lambda}."))
-        let step target (context: StepContext<'T>) (state: OptimizerState<'T>) (u: Gradients<'T>) =
-            let out = output target u
-            let l: 'T = Real.ofFloat lambda
-            List.zip3 u.Layers out.Layers context.Network.Layers
-            |> List.iter (fun (g, o, layer) ->
-                TensorPrimitives.MultiplyAdd(ReadOnlySpan layer.Weights.values, l, ReadOnlySpan g.dW.values, Span o.dW.values)
-                if not (obj.ReferenceEquals(g.db.values, o.db.values)) then Array.Copy(g.db.values, o.db.values, g.db.values.Length))
-            out, state
-        Transform($"decay(λ = {lambda})", (fun _ -> Stateless), step, noRate)
+        let l: 'T = Real.ofFloat lambda
+        let step (context: StepContext<'T>) (u: Gradients<'T>) =
+            let mutable layers = context.Network.Layers
+            for g in u.Layers do
+                let w = layers.Head.Weights.values
+                TensorPrimitives.MultiplyAdd(ReadOnlySpan w, l, ReadOnlySpan g.dW.values, Span g.dW.values)
+                layers <- layers.Tail
+        Transform($"decay(λ = {lambda})", (fun _ -> Stateless), stateless step, noRate, false)
 
     /// network2.py's L2 regularisation for a training set of n examples: decay λ/n, so that with
     /// SGD the step is w ← (1 − ηλ/n)w − η∇C.
@@ -135,42 +145,41 @@ module Transform =
         addDecayedWeights (lambda / float n)
 
     /// A transform with one gradient-shaped slot, initially zero, updated element by element:
-    /// the kernel reads (u, slot) and writes (out, slot') at each index (see Elementwise).
+    /// the kernel reads (u, slot) and writes (u, slot) at each index (see Elementwise).
     let private withSlot
         (name: string)
         (wrap: Gradients<'T> -> OptimizerState<'T>)
         (unwrap: OptimizerState<'T> -> Gradients<'T> option)
         (kernel: SlotKernel) : Transform<'T> =
-        let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
-            match unwrap state with
-            | None -> unexpected name state
-            | Some slot ->
-                let out = output target u
-                let slot' = output target slot
-                List.iter2 (fun (u, s) (o, s') -> Elementwise.withSlot kernel u s o s')
-                    (List.zip (arrays u) (arrays slot)) (List.zip (arrays out) (arrays slot'))
-                out, wrap slot'
-        Transform(name, (fun network -> wrap (Gradients.zero network)), step, noRate)
+        let start (state: OptimizerState<'T>) =
+            let slot = match unwrap state with Some s -> own s | None -> unexpected name state
+            { new Stage<'T>() with
+                member _.Step(_, u) =
+                    let mutable slots = slot.Layers
+                    for g in u.Layers do
+                        let s = slots.Head
+                        Elementwise.withSlot kernel g.dW.values s.dW.values g.dW.values s.dW.values
+                        Elementwise.withSlot kernel g.db.values s.db.values g.db.values s.db.values
+                        slots <- slots.Tail
+                member _.State() = wrap slot }
+        Transform(name, (fun network -> wrap (Gradients.zero network)), start, noRate, false)
 
     /// The lecture's momentum as an exponential moving average of the updates:
     /// P ← (1 − μ)P + μ·u, and the output is P.
     let movingAverage<'T when 'T :> IFloatingPointIeee754<'T>> (mu: float) : Transform<'T> =
         if not (mu > 0.0 && mu <= 1.0) then raise (ArgumentOutOfRangeException("mu", mu, $"The averaging rate μ must lie in (0, 1], got {mu}."))
-        withSlot $"moving-average(μ = {mu})" Velocity (function Velocity v -> Some v | _ -> None)
-            (UpdateKernels.movingAverage mu)
+        withSlot $"moving-average(μ = {mu})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.movingAverage mu)
 
     /// Classical (heavy-ball) momentum, Polyak (1964): v ← βv + u, and the output is v.
     let heavyBall<'T when 'T :> IFloatingPointIeee754<'T>> (beta: float) : Transform<'T> =
         checkUnit "beta" beta
-        withSlot $"heavy-ball(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None)
-            (UpdateKernels.heavyBall beta)
+        withSlot $"heavy-ball(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.heavyBall beta)
 
     /// Nesterov momentum in the form of Sutskever et al. (2013): v ← βv + u, and the output is
     /// u + βv, the update looked ahead along the new velocity.
     let nesterov<'T when 'T :> IFloatingPointIeee754<'T>> (beta: float) : Transform<'T> =
         checkUnit "beta" beta
-        withSlot $"nesterov(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None)
-            (UpdateKernels.nesterov beta)
+        withSlot $"nesterov(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.nesterov beta)
 
     /// AdaGrad (Duchi et al., 2011), as the lecture writes it, ε outside the root:
     /// Γ ← Γ + u ⊙ u, and the output is u ⊘ (√Γ + ε).
@@ -195,63 +204,68 @@ module Transform =
         checkUnit "beta2" beta2
         checkPositive "epsilon" epsilon
         let name = $"adam(β₁ = {beta1}, β₂ = {beta2}, ε = {epsilon})"
-        let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
-            match state with
-            | Moments(count, m, v) ->
-                let t = count + 1L
-                let out, m', v' = output target u, output target m, output target v
-                let k = UpdateKernels.adam beta1 beta2 epsilon t
-                for (g, mk, vk), (ok, mk', vk') in List.zip (List.zip3 (arrays u) (arrays m) (arrays v)) (List.zip3 (arrays out) (arrays m') (arrays v')) do
-                    Elementwise.withMoments k g mk vk ok mk' vk'
-                out, Moments(t, m', v')
-            | other -> unexpected name other
-        Transform(name, (fun network -> Moments(0L, Gradients.zero network, Gradients.zero network)), step, noRate)
+        let start (state: OptimizerState<'T>) =
+            let count, m, v = match state with Moments(count, m, v) -> count, own m, own v | other -> unexpected name other
+            let kernel = UpdateKernels.Adam(beta1, beta2, epsilon, Step = count)
+            { new Stage<'T>() with
+                member _.Step(_, u) =
+                    kernel.Step <- kernel.Step + 1L
+                    let mutable firsts, seconds = m.Layers, v.Layers
+                    for g in u.Layers do
+                        let f, s = firsts.Head, seconds.Head
+                        Elementwise.withMoments kernel g.dW.values f.dW.values s.dW.values g.dW.values f.dW.values s.dW.values
+                        Elementwise.withMoments kernel g.db.values f.db.values s.db.values g.db.values f.db.values s.db.values
+                        firsts <- firsts.Tail
+                        seconds <- seconds.Tail
+                member _.State() = Moments(kernel.Step, m, v) }
+        Transform(name, (fun network -> Moments(0L, Gradients.zero network, Gradients.zero network)), start, noRate, false)
 
     /// The learning-rate step: t ← t + 1, and the output is −ηₜ·u, the change added to the
     /// parameters. Every optimizer ends with it (or with a line search).
     let scaleByLearningRate<'T when 'T :> IFloatingPointIeee754<'T>> (schedule: Schedule) : Transform<'T> =
         Schedule.validate schedule
-        // −ηₜ for step t + 1, and the step count after it.
-        let factor (state: OptimizerState<'T>) : 'T * OptimizerState<'T> =
-            match state with
-            | StepCount t -> Real.ofFloat (-(Schedule.rate schedule (t + 1L))), StepCount(t + 1L)
-            | other -> unexpected "learning-rate" other
-        let step target _ (state: OptimizerState<'T>) (u: Gradients<'T>) =
-            let eta, state' = factor state
-            let out = output target u
-            List.iter2 (fun (x: 'T[]) (y: 'T[]) -> TensorPrimitives.Multiply(ReadOnlySpan x, eta, Span y)) (arrays u) (arrays out)
-            out, state'
+        let start (state: OptimizerState<'T>) =
+            let mutable t = match state with StepCount t -> t | other -> unexpected "learning-rate" other
+            // −ηₜ for step t + 1, advancing the count
+            let factor () : 'T =
+                t <- t + 1L
+                Real.ofFloat (-(Schedule.rate schedule t))
+            { new Stage<'T>() with
+                member _.Step(_, u) = scaleInPlace (factor ()) u
+                member _.Factor() = ValueSome(factor ())
+                member _.State() = StepCount t }
         let rate = function
             | StepCount t when t > 0L -> Some(Schedule.rate schedule t)
             | StepCount _ -> Some(Schedule.rate schedule 1L)
             | _ -> None
-        Transform($"rate({Schedule.name schedule})", (fun _ -> StepCount 0L), step, rate, false, Some factor)
+        Transform($"rate({Schedule.name schedule})", (fun _ -> StepCount 0L), start, rate, false)
 
     /// The steepest-descent step: the output is −η*·u with η* chosen by the search to minimise
     /// C(w − η u) on the batch (the lecture's min over μ of J(Θ − μ∇J)). Needs the objective.
     let scaleByLineSearch<'T when 'T :> IFloatingPointIeee754<'T>> (search: LineSearch) : Transform<'T> =
         LineSearch.validate search
         let name = $"line-search({LineSearch.name search})"
-        let step target (context: StepContext<'T>) (state: OptimizerState<'T>) (u: Gradients<'T>) =
-            let objective =
-                match context.Objective with
-                | Some f -> f
-                | None -> invalidOp $"The {name} step evaluates the cost along the direction, so it needs the objective: call Optimizer.updateWith, or train with Training.train."
-            let steps = match state with LastRate(t, _) -> t | Stateless -> 0L | other -> unexpected name other
-            // φ(η) = C(w − η u), from new networks (pure); u itself is left alone.
-            let moved (eta: float) = Parameters.addScaled (Real.ofFloat (-eta)) u context.Network
-            let phi eta = Real.toFloat (objective (moved eta))
-            let eta =
-                match search with
-                | LineSearch.Backtracking(initial, shrink, c, tries) ->
-                    let slope = Real.toFloat (Gradients.dot context.Gradient u)
-                    LineSearch.backtracking initial shrink c tries phi (phi 0.0) slope
-                | LineSearch.GoldenSection(largest, tolerance) -> LineSearch.goldenSection largest tolerance phi
-            let out = output target u
-            let scale: 'T = Real.ofFloat (-eta)
-            List.iter2 (fun (x: 'T[]) (y: 'T[]) -> TensorPrimitives.Multiply(ReadOnlySpan x, scale, Span y)) (arrays u) (arrays out)
-            out, LastRate(steps + 1L, eta)
+        let start (state: OptimizerState<'T>) =
+            let mutable steps, last = match state with LastRate(t, eta) -> t, eta | Stateless -> 0L, 0.0 | other -> unexpected name other
+            { new Stage<'T>() with
+                member _.Step(context, u) =
+                    let objective =
+                        match context.Objective with
+                        | Some f -> f
+                        | None -> invalidOp $"The {name} step evaluates the cost along the direction, so it needs the objective: call Optimizer.updateWith, or train with Training.train."
+                    // φ(η) = C(w − η u), from new networks (pure); u is left alone until η is chosen.
+                    let phi (eta: float) = Real.toFloat (objective (Parameters.addScaled (Real.ofFloat (-eta)) u context.Network))
+                    let eta =
+                        match search with
+                        | LineSearch.Backtracking(initial, shrink, c, tries) ->
+                            let slope = Real.toFloat (Gradients.dot context.Gradient u)
+                            LineSearch.backtracking initial shrink c tries phi (phi 0.0) slope
+                        | LineSearch.GoldenSection(largest, tolerance) -> LineSearch.goldenSection largest tolerance phi
+                    scaleInPlace (Real.ofFloat (-eta)) u
+                    steps <- steps + 1L
+                    last <- eta
+                member _.State() = LastRate(steps, last) }
         let rate = function
             | LastRate(t, eta) when t > 0L -> Some eta
             | _ -> None
-        Transform(name, (fun _ -> LastRate(0L, 0.0)), step, rate, true, None)
+        Transform(name, (fun _ -> LastRate(0L, 0.0)), start, rate, true)

@@ -51,27 +51,32 @@ module internal UpdateKernels =
                     Elementwise.store (g + b * next) out i
                     i <- i + Vector<'U>.Count }
 
-    /// Adam at step t with β₁, β₂, ε: the moments are m and v; 1 − βᵗ is computed in float64 and
-    /// rounded once.
-    let adam (beta1: float) (beta2: float) (epsilon: float) (t: int64) =
-        { new MomentsKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, m, v, out, mOut, vOut) =
-                let b1, b2 = 'U.CreateTruncating beta1, 'U.CreateTruncating beta2
-                let rest1, rest2 = Vector<'U>('U.One - b1), Vector<'U>('U.One - b2)
-                let b1, b2, e = Vector<'U>(b1), Vector<'U>(b2), Vector<'U>('U.CreateTruncating epsilon)
-                let correct1 = Vector<'U>('U.CreateTruncating(1.0 - Math.Pow(beta1, float t)))
-                let correct2 = Vector<'U>('U.CreateTruncating(1.0 - Math.Pow(beta2, float t)))
-                let mutable i = 0
-                while i < out.Length do
-                    let g = Elementwise.load u i
-                    // m ← β₁m + (1 − β₁)u; v ← β₂v + (1 − β₂)u²
-                    let m = b1 * Elementwise.load m i + rest1 * g
-                    let v = b2 * Elementwise.load v i + rest2 * (g * g)
-                    Elementwise.store m mOut i
-                    Elementwise.store v vOut i
-                    // out = m̂ ⊘ (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
-                    Elementwise.store ((m / correct1) / (Vector.SquareRoot(v / correct2) + e)) out i
-                    i <- i + Vector<'U>.Count }
+    /// Adam with β₁, β₂, ε at step Step (set before each run): the moments are m and v; 1 − βᵗ is
+    /// computed in float64 and rounded once.
+    type Adam(beta1: float, beta2: float, epsilon: float) =
+        inherit MomentsKernel()
+
+        /// t, the step being taken (from 1).
+        member val Step = 0L with get, set
+
+        override this.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, m, v, out, mOut, vOut) =
+            let t = this.Step
+            let b1, b2 = 'U.CreateTruncating beta1, 'U.CreateTruncating beta2
+            let rest1, rest2 = Vector<'U>('U.One - b1), Vector<'U>('U.One - b2)
+            let b1, b2, e = Vector<'U>(b1), Vector<'U>(b2), Vector<'U>('U.CreateTruncating epsilon)
+            let correct1 = Vector<'U>('U.CreateTruncating(1.0 - Math.Pow(beta1, float t)))
+            let correct2 = Vector<'U>('U.CreateTruncating(1.0 - Math.Pow(beta2, float t)))
+            let mutable i = 0
+            while i < out.Length do
+                let g = Elementwise.load u i
+                // m ← β₁m + (1 − β₁)u; v ← β₂v + (1 − β₂)u²
+                let m = b1 * Elementwise.load m i + rest1 * g
+                let v = b2 * Elementwise.load v i + rest2 * (g * g)
+                Elementwise.store m mOut i
+                Elementwise.store v vOut i
+                // out = m̂ ⊘ (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+                Elementwise.store ((m / correct1) / (Vector.SquareRoot(v / correct2) + e)) out i
+                i <- i + Vector<'U>.Count
 
     /// The step shared by AdaGrad (Γ ← Γ + u²) and RMSProp (Γ ← αΓ + (1 − α)u², α = decay): the
     /// slot is Γ, the output u ⊘ (√Γ + ε).

@@ -99,7 +99,7 @@ module Updates =
             let b1, b2, e = 0.9, 0.999, 1e-8
             let c1, c2 = 1.0 - Math.Pow(b1, float t), 1.0 - Math.Pow(b2, float t)
             let f1, f2, fe, g1, g2 = float32 b1, float32 b2, float32 e, float32 c1, float32 c2
-            both case (Moments(UpdateKernels.adam b1 b2 e t))
+            both case (Moments(UpdateKernels.Adam(b1, b2, e, Step = t)))
                 (fun x ->
                     let m = b1 * x.[1] + (1.0 - b1) * x.[0]
                     let v = b2 * x.[2] + (1.0 - b2) * (x.[0] * x.[0])
