@@ -181,12 +181,18 @@ module Activation =
         | Activation.LeakyReLU slope -> $"leaky-relu({slope})"
         | Activation.Softmax -> "softmax"
 
-    /// Throws ArgumentException when the activation's parameter is out of range.
-    let validate (f: Activation) : unit =
+    /// Why the activation's parameter is out of range, if it is.
+    let problem (f: Activation) : string option =
         match f with
         | Activation.LeakyReLU slope when not (slope > 0.0 && slope < 1.0) ->
-            invalidArg "f" $"A leaky ReLU's slope must lie strictly between 0 and 1, got {slope}."
-        | _ -> ()
+            Some $"A leaky ReLU's slope must lie strictly between 0 and 1, got {slope}."
+        | _ -> None
+
+    /// Throws ArgumentException when the activation's parameter is out of range.
+    let validate (f: Activation) : unit =
+        match problem f with
+        | Some why -> invalidArg "f" why
+        | None -> ()
 
     /// True when σ acts on each entry alone (everything but softmax).
     let isElementwise (f: Activation) : bool = f <> Activation.Softmax

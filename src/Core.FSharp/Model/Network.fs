@@ -60,14 +60,17 @@ module Network =
         { layers = layers }
 
     /// A network on inputs of width inputWidth, with one layer per spec and parameters drawn from
-    /// the seed (layer l from Random.derive seed l, so each layer's draw is independent).
+    /// the seed (layer l, from 1, from Random.derive seed (l − 1), so each layer's draw is independent).
     let init<'T when 'T :> IFloatingPointIeee754<'T>> (seed: uint64) (inputWidth: int) (specs: seq<LayerSpec>) : Network<'T> =
         if isNull specs then nullArg "specs"
         if inputWidth <= 0 then raise (ArgumentOutOfRangeException("inputWidth", inputWidth, "The input width must be at least 1."))
         let specs = List.ofSeq specs
         if specs.IsEmpty then invalidArg "specs" "A network needs at least one layer; the list of layer specs is empty."
         specs |> List.iteri (fun i s ->
-            if s.Units <= 0 then invalidArg "specs" $"Layer {i + 1} has zero width ({s.Units} units); every layer needs at least one unit.")
+            if s.Units <= 0 then invalidArg "specs" $"Layer {i + 1} has zero width ({s.Units} units); every layer needs at least one unit."
+            match Activation.problem s.Activation with
+            | Some why -> invalidArg "specs" $"Layer {i + 1}: {why}"
+            | None -> ())
         let layers =
             specs
             |> List.mapFold (fun fanIn (s: LayerSpec) -> (fanIn, s), s.Units) inputWidth
