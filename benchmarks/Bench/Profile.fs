@@ -52,11 +52,11 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     let mutable input = d.X
     for (l, layer) in List.indexed network.Layers do
         let x = Matrix.zeros<'T> layer.InputWidth batch
-        let t = Forward.allocateLayer layer x
+        let t = Forward.layer layer x
         let z, a = t.Z, t.A
         let dw = Array.zeroCreate<'T> (layer.OutputWidth * layer.InputWidth)
         let up = Array.zeroCreate<'T> (layer.InputWidth * batch)
-        report $"layer {l + 1} z = Wa + b, a = σ(z) ({layer.OutputWidth}×{layer.InputWidth}×{batch})" (fun () -> Forward.layerInto layer t)
+        report $"layer {l + 1} z = Wa + b, a = σ(z) ({layer.OutputWidth}×{layer.InputWidth}×{batch})" (fun () -> Forward.layerInto layer x z a)
         report $"layer {l + 1} σ" (fun () -> Activation.applyInto layer.Activation z a)
         report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto layer.Activation z a a z)
         report $"layer {l + 1} dW = δ aᵀ" (fun () -> Gemm.run false true layer.OutputWidth layer.InputWidth batch 'T.One a.values x.values 'T.Zero dw)

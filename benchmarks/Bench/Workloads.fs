@@ -122,16 +122,20 @@ let w6 () =
     let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
     for batch in [ 1; 100 ] do
         let x, y = Matrix.sliceColumns 0 batch d.X, Matrix.sliceColumns 0 batch d.Y
-        let forward () = Forward.cost Loss.Quadratic network x y |> ignore
-        let gradient () = Backprop.lossAndGradient Loss.Quadratic network x y |> ignore
-        // Forward and gradient are timed in alternation (31 pairs of 50 ms each), so that both
-        // see the same machine; the ratio is of the medians.
-        for _ in 1 .. 3 do (perCall 0.1 forward |> ignore; perCall 0.1 gradient |> ignore)
-        let pairs = [ for _ in 1 .. 31 -> perCall 0.05 forward, perCall 0.05 gradient ]
-        let f, g = List.map fst pairs, List.map snd pairs
-        emit [ "workload", box "W6"; "dtype", box "float64"; "batch", box batch
-               "forward_us", box (median f * 1e6); "gradient_us", box (median g * 1e6); "ratio", box (median g / median f)
-               "ratio_min", box (List.min (List.map2 (/) g f)); "ratio_max", box (List.max (List.map2 (/) g f)); "provider", box (provider ()) ]
+        let buffer = GradientBuffer<float>(network, batch)
+        // Through a gradient buffer (no allocation: the forward pass in the buffer's arrays too),
+        // and through the pure functions (fresh arrays each call).
+        for api, forward, gradient in
+            [ "buffer", (fun () -> buffer.Loss(Loss.Quadratic, network, x, y) |> ignore), (fun () -> buffer.LossAndGradient(Loss.Quadratic, network, x, y) |> ignore)
+              "pure", (fun () -> Forward.cost Loss.Quadratic network x y |> ignore), (fun () -> Backprop.lossAndGradient Loss.Quadratic network x y |> ignore) ] do
+            // Forward and gradient are timed in alternation (31 pairs of 50 ms each), so that both
+            // see the same machine; the ratio is of the medians.
+            for _ in 1 .. 3 do (perCall 0.1 forward |> ignore; perCall 0.1 gradient |> ignore)
+            let pairs = [ for _ in 1 .. 31 -> perCall 0.05 forward, perCall 0.05 gradient ]
+            let f, g = List.map fst pairs, List.map snd pairs
+            emit [ "workload", box "W6"; "dtype", box "float64"; "batch", box batch; "api", box api
+                   "forward_us", box (median f * 1e6); "gradient_us", box (median g * 1e6); "ratio", box (median g / median f)
+                   "ratio_min", box (List.min (List.map2 (/) g f)); "ratio_max", box (List.max (List.map2 (/) g f)); "provider", box (provider ()) ]
     let x, y = Matrix.sliceColumns 0 1 d.X, Matrix.sliceColumns 0 1 d.Y
     let fd = seconds (fun () -> NumericalGradient.forwardDifference Loss.Quadratic network x y 1e-6 |> ignore)
     emit [ "workload", box "W6"; "dtype", box "float64"; "batch", box 1; "method", box "forward-differences"

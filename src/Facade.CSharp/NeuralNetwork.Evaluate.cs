@@ -71,6 +71,90 @@ public sealed partial class NeuralNetwork<T>
         return new NetworkGradients<T>(double.CreateTruncating(result.Item1), layers);
     }
 
+    /// <summary>
+    /// The batch's mean cost, with its gradient with respect to every weight and bias written into
+    /// <paramref name="buffer"/> (read it there): the bits of
+    /// <see cref="ComputeGradients(T[][], T[][], Loss?)"/>, with no allocation after the buffer's
+    /// first call. Raw inputs go through the scaler first.
+    /// </summary>
+    /// <param name="inputs"><see cref="GradientBuffer{T}.BatchSize"/> arrays of <see cref="InputWidth"/> finite values.</param>
+    /// <param name="targets">One array of <see cref="OutputWidth"/> values per example.</param>
+    /// <param name="buffer">Made for this network's shapes and the batch size.</param>
+    /// <param name="loss">The cost; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="OverflowException">The loss or a gradient entry is not finite: it exceeded the range of <typeparamref name="T"/>.</exception>
+    public double ComputeGradients(T[][] inputs, T[][] targets, GradientBuffer<T> buffer, Loss? loss = null)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        var x = buffer.Inputs;
+        var y = buffer.Targets;
+        BatchInto(inputs, nameof(inputs), x, buffer.BatchSize);
+        BatchInto(targets, nameof(targets), y, buffer.BatchSize);
+        if (Scaler is not null)
+        {
+            Core.ScalerModule.applyInto(Scaler.CoreScaler, x, x.values);
+        }
+
+        var core = (loss ?? DefaultLoss).ToCore();
+        T cost;
+        try
+        {
+            cost = buffer.CoreBuffer.LossAndGradient(core, CoreNetwork, x, y);
+        }
+        catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
+        {
+            var parameter = e.ParamName switch { "y" => nameof(targets), "x" => nameof(inputs), "loss" => nameof(loss), _ => nameof(buffer) };
+            throw new ArgumentException(CallerTerms.Explanation(e), parameter, e);
+        }
+
+        if (!T.IsFinite(cost))
+        {
+            throw new OverflowException($"The loss is {cost}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
+        }
+
+        var gradient = buffer.CoreBuffer.Gradient.Layers;
+        for (var layer = 0; layer < gradient.Length; layer++)
+        {
+            var g = gradient[layer];
+            if (Core.Matrix.tryFindNonFinite(g.dW) is not null || Core.Matrix.tryFindNonFinite(g.db) is not null)
+            {
+                throw new OverflowException($"The gradient of layer {layer} is not finite: it exceeded the range of {typeof(T).Name}. Scale the inputs down.");
+            }
+        }
+
+        buffer.Loss = double.CreateTruncating(cost);
+        return buffer.Loss;
+    }
+
+    /// <summary>Copies a batch given as one array per example into a buffer's columns, checking it in the caller's terms.</summary>
+    private static void BatchInto(T[][] rows, string name, Core.Matrix<T> target, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(rows, name);
+        if (rows.Length != batchSize)
+        {
+            throw new ArgumentException($"The buffer was made for batches of {batchSize} examples, but {name} holds {rows.Length}.", name);
+        }
+
+        var width = target.Rows;
+        for (var j = 0; j < rows.Length; j++)
+        {
+            var row = rows[j] ?? throw new ArgumentException($"{name}[{j}] is null.", name);
+            if (row.Length != width)
+            {
+                throw new ArgumentException($"{name}[{j}] has {row.Length} values, but the network takes {width}.", name);
+            }
+
+            for (var i = 0; i < width; i++)
+            {
+                if (!T.IsFinite(row[i]))
+                {
+                    throw new ArgumentException($"{name}[{j}][{i}] is {row[i]}: values must be finite.", name);
+                }
+            }
+
+            row.AsSpan().CopyTo(target.values.AsSpan(j * width, width));
+        }
+    }
+
     /// <summary>Compares backprop's gradient with finite differences over every parameter.</summary>
     /// <param name="inputs">One array per example (keep the batch small: this costs many forward passes per parameter).</param>
     /// <param name="targets">One array per example.</param>

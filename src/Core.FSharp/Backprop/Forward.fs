@@ -27,47 +27,45 @@ type Trace<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// The forward pass over a whole batch (one example per column).
 module Forward =
 
-    /// One layer into the buffers of its trace, from t.Input: zˡ and aˡ.
-    let internal layerInto (layer: Dense<'T>) (t: LayerTrace<'T>) : unit =
+    /// One layer into given buffers, from its input aˡ⁻¹: zˡ and aˡ.
+    let internal layerInto (layer: Dense<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) : unit =
         let rows = layer.weights.rows
         // zˡ = wˡ aˡ⁻¹ + bˡ: each column of z starts as b, then the GEMM adds w·a on top (β = 1)
-        for j in 0 .. t.Input.cols - 1 do
-            Array.Copy(layer.biases.values, 0, t.Z.values, j * rows, rows)
-        Gemm.run false false rows t.Input.cols layer.weights.cols 'T.One layer.weights.values t.Input.values 'T.One t.Z.values
+        for j in 0 .. input.cols - 1 do
+            Array.Copy(layer.biases.values, 0, z.values, j * rows, rows)
+        Gemm.run false false rows input.cols layer.weights.cols 'T.One layer.weights.values input.values 'T.One z.values
         // aˡ = σ(zˡ)
-        Activation.applyInto layer.activation t.Z t.A
+        Activation.applyInto layer.activation z a
 
-    /// The forward pass into the trace's buffers, from the batch in its first layer's Input (each
-    /// later layer's Input is the A of the layer below). No checks: for the library's own buffers.
-    let internal traceInto (network: Network<'T>) (trace: LayerTrace<'T>[]) : unit =
+    /// The forward pass into given buffers, from the batch x: every layer's zˡ and aˡ. No checks:
+    /// for the library's own buffers.
+    let internal traceInto (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) : unit =
         let mutable l = 0
+        let mutable input = x
         for layer in network.layers do
-            layerInto layer trace.[l]
+            layerInto layer input z.[l] a.[l]
+            input <- a.[l]
             l <- l + 1
 
-    /// Buffers for one layer's trace on a batch of `columns` examples, left uninitialised.
-    let internal allocateLayer (layer: Dense<'T>) (input: Matrix<'T>) : LayerTrace<'T> =
-        let buffer () = Matrix.wrap layer.OutputWidth input.cols (Matrix.uninitialized (layer.OutputWidth * input.cols))
-        { Input = input; Z = buffer (); A = buffer () }
-
-    /// Buffers for a whole trace whose batch is x (read, never written).
-    let internal allocate (network: Network<'T>) (x: Matrix<'T>) : LayerTrace<'T>[] =
-        network.layers |> List.mapFold (fun input l -> let t = allocateLayer l input in t, t.A) x |> fst |> Array.ofList
+    /// Buffers for every layer's zˡ (or aˡ) on a batch of `columns` examples, left uninitialised.
+    let internal allocate (network: Network<'T>) (columns: int) : Matrix<'T>[] =
+        network.layers |> List.map (fun l -> Matrix.wrap l.OutputWidth columns (Matrix.uninitialized (l.OutputWidth * columns))) |> Array.ofList
 
     /// One layer: zˡ = wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ).
     let layer (layer: Dense<'T>) (input: Matrix<'T>) : LayerTrace<'T> =
         if input.rows <> layer.InputWidth then
             invalidArg "input" $"The layer expects inputs with {layer.InputWidth} rows (its fan-in), got a {Matrix.shape input} batch."
-        let t = allocateLayer layer input
-        layerInto layer t
+        let buffer () = Matrix.wrap layer.OutputWidth input.cols (Matrix.uninitialized (layer.OutputWidth * input.cols))
+        let t = { Input = input; Z = buffer (); A = buffer () }
+        layerInto layer input t.Z t.A
         t
 
     /// The forward pass keeping every layer's zˡ and aˡ: the tape backprop reads.
     let trace (network: Network<'T>) (x: Matrix<'T>) : Trace<'T> =
         Network.checkInputs network x
-        let layers = allocate network x
-        traceInto network layers
-        { Layers = List.ofArray layers }
+        let z, a = allocate network x.cols, allocate network x.cols
+        traceInto network x z a
+        { Layers = List.init z.Length (fun l -> { Input = (if l = 0 then x else a.[l - 1]); Z = z.[l]; A = a.[l] }) }
 
     /// The network's output aᴸ for a batch, f(x) = ψ_L(… ψ₁(x)), keeping nothing else.
     let run (network: Network<'T>) (x: Matrix<'T>) : Matrix<'T> =

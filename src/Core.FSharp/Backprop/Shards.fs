@@ -48,7 +48,7 @@ module Shards =
         Network.checkTargets network loss x y
         if examples < x.Cols then
             raise (ArgumentOutOfRangeException("examples", examples, $"The batch's {examples} examples cannot be fewer than the shard's {x.Cols}."))
-        let pass = Backprop.allocate network (Forward.allocate network x) ValueNone
+        let pass = Backprop.allocate network x
         let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto loss network pass y examples)
         total, pass.Gradients
 

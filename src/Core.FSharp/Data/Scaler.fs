@@ -95,6 +95,14 @@ module Scaler =
         create ScalerKind.Standard means deviations
 
     /// x' = (x − offset)/scale for every feature (row) of every example (column) of x, in float64
+    /// and rounded once to 'T, written into out (which may be x's own array). No checks.
+    let internal applyInto (scaler: Scaler) (x: Matrix<'T>) (out: 'T[]) : unit =
+        for k in 0 .. x.values.Length - 1 do
+            let i = k % x.rows
+            // x' = (x − offset)/scale
+            out.[k] <- Real.ofFloat ((Real.toFloat x.values.[k] - scaler.offsets.[i]) / scaler.scales.[i])
+
+    /// x' = (x − offset)/scale for every feature (row) of every example (column) of x, in float64
     /// and rounded once to 'T. A value that 'T cannot hold becomes ±∞; Network.checkInputs (and so
     /// every forward pass) refuses it.
     let apply (scaler: Scaler) (x: Matrix<'T>) : Matrix<'T> =
@@ -103,8 +111,5 @@ module Scaler =
         if x.rows <> scaler.Width then
             invalidArg "x" $"The scaler maps {scaler.Width} features, but the inputs have {x.rows} rows (one per feature)."
         let values: 'T[] = Matrix.uninitialized x.values.Length
-        for k in 0 .. values.Length - 1 do
-            let i = k % x.rows
-            // x' = (x − offset)/scale
-            values.[k] <- Real.ofFloat ((Real.toFloat x.values.[k] - scaler.offsets.[i]) / scaler.scales.[i])
+        applyInto scaler x values
         Matrix.wrap x.rows x.cols values

@@ -46,11 +46,14 @@ module Loss =
         match Matrix.tryFindNonFinite y with
         | Some(i, j, v) -> invalidArg "y" $"Targets must be finite: row {i}, column {j} is {v}."
         | None -> ()
-        let bad =
-            match loss with
-            | Loss.Quadratic -> -1
-            | Loss.CrossEntropy -> Array.FindIndex(y.values, fun v -> 'T.IsNegative(v))
-            | Loss.BinaryCrossEntropy -> Array.FindIndex(y.values, fun v -> 'T.IsNegative(v) || 'T.op_GreaterThan (v, 'T.One))
+        // The first target outside the loss's range, by a plain loop (no allocation).
+        let mutable bad = -1
+        if loss <> Loss.Quadratic then
+            let mutable k = 0
+            while bad < 0 && k < y.values.Length do
+                let v = y.values.[k]
+                if 'T.IsNegative(v) || (loss = Loss.BinaryCrossEntropy && 'T.op_GreaterThan (v, 'T.One)) then bad <- k
+                k <- k + 1
         if bad >= 0 then
             let range = if loss = Loss.CrossEntropy then "non-negative" else "within [0, 1]"
             invalidArg "y" $"{name loss} needs targets {range}: row {bad % y.rows}, column {bad / y.rows} is {y.values.[bad]}."

@@ -42,7 +42,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         let shardBuffers i =
             let struct (_, size) = Shards.range width shards i
             let x = Matrix.zeros network.InputWidth size
-            { X = x; Y = Matrix.zeros network.OutputWidth size; Pass = Backprop.allocate network (Forward.allocate network x) ValueNone }
+            { X = x; Y = Matrix.zeros network.OutputWidth size; Pass = Backprop.allocate network x }
         let parts = if executor.IsSome then [||] else Array.init k shardBuffers
         let shares = if executor.IsSome then Array.init k (fun _ -> Gradients.zero network) else parts |> Array.map (fun p -> p.Pass.Gradients)
         let gradient = if k = 1 then shares.[0] else Gradients.zero network

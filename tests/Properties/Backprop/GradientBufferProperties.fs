@@ -1,0 +1,69 @@
+/// A gradient buffer: the pure gradient's bits, again and again, with no allocation.
+module FunctionalBackprop.Properties.GradientBufferProperties
+
+open System
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open FunctionalBackprop.Core
+open FunctionalBackprop.Properties.Generators
+
+let private bits (v: 'T[]) = v |> Array.map (fun x -> BitConverter.DoubleToInt64Bits(Real.toFloat x))
+
+/// The buffer's cost and gradient against Backprop.lossAndGradient, and its forward-only cost
+/// against Forward.cost, bit for bit; twice in a row, on two batches, so that nothing of the first
+/// call leaks into the second.
+let private sameAsPure<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (c: Case) =
+    let network, x, y = c.Network<'T> (), c.Inputs<'T> (), c.TargetMatrix<'T> ()
+    let other = { c with Seed = c.Seed + 1UL }
+    let x2, y2 = other.Inputs<'T> (), other.TargetMatrix<'T> ()
+    let buffer = GradientBuffer<'T>(network, x.Cols)
+    [ x, y; x2, y2; x, y ]
+    |> List.map (fun (x, y) ->
+        let cost, gradient = Backprop.lossAndGradient c.Loss network x y
+        let cost' = buffer.LossAndGradient(c.Loss, network, x, y)
+        let sameGradient = bits (Gradients.toArray gradient) = bits (Gradients.toArray buffer.Gradient)
+        let sameOutput = bits ((Forward.run network x).ToArray()) = bits (buffer.Output.ToArray())
+        let forwardOnly = buffer.Loss(c.Loss, network, x, y)
+        (sameGradient |> Prop.label "gradient")
+        .&. (sameOutput |> Prop.label "output")
+        .&. (bits [| cost |] = bits [| cost' |] |> Prop.label $"cost {cost} against {cost'}")
+        .&. (bits [| Forward.cost c.Loss network x y |] = bits [| forwardOnly |] |> Prop.label "forward-only cost"))
+    |> List.reduce (.&.)
+
+[<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 100)>]
+module Properties =
+
+    [<Property>]
+    let ``a gradient buffer gives the pure gradient's bits, call after call`` (c: Case) (p: Provider) (f32: bool) =
+        p.Run(fun () -> if f32 then sameAsPure<float32> c else sameAsPure<float> c)
+
+[<Fact>]
+let ``after its first call a gradient buffer allocates nothing`` () =
+    // W6's shape at batch 10: 784-100-10 sigmoid, quadratic; and a softmax output with cross-entropy.
+    for loss, output in [ Loss.Quadratic, Activation.Sigmoid; Loss.CrossEntropy, Activation.Softmax ] do
+        let hidden = { Units = 100; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
+        let network = Network.init<float> 3UL 784 [ hidden; { hidden with Units = 10; Activation = output } ]
+        let x = Matrix.init 784 10 (fun i j -> float ((i + 3 * j) % 17) / 17.0)
+        let y = Matrix.init 10 10 (fun i j -> if i = j then 1.0 else 0.0)
+        let buffer = GradientBuffer<float>(network, 10)
+        for _ in 1 .. 3 do buffer.LossAndGradient(loss, network, x, y) |> ignore
+        let before = GC.GetAllocatedBytesForCurrentThread()
+        for _ in 1 .. 20 do
+            buffer.LossAndGradient(loss, network, x, y) |> ignore
+            buffer.Loss(loss, network, x, y) |> ignore
+        Assert.Equal(0L, GC.GetAllocatedBytesForCurrentThread() - before)
+
+[<Fact>]
+let ``a gradient buffer refuses another network's shapes or batch size, naming them`` () =
+    let spec units = { Units = units; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
+    let network = Network.init<float> 1UL 4 [ spec 3; spec 2 ]
+    let buffer = GradientBuffer<float>(network, 5)
+    let x, y = Matrix.zeros<float> 4 5, Matrix.zeros<float> 2 5
+    let wider = Network.init<float> 1UL 4 [ spec 6; spec 2 ]
+    let e = Assert.Throws<ArgumentException>(fun () -> buffer.LossAndGradient(Loss.Quadratic, wider, x, y) |> ignore)
+    Assert.Contains("4-3-2", e.Message)
+    let e = Assert.Throws<ArgumentException>(fun () -> buffer.LossAndGradient(Loss.Quadratic, network, Matrix.zeros 4 6, Matrix.zeros 2 6) |> ignore)
+    Assert.Contains("batches of 5 examples", e.Message)
+    Assert.Throws<ArgumentOutOfRangeException>(fun () -> GradientBuffer<float>(network, 0) |> ignore) |> ignore
