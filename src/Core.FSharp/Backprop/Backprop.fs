@@ -61,6 +61,7 @@ module Backprop =
         over network x (Forward.allocate network x.cols) (Forward.allocate network x.cols) ValueNone
 
     /// One layer's step of the backward pass: its δ, its gradient, and what it sends below.
+    [<HotPath>]
     let private step (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layer: Dense<'T>) : unit =
         let delta =
             if fused && l = pass.Z.Length - 1 then pass.OutputGradients.[l]
@@ -79,6 +80,7 @@ module Backprop =
         | ValueNone -> ()
 
     /// The layers from the output down (layer l and those above it): each steps once those above it have.
+    [<HotPath>]
     let rec private down (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layers: Dense<'T> list) : unit =
         match layers with
         | [] -> ()
@@ -89,6 +91,7 @@ module Backprop =
     /// The backward pass into the pass's buffers, from the output layer down, given what the
     /// output layer received in OutputGradients (δᴸ itself when `fused`); also ∂C/∂x = (w¹)ᵀ δ¹
     /// into inputGradient when one is given (otherwise skipped: it would cost a third of the pass).
+    [<HotPath>]
     let internal backwardInto (network: Network<'T>) (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) : unit =
         down pass fused inputGradient 0 network.layers
 
@@ -96,6 +99,7 @@ module Backprop =
     /// the targets y, as part of a batch of `examples` examples (all of them, or the shard of a
     /// larger batch this pass holds): returns the sum of their costs Σₓ Cₓ, in float64, and leaves
     /// (1/examples)·Σₓ ∇Cₓ in pass.Gradient. No checks: for buffers the library made for this network.
+    [<HotPath>]
     let internal lossAndGradientInto (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) (examples: int) : float =
         Forward.traceInto network pass.X pass.Z pass.A
         let last = pass.Z.Length - 1

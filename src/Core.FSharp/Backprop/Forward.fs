@@ -28,6 +28,7 @@ type Trace<'T when 'T :> IFloatingPointIeee754<'T>> =
 module Forward =
 
     /// One layer into given buffers, from its input aˡ⁻¹: zˡ and aˡ.
+    [<HotPath>]
     let internal layerInto (layer: Dense<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) : unit =
         let rows = layer.weights.rows
         // zˡ = wˡ aˡ⁻¹ + bˡ: each column of z starts as b, then the GEMM adds w·a on top (β = 1)
@@ -39,6 +40,7 @@ module Forward =
 
     /// The forward pass into given buffers, from the batch x: every layer's zˡ and aˡ. No checks:
     /// for the library's own buffers.
+    [<HotPath>]
     let internal traceInto (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) : unit =
         let mutable l = 0
         let mutable input = x

@@ -15,6 +15,7 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     let widths = network.InputWidth :: (network.Layers |> List.map (fun l -> l.OutputWidth))
     let pass = Backprop.allocate network (Matrix.zeros network.InputWidth batchSize)
 
+    [<HotPath>]
     let check (loss: Loss) (n: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) =
         if isNull (box n) then nullArg "network"
         let mutable same = n.InputWidth = widths.Head && n.Depth = widths.Length - 1
@@ -43,6 +44,7 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     /// The batch's mean cost C = (1/n) Σₓ Cₓ and, in Gradient, its gradient ∇C: what
     /// Backprop.lossAndGradient computes, bit for bit, with no allocation. The network must have
     /// the shapes the buffer was made for, and x the batch size.
+    [<HotPath>]
     member _.LossAndGradient(loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
         pass.X <- x
@@ -50,6 +52,7 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
 
     /// The batch's mean cost alone, from a forward pass in the buffer's arrays: what Forward.cost
     /// computes, bit for bit, with no allocation.
+    [<HotPath>]
     member _.Loss(loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
         Forward.traceInto network x pass.Z pass.A

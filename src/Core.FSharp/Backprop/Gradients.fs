@@ -118,6 +118,7 @@ module Gradients =
 
     /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
     /// underflows for any finite g (as normOf, walking the layers: no allocation).
+    [<HotPath>]
     let norm (g: Gradients<'T>) : 'T =
         let mutable largest = 'T.Zero
         for l in g.Layers do

@@ -26,6 +26,7 @@ module Parameters =
     /// every optimizer, line search and Levenberg–Marquardt step. A product, then a sum, each
     /// rounded (TensorPrimitives.MultiplyAdd, never a fused multiply-add), so α = 1 gives the bits
     /// of w + Δ.
+    [<HotPath>]
     let internal addScaledInto (alpha: 'T) (delta: Gradients<'T>) (network: Network<'T>) (target: Network<'T>) : unit =
         let mutable changes, targets = delta.Layers, target.layers
         for w in network.layers do

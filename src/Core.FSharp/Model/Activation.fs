@@ -35,30 +35,35 @@ module internal ActivationRules =
 
     /// a = 1 where z > 0, else 0; no gradient passes.
     module Step =
-        let forward =
-            { new UnaryKernel() with
-                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
-                    let mutable i = 0
-                    while i < a.Length do
-                        // a = 1 if z > 0, else 0
-                        Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), Vector<'U>.One, Vector<'U>.Zero)) a i
-                        i <- i + Vector<'U>.Count }
+        type Forward() =
+            inherit UnaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                let mutable i = 0
+                while i < a.Length do
+                    // a = 1 if z > 0, else 0
+                    Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), Vector<'U>.One, Vector<'U>.Zero)) a i
+                    i <- i + Vector<'U>.Count
+        let forward = Forward() :> UnaryKernel
         // σ'(z) = 0 wherever it exists: dz = 0
         let backward (dz: 'T[]) = Array.Clear dz
 
     /// The logistic sigmoid.
     module Sigmoid =
         // a = σ(z) = 1/(1 + e⁻ᶻ)
+        [<HotPath>]
         let forward (z: 'T[]) (a: 'T[]) = TensorPrimitives.Sigmoid(ReadOnlySpan z, Span a)
-        let backward =
-            { new BinaryKernel() with
-                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
-                    let mutable i = 0
-                    while i < dz.Length do
-                        let a = Elementwise.load a i
-                        // σ'(z) = a(1 − a): dz = g ⊙ (a ⊙ (1 − a))
-                        Elementwise.store (Elementwise.load g i * (a * (Vector<'U>.One - a))) dz i
-                        i <- i + Vector<'U>.Count }
+        type Backward() =
+            inherit BinaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
+                let mutable i = 0
+                while i < dz.Length do
+                    let a = Elementwise.load a i
+                    // σ'(z) = a(1 − a): dz = g ⊙ (a ⊙ (1 − a))
+                    Elementwise.store (Elementwise.load g i * (a * (Vector<'U>.One - a))) dz i
+                    i <- i + Vector<'U>.Count
+        let backward = Backward() :> BinaryKernel
 
     /// The hyperbolic tangent.
     module Tanh =
@@ -84,63 +89,72 @@ module internal ActivationRules =
         // a = tanh z, to within a few ulps everywhere (TensorPrimitives.Tanh, as of
         // System.Numerics.Tensors 10.0, returns −2⁻²⁴ for tanh 0 in float32 and loses every digit
         // below |z| ≈ 10⁻⁴, computing (e²ᶻ − 1)/(e²ᶻ + 1) at small z).
-        let forward =
-            { new UnaryKernel() with
-                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
-                    let c = Series<'U>.Terms
-                    let terms = c.Length
-                    let two, threshold = Vector<'U>('U.CreateTruncating 2.0), Vector<'U>('U.CreateTruncating small)
-                    let mutable i = 0
-                    while i < a.Length do
-                        let x = Elementwise.load z i
-                        let m = Vector.Abs x
-                        // |z| < ½ ln 3: z + z·(z²·(c₁ + z²(c₂ + …))), Horner's rule in z²; z itself at ±0
-                        let x2 = x * x
-                        let mutable p = c.[terms - 1]
-                        for n in terms - 2 .. -1 .. 1 do
-                            p <- p * x2 + c.[n]
-                        let near = Vector.ConditionalSelect(Vector.Equals(x, Vector<'U>.Zero), x, x + x * (x2 * p))
-                        // otherwise: sign(z)·(1 − 2/(e²|ᶻ| + 1))
-                        let r = Vector<'U>.One - two / (exp (m + m) + Vector<'U>.One)
-                        let far = Vector.ConditionalSelect(Vector.LessThan(x, Vector<'U>.Zero), -r, r)
-                        Elementwise.store (Vector.ConditionalSelect(Vector.LessThan(m, threshold), near, far)) a i
-                        i <- i + Vector<'U>.Count }
-        let backward =
-            { new BinaryKernel() with
-                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
-                    let mutable i = 0
-                    while i < dz.Length do
-                        let a = Elementwise.load a i
-                        // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
-                        Elementwise.store (Elementwise.load g i * (Vector<'U>.One - a * a)) dz i
-                        i <- i + Vector<'U>.Count }
+        type Forward() =
+            inherit UnaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                let c = Series<'U>.Terms
+                let terms = c.Length
+                let two, threshold = Vector<'U>('U.CreateTruncating 2.0), Vector<'U>('U.CreateTruncating small)
+                let mutable i = 0
+                while i < a.Length do
+                    let x = Elementwise.load z i
+                    let m = Vector.Abs x
+                    // |z| < ½ ln 3: z + z·(z²·(c₁ + z²(c₂ + …))), Horner's rule in z²; z itself at ±0
+                    let x2 = x * x
+                    let mutable p = c.[terms - 1]
+                    for n in terms - 2 .. -1 .. 1 do
+                        p <- p * x2 + c.[n]
+                    let near = Vector.ConditionalSelect(Vector.Equals(x, Vector<'U>.Zero), x, x + x * (x2 * p))
+                    // otherwise: sign(z)·(1 − 2/(e²|ᶻ| + 1))
+                    let r = Vector<'U>.One - two / (exp (m + m) + Vector<'U>.One)
+                    let far = Vector.ConditionalSelect(Vector.LessThan(x, Vector<'U>.Zero), -r, r)
+                    Elementwise.store (Vector.ConditionalSelect(Vector.LessThan(m, threshold), near, far)) a i
+                    i <- i + Vector<'U>.Count
+        let forward = Forward() :> UnaryKernel
+        type Backward() =
+            inherit BinaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
+                let mutable i = 0
+                while i < dz.Length do
+                    let a = Elementwise.load a i
+                    // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
+                    Elementwise.store (Elementwise.load g i * (Vector<'U>.One - a * a)) dz i
+                    i <- i + Vector<'U>.Count
+        let backward = Backward() :> BinaryKernel
 
     /// ReLU (slope 0) and leaky ReLU (0 < slope < 1).
     module Rectifier =
         // ReLU: a = max(z, 0)
+        [<HotPath>]
         let forwardReLU<'T when 'T :> IFloatingPointIeee754<'T>> (z: 'T[]) (a: 'T[]) = TensorPrimitives.Max(ReadOnlySpan<'T> z, 'T.Zero, Span<'T> a)
-        let forwardLeaky (slope: float) =
-            { new UnaryKernel() with
-                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
-                    let s = Vector<'U>('U.CreateTruncating slope)
-                    let mutable i = 0
-                    while i < a.Length do
-                        let z = Elementwise.load z i
-                        // leaky: a = z if z > 0, else slope·z
-                        Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), z, s * z)) a i
-                        i <- i + Vector<'U>.Count }
-        let backward (slope: float) =
-            { new BinaryKernel() with
-                member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, g, dz) =
-                    let s = Vector<'U>('U.CreateTruncating slope)
-                    let leaky = slope <> 0.0
-                    let mutable i = 0
-                    while i < dz.Length do
-                        let g = Elementwise.load g i
-                        // σ'(z) = 1 if z > 0, else the slope (0 for ReLU, whose 0 is +0 whatever g's sign)
-                        let otherwise = if leaky then s * g else Vector<'U>.Zero
-                        Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), g, otherwise)) dz i
-                        i <- i + Vector<'U>.Count }
+        type LeakyForward(slope: float) =
+            inherit UnaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                let s = Vector<'U>('U.CreateTruncating slope)
+                let mutable i = 0
+                while i < a.Length do
+                    let z = Elementwise.load z i
+                    // leaky: a = z if z > 0, else slope·z
+                    Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), z, s * z)) a i
+                    i <- i + Vector<'U>.Count
+        let forwardLeaky (slope: float) = LeakyForward(slope) :> UnaryKernel
+        type Backward(slope: float) =
+            inherit BinaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, g, dz) =
+                let s = Vector<'U>('U.CreateTruncating slope)
+                let leaky = slope <> 0.0
+                let mutable i = 0
+                while i < dz.Length do
+                    let g = Elementwise.load g i
+                    // σ'(z) = 1 if z > 0, else the slope (0 for ReLU, whose 0 is +0 whatever g's sign)
+                    let otherwise = if leaky then s * g else Vector<'U>.Zero
+                    Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), g, otherwise)) dz i
+                    i <- i + Vector<'U>.Count
+        let backward (slope: float) = Backward(slope) :> BinaryKernel
         let private cache = Collections.Concurrent.ConcurrentDictionary<float, UnaryKernel * BinaryKernel>()
         let private make = Func<float, UnaryKernel * BinaryKernel>(fun s -> forwardLeaky s, backward s)
         /// The forward and backward kernels for one slope, made at its first use.
@@ -148,6 +162,7 @@ module internal ActivationRules =
 
     /// Softmax over each example's column.
     module Softmax =
+        [<HotPath>]
         let forward (rows: int) (z: 'T[]) (a: 'T[]) =
             for j in 0 .. (if rows = 0 then 0 else z.Length / rows) - 1 do
                 let zj = ReadOnlySpan<'T>(z, j * rows, rows)
@@ -156,6 +171,7 @@ module internal ActivationRules =
                 TensorPrimitives.Subtract(zj, TensorPrimitives.Max(zj), aj)
                 TensorPrimitives.Exp(Span<'T>.op_Implicit aj, aj)
                 TensorPrimitives.Divide(Span<'T>.op_Implicit aj, TensorPrimitives.Sum(Span<'T>.op_Implicit aj), aj)
+        [<HotPath>]
         let backward (rows: int) (s: 'T[]) (g: 'T[]) (dz: 'T[]) =
             for j in 0 .. (if rows = 0 then 0 else dz.Length / rows) - 1 do
                 let sj = ReadOnlySpan<'T>(s, j * rows, rows)
@@ -205,6 +221,7 @@ module Activation =
         | _ -> false
 
     /// a = σ(z), written into a (which may be z itself).
+    [<HotPath>]
     let internal applyInto<'T when 'T :> IFloatingPointIeee754<'T>> (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) : unit =
         match f with
         | Activation.Identity -> ActivationRules.Identity.forward z.values a.values
@@ -218,6 +235,7 @@ module Activation =
     /// The vector–Jacobian product dz = J_σ(z)ᵀ g, written into dz (which may alias g): how a
     /// gradient g with respect to the outputs a = σ(z) becomes the gradient with respect to z.
     /// For element-wise σ this is g ⊙ σ'(z); for softmax, s ⊙ (g − (s·g)) column by column.
+    [<HotPath>]
     let internal backwardInto<'T when 'T :> IFloatingPointIeee754<'T>>
         (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (g: Matrix<'T>) (dz: Matrix<'T>) : unit =
         match f with

@@ -30,6 +30,7 @@ module Loss =
         | Loss.BinaryCrossEntropy -> "binary-cross-entropy"
 
     /// Throws ArgumentException unless the loss is defined for the output activation's range.
+    [<HotPath>]
     let checkPairing (loss: Loss) (output: Activation) : unit =
         match loss, output with
         | Loss.Quadratic, _
@@ -42,6 +43,7 @@ module Loss =
 
     /// Throws ArgumentException, naming the entry, unless every target is valid for the loss:
     /// finite; non-negative for cross-entropy; within [0, 1] for binary cross-entropy.
+    [<HotPath>]
     let checkTargets (loss: Loss) (y: Matrix<'T>) : unit =
         match Matrix.tryFindNonFinite y with
         | Some(i, j, v) -> invalidArg "y" $"Targets must be finite: row {i}, column {j} is {v}."
@@ -101,6 +103,7 @@ module Loss =
     /// weighted input z and output a = σ(z). Cross-entropies work from z through log-sum-exp and
     /// softplus, so no finite z gives NaN or ∞: ln softmax(z)ᵢ = zᵢ − lse(z), ln σ(z) = −softplus(−z),
     /// ln(1 − σ(z)) = −softplus(z). Allocates nothing.
+    [<HotPath>]
     let internal total (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) : float =
         checkPairing loss output
         checkBatch a y
@@ -145,6 +148,7 @@ module Loss =
     /// The loss's own step of the backward pass for a batch of n examples (the columns here, or a
     /// shard of them), written into out (as long as a): ∂C/∂aᴸ, for BP1 to finish (returns false),
     /// or on the fused paths δᴸ = ∂C/∂zᴸ itself (returns true).
+    [<HotPath>]
     let internal upstreamInto (loss: Loss) (output: Activation) (z: Matrix<'T>) (a: Matrix<'T>) (y: Matrix<'T>) (examples: int) (out: 'T[]) : bool =
         checkPairing loss output
         checkBatch a y

@@ -87,6 +87,7 @@ module Network =
         { layers = network.layers |> List.map Dense.convert }
 
     /// Throws ArgumentException unless x is a batch of finite inputs for the network.
+    [<HotPath>]
     let checkInputs (network: Network<'T>) (x: Matrix<'T>) : unit =
         if isNull (box x) then nullArg "x"
         if x.rows <> network.InputWidth then
@@ -97,6 +98,7 @@ module Network =
 
     /// Throws ArgumentException unless y holds one target column per input example, as tall as the
     /// output layer, valid for the loss, and the loss suits the output activation.
+    [<HotPath>]
     let checkTargets (network: Network<'T>) (loss: Loss) (x: Matrix<'T>) (y: Matrix<'T>) : unit =
         if isNull (box y) then nullArg "y"
         if y.rows <> network.OutputWidth then

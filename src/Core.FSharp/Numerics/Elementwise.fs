@@ -81,6 +81,7 @@ module internal Elementwise =
     let private head (x: 'U[]) (n: int) = ReadOnlySpan<'U>(x, 0, n)
     let private headOut (x: 'U[]) (n: int) = Span<'U>(x, 0, n)
 
+    [<HotPath>]
     let private runUnary<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
         (k: UnaryKernel) (x: 'U[]) (out: 'U[]) =
         let n = whole<'U> out.Length
@@ -89,6 +90,7 @@ module internal Elementwise =
             k.Run<'U>(padded 0 x n, Span(TailBuffers<'U>.Get 3))
             unpad 3 out n
 
+    [<HotPath>]
     let private runBinary<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
         (k: BinaryKernel) (x: 'U[]) (y: 'U[]) (out: 'U[]) =
         let n = whole<'U> out.Length
@@ -97,6 +99,7 @@ module internal Elementwise =
             k.Run<'U>(padded 0 x n, padded 1 y n, Span(TailBuffers<'U>.Get 3))
             unpad 3 out n
 
+    [<HotPath>]
     let private runSlot<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
         (k: SlotKernel) (u: 'U[]) (slot: 'U[]) (out: 'U[]) (slotOut: 'U[]) =
         let n = whole<'U> out.Length
@@ -106,6 +109,7 @@ module internal Elementwise =
             unpad 3 out n
             unpad 4 slotOut n
 
+    [<HotPath>]
     let private runMoments<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
         (k: MomentsKernel) (u: 'U[]) (first: 'U[]) (second: 'U[]) (out: 'U[]) (firstOut: 'U[]) (secondOut: 'U[]) =
         let n = whole<'U> out.Length
@@ -121,24 +125,28 @@ module internal Elementwise =
     let inline private f32 (a: 'T[]) : float32[] = box a :?> float32[]
 
     /// out = k(x).
+    [<HotPath>]
     let unary<'T when 'T :> IFloatingPointIeee754<'T>> (k: UnaryKernel) (x: 'T[]) (out: 'T[]) : unit =
         if isDouble<'T> then runUnary k (f64 x) (f64 out)
         elif isSingle<'T> then runUnary k (f32 x) (f32 out)
         else unsupported<'T> ()
 
     /// out = k(x, y).
+    [<HotPath>]
     let binary<'T when 'T :> IFloatingPointIeee754<'T>> (k: BinaryKernel) (x: 'T[]) (y: 'T[]) (out: 'T[]) : unit =
         if isDouble<'T> then runBinary k (f64 x) (f64 y) (f64 out)
         elif isSingle<'T> then runBinary k (f32 x) (f32 y) (f32 out)
         else unsupported<'T> ()
 
     /// (out, slotOut) = k(u, slot).
+    [<HotPath>]
     let withSlot<'T when 'T :> IFloatingPointIeee754<'T>> (k: SlotKernel) (u: 'T[]) (slot: 'T[]) (out: 'T[]) (slotOut: 'T[]) : unit =
         if isDouble<'T> then runSlot k (f64 u) (f64 slot) (f64 out) (f64 slotOut)
         elif isSingle<'T> then runSlot k (f32 u) (f32 slot) (f32 out) (f32 slotOut)
         else unsupported<'T> ()
 
     /// (out, firstOut, secondOut) = k(u, first, second).
+    [<HotPath>]
     let withMoments<'T when 'T :> IFloatingPointIeee754<'T>>
         (k: MomentsKernel) (u: 'T[]) (first: 'T[]) (second: 'T[]) (out: 'T[]) (firstOut: 'T[]) (secondOut: 'T[]) : unit =
         if isDouble<'T> then runMoments k (f64 u) (f64 first) (f64 second) (f64 out) (f64 firstOut) (f64 secondOut)

@@ -56,6 +56,7 @@ module Gemm =
         try f () finally GemmScope.Current <- saved
 
     /// C ← α·op(A)·op(B) + β·C on whole column-major arrays (see IGemmProvider for the shapes).
+    [<HotPath>]
     let run<'T when 'T :> IFloatingPointIeee754<'T>>
         (transA: bool) (transB: bool) (m: int) (n: int) (k: int)
         (alpha: 'T) (a: 'T[]) (b: 'T[]) (beta: 'T) (c: 'T[]) : unit =

@@ -46,6 +46,7 @@ module internal ManagedKernel =
         TensorPrimitives.MultiplyAdd(ReadOnlySpan<'T>(a, aOffset, len), s, Span<'T>.op_Implicit cs, cs)
 
     /// C ← α·op(A)·op(B) + β·C (see the module comment for the loop orders).
+    [<HotPath>]
     let gemm<'T when 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType and 'T :> IFloatingPointIeee754<'T>>
         (transA: bool) (transB: bool) (m: int) (n: int) (k: int)
         (alpha: 'T) (a: 'T[]) (lda: int) (b: 'T[]) (ldb: int) (beta: 'T) (c: 'T[]) (ldc: int) : unit =
@@ -84,7 +85,9 @@ type ManagedGemm() =
 
     interface IGemmProvider with
         member _.Name = "managed"
+        [<HotPath>]
         member _.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
+        [<HotPath>]
         member _.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc

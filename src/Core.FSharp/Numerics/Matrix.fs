@@ -195,6 +195,7 @@ module Matrix =
     let transpose (m: Matrix<'T>) : Matrix<'T> = init m.cols m.rows (fun i j -> m.values.[j + i * m.rows])
 
     /// Row sums Σⱼ mᵢⱼ into out (length m.Rows), column by column from zero.
+    [<HotPath>]
     let internal sumColumnsInto (m: Matrix<'T>) (out: 'T[]) : unit =
         Array.Clear(out, 0, m.rows)
         let span = Span<'T>(out, 0, m.rows)
@@ -210,6 +211,7 @@ module Matrix =
     /// The position and value of the first entry that is NaN or infinite, if any. The common
     /// case, every entry finite, is one vectorised pass: the largest magnitude is finite exactly
     /// when no entry is NaN or infinite.
+    [<HotPath>]
     let tryFindNonFinite (m: Matrix<'T>) : (int * int * 'T) option =
         if m.values.Length = 0 || 'T.IsFinite(TensorPrimitives.MaxMagnitude(ReadOnlySpan m.values)) then None
         else

@@ -101,12 +101,14 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
         member _.Name =
             let core = if String.IsNullOrEmpty coreType then "" else $", {coreType} kernels"
             $"native ({Path.GetFileName path}{core})"
+        [<HotPath>]
         member this.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
             let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
             // Small products call straight through (no closure, no lock): they are most calls.
             if this.Threaded(m, n, k) then this.RunThreaded(fun () -> Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
             else Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        [<HotPath>]
         member this.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
             let tb = if transB then Cblas.Transpose else Cblas.NoTranspose

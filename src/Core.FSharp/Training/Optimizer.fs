@@ -54,6 +54,7 @@ module Optimizer =
     /// stage's −ηₜ when it is the learning-rate step (left to that one pass over the parameters,
     /// TensorPrimitives.MultiplyAdd: a product, then a sum, each rounded, as scaling then adding
     /// would round them), else 1 with u the whole change. Allocates nothing.
+    [<HotPath>]
     let internal stepInPlace (stages: Stage<'T>[]) (context: StepContext<'T>) (u: Gradients<'T>) : 'T =
         let last = stages.Length - 1
         for k in 0 .. last - 1 do

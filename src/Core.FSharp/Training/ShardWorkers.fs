@@ -18,6 +18,7 @@ type internal ShardWorkers(count: int, work: int -> unit) =
     let failures: exn[] = Array.zeroCreate count
     let mutable stopping = false
 
+    [<HotPath>]
     let loop (k: int) () =
         GemmScope.Current <- provider
         GemmScope.SingleThreaded <- true
@@ -43,6 +44,7 @@ type internal ShardWorkers(count: int, work: int -> unit) =
 
     /// Runs work 0 … count − 1 at once and returns when all have finished; rethrows the exception
     /// of the lowest shard that threw, if any.
+    [<HotPath>]
     member _.Run() : unit =
         for s in starts do s.Set()
         let saved = GemmScope.SingleThreaded

@@ -96,6 +96,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
 
     /// One mini-batch, examples order[b·m …], as step `step` + 1: the gradient, the optimizer's
     /// change and w ← w + Δ. Returns the batch's loss.
+    [<HotPath>]
     member this.Batch(epoch: int, b: int, step: int64) : float =
         let first = b * m
         let loss = Real.toFloat (workspace.Compute(order, first, Math.Min(first + m, n) - first, x, y))
@@ -113,6 +114,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
 
     /// One epoch: a fold over its shuffled mini-batches, from optimizer step `step`, stopped
     /// between batches by cancellation.
+    [<HotPath>]
     member this.Epoch(epoch: int, step: int64) : EpochOutcome =
         if m >= n then
             for i in 0 .. n - 1 do order.[i] <- i

@@ -10,46 +10,52 @@ open System.Numerics
 module internal UpdateKernels =
 
     /// The lecture's momentum with averaging rate μ: the slot is P, the output is the new P.
-    let movingAverage (mu: float) =
-        { new SlotKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, p, out, pOut) =
-                let m = 'U.CreateTruncating mu
-                let m, keep = Vector<'U>(m), Vector<'U>('U.One - m)
-                let mutable i = 0
-                while i < out.Length do
-                    // P ← (1 − μ)P + μu
-                    let next = keep * Elementwise.load p i + m * Elementwise.load u i
-                    Elementwise.store next pOut i
-                    Elementwise.store next out i
-                    i <- i + Vector<'U>.Count }
+    type MovingAverage(mu: float) =
+        inherit SlotKernel()
+        [<HotPath>]
+        override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, p, out, pOut) =
+            let m = 'U.CreateTruncating mu
+            let m, keep = Vector<'U>(m), Vector<'U>('U.One - m)
+            let mutable i = 0
+            while i < out.Length do
+                // P ← (1 − μ)P + μu
+                let next = keep * Elementwise.load p i + m * Elementwise.load u i
+                Elementwise.store next pOut i
+                Elementwise.store next out i
+                i <- i + Vector<'U>.Count
+    let movingAverage (mu: float) = MovingAverage(mu) :> SlotKernel
 
     /// Heavy-ball momentum with factor β: the slot is v, the output is the new v.
-    let heavyBall (beta: float) =
-        { new SlotKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, v, out, vOut) =
-                let b = Vector<'U>('U.CreateTruncating beta)
-                let mutable i = 0
-                while i < out.Length do
-                    // v ← βv + u
-                    let next = b * Elementwise.load v i + Elementwise.load u i
-                    Elementwise.store next vOut i
-                    Elementwise.store next out i
-                    i <- i + Vector<'U>.Count }
+    type HeavyBall(beta: float) =
+        inherit SlotKernel()
+        [<HotPath>]
+        override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, v, out, vOut) =
+            let b = Vector<'U>('U.CreateTruncating beta)
+            let mutable i = 0
+            while i < out.Length do
+                // v ← βv + u
+                let next = b * Elementwise.load v i + Elementwise.load u i
+                Elementwise.store next vOut i
+                Elementwise.store next out i
+                i <- i + Vector<'U>.Count
+    let heavyBall (beta: float) = HeavyBall(beta) :> SlotKernel
 
     /// Nesterov momentum with factor β: the slot is v, the output looks ahead along the new v.
-    let nesterov (beta: float) =
-        { new SlotKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, v, out, vOut) =
-                let b = Vector<'U>('U.CreateTruncating beta)
-                let mutable i = 0
-                while i < out.Length do
-                    let g = Elementwise.load u i
-                    // v ← βv + u
-                    let next = b * Elementwise.load v i + g
-                    Elementwise.store next vOut i
-                    // out = u + βv
-                    Elementwise.store (g + b * next) out i
-                    i <- i + Vector<'U>.Count }
+    type Nesterov(beta: float) =
+        inherit SlotKernel()
+        [<HotPath>]
+        override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, v, out, vOut) =
+            let b = Vector<'U>('U.CreateTruncating beta)
+            let mutable i = 0
+            while i < out.Length do
+                let g = Elementwise.load u i
+                // v ← βv + u
+                let next = b * Elementwise.load v i + g
+                Elementwise.store next vOut i
+                // out = u + βv
+                Elementwise.store (g + b * next) out i
+                i <- i + Vector<'U>.Count
+    let nesterov (beta: float) = Nesterov(beta) :> SlotKernel
 
     /// Adam with β₁, β₂, ε at step Step (set before each run): the moments are m and v; 1 − βᵗ is
     /// computed in float64 and rounded once.
@@ -59,6 +65,7 @@ module internal UpdateKernels =
         /// t, the step being taken (from 1).
         member val Step = 0L with get, set
 
+        [<HotPath>]
         override this.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, m, v, out, mOut, vOut) =
             let t = this.Step
             let b1, b2 = 'U.CreateTruncating beta1, 'U.CreateTruncating beta2
@@ -80,17 +87,19 @@ module internal UpdateKernels =
 
     /// The step shared by AdaGrad (Γ ← Γ + u²) and RMSProp (Γ ← αΓ + (1 − α)u², α = decay): the
     /// slot is Γ, the output u ⊘ (√Γ + ε).
-    let scaleByRoot (decay: float) (epsilon: float) (adaGrad: bool) =
-        { new SlotKernel() with
-            member _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, gamma, out, gammaOut) =
-                let a = 'U.CreateTruncating decay
-                let a, rest, e = Vector<'U>(a), Vector<'U>('U.One - a), Vector<'U>('U.CreateTruncating epsilon)
-                let mutable i = 0
-                while i < out.Length do
-                    let g = Elementwise.load u i
-                    // AdaGrad: Γ ← Γ + u²; RMSProp: Γ ← αΓ + (1 − α)u²
-                    let next = if adaGrad then Elementwise.load gamma i + g * g else a * Elementwise.load gamma i + rest * (g * g)
-                    Elementwise.store next gammaOut i
-                    // out = u ⊘ (√Γ + ε)
-                    Elementwise.store (g / (Vector.SquareRoot next + e)) out i
-                    i <- i + Vector<'U>.Count }
+    type ScaleByRoot(decay: float, epsilon: float, adaGrad: bool) =
+        inherit SlotKernel()
+        [<HotPath>]
+        override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(u, gamma, out, gammaOut) =
+            let a = 'U.CreateTruncating decay
+            let a, rest, e = Vector<'U>(a), Vector<'U>('U.One - a), Vector<'U>('U.CreateTruncating epsilon)
+            let mutable i = 0
+            while i < out.Length do
+                let g = Elementwise.load u i
+                // AdaGrad: Γ ← Γ + u²; RMSProp: Γ ← αΓ + (1 − α)u²
+                let next = if adaGrad then Elementwise.load gamma i + g * g else a * Elementwise.load gamma i + rest * (g * g)
+                Elementwise.store next gammaOut i
+                // out = u ⊘ (√Γ + ε)
+                Elementwise.store (g / (Vector.SquareRoot next + e)) out i
+                i <- i + Vector<'U>.Count
+    let scaleByRoot (decay: float) (epsilon: float) (adaGrad: bool) = ScaleByRoot(decay, epsilon, adaGrad) :> SlotKernel

@@ -59,6 +59,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     let mutable targets = Unchecked.defaultof<Matrix<'T>>
 
     /// Shard k of the batch: gathers its examples and runs its forward and backward passes.
+    [<HotPath>]
     let shard (k: int) =
         if k < batch.Shards.Length then
             let b = batch.Shards.[k]
@@ -94,6 +95,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     /// Runs the forward and backward passes on the examples at indices[start .. start + n − 1] of x
     /// and y, shards at once (on this process's threads, or through the executor), adds the
     /// shards' shares in shard order into Gradient and returns the batch's mean cost.
+    [<HotPath>]
     member _.Compute(order: int[], start: int, n: int, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         batch <- (if n = batchSize then full else partial.Value)
         indices <- order
