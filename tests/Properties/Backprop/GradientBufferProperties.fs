@@ -49,11 +49,16 @@ let ``after its first call a gradient buffer allocates nothing`` () =
         let y = Matrix.init 10 10 (fun i j -> if i = j then 1.0 else 0.0)
         let buffer = GradientBuffer<float>(network, 10)
         for _ in 1 .. 3 do buffer.LossAndGradient(loss, network, x, y) |> ignore
+        // 500 calls of each: an allocation per call, however small (24 bytes for the smallest
+        // object), would add up to 24,000 bytes at least. The runtime may allocate once on its own
+        // while calls run (its dispatch caches, when tiered compilation replaces a method's code);
+        // that is not the library's and stays far below the bound.
         let before = GC.GetAllocatedBytesForCurrentThread()
-        for _ in 1 .. 20 do
+        for _ in 1 .. 500 do
             buffer.LossAndGradient(loss, network, x, y) |> ignore
             buffer.Loss(loss, network, x, y) |> ignore
-        Assert.Equal(0L, GC.GetAllocatedBytesForCurrentThread() - before)
+        let allocated = GC.GetAllocatedBytesForCurrentThread() - before
+        Assert.True(allocated < 2048L, $"{allocated} bytes over 1,000 calls")
 
 [<Fact>]
 let ``a gradient buffer refuses another network's shapes or batch size, naming them`` () =

@@ -68,13 +68,18 @@ public sealed class GradientBufferTests
             network.ComputeGradients(inputs, targets, buffer, Loss.Quadratic);
         }
 
+        // 500 calls: an allocation per call, however small (24 bytes for the smallest object), would
+        // add up to 12,000 bytes at least. The runtime may allocate once on its own while calls run
+        // (its dispatch caches, when tiered compilation replaces a method's code); that is not the
+        // library's and stays far below the bound.
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
+        for (var i = 0; i < 500; i++)
         {
             network.ComputeGradients(inputs, targets, buffer, Loss.Quadratic);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 2048, $"{allocated} bytes over 500 calls");
     }
 
     [Fact]
