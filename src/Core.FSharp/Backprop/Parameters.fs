@@ -24,7 +24,7 @@ module Parameters =
     /// target ← w + α·Δ, entry by entry, where w is the network's parameters and target a network
     /// of the same shapes (the network itself, or a private copy): the one parameter update of
     /// every optimizer, line search and Levenberg–Marquardt step. A product, then a sum, each
-    /// rounded (TensorPrimitives.MultiplyAdd, never a fused multiply-add), so α = 1 gives the bits
+    /// rounded (Elementwise.scaleAdd, never a fused multiply-add), so α = 1 gives the bits
     /// of w + Δ.
     [<HotPath>]
     let internal addScaledInto (alpha: 'T) (delta: Gradients<'T>) (network: Network<'T>) (target: Network<'T>) : unit =
@@ -32,8 +32,8 @@ module Parameters =
         for w in network.layers do
             let d, t = changes.Head, targets.Head
             // w ← w + α·Δ
-            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.dW.values, alpha, ReadOnlySpan w.weights.values, Span t.weights.values)
-            TensorPrimitives.MultiplyAdd(ReadOnlySpan d.db.values, alpha, ReadOnlySpan w.biases.values, Span t.biases.values)
+            Elementwise.scaleAdd (ReadOnlySpan d.dW.values, alpha, ReadOnlySpan w.weights.values, Span t.weights.values)
+            Elementwise.scaleAdd (ReadOnlySpan d.db.values, alpha, ReadOnlySpan w.biases.values, Span t.biases.values)
             changes <- changes.Tail
             targets <- targets.Tail
 

@@ -128,7 +128,7 @@ module internal ActivationRules =
     module Rectifier =
         // ReLU: a = max(z, 0)
         [<HotPath>]
-        let forwardReLU<'T when 'T :> IFloatingPointIeee754<'T>> (z: 'T[]) (a: 'T[]) = TensorPrimitives.Max(ReadOnlySpan<'T> z, 'T.Zero, Span<'T> a)
+        let forwardReLU<'T when 'T :> IFloatingPointIeee754<'T>> (z: 'T[]) (a: 'T[]) = Elementwise.relu (ReadOnlySpan<'T> z, Span<'T> a)
         type LeakyForward(slope: float) =
             inherit UnaryKernel()
             [<HotPath>]

@@ -2,6 +2,8 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
+open System.Runtime.CompilerServices
+open System.Runtime.InteropServices
 
 // Lane-wise kernels: every output lane depends only on the input lanes at its own index, so any
 // output may be the same array as any input (each kernel reads a vector's inputs before writing
@@ -152,6 +154,94 @@ module internal Elementwise =
         if isDouble<'T> then runMoments k (f64 u) (f64 first) (f64 second) (f64 out) (f64 firstOut) (f64 secondOut)
         elif isSingle<'T> then runMoments k (f32 u) (f32 first) (f32 second) (f32 out) (f32 firstOut) (f32 secondOut)
         else unsupported<'T> ()
+
+    /// The span's memory as a span of 'U, where 'T and 'U are the same type (checked by callers).
+    let inline private asU<'T, 'U> (s: ReadOnlySpan<'T>) : ReadOnlySpan<'U> =
+        MemoryMarshal.CreateReadOnlySpan(&Unsafe.As<'T, 'U>(&MemoryMarshal.GetReference s), s.Length)
+
+    let inline private asUOut<'T, 'U> (s: Span<'T>) : Span<'U> =
+        MemoryMarshal.CreateSpan(&Unsafe.As<'T, 'U>(&MemoryMarshal.GetReference s), s.Length)
+
+    /// Input buffer k holding x's lanes from `start` on, zero after them (for spans).
+    let private paddedSpan<'U> (k: int) (x: ReadOnlySpan<'U>) (start: int) : ReadOnlySpan<'U> =
+        let b = TailBuffers<'U>.Get k
+        Array.Clear b
+        x.Slice(start).CopyTo(Span b)
+        ReadOnlySpan b
+
+    /// out = f(x, y) over spans, whole vectors in place and the tail on padded copies.
+    let inline private lanes2<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
+        (x: ReadOnlySpan<'U>, y: ReadOnlySpan<'U>, out: Span<'U>, [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> Vector<'U>) =
+        let width = Vector<'U>.Count
+        let n = out.Length - out.Length % width
+        let mutable i = 0
+        while i < n do
+            let v = f (Vector<'U>(x.Slice(i, width))) (Vector<'U>(y.Slice(i, width)))
+            v.CopyTo(out.Slice(i, width))
+            i <- i + width
+        if n < out.Length then
+            let o = TailBuffers<'U>.Get 3
+            let v = f (Vector<'U>(paddedSpan 0 x n)) (Vector<'U>(paddedSpan 1 y n))
+            v.CopyTo(o)
+            ReadOnlySpan<'U>(o, 0, out.Length - n).CopyTo(out.Slice(n))
+
+    [<HotPath>]
+    let private addOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>, y: ReadOnlySpan<'U>, out: Span<'U>) =
+        lanes2 (x, y, out, fun a b -> a + b)
+
+    [<HotPath>]
+    let private scaleAddOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>, alpha: 'U, y: ReadOnlySpan<'U>, out: Span<'U>) =
+        let a = Vector<'U>(alpha)
+        lanes2 (x, y, out, fun u v -> u * a + v)
+
+    [<HotPath>]
+    let private reluOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (z: ReadOnlySpan<'U>, out: Span<'U>) =
+        // max(z, 0) with NaN kept and +0 for −0, as Math.Max: 0 where z ≤ 0, z itself otherwise
+        lanes2 (z, z, out, fun v _ -> Vector.ConditionalSelect(Vector.LessThanOrEqual(v, Vector<'U>.Zero), Vector<'U>.Zero, v))
+
+    [<HotPath>]
+    let private allFiniteOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>) : bool =
+        // v − v is 0 for a finite v and NaN for NaN or ±∞
+        let width = Vector<'U>.Count
+        let n = x.Length - x.Length % width
+        let mutable finite = true
+        let mutable i = 0
+        while finite && i < n do
+            let v = Vector<'U>(x.Slice(i, width))
+            finite <- Vector.EqualsAll(v - v, Vector<'U>.Zero)
+            i <- i + width
+        while finite && i < x.Length do
+            finite <- 'U.IsFinite x.[i]
+            i <- i + 1
+        finite
+
+    /// out = x + y, entry by entry.
+    let add<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>, y: ReadOnlySpan<'T>, out: Span<'T>) : unit =
+        if isDouble<'T> then addOf<float> (asU x, asU y, asUOut out)
+        elif isSingle<'T> then addOf<float32> (asU x, asU y, asUOut out)
+        else unsupported<'T> ()
+
+    /// out = x·α + y, entry by entry: a product, then a sum, each rounded (never a fused
+    /// multiply-add), so α = 1 gives the bits of x + y.
+    let scaleAdd<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>, alpha: 'T, y: ReadOnlySpan<'T>, out: Span<'T>) : unit =
+        if isDouble<'T> then scaleAddOf<float> (asU x, Double.CreateTruncating alpha, asU y, asUOut out)
+        elif isSingle<'T> then scaleAddOf<float32> (asU x, Single.CreateTruncating alpha, asU y, asUOut out)
+        else unsupported<'T> ()
+
+    /// out = max(z, 0), entry by entry (NaN kept, −0 to +0).
+    let relu<'T when 'T :> IFloatingPointIeee754<'T>> (z: ReadOnlySpan<'T>, out: Span<'T>) : unit =
+        if isDouble<'T> then reluOf<float> (asU z, asUOut out)
+        elif isSingle<'T> then reluOf<float32> (asU z, asUOut out)
+        else unsupported<'T> ()
+
+    /// Whether every entry is finite (no NaN, no ±∞).
+    let allFinite<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>) : bool =
+        if isDouble<'T> then allFiniteOf<float> (asU x)
+        elif isSingle<'T> then allFiniteOf<float32> (asU x)
+        else
+            let mutable finite = true
+            for v in x do finite <- finite && 'T.IsFinite v
+            finite
 
     /// Vector i·width… of a span (width = Vector<'U>.Count).
     let inline load<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (x: ReadOnlySpan<'U>) (i: int) : Vector<'U> =

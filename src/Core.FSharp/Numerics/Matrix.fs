@@ -200,7 +200,7 @@ module Matrix =
         Array.Clear(out, 0, m.rows)
         let span = Span<'T>(out, 0, m.rows)
         for j in 0 .. m.cols - 1 do
-            TensorPrimitives.Add(ReadOnlySpan<'T>(m.values, j * m.rows, m.rows), Span<'T>.op_Implicit span, span)
+            Elementwise.add (ReadOnlySpan<'T>(m.values, j * m.rows, m.rows), Span<'T>.op_Implicit span, span)
 
     /// The column vector of row sums, Σⱼ mᵢⱼ (over a batch: the sum over examples).
     let sumColumns (m: Matrix<'T>) : Matrix<'T> =
@@ -209,11 +209,10 @@ module Matrix =
         wrap m.rows 1 out
 
     /// The position and value of the first entry that is NaN or infinite, if any. The common
-    /// case, every entry finite, is one vectorised pass: the largest magnitude is finite exactly
-    /// when no entry is NaN or infinite.
+    /// case, every entry finite, is one vectorised pass (Elementwise.allFinite).
     [<HotPath>]
     let tryFindNonFinite (m: Matrix<'T>) : (int * int * 'T) option =
-        if m.values.Length = 0 || 'T.IsFinite(TensorPrimitives.MaxMagnitude(ReadOnlySpan m.values)) then None
+        if Elementwise.allFinite (ReadOnlySpan m.values) then None
         else
             let k = Array.FindIndex(m.values, fun x -> not ('T.IsFinite(x)))
             Some(k % m.rows, k / m.rows, m.values.[k])

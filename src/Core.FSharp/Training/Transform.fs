@@ -134,7 +134,7 @@ module Transform =
             let mutable layers = context.Network.Layers
             for g in u.Layers do
                 let w = layers.Head.Weights.values
-                TensorPrimitives.MultiplyAdd(ReadOnlySpan w, l, ReadOnlySpan g.dW.values, Span g.dW.values)
+                Elementwise.scaleAdd (ReadOnlySpan w, l, ReadOnlySpan g.dW.values, Span g.dW.values)
                 layers <- layers.Tail
         Transform($"decay(λ = {lambda})", (fun _ -> Stateless), stateless step, noRate, false)
 

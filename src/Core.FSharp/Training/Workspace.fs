@@ -111,9 +111,9 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         // The ordered sum: ∇C = share₀ + share₁ + …, in shard order.
         if parts.Length > 1 then
             for a in 0 .. gradient.Length - 1 do
-                TensorPrimitives.Add(ReadOnlySpan parts.[0].[a], ReadOnlySpan parts.[1].[a], Span gradient.[a])
+                Elementwise.add (ReadOnlySpan parts.[0].[a], ReadOnlySpan parts.[1].[a], Span gradient.[a])
                 for k in 2 .. parts.Length - 1 do
-                    TensorPrimitives.Add(ReadOnlySpan gradient.[a], ReadOnlySpan parts.[k].[a], Span gradient.[a])
+                    Elementwise.add (ReadOnlySpan gradient.[a], ReadOnlySpan parts.[k].[a], Span gradient.[a])
         let mutable total = 0.0
         for t in batch.Totals do total <- total + t
         Real.ofFloat (total / float n)
