@@ -17,7 +17,7 @@ namespace FunctionalBackprop.Soak;
 /// callback, which the facade calls on the training thread between epochs, so every measurement
 /// sees the same live training state; what grows is what the run keeps.
 ///
-///   dotnet run --project benchmarks/Soak -c Release -- [--epochs 200] [--examples 1000] [--batch 10] [--every 20] [--managed]
+///   dotnet run --project benchmarks/Soak -c Release -- [--epochs 200] [--examples 1000] [--batch 10] [--every 20] [--shards cores] [--managed]
 /// </summary>
 internal static class Program
 {
@@ -27,6 +27,7 @@ internal static class Program
         var examples = Option(args, "--examples", 1000);
         var every = Option(args, "--every", 20);
         var batch = Option(args, "--batch", 10);
+        var shards = Option(args, "--shards", Environment.ProcessorCount);
         if (args.Contains("--managed"))
         {
             LinearAlgebra.UseManaged();
@@ -40,13 +41,14 @@ internal static class Program
         {
             Epochs = epochs,
             BatchSize = batch,
+            Shards = shards,
             Loss = Loss.Quadratic,
             Optimizer = Optimizer.Sgd(3.0),
             Seed = 1,
             ValidationData = validation,
         };
 
-        Console.WriteLine($"Soak: 784-30-10 sigmoid, SGD η = 3, batch {batch}, {training.Count} training digits, 500 validation digits, {epochs} epochs; GEMM provider {LinearAlgebra.Provider}");
+        Console.WriteLine($"Soak: 784-30-10 sigmoid, SGD η = 3, batch {batch} in {Math.Min(shards, batch)} shard(s), {training.Count} training digits, 500 validation digits, {epochs} epochs; GEMM provider {LinearAlgebra.Provider}");
         Console.WriteLine($"{"epoch",6} {"heap bytes",12} {"Δ from 20",10} {"loss",9} {"accuracy",8} {"elapsed",9}");
         var heap = new SortedDictionary<int, long>();
         var baseline = 0L;
