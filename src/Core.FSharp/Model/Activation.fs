@@ -39,11 +39,8 @@ module internal ActivationRules =
             inherit UnaryKernel()
             [<HotPath>]
             override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
-                let mutable i = 0
-                while i < a.Length do
-                    // a = 1 if z > 0, else 0
-                    Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), Vector<'U>.One, Vector<'U>.Zero)) a i
-                    i <- i + Vector<'U>.Count
+                // a = 1 if z > 0, else 0
+                Elementwise.map1 (z, a, fun z -> Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), Vector<'U>.One, Vector<'U>.Zero))
         let forward = Forward() :> UnaryKernel
         // σ'(z) = 0 wherever it exists: dz = 0
         let backward (dz: 'T[]) = Array.Clear dz
@@ -57,12 +54,8 @@ module internal ActivationRules =
             inherit BinaryKernel()
             [<HotPath>]
             override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
-                let mutable i = 0
-                while i < dz.Length do
-                    let a = Elementwise.load a i
-                    // σ'(z) = a(1 − a): dz = g ⊙ (a ⊙ (1 − a))
-                    Elementwise.store (Elementwise.load g i * (a * (Vector<'U>.One - a))) dz i
-                    i <- i + Vector<'U>.Count
+                // σ'(z) = a(1 − a): dz = g ⊙ (a ⊙ (1 − a))
+                Elementwise.map2 (a, g, dz, fun a g -> g * (a * (Vector<'U>.One - a)))
         let backward = Backward() :> BinaryKernel
 
     /// The hyperbolic tangent.
@@ -96,9 +89,7 @@ module internal ActivationRules =
                 let c = Series<'U>.Terms
                 let terms = c.Length
                 let two, threshold = Vector<'U>('U.CreateTruncating 2.0), Vector<'U>('U.CreateTruncating small)
-                let mutable i = 0
-                while i < a.Length do
-                    let x = Elementwise.load z i
+                Elementwise.map1 (z, a, fun x ->
                     let m = Vector.Abs x
                     // |z| < ½ ln 3: z + z·(z²·(c₁ + z²(c₂ + …))), Horner's rule in z²; z itself at ±0
                     let x2 = x * x
@@ -109,19 +100,14 @@ module internal ActivationRules =
                     // otherwise: sign(z)·(1 − 2/(e²|ᶻ| + 1))
                     let r = Vector<'U>.One - two / (exp (m + m) + Vector<'U>.One)
                     let far = Vector.ConditionalSelect(Vector.LessThan(x, Vector<'U>.Zero), -r, r)
-                    Elementwise.store (Vector.ConditionalSelect(Vector.LessThan(m, threshold), near, far)) a i
-                    i <- i + Vector<'U>.Count
+                    Vector.ConditionalSelect(Vector.LessThan(m, threshold), near, far))
         let forward = Forward() :> UnaryKernel
         type Backward() =
             inherit BinaryKernel()
             [<HotPath>]
             override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(a, g, dz) =
-                let mutable i = 0
-                while i < dz.Length do
-                    let a = Elementwise.load a i
-                    // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
-                    Elementwise.store (Elementwise.load g i * (Vector<'U>.One - a * a)) dz i
-                    i <- i + Vector<'U>.Count
+                // tanh'(z) = 1 − a²: dz = g ⊙ (1 − a ⊙ a)
+                Elementwise.map2 (a, g, dz, fun a g -> g * (Vector<'U>.One - a * a))
         let backward = Backward() :> BinaryKernel
 
     /// ReLU (slope 0) and leaky ReLU (0 < slope < 1).
@@ -134,12 +120,8 @@ module internal ActivationRules =
             [<HotPath>]
             override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
                 let s = Vector<'U>('U.CreateTruncating slope)
-                let mutable i = 0
-                while i < a.Length do
-                    let z = Elementwise.load z i
-                    // leaky: a = z if z > 0, else slope·z
-                    Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), z, s * z)) a i
-                    i <- i + Vector<'U>.Count
+                // leaky: a = z if z > 0, else slope·z
+                Elementwise.map1 (z, a, fun z -> Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), z, s * z))
         let forwardLeaky (slope: float) = LeakyForward(slope) :> UnaryKernel
         type Backward(slope: float) =
             inherit BinaryKernel()
@@ -147,13 +129,8 @@ module internal ActivationRules =
             override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, g, dz) =
                 let s = Vector<'U>('U.CreateTruncating slope)
                 let leaky = slope <> 0.0
-                let mutable i = 0
-                while i < dz.Length do
-                    let g = Elementwise.load g i
-                    // σ'(z) = 1 if z > 0, else the slope (0 for ReLU, whose 0 is +0 whatever g's sign)
-                    let otherwise = if leaky then s * g else Vector<'U>.Zero
-                    Elementwise.store (Vector.ConditionalSelect(Vector.GreaterThan(Elementwise.load z i, Vector<'U>.Zero), g, otherwise)) dz i
-                    i <- i + Vector<'U>.Count
+                // σ'(z) = 1 if z > 0, else the slope (0 for ReLU, whose 0 is +0 whatever g's sign)
+                Elementwise.map2 (z, g, dz, fun z g -> Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), g, (if leaky then s * g else Vector<'U>.Zero)))
         let backward (slope: float) = Backward(slope) :> BinaryKernel
         let private cache = Collections.Concurrent.ConcurrentDictionary<float, UnaryKernel * BinaryKernel>()
         let private make = Func<float, UnaryKernel * BinaryKernel>(fun s -> forwardLeaky s, backward s)

@@ -250,3 +250,45 @@ module internal Elementwise =
     /// Writes v at i… of a span.
     let inline store<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) (out: Span<'U>) (i: int) : unit =
         v.CopyTo(out.Slice(i, Vector<'U>.Count))
+
+    // The loops of the kernels' Run methods, written once: f gets each whole vector's lanes and
+    // returns the output lanes (inlined, lambda and all, into each kernel: no closure).
+
+    /// out = f(x) for every whole vector.
+    let inline map1<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
+        (x: ReadOnlySpan<'U>, out: Span<'U>, [<InlineIfLambda>] f: Vector<'U> -> Vector<'U>) =
+        let mutable i = 0
+        while i < out.Length do
+            store (f (load x i)) out i
+            i <- i + Vector<'U>.Count
+
+    /// out = f(x, y) for every whole vector.
+    let inline map2<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
+        (x: ReadOnlySpan<'U>, y: ReadOnlySpan<'U>, out: Span<'U>, [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> Vector<'U>) =
+        let mutable i = 0
+        while i < out.Length do
+            store (f (load x i) (load y i)) out i
+            i <- i + Vector<'U>.Count
+
+    /// (out, slotOut) = f(u, slot) for every whole vector.
+    let inline mapSlot<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
+        (u: ReadOnlySpan<'U>, slot: ReadOnlySpan<'U>, out: Span<'U>, slotOut: Span<'U>,
+         [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> struct (Vector<'U> * Vector<'U>)) =
+        let mutable i = 0
+        while i < out.Length do
+            let struct (o, s) = f (load u i) (load slot i)
+            store s slotOut i
+            store o out i
+            i <- i + Vector<'U>.Count
+
+    /// (out, firstOut, secondOut) = f(u, first, second) for every whole vector.
+    let inline mapMoments<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
+        (u: ReadOnlySpan<'U>, first: ReadOnlySpan<'U>, second: ReadOnlySpan<'U>, out: Span<'U>, firstOut: Span<'U>, secondOut: Span<'U>,
+         [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> Vector<'U> -> struct (Vector<'U> * Vector<'U> * Vector<'U>)) =
+        let mutable i = 0
+        while i < out.Length do
+            let struct (o, m, v) = f (load u i) (load first i) (load second i)
+            store m firstOut i
+            store v secondOut i
+            store o out i
+            i <- i + Vector<'U>.Count

@@ -168,31 +168,31 @@ module Transform =
     /// P ← (1 − μ)P + μ·u, and the output is P.
     let movingAverage<'T when 'T :> IFloatingPointIeee754<'T>> (mu: float) : Transform<'T> =
         if not (mu > 0.0 && mu <= 1.0) then raise (ArgumentOutOfRangeException("mu", mu, $"The averaging rate μ must lie in (0, 1], got {mu}."))
-        withSlot $"moving-average(μ = {mu})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.movingAverage mu)
+        withSlot $"moving-average(μ = {mu})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.MovingAverage mu)
 
     /// Classical (heavy-ball) momentum, Polyak (1964): v ← βv + u, and the output is v.
     let heavyBall<'T when 'T :> IFloatingPointIeee754<'T>> (beta: float) : Transform<'T> =
         checkUnit "beta" beta
-        withSlot $"heavy-ball(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.heavyBall beta)
+        withSlot $"heavy-ball(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.Momentum(beta, false))
 
     /// Nesterov momentum in the form of Sutskever et al. (2013): v ← βv + u, and the output is
     /// u + βv, the update looked ahead along the new velocity.
     let nesterov<'T when 'T :> IFloatingPointIeee754<'T>> (beta: float) : Transform<'T> =
         checkUnit "beta" beta
-        withSlot $"nesterov(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.nesterov beta)
+        withSlot $"nesterov(β = {beta})" Velocity (function Velocity v -> Some v | _ -> None) (UpdateKernels.Momentum(beta, true))
 
     /// AdaGrad (Duchi et al., 2011), as the lecture writes it, ε outside the root:
     /// Γ ← Γ + u ⊙ u, and the output is u ⊘ (√Γ + ε).
     let scaleByAdaGrad<'T when 'T :> IFloatingPointIeee754<'T>> (epsilon: float) : Transform<'T> =
         checkPositive "epsilon" epsilon
-        withSlot $"adagrad(ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (UpdateKernels.scaleByRoot 1.0 epsilon true)
+        withSlot $"adagrad(ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (UpdateKernels.ScaleByRoot(1.0, epsilon, true))
 
     /// RMSProp (Tieleman and Hinton, 2012), as the lecture writes it, ε outside the root:
     /// Γ ← αΓ + (1 − α) u ⊙ u, and the output is u ⊘ (√Γ + ε).
     let scaleByRMSProp<'T when 'T :> IFloatingPointIeee754<'T>> (alpha: float) (epsilon: float) : Transform<'T> =
         checkUnit "alpha" alpha
         checkPositive "epsilon" epsilon
-        withSlot $"rmsprop(α = {alpha}, ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (UpdateKernels.scaleByRoot alpha epsilon false)
+        withSlot $"rmsprop(α = {alpha}, ε = {epsilon})" SquaredGradients (function SquaredGradients s -> Some s | _ -> None) (UpdateKernels.ScaleByRoot(alpha, epsilon, false))
 
     /// Adam's scaling (Kingma and Ba, 2015, Algorithm 1): t ← t + 1, m ← β₁m + (1 − β₁)u,
     /// v ← β₂v + (1 − β₂)u ⊙ u, m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), and the output is m̂ ⊘ (√v̂ + ε).

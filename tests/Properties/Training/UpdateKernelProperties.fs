@@ -67,7 +67,7 @@ module Updates =
         [<Property>]
         let ``the lecture's momentum`` (case: Case) =
             let mu = 0.3
-            both case (Slot(UpdateKernels.movingAverage mu))
+            both case (Slot(UpdateKernels.MovingAverage mu))
                 (fun x -> let p = (1.0 - mu) * x.[1] + mu * x.[0] in [| p; p |])
                 (fun x -> let m = float32 mu in let p = (1.0f - m) * x.[1] + m * x.[0] in [| p; p |])
 
@@ -75,8 +75,8 @@ module Updates =
         let ``heavy ball and Nesterov`` (case: Case) =
             let beta = 0.9
             let b = float32 beta
-            both case (Slot(UpdateKernels.heavyBall beta)) (fun x -> let v = beta * x.[1] + x.[0] in [| v; v |]) (fun x -> let v = b * x.[1] + x.[0] in [| v; v |])
-            .&. both case (Slot(UpdateKernels.nesterov beta))
+            both case (Slot(UpdateKernels.Momentum(beta, false))) (fun x -> let v = beta * x.[1] + x.[0] in [| v; v |]) (fun x -> let v = b * x.[1] + x.[0] in [| v; v |])
+            .&. both case (Slot(UpdateKernels.Momentum(beta, true)))
                     (fun x -> let v = beta * x.[1] + x.[0] in [| x.[0] + beta * v; v |])
                     (fun x -> let v = b * x.[1] + x.[0] in [| x.[0] + b * v; v |])
 
@@ -86,10 +86,10 @@ module Updates =
             let a, rest, e32 = float32 alpha, 1.0f - float32 alpha, float32 e
             // Γ is input 1 here; its non-negative values are input 2's, so use that as Γ.
             let case = { case with Inputs = [| case.Inputs.[0]; case.Inputs.[2] |] }
-            both case (Slot(UpdateKernels.scaleByRoot 1.0 e true))
+            both case (Slot(UpdateKernels.ScaleByRoot(1.0, e, true)))
                 (fun x -> let s = x.[1] + x.[0] * x.[0] in [| x.[0] / (sqrt s + e); s |])
                 (fun x -> let s = x.[1] + x.[0] * x.[0] in [| x.[0] / (sqrt s + e32); s |])
-            .&. both case (Slot(UpdateKernels.scaleByRoot alpha e false))
+            .&. both case (Slot(UpdateKernels.ScaleByRoot(alpha, e, false)))
                     (fun x -> let s = alpha * x.[1] + (1.0 - alpha) * (x.[0] * x.[0]) in [| x.[0] / (sqrt s + e); s |])
                     (fun x -> let s = a * x.[1] + rest * (x.[0] * x.[0]) in [| x.[0] / (sqrt s + e32); s |])
 
