@@ -44,6 +44,32 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.WaitForLivenessToStabilizeAsync();
     }
 
+    /// <summary>Kills the client without letting it clean up, as a crashed coordinator leaves it.</summary>
+    public void KillClient()
+    {
+        try
+        {
+            Cluster.KillClientAsync().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            // The kill stops the client's host with a cancelled token: that is the point.
+        }
+    }
+
+    /// <summary>Starts a new client if the last one was killed.</summary>
+    public async Task EnsureClientAsync()
+    {
+        try
+        {
+            _ = Cluster.Client;
+        }
+        catch (InvalidOperationException)
+        {
+            await Cluster.InitializeClientAsync();
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (cluster is not null)

@@ -70,7 +70,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     /// <summary>The addresses of the live silos, in order.</summary>
     private static async Task<string[]> ActiveSilos(IClusterClient client, TimeSpan timeout)
     {
-        var hosts = await WorkerCalls.Bounded(client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), timeout, "listing the cluster's silos").ConfigureAwait(false);
+        var hosts = await WorkerCalls.Bounded(() => client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), timeout, "listing the cluster's silos").ConfigureAwait(false);
         return hosts.Keys.Select(s => s.ToParsableString()).OrderBy(s => s, StringComparer.Ordinal).ToArray();
     }
 
@@ -122,18 +122,18 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         const int inFlight = 4;
         try
         {
-            worker.Silo = await Call(worker.Grain.BeginAsync(setup), $"worker {worker.Index} starting").ConfigureAwait(false);
+            worker.Silo = await Call(() => worker.Grain.BeginAsync(setup), $"worker {worker.Index} starting").ConfigureAwait(false);
             for (var first = 0; first < chunks.Count; first += inFlight)
             {
                 var sent = await Task.WhenAll(Enumerable.Range(first, Math.Min(inFlight, chunks.Count - first))
-                    .Select(i => Call(worker.Grain.UploadAsync((long)i * setup.ChunkBytes, chunks[i]), $"worker {worker.Index} receiving the training set"))).ConfigureAwait(false);
+                    .Select(i => Call(() => worker.Grain.UploadAsync((long)i * setup.ChunkBytes, chunks[i]), $"worker {worker.Index} receiving the training set"))).ConfigureAwait(false);
                 if (!sent.All(ok => ok))
                 {
                     throw new WorkerLostException($"worker {worker.Index} lost the training set while receiving it (its silo restarted)");
                 }
             }
 
-            if (!await Call(worker.Grain.SealAsync(), $"worker {worker.Index} checking the training set").ConfigureAwait(false))
+            if (!await Call(() => worker.Grain.SealAsync(), $"worker {worker.Index} checking the training set").ConfigureAwait(false))
             {
                 throw new WorkerLostException($"worker {worker.Index} lost or garbled the training set (SHA-256 mismatch or its silo restarted)");
             }
@@ -212,7 +212,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
                 }
                 else
                 {
-                    var sent = await Task.WhenAll(weights.Chunks.Select((c, i) => Call(worker.Grain.PutWeightsAsync(version, (long)i * weights.ChunkBytes, c), $"worker {worker.Index} receiving the parameters"))).ConfigureAwait(false);
+                    var sent = await Task.WhenAll(weights.Chunks.Select((c, i) => Call(() => worker.Grain.PutWeightsAsync(version, (long)i * weights.ChunkBytes, c), $"worker {worker.Index} receiving the parameters"))).ConfigureAwait(false);
                     if (!sent.All(ok => ok))
                     {
                         throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
@@ -225,7 +225,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
                 var (first, size) = Core.Shards.range(n, batch.Totals.Length, k);
                 return new ShardTask(k, batch.Examples.AsSpan(first, size).ToArray());
             }).ToArray();
-            var reply = await Call(worker.Grain.ComputeAsync(new ComputeRequest(version, n, tasks, inline)), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
+            var reply = await Call(() => worker.Grain.ComputeAsync(new ComputeRequest(version, n, tasks, inline)), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
             if (!reply.Ready)
             {
                 throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
@@ -265,13 +265,13 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         await Task.WhenAll(Enumerable.Range(0, (int)((share.Length + chunkBytes - 1) / chunkBytes)).Select(async i =>
         {
             var offset = (long)i * chunkBytes;
-            var chunk = await Call(worker.Grain.ReadShareAsync(version, share.Shard, offset), $"worker {worker.Index} sending shard {share.Shard}").ConfigureAwait(false)
+            var chunk = await Call(() => worker.Grain.ReadShareAsync(version, share.Shard, offset), $"worker {worker.Index} sending shard {share.Shard}").ConfigureAwait(false)
                 ?? throw new WorkerLostException($"worker {worker.Index} no longer holds shard {share.Shard}'s share (its silo restarted)");
             RawBytes.Write(arrays, offset, chunk);
         })).ConfigureAwait(false);
     }
 
-    private Task<TResult> Call<TResult>(Task<TResult> call, string what) => WorkerCalls.Bounded(call, options.CallTimeout, what);
+    private Task<TResult> Call<TResult>(Func<Task<TResult>> call, string what) => WorkerCalls.Bounded(call, options.CallTimeout, what);
 
     private void Lose(WorkerHandle worker, string reason)
     {
@@ -287,7 +287,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
 
         Record(WorkerEventKind.Lost, worker, reason);
         // If its grain came back empty on another silo, let it go (best effort, not awaited).
-        _ = worker.Grain.StopAsync().WaitAsync(options.CallTimeout).ContinueWith(t => t.Exception, TaskScheduler.Default);
+        _ = Task.Run(() => worker.Grain.StopAsync().WaitAsync(options.CallTimeout)).ContinueWith(t => t.Exception, TaskScheduler.Default);
     }
 
     private void Record(WorkerEventKind kind, WorkerHandle worker, string? reason)
@@ -363,7 +363,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     {
         try
         {
-            Task.WhenAll(workers.Where(w => w.Alive).Select(w => w.Grain.StopAsync())).WaitAsync(options.CallTimeout).GetAwaiter().GetResult();
+            Task.WhenAll(workers.Where(w => w.Alive).Select(w => Task.Run(() => w.Grain.StopAsync()))).WaitAsync(options.CallTimeout).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {

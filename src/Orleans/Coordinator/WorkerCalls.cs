@@ -8,11 +8,12 @@ namespace FunctionalBackprop.Orleans.Coordinator;
 internal static class WorkerCalls
 {
     /// <summary>The call's result, or <see cref="WorkerLostException"/> when it failed as a lost machine fails or took longer than <paramref name="timeout"/>.</summary>
-    public static async Task<TResult> Bounded<TResult>(Task<TResult> call, TimeSpan timeout, string what)
+    public static async Task<TResult> Bounded<TResult>(Func<Task<TResult>> call, TimeSpan timeout, string what)
     {
         try
         {
-            return await call.WaitAsync(timeout).ConfigureAwait(false);
+            // Made inside the try: a client that was disposed throws as the call is made.
+            return await call().WaitAsync(timeout).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
@@ -27,9 +28,6 @@ internal static class WorkerCalls
         }
     }
 
-    /// <summary>A call that returns nothing, bounded in time.</summary>
-    public static async Task Bounded(Task call, TimeSpan timeout, string what) =>
-        await Bounded(call.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), timeout, what).ConfigureAwait(false);
 }
 
 /// <summary>A worker that stopped answering: its silo is gone, or it lost its state.</summary>
