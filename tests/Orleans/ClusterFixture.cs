@@ -93,6 +93,11 @@ internal static class Digits
     /// <summary>The first <paramref name="count"/> training digits.</summary>
     public static Dataset<double> Training(int count) => Loaded.Value.Training.Take(count);
 
+    private static readonly Lazy<MnistData<float>> Loaded32 = new(() => Mnist.Load<float>(Path.Combine(Root(), "data", "mnist-10k")));
+
+    /// <summary>The first <paramref name="count"/> training digits in float32.</summary>
+    public static Dataset<float> TrainingFloat32(int count) => Loaded32.Value.Training.Take(count);
+
     /// <summary>The first <paramref name="count"/> test digits.</summary>
     public static Dataset<double> Test(int count) => Loaded.Value.Test.Take(count);
 
