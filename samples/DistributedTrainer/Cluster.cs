@@ -11,9 +11,10 @@ namespace FunctionalBackprop.Samples;
 
 /// <summary>
 /// Where the cluster's members find each other: on loopback (silo 0 is the primary silo at the
-/// first silo port; silo N listens on ports base + N), or through a membership table in Redis.
+/// first silo port; silo N listens on ports base + N), or through a membership table in Redis,
+/// each silo advertising <see cref="Address"/>.
 /// </summary>
-internal sealed record Cluster(string? Redis, int SiloPort, int GatewayPort, string ClusterId)
+internal sealed record Cluster(string? Redis, IPAddress Address, int SiloPort, int GatewayPort, string ClusterId)
 {
     public const string ServiceId = "FunctionalBackprop";
 
@@ -22,6 +23,9 @@ internal sealed record Cluster(string? Redis, int SiloPort, int GatewayPort, str
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Start-up notes (server GC, a slow first check while the machine is busy) are no warnings here.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
             if (Redis is null)
@@ -31,7 +35,8 @@ internal sealed record Cluster(string? Redis, int SiloPort, int GatewayPort, str
             else
             {
                 silo.UseRedisClustering(Redis);
-                silo.ConfigureEndpoints(IPAddress.Loopback, SiloPort + n, GatewayPort + n);
+                // Advertise the address other machines reach this one at; listen on every address then.
+                silo.ConfigureEndpoints(Address, SiloPort + n, GatewayPort + n, listenOnAnyHostAddress: !IPAddress.IsLoopback(Address));
                 silo.Configure<ClusterOptions>(o =>
                 {
                     o.ClusterId = ClusterId;
@@ -49,6 +54,9 @@ internal sealed record Cluster(string? Redis, int SiloPort, int GatewayPort, str
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Start-up notes (server GC, a slow first check while the machine is busy) are no warnings here.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleansClient(client =>
         {
             if (Redis is null)

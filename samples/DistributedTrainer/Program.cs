@@ -16,6 +16,7 @@ using Spectre.Console;
 // trains the bundled digits with the main job's options on the silos already running, each
 // mini-batch's shards computed by --workers workers, and prints the main job's lines.
 var redis = new Option<string?>("--redis") { Description = "host:port of a Redis server holding the cluster's membership table (for real machines); without it, silos and coordinator meet on loopback." };
+var address = new Option<string>("--address") { Description = "With --redis, the address this silo advertises to the others (this machine's address on the network).", DefaultValueFactory = _ => "127.0.0.1" };
 var siloPort = new Option<int>("--silo-port") { Description = "Silo N listens for silos on this port + N (silo 0's is the primary silo on loopback).", DefaultValueFactory = _ => 11111 };
 var gatewayPort = new Option<int>("--gateway-port") { Description = "Silo N listens for clients on this port + N.", DefaultValueFactory = _ => 30000 };
 var clusterId = new Option<string>("--cluster-id") { Description = "The cluster's name: silos and coordinator must give the same.", DefaultValueFactory = _ => "functionalbackprop" };
@@ -37,7 +38,7 @@ foreach (var option in main.All.Concat(new Option[] { workers, silos, timeout, c
 }
 
 var root = new RootCommand("FunctionalBackprop's main job on an Orleans cluster: silos that compute shards, and a coordinator that trains on them.") { silo, train };
-foreach (var option in new Option[] { redis, siloPort, gatewayPort, clusterId })
+foreach (var option in new Option[] { redis, address, siloPort, gatewayPort, clusterId })
 {
     option.Recursive = true;
     root.Options.Add(option);
@@ -54,7 +55,7 @@ if (parsed.CommandResult.Command == root || args.Any(a => a is "--help" or "-h" 
     return parsed.Invoke();
 }
 
-var cluster = new Cluster(parsed.GetValue(redis), parsed.GetValue(siloPort), parsed.GetValue(gatewayPort), parsed.GetValue(clusterId)!);
+var cluster = new Cluster(parsed.GetValue(redis), System.Net.IPAddress.Parse(parsed.GetValue(address)!), parsed.GetValue(siloPort), parsed.GetValue(gatewayPort), parsed.GetValue(clusterId)!);
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
