@@ -21,11 +21,7 @@ internal sealed record Cluster(string? Redis, IPAddress Address, int SiloPort, i
     /// <summary>A host for silo <paramref name="n"/>, which hosts shard workers.</summary>
     public IHost Silo(int n)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        // Start-up notes (server GC, a slow first check while the machine is busy) are no warnings here.
-        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
-        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        var builder = Quiet();
         builder.UseOrleans(silo =>
         {
             if (Redis is null)
@@ -52,11 +48,7 @@ internal sealed record Cluster(string? Redis, IPAddress Address, int SiloPort, i
     /// <summary>A host for the coordinator's client: on loopback it knows the gateways of silos 0 … silos − 1.</summary>
     public IHost Client(int silos)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        // Start-up notes (server GC, a slow first check while the machine is busy) are no warnings here.
-        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
-        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        var builder = Quiet();
         builder.UseOrleansClient(client =>
         {
             if (Redis is null)
@@ -76,6 +68,16 @@ internal sealed record Cluster(string? Redis, IPAddress Address, int SiloPort, i
             client.AddShardWorkerClient();
         });
         return builder.Build();
+    }
+
+    /// <summary>A host builder that logs warnings and errors, not Orleans' start-up notes (server GC, a slow first check while the machine is busy).</summary>
+    private static HostApplicationBuilder Quiet()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        return builder;
     }
 
     /// <summary>Where the cluster is, for a log line.</summary>

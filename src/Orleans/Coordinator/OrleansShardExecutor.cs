@@ -86,34 +86,13 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         for (long offset = 0; offset < total; offset += chunkBytes)
         {
             var chunk = new byte[Math.Min(chunkBytes, total - offset)];
-            Copy(parts, offset, chunk);
+            RawBytes.Read(parts, offset, chunk);
             sha.AppendData(chunk);
             chunks.Add(chunk);
         }
 
         var setup = new WorkerSetup(RawBytes.SizeOf<T>(), (int)loss, parts[0].Length, x.Rows, y.Rows, x.Cols, sha.GetHashAndReset(), chunkBytes);
         return (setup, chunks);
-    }
-
-    private static void Copy(byte[][] parts, long offset, Span<byte> target)
-    {
-        foreach (var part in parts)
-        {
-            if (offset >= part.Length)
-            {
-                offset -= part.Length;
-                continue;
-            }
-
-            var n = (int)Math.Min(part.Length - offset, target.Length);
-            part.AsSpan((int)offset, n).CopyTo(target);
-            target = target[n..];
-            offset = 0;
-            if (target.IsEmpty)
-            {
-                return;
-            }
-        }
     }
 
     /// <summary>Sends one worker the setup and the upload (a few chunks in flight at once) and waits for its check.</summary>

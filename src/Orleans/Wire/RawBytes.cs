@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -63,29 +64,11 @@ internal static class RawBytes
     public static void Write<T>(IEnumerable<T[]> arrays, long offset, ReadOnlySpan<byte> source)
         where T : IFloatingPointIeee754<T>
     {
-        foreach (var a in arrays)
+        var list = arrays as IReadOnlyList<T[]> ?? arrays.ToList();
+        var lengths = list.Select(a => a.Length * SizeOf<T>()).ToArray();
+        foreach (var (array, start, done, n) in Segments(lengths, offset, source.Length))
         {
-            var bytes = Of(a);
-            if (source.IsEmpty)
-            {
-                return;
-            }
-
-            if (offset >= bytes.Length)
-            {
-                offset -= bytes.Length;
-                continue;
-            }
-
-            var n = (int)Math.Min(bytes.Length - offset, source.Length);
-            source[..n].CopyTo(bytes[(int)offset..]);
-            source = source[n..];
-            offset = 0;
-        }
-
-        if (!source.IsEmpty)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), "The bytes run past the end of the arrays.");
+            source.Slice(done, n).CopyTo(Of(list[array]).Slice(start, n));
         }
     }
 
@@ -93,27 +76,45 @@ internal static class RawBytes
     public static void Read<T>(IEnumerable<T[]> arrays, long offset, Span<byte> target)
         where T : IFloatingPointIeee754<T>
     {
-        foreach (var a in arrays)
+        var list = arrays as IReadOnlyList<T[]> ?? arrays.ToList();
+        var lengths = list.Select(a => a.Length * SizeOf<T>()).ToArray();
+        foreach (var (array, start, done, n) in Segments(lengths, offset, target.Length))
         {
-            var bytes = Of(a);
-            if (target.IsEmpty)
-            {
-                return;
-            }
+            Of(list[array]).Slice(start, n).CopyTo(target.Slice(done, n));
+        }
+    }
 
-            if (offset >= bytes.Length)
+    /// <summary>Copies bytes of the byte arrays laid end to end, from <paramref name="offset"/> on, into <paramref name="target"/>, filling it.</summary>
+    public static void Read(IReadOnlyList<byte[]> parts, long offset, Span<byte> target)
+    {
+        foreach (var (part, start, done, n) in Segments(parts.Select(p => p.Length).ToArray(), offset, target.Length))
+        {
+            parts[part].AsSpan(start, n).CopyTo(target.Slice(done, n));
+        }
+    }
+
+    /// <summary>
+    /// The pieces of bytes offset … offset + count − 1 of arrays of the given byte lengths laid
+    /// end to end: (array, first byte in it, bytes before this piece, bytes in it).
+    /// </summary>
+    private static IEnumerable<(int Array, int Start, int Done, int Count)> Segments(int[] lengths, long offset, int count)
+    {
+        var done = 0;
+        for (var a = 0; a < lengths.Length && done < count; a++)
+        {
+            if (offset >= lengths[a])
             {
-                offset -= bytes.Length;
+                offset -= lengths[a];
                 continue;
             }
 
-            var n = (int)Math.Min(bytes.Length - offset, target.Length);
-            bytes.Slice((int)offset, n).CopyTo(target);
-            target = target[n..];
+            var n = (int)Math.Min(lengths[a] - offset, count - done);
+            yield return (a, (int)offset, done, n);
+            done += n;
             offset = 0;
         }
 
-        if (!target.IsEmpty)
+        if (done < count)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), "The range runs past the end of the arrays.");
         }
