@@ -7,10 +7,15 @@ using Spectre.Console;
 
 namespace FunctionalBackprop.Samples;
 
+/// <summary>How a network is trained: <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>, or another trainer with its options and progress.</summary>
+internal delegate FitResult<T> Fit<T>(NeuralNetwork<T> network, Dataset<T> data, FitOptions<T> options, IProgress<EpochReport> progress)
+    where T : IFloatingPointIeee754<T>;
+
 /// <summary>Loads the digits, builds the network, trains it under a progress bar, and saves the results.</summary>
 internal static class Trainer
 {
-    public static int Run<T>(Settings settings)
+    /// <summary>The main job with <paramref name="settings"/>, trained in this process, or by <paramref name="fit"/> (described by <paramref name="where"/>).</summary>
+    public static int Run<T>(Settings settings, Fit<T>? fit = null, string? where = null)
         where T : IFloatingPointIeee754<T>
     {
         var digits = Mnist.Load<T>(settings.DataFolder);
@@ -32,7 +37,7 @@ internal static class Trainer
         var total = digits.Test.Count;
         AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
         AnsiConsole.MarkupLine($"{digits.Training.Count} training and {total} test digits from {Markup.Escape(settings.DataFolder)}");
-        AnsiConsole.MarkupLine($"Matrix products: {Markup.Escape(LinearAlgebra.Provider)}; {Math.Min(settings.Shards, settings.BatchSize)} shard(s) per mini-batch");
+        AnsiConsole.MarkupLine($"Matrix products: {Markup.Escape(LinearAlgebra.Provider)}; {Math.Min(settings.Shards, settings.BatchSize)} shard(s) per mini-batch{(where is null ? "" : $" {Markup.Escape(where)}")}");
 
         FitResult<T>? result = null;
         AnsiConsole.Progress()
@@ -47,7 +52,7 @@ internal static class Trainer
                     AnsiConsole.MarkupLine($"Epoch {report.Epoch}: {correct} / {total}   [grey]loss {report.TrainingLoss:F4}, {report.Elapsed.TotalSeconds:F1}s[/]");
                     task.Value = report.Epoch;
                 });
-                result = network.Fit(digits.Training, options, progress);
+                result = fit is null ? network.Fit(digits.Training, options, progress) : fit(network, digits.Training, options, progress);
             });
 
         var final = result!.Network.EvaluateClassifier(digits.Test, settings.LossFunction);

@@ -93,7 +93,16 @@ public sealed partial class NeuralNetwork<T>
     /// state, and translates its result. Everything the caller gave is checked here first, so that
     /// errors speak the caller's terms.
     /// </summary>
-    internal FitResult<T> Train(Examples<T> examples, FitOptions<T> options, TrainingCheckpoint<T>? resume, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    internal FitResult<T> Train(Examples<T> examples, FitOptions<T> options, TrainingCheckpoint<T>? resume, IProgress<EpochReport>? progress, CancellationToken cancellationToken) =>
+        Train(examples, options, resume, progress, Core.ShardExecution<T>.Local, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Train(Examples{T}, FitOptions{T}, TrainingCheckpoint{T}?, IProgress{EpochReport}?, CancellationToken)"/>
+    /// with the mini-batches' shards computed where <paramref name="execution"/> says (another
+    /// machine's workers, for FunctionalBackprop.Orleans): the same checks, reports, stopping
+    /// rules, cancellation and checkpoints as Fit.
+    /// </summary>
+    internal FitResult<T> Train(Examples<T> examples, FitOptions<T> options, TrainingCheckpoint<T>? resume, IProgress<EpochReport>? progress, Core.ShardExecution<T> execution, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var loss = options.Loss ?? DefaultLoss;
@@ -118,7 +127,7 @@ public sealed partial class NeuralNetwork<T>
         var validationPair = validation is null
             ? FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.None
             : FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.Some(Tuple.Create(Prepare(validation.Data.Inputs, validation.Inputs), validation.Data.Targets));
-        var coreOptions = CoreOptions(options, loss.ToCore(nameof(options)), optimizer, validationPair, progress, cancellationToken);
+        var coreOptions = CoreOptions(options, loss.ToCore(nameof(options)), optimizer, validationPair, progress, execution, cancellationToken);
         try
         {
             var result = Core.Training.resume(coreOptions, start, x, examples.Data.Targets);
@@ -152,6 +161,7 @@ public sealed partial class NeuralNetwork<T>
         Core.Optimizer<T> optimizer,
         FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>> validation,
         IProgress<EpochReport>? progress,
+        Core.ShardExecution<T> execution,
         CancellationToken cancellationToken)
     {
         var stopping = new List<Core.StoppingRule>();
@@ -178,7 +188,7 @@ public sealed partial class NeuralNetwork<T>
             }
         });
         return new Core.TrainingOptions<T>(
-            loss, optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, Core.ShardExecution<T>.Local, validation, CoreConvert.List(stopping),
+            loss, optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, execution, validation, CoreConvert.List(stopping),
             Core.RunningLoss.Mean, batches is null ? Core.ReportFrequency.EveryEpoch : Core.ReportFrequency.EveryBatch, onReport, cancellationToken);
     }
 

@@ -1,0 +1,132 @@
+using System;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Linq;
+
+namespace FunctionalBackprop.Samples;
+
+/// <summary>
+/// The main job's training options (network, loss, optimizer, schedule, epochs, batch, seed, data,
+/// outputs), each checked while parsing, and the <see cref="Settings"/> they make. The main job and
+/// samples/DistributedTrainer parse with the same options.
+/// </summary>
+internal sealed class CommandLine
+{
+    public Option<string> Data { get; } = new("--data") { Description = "Folder with the four MNIST IDX files (.gz or raw).", DefaultValueFactory = _ => "data/mnist-10k" };
+
+    public Option<string> Hidden { get; } = new("--hidden") { Description = "Hidden layer widths, comma-separated (30 gives 784-30-10; 100,50 gives 784-100-50-10).", DefaultValueFactory = _ => "30" };
+
+    public Option<string> Activation { get; } = new("--activation") { Description = "Hidden layers' activation.", DefaultValueFactory = _ => "sigmoid" };
+
+    public Option<string> Loss { get; } = new("--loss") { Description = "Cost: quadratic (sigmoid outputs), cross-entropy (softmax outputs) or binary-cross-entropy (sigmoid outputs).", DefaultValueFactory = _ => "quadratic" };
+
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "How the weights move.", DefaultValueFactory = _ => "sgd" };
+
+    public Option<double> Rate { get; } = new("--learning-rate", "--eta") { Description = "The learning rate η (Adam's α).", DefaultValueFactory = _ => 3.0 };
+
+    public Option<double> Momentum { get; } = new("--momentum") { Description = "β for heavy-ball and Nesterov, μ for the lecture's momentum.", DefaultValueFactory = _ => 0.9 };
+
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule: constant, inverse-time (η/t per step), step (×decay every 10 epochs), exponential (×decay per epoch), cosine (to η/100).", DefaultValueFactory = _ => "constant" };
+
+    public Option<double> Decay { get; } = new("--decay") { Description = "The factor of the step and exponential schedules.", DefaultValueFactory = _ => 0.5 };
+
+    public Option<string> Init { get; } = new("--init") { Description = "How first weights are drawn: standard-normal (network.py), scaled-normal (network2.py), xavier, he, small-uniform.", DefaultValueFactory = _ => "standard-normal" };
+
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 30 };
+
+    public Option<int> Batch { get; } = new("--batch-size") { Description = "Examples per update: 1 is stochastic, 8000 (all) is batch descent.", DefaultValueFactory = _ => 10 };
+
+    public Option<int> Shards { get; } = new("--shards") { Description = "Shards each mini-batch is split into, trained at once on as many cores; the same count gives the same bits on any machine.", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the first weights and of the shuffles; the same seed gives the same run.", DefaultValueFactory = _ => 1 };
+
+    public Option<double> L2 { get; } = new("--l2") { Description = "L2 regularisation λ (network2.py's form); 0 turns it off.", DefaultValueFactory = _ => 0 };
+
+    public Option<bool> Float32 { get; } = new("--float32") { Description = "Train in float32 instead of float64." };
+
+    public Option<string> Model { get; } = new("--model") { Description = "Where to save the trained model.", DefaultValueFactory = _ => "out/mnist.fbnn" };
+
+    public Option<string> Plot { get; } = new("--plot") { Description = "Where to save the learning curve (PNG).", DefaultValueFactory = _ => "out/learning-curve.png" };
+
+    public Option<string?> Onnx { get; } = new("--onnx") { Description = "Also save the trained model as ONNX (opset 13, IR version 7) to this file, for ONNX Runtime and other ONNX consumers." };
+
+    public CommandLine()
+    {
+        Activation.AcceptOnlyFromAmong(Settings.Activations);
+        Loss.AcceptOnlyFromAmong(Settings.Losses);
+        Optimizer.AcceptOnlyFromAmong(Settings.Optimizers);
+        Schedule.AcceptOnlyFromAmong(Settings.Schedules);
+        Init.AcceptOnlyFromAmong(Settings.Initializers);
+        AtLeast(Epochs, 1, "at least 1");
+        AtLeast(Batch, 1, "at least 1");
+        AtLeast(Shards, 1, "at least 1");
+        AtLeast(L2, 0.0, "0 or more");
+        Positive(Rate);
+        Momentum.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (!(value >= 0 && value < 1))
+            {
+                result.AddError($"--momentum must lie in [0, 1), got {value}.");
+            }
+        });
+        Decay.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (!(value > 0 && value <= 1))
+            {
+                result.AddError($"--decay must lie in (0, 1], got {value}.");
+            }
+        });
+    }
+
+    /// <summary>Every option, for a command to take.</summary>
+    public Option[] All => new Option[] { Data, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Float32, Model, Plot, Onnx };
+
+    /// <summary>The settings a parse gave (the data folder found, the hidden widths read).</summary>
+    public Settings Read(ParseResult parsed) => new(
+        Settings.FindData(parsed.GetValue(Data)!), Settings.ParseHidden(parsed.GetValue(Hidden)!), parsed.GetValue(Activation)!, parsed.GetValue(Loss)!,
+        parsed.GetValue(Optimizer)!, parsed.GetValue(Rate), parsed.GetValue(Momentum), parsed.GetValue(Schedule)!, parsed.GetValue(Decay),
+        parsed.GetValue(Init)!, parsed.GetValue(Epochs), parsed.GetValue(Batch), parsed.GetValue(Shards), parsed.GetValue(Seed), parsed.GetValue(L2),
+        parsed.GetValue(Float32), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
+
+    /// <summary>Prints the parse's errors one line each (even where the parser lists choices line by line); false when there were none.</summary>
+    public static bool ReportErrors(ParseResult parsed)
+    {
+        if (parsed.Errors.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var error in parsed.Errors)
+        {
+            var message = string.Join(" ", error.Message.Split(new[] { '\n', '\r', '\t' }, StringSplitOptions.RemoveEmptyEntries).Select(part => part.Trim()));
+            Console.Error.WriteLine($"error: {message}");
+        }
+
+        Console.Error.WriteLine("Run with --help to see the options.");
+        return true;
+    }
+
+    // Ranges are checked while parsing, so a bad value is reported like any other option error.
+    public static void AtLeast<TValue>(Option<TValue> option, TValue least, string what)
+        where TValue : IComparable<TValue> =>
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<TValue>();
+            if (value.CompareTo(least) < 0)
+            {
+                result.AddError($"{option.Name} must be {what}, got {value}.");
+            }
+        });
+
+    private static void Positive(Option<double> option) =>
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (!(value > 0) || !double.IsFinite(value))
+            {
+                result.AddError($"{option.Name} must be a positive number, got {value}.");
+            }
+        });
+}

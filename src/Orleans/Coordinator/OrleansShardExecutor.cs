@@ -1,0 +1,352 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Threading.Tasks;
+using FunctionalBackprop.Orleans.Wire;
+using FunctionalBackprop.Orleans.Workers;
+using Orleans;
+using Orleans.Runtime;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop.Orleans.Coordinator;
+
+/// <summary>
+/// The coordinator's side of a run: the training fold calls <see cref="Compute"/> once per
+/// mini-batch, and this sends the parameters to the workers, asks each for its shards' shares and
+/// writes them where the fold adds them in shard order. A worker that fails is counted lost and
+/// its shards are computed again by a live one: a share is a pure function of the parameters and
+/// the data, so the result does not change. The fold runs on one thread and waits here.
+/// </summary>
+internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
+    where T : IFloatingPointIeee754<T>
+{
+    private readonly DistributedTrainingOptions options;
+    private readonly RunPosition position;
+    private readonly Func<Core.Network<T>, NeuralNetwork<T>> publish;
+    private readonly List<WorkerHandle> workers;
+    private readonly List<WorkerEvent> events = new();
+    private long version;
+
+    private OrleansShardExecutor(DistributedTrainingOptions options, RunPosition position, Func<Core.Network<T>, NeuralNetwork<T>> publish, List<WorkerHandle> workers)
+    {
+        this.options = options;
+        this.position = position;
+        this.publish = publish;
+        this.workers = workers;
+    }
+
+    /// <summary>
+    /// Places the run's workers on the cluster's live silos (worker i on the i-th, modulo their
+    /// number, in address order) and sends each the architecture and the training set, in chunks.
+    /// </summary>
+    /// <param name="client">The cluster.</param>
+    /// <param name="options">Workers, timeouts, chunks, events.</param>
+    /// <param name="architecture">The network being trained (its layers and activations travel; its parameters are replaced every step).</param>
+    /// <param name="loss">The loss being minimised.</param>
+    /// <param name="x">The training inputs, as the fold has them (scaled).</param>
+    /// <param name="y">The training targets.</param>
+    /// <param name="shards">The run's shard count.</param>
+    /// <param name="position">Where the run starts.</param>
+    /// <param name="publish">Makes the caller's network of a core network (adds the scaler).</param>
+    public static OrleansShardExecutor<T> Start(
+        IClusterClient client, DistributedTrainingOptions options, NeuralNetwork<T> architecture, Loss loss,
+        Core.Matrix<T> x, Core.Matrix<T> y, int shards, RunPosition position, Func<Core.Network<T>, NeuralNetwork<T>> publish)
+    {
+        RawBytes.CheckLittleEndian();
+        var silos = Wait(ActiveSilos(client, options.CallTimeout), "the cluster's silos", position, () => architecture);
+        var run = Guid.NewGuid();
+        var workers = Enumerable.Range(0, options.Workers ?? shards)
+            .Select(i => new WorkerHandle(i, client.GetGrain<IShardWorker>(WorkerKey.Format(run, i, silos[i % silos.Length])), silos[i % silos.Length]))
+            .ToList();
+        var executor = new OrleansShardExecutor<T>(options, position, publish, workers);
+        var (setup, chunks) = Upload(architecture, loss, x, y, options.ChunkBytes);
+        executor.Run(Task.WhenAll(workers.Select(w => executor.Enlist(w, setup, chunks))), () => architecture);
+        return executor;
+    }
+
+    /// <summary>The addresses of the live silos, in order.</summary>
+    private static async Task<string[]> ActiveSilos(IClusterClient client, TimeSpan timeout)
+    {
+        var hosts = await WorkerCalls.Bounded(() => client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), timeout, "listing the cluster's silos").ConfigureAwait(false);
+        return hosts.Keys.Select(s => s.ToParsableString()).OrderBy(s => s, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The setup message and the upload's chunks: the model file (architecture), the inputs' bytes, the targets' bytes.</summary>
+    private static (WorkerSetup Setup, IReadOnlyList<byte[]> Chunks) Upload(NeuralNetwork<T> architecture, Loss loss, Core.Matrix<T> x, Core.Matrix<T> y, int chunkBytes)
+    {
+        using var model = new MemoryStream();
+        new NeuralNetwork<T>(architecture.CoreNetwork).Save(model);
+        var parts = new[] { model.ToArray(), RawBytes.Of(x.values).ToArray(), RawBytes.Of(y.values).ToArray() };
+        var total = parts.Sum(p => (long)p.Length);
+        var chunks = new List<byte[]>();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (long offset = 0; offset < total; offset += chunkBytes)
+        {
+            var chunk = new byte[Math.Min(chunkBytes, total - offset)];
+            RawBytes.Read(parts, offset, chunk);
+            sha.AppendData(chunk);
+            chunks.Add(chunk);
+        }
+
+        var setup = new WorkerSetup(RawBytes.SizeOf<T>(), (int)loss, parts[0].Length, x.Rows, y.Rows, x.Cols, sha.GetHashAndReset(), chunkBytes);
+        return (setup, chunks);
+    }
+
+    /// <summary>Sends one worker the setup and the upload (a few chunks in flight at once) and waits for its check.</summary>
+    private async Task Enlist(WorkerHandle worker, WorkerSetup setup, IReadOnlyList<byte[]> chunks)
+    {
+        const int inFlight = 4;
+        try
+        {
+            worker.Silo = await Call(() => worker.Grain.BeginAsync(setup), $"worker {worker.Index} starting").ConfigureAwait(false);
+            for (var first = 0; first < chunks.Count; first += inFlight)
+            {
+                var sent = await Task.WhenAll(Enumerable.Range(first, Math.Min(inFlight, chunks.Count - first))
+                    .Select(i => Call(() => worker.Grain.UploadAsync((long)i * setup.ChunkBytes, chunks[i]), $"worker {worker.Index} receiving the training set"))).ConfigureAwait(false);
+                if (!sent.All(ok => ok))
+                {
+                    throw new WorkerLostException($"worker {worker.Index} lost the training set while receiving it (its silo restarted)");
+                }
+            }
+
+            if (!await Call(() => worker.Grain.SealAsync(), $"worker {worker.Index} checking the training set").ConfigureAwait(false))
+            {
+                throw new WorkerLostException($"worker {worker.Index} lost or garbled the training set (SHA-256 mismatch or its silo restarted)");
+            }
+
+            Record(WorkerEventKind.Started, worker, null);
+        }
+        catch (WorkerLostException e)
+        {
+            Lose(worker, e.Message);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Compute(Core.Network<T> network, ReadOnlyMemory<int> examples, double[] totals, Core.Gradients<T>[] shares)
+    {
+        version++;
+        var parameters = Core.Parameters.arrays(network).ToList();
+        var weights = new Weights(parameters, options.ChunkBytes);
+        var request = new Batch(examples.ToArray(), totals, shares);
+        Run(ComputeAll(weights, request), () => publish(Core.Parameters.copy(network)));
+    }
+
+    /// <summary>The parameters of this step as bytes, whole (when they fit in one chunk) or in chunks.</summary>
+    private sealed class Weights(List<T[]> arrays, int chunkBytes)
+    {
+        private readonly long length = RawBytes.Length(arrays);
+        private byte[]? whole;
+        private byte[][]? chunks;
+
+        public bool FitsInOneChunk => length <= chunkBytes;
+
+        public byte[] Whole => whole ??= RawBytes.Chunk(arrays, 0, length, chunkBytes);
+
+        public byte[][] Chunks => chunks ??= Enumerable.Range(0, (int)((length + chunkBytes - 1) / chunkBytes))
+            .Select(i => RawBytes.Chunk(arrays, (long)i * chunkBytes, length, chunkBytes)).ToArray();
+
+        public int ChunkBytes => chunkBytes;
+    }
+
+    /// <summary>A batch's examples and where its shards' results go.</summary>
+    private sealed record Batch(int[] Examples, double[] Totals, Core.Gradients<T>[] Shares);
+
+    /// <summary>
+    /// Every shard, by the live workers: shard k to live worker k modulo their number; the shards
+    /// of a worker that fails go round again to the workers still alive, until all are done.
+    /// </summary>
+    private async Task ComputeAll(Weights weights, Batch batch)
+    {
+        var pending = Enumerable.Range(0, batch.Totals.Length).ToList();
+        while (pending.Count > 0)
+        {
+            var live = workers.Where(w => w.Alive).ToList();
+            if (live.Count == 0)
+            {
+                throw new WorkerLostException("no worker is left");
+            }
+
+            var rounds = pending.GroupBy(k => live[k % live.Count]).Select(g => (Worker: g.Key, Shards: g.ToList())).ToList();
+            var outcomes = await Task.WhenAll(rounds.Select(r => ComputeOn(r.Worker, r.Shards, weights, batch))).ConfigureAwait(false);
+            pending = rounds.Zip(outcomes).Where(o => !o.Second).SelectMany(o => o.First.Shards).OrderBy(k => k).ToList();
+        }
+    }
+
+    /// <summary>One worker's shards: the parameters (unless it holds them), the computation, the shares. False when the worker was lost.</summary>
+    private async Task<bool> ComputeOn(WorkerHandle worker, List<int> shards, Weights weights, Batch batch)
+    {
+        var n = batch.Examples.Length;
+        try
+        {
+            byte[]? inline = null;
+            if (worker.WeightsVersion != version)
+            {
+                if (weights.FitsInOneChunk)
+                {
+                    inline = weights.Whole;
+                }
+                else
+                {
+                    var sent = await Task.WhenAll(weights.Chunks.Select((c, i) => Call(() => worker.Grain.PutWeightsAsync(version, (long)i * weights.ChunkBytes, c), $"worker {worker.Index} receiving the parameters"))).ConfigureAwait(false);
+                    if (!sent.All(ok => ok))
+                    {
+                        throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
+                    }
+                }
+            }
+
+            var tasks = shards.Select(k =>
+            {
+                var (first, size) = Core.Shards.range(n, batch.Totals.Length, k);
+                return new ShardTask(k, batch.Examples.AsSpan(first, size).ToArray());
+            }).ToArray();
+            var reply = await Call(() => worker.Grain.ComputeAsync(new ComputeRequest(version, n, tasks, inline)), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
+            if (!reply.Ready)
+            {
+                throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
+            }
+
+            worker.WeightsVersion = version;
+            foreach (var share in reply.Shares)
+            {
+                await Receive(worker, share, batch.Shares[share.Shard], weights.ChunkBytes).ConfigureAwait(false);
+                batch.Totals[share.Shard] = share.Total;
+            }
+
+            return true;
+        }
+        catch (WorkerLostException e)
+        {
+            Lose(worker, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Writes a share into the fold's buffer: from the reply, or read chunk by chunk.</summary>
+    private async Task Receive(WorkerHandle worker, ShareReply share, Core.Gradients<T> target, int chunkBytes)
+    {
+        var arrays = Core.Gradients.arrays(target).ToList();
+        if (share.Length != RawBytes.Length(arrays))
+        {
+            throw new InvalidDataException($"Worker {worker.Index} sent a share of {share.Length} bytes for a network of {RawBytes.Length(arrays)}.");
+        }
+
+        if (share.Bytes is { } bytes)
+        {
+            RawBytes.Write(arrays, 0, bytes);
+            return;
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, (int)((share.Length + chunkBytes - 1) / chunkBytes)).Select(async i =>
+        {
+            var offset = (long)i * chunkBytes;
+            var chunk = await Call(() => worker.Grain.ReadShareAsync(version, share.Shard, offset), $"worker {worker.Index} sending shard {share.Shard}").ConfigureAwait(false)
+                ?? throw new WorkerLostException($"worker {worker.Index} no longer holds shard {share.Shard}'s share (its silo restarted)");
+            RawBytes.Write(arrays, offset, chunk);
+        })).ConfigureAwait(false);
+    }
+
+    private Task<TResult> Call<TResult>(Func<Task<TResult>> call, string what) => WorkerCalls.Bounded(call, options.CallTimeout, what);
+
+    private void Lose(WorkerHandle worker, string reason)
+    {
+        lock (events)
+        {
+            if (!worker.Alive)
+            {
+                return;
+            }
+
+            worker.Alive = false;
+        }
+
+        Record(WorkerEventKind.Lost, worker, reason);
+        // If its grain came back empty on another silo, let it go (best effort, not awaited).
+        _ = Task.Run(() => worker.Grain.StopAsync().WaitAsync(options.CallTimeout)).ContinueWith(t => t.Exception, TaskScheduler.Default);
+    }
+
+    private void Record(WorkerEventKind kind, WorkerHandle worker, string? reason)
+    {
+        lock (events)
+        {
+            events.Add(new WorkerEvent(kind, worker.Index, worker.Silo, position.Step(version == 0 ? 0 : version - 1), reason));
+        }
+    }
+
+    /// <summary>
+    /// Waits for the work on this (the training) thread, then tells the events that happened in
+    /// order; when no worker is left, throws <see cref="NoLiveWorkerException{T}"/> with the
+    /// network <paramref name="lastGood"/> gives.
+    /// </summary>
+    private void Run(Task work, Func<NeuralNetwork<T>> lastGood)
+    {
+        Exception? failure = null;
+        try
+        {
+            work.GetAwaiter().GetResult();
+        }
+        catch (WorkerLostException e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            Publish();
+        }
+
+        if (failure is not null || workers.All(w => !w.Alive))
+        {
+            var done = version == 0 ? 0 : version - 1;
+            var reasons = string.Join("; ", events.Where(e => e.Kind == WorkerEventKind.Lost).Select(e => $"worker {e.Worker} on {e.Silo}: {e.Reason}"));
+            throw new NoLiveWorkerException<T>(
+                $"No live worker is left to compute the shards (epoch {position.Epoch(done)}, after step {position.Step(done)}): {reasons}. The exception carries the network of the last completed step; resume from a checkpoint once silos are back.",
+                lastGood(), position.Epoch(done), position.Step(done), failure);
+        }
+    }
+
+    private void Publish()
+    {
+        WorkerEvent[] happened;
+        lock (events)
+        {
+            happened = events.Skip(published).ToArray();
+            published = events.Count;
+        }
+
+        foreach (var e in happened)
+        {
+            options.Events?.Report(e);
+        }
+    }
+
+    private int published;
+
+    private static TResult Wait<TResult>(Task<TResult> task, string what, RunPosition position, Func<NeuralNetwork<T>> network)
+    {
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (WorkerLostException e)
+        {
+            throw new NoLiveWorkerException<T>($"The cluster did not answer ({what}): {e.Message}.", network(), position.Epoch(0), position.Step(0), e);
+        }
+    }
+
+    /// <summary>Lets the live workers go (best effort, within the timeout): the run is over.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            Task.WhenAll(workers.Where(w => w.Alive).Select(w => Task.Run(() => w.Grain.StopAsync()))).WaitAsync(options.CallTimeout).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The workers are gone already; their silos drop idle activations themselves.
+        }
+    }
+}

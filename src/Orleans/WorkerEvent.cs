@@ -1,0 +1,19 @@
+namespace FunctionalBackprop.Orleans;
+
+/// <summary>What happened to a worker.</summary>
+public enum WorkerEventKind
+{
+    /// <summary>The worker holds the training set and is ready to compute.</summary>
+    Started,
+
+    /// <summary>The worker stopped answering (its silo stopped, or it timed out); its shards go to the others.</summary>
+    Lost,
+}
+
+/// <summary>A change in a run's workers.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Worker">The worker's number, from 0.</param>
+/// <param name="Silo">The silo it ran on (Orleans' address, such as 127.0.0.1:11111@123456789).</param>
+/// <param name="Step">Optimizer steps completed when it happened (a resumed run continues the count).</param>
+/// <param name="Reason">Why a worker was lost; null for a start.</param>
+public sealed record WorkerEvent(WorkerEventKind Kind, int Worker, string Silo, long Step, string? Reason);

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using FunctionalBackprop.Orleans.Wire;
+using Core = FunctionalBackprop.Core;
+
+namespace FunctionalBackprop.Orleans.Workers;
+
+/// <summary>A worker's data and parameters, whatever its real type.</summary>
+internal interface IWorkerState
+{
+    /// <summary>Bytes in a parameter vector (and in a share).</summary>
+    long ParameterBytes { get; }
+
+    /// <summary>Writes bytes of the parameters of step <paramref name="version"/>; a new version starts a new vector.</summary>
+    void PutWeights(long version, long offset, ReadOnlySpan<byte> chunk);
+
+    /// <summary>Whether the whole parameter vector of step <paramref name="version"/> has arrived.</summary>
+    bool HasWeights(long version);
+
+    /// <summary>The shards' shares of a batch of <paramref name="batchExamples"/> examples at the current parameters.</summary>
+    IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards);
+}
+
+/// <summary>
+/// The training set and a private network whose parameter arrays each step overwrites (the
+/// worker's own buffers: nobody else ever sees this network), and the one computation:
+/// Core.Shards.share, exactly as the training fold computes its local shards.
+/// </summary>
+internal sealed class WorkerState<T> : IWorkerState
+    where T : IFloatingPointIeee754<T>
+{
+    private readonly Core.Loss loss;
+    private readonly Core.Network<T> network;
+    private readonly Core.Matrix<T> x;
+    private readonly Core.Matrix<T> y;
+    private readonly List<T[]> parameters;
+    private long version = -1;
+    private long received;
+
+    /// <summary>Reads the upload: the model file (the architecture), then the inputs and the targets as raw bytes.</summary>
+    public WorkerState(WorkerSetup setup, byte[] upload)
+    {
+        loss = ((Loss)setup.Loss).ToCore();
+        using (var model = new MemoryStream(upload, 0, setup.ModelBytes, writable: false))
+        {
+            network = NeuralNetwork<T>.Load(model).CoreNetwork;
+        }
+
+        if (network.InputWidth != setup.InputRows || network.OutputWidth != setup.TargetRows)
+        {
+            throw new InvalidDataException($"The uploaded network is {network}, but the data have {setup.InputRows} inputs and {setup.TargetRows} targets.");
+        }
+
+        var inputBytes = (long)setup.InputRows * setup.Examples * setup.RealSize;
+        var targetBytes = (long)setup.TargetRows * setup.Examples * setup.RealSize;
+        x = Core.Matrix.wrap(setup.InputRows, setup.Examples, RawBytes.ToArray<T>(upload.AsSpan(setup.ModelBytes, (int)inputBytes)));
+        y = Core.Matrix.wrap(setup.TargetRows, setup.Examples, RawBytes.ToArray<T>(upload.AsSpan(setup.ModelBytes + (int)inputBytes, (int)targetBytes)));
+        parameters = Core.Parameters.arrays(network).ToList();
+        ParameterBytes = RawBytes.Length(parameters);
+    }
+
+    public long ParameterBytes { get; }
+
+    public void PutWeights(long version, long offset, ReadOnlySpan<byte> chunk)
+    {
+        if (version != this.version)
+        {
+            this.version = version;
+            received = 0;
+        }
+
+        RawBytes.Write(parameters, offset, chunk);
+        received += chunk.Length;
+    }
+
+    public bool HasWeights(long version) => version == this.version && received == ParameterBytes;
+
+    public IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards) =>
+        shards.Select(s =>
+        {
+            var (total, share) = Core.Shards.share(loss, network, Core.Matrix.selectColumns(s.Examples, x), Core.Matrix.selectColumns(s.Examples, y), batchExamples).ToValueTuple();
+            var arrays = Core.Gradients.arrays(share);
+            var bytes = new byte[RawBytes.Length(arrays)];
+            RawBytes.Read(arrays, 0, bytes);
+            return (s.Shard, total, bytes);
+        }).ToList();
+}

@@ -1,0 +1,50 @@
+using System.Linq;
+using Xunit;
+
+namespace FunctionalBackprop.Orleans.Tests;
+
+/// <summary>Training on the cluster's workers against training in this process.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class EqualityTests(ClusterFixture fixture)
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void TrainingOnKWorkersEqualsTheSingleProcessRunWithKShardsBitForBit(int k)
+    {
+        var local = Runs.Network().Fit(Runs.Data, Runs.Options(k));
+        var events = new WorkerEvents();
+        var distributed = new DistributedTrainer(fixture.Client, new DistributedTrainingOptions { Events = events }).Fit(Runs.Network(), Runs.Data, Runs.Options(k));
+
+        // The network, the optimizer's state, the epoch and the step; and every report.
+        Assert.Equal(Runs.Bytes(local.Checkpoint), Runs.Bytes(distributed.Checkpoint));
+        Assert.Equal(Runs.Bits(local.History), Runs.Bits(distributed.History));
+        Assert.Equal(StopReason.Completed, distributed.Stopped);
+        Assert.Equal(60, distributed.Checkpoint.Step);
+        Assert.Empty(events.Lost);
+        Assert.Equal(Enumerable.Range(0, k), events.Started.Select(e => e.Worker).Order());
+    }
+
+    [Fact]
+    public void EachWorkerRunsOnASiloOfItsOwn()
+    {
+        var events = new WorkerEvents();
+        new DistributedTrainer(fixture.Client, new DistributedTrainingOptions { Events = events }).Fit(Runs.Network(), Runs.Data, Runs.Options(3, epochs: 1));
+
+        var silos = fixture.Cluster.GetActiveSilos().Select(s => s.SiloAddress.ToParsableString()).Order().ToArray();
+        Assert.Equal(silos, events.Started.Select(e => e.Silo).Order().ToArray());
+    }
+
+    [Fact]
+    public void FewerWorkersThanShardsGiveTheSameBits()
+    {
+        // The shard count alone decides the bits: 3 shards on 2 workers (one computes two).
+        var local = Runs.Network().Fit(Runs.Data, Runs.Options(3, epochs: 1));
+        var events = new WorkerEvents();
+        var distributed = new DistributedTrainer(fixture.Client, new DistributedTrainingOptions { Workers = 2, Events = events }).Fit(Runs.Network(), Runs.Data, Runs.Options(3, epochs: 1));
+
+        Assert.Equal(Runs.Bytes(local.Checkpoint), Runs.Bytes(distributed.Checkpoint));
+        Assert.Equal(2, events.Started.Count);
+    }
+}

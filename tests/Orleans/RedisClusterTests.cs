@@ -1,0 +1,53 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace FunctionalBackprop.Orleans.Tests;
+
+/// <summary>
+/// A real cluster on this machine: silo processes of samples/DistributedTrainer that find each
+/// other through a membership table in a real redis-server, and its coordinator process training
+/// the bundled digits, against the main job.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RedisClusterTests : IDisposable
+{
+    private static readonly TimeSpan Start = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Training = TimeSpan.FromMinutes(4);
+
+    private readonly string folder = Directory.CreateTempSubdirectory("fbp-orleans-").FullName;
+
+    [RedisFact]
+    public void TwoSiloProcessesAndTheCoordinatorTrainAsTheMainJobBitForBit()
+    {
+        using var redis = new RedisServer();
+        var siloPort = Ports.Consecutive(2);
+        var gatewayPort = Ports.Consecutive(2);
+        var cluster = $"--redis {redis.Address} --silo-port {siloPort} --gateway-port {gatewayPort} --cluster-id test-{Guid.NewGuid():N}";
+        using var silo0 = ChildProcess.Dotnet("silo 0", "DistributedTrainer.dll", $"silo 0 {cluster}");
+        using var silo1 = ChildProcess.Dotnet("silo 1", "DistributedTrainer.dll", $"silo 1 {cluster}");
+        silo0.WaitFor("Silo 0 is up", Start);
+        silo1.WaitFor("Silo 1 is up", Start);
+
+        var run = $"--epochs 1 --seed 4 --plot \"{folder}/curve.png\"";
+        using var coordinator = ChildProcess.Dotnet("coordinator", "DistributedTrainer.dll", $"train --workers 2 {cluster} {run} --model \"{folder}/distributed.fbnn\"");
+        Assert.True(coordinator.WaitForExit(Training) == 0, $"The coordinator failed:\n{coordinator.Output}");
+        using var mainJob = ChildProcess.Dotnet("main job", "MnistTrainer.dll", $"--shards 2 {run} --model \"{folder}/main.fbnn\"");
+        Assert.True(mainJob.WaitForExit(Training) == 0, $"The main job failed:\n{mainJob.Output}");
+
+        // The same lines and the same network, bit for bit; one worker on each silo.
+        Assert.Equal(EpochLines(mainJob.Output), EpochLines(coordinator.Output));
+        Assert.Single(EpochLines(coordinator.Output));
+        Assert.Equal(File.ReadAllBytes($"{folder}/main.fbnn"), File.ReadAllBytes($"{folder}/distributed.fbnn"));
+        Assert.Matches($@"Worker 0 on silo 127\.0\.0\.1:{siloPort}@", coordinator.Output);
+        Assert.Matches($@"Worker 1 on silo 127\.0\.0\.1:{siloPort + 1}@", coordinator.Output);
+    }
+
+    /// <summary>"Epoch k: correct / total", the timings left out.</summary>
+    private static string[] EpochLines(string output) =>
+        Regex.Matches(output, @"Epoch \d+: \d+ / \d+").Select(m => m.Value).ToArray();
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+}
