@@ -31,14 +31,7 @@ internal sealed partial class GraphReader<T>
     /// <summary>Sub(x, offset): the first half of the input's scaler.</summary>
     private Value Sub(NodeReader r)
     {
-        r.Arity(2, 2, 1, 1);
-        if (Required(r, 0) is not DataValue<T> && Required(r, 1) is DataValue<T>)
-        {
-            throw r.Unsupported($"subtracts the data computed from x from a constant; Sub is read only as x − offset, where {ScalerForm}");
-        }
-
-        var data = Data(r, 0);
-        var offset = Constant(r, 1, "offset");
+        var (data, offset) = Operands(r, "offset", "x − offset");
         if (!data.Layers.IsEmpty || data.Scaler is not null || data.Stage is not (Features<T> or Widened<T>))
         {
             throw r.Unsupported($"subtracts a constant from {Describe(data)}; Sub is read only as x − offset, where {ScalerForm}");
@@ -66,14 +59,7 @@ internal sealed partial class GraphReader<T>
     /// <summary>Div(x − offset, scale): the second half of the input's scaler.</summary>
     private Value Div(NodeReader r)
     {
-        r.Arity(2, 2, 1, 1);
-        if (Required(r, 0) is not DataValue<T> && Required(r, 1) is DataValue<T>)
-        {
-            throw r.Unsupported($"divides a constant by the data computed from x; Div is read only as (x − offset)/scale, where {ScalerForm}");
-        }
-
-        var data = Data(r, 0);
-        var scale = Constant(r, 1, "scale");
+        var (data, scale) = Operands(r, "scale", "(x − offset)/scale");
         if (data.Stage is not Centred<T> centred)
         {
             throw r.Unsupported($"divides {Describe(data)} by a constant; Div is read only as (x − offset)/scale right after the Sub, where {ScalerForm}");
@@ -92,6 +78,18 @@ internal sealed partial class GraphReader<T>
         return centred.Wide
             ? data with { Stage = new Rescaled<T>(scaler) }
             : data with { Stage = Features<T>.Instance, Scaler = scaler };
+    }
+
+    /// <summary>A scaler step's operands: the data first, then a constant (its <paramref name="role"/>).</summary>
+    private (DataValue<T> Data, ConstantValue Constant) Operands(NodeReader r, string role, string readAs)
+    {
+        r.Arity(2, 2, 1, 1);
+        if (Required(r, 0) is not DataValue<T> && Required(r, 1) is DataValue<T>)
+        {
+            throw r.Unsupported($"takes the data computed from x as its second operand; {r.Node.OpType} is read only as {readAs}, where {ScalerForm}");
+        }
+
+        return (Data(r, 0), Constant(r, 1, role));
     }
 
     /// <summary>The number of features of [batch, n] data, or −1 when the file does not give n.</summary>
