@@ -107,8 +107,9 @@ internal static class Seeds
 
     /// <summary>
     /// ONNX models: the library's exports in both element types (every activation, the float64
-    /// forms Max/Mul and Greater/Cast, an old and a new opset) and the PyTorch exports the unit
-    /// tests read (Gemm, MatMul + Add, Flatten, Reshape, initializers as inputs).
+    /// forms Max/Mul and Greater/Cast, an old and a new opset, an input scaler in each type) and
+    /// the PyTorch exports the unit tests read (Gemm, MatMul + Add, Flatten, Reshape, initializers
+    /// as inputs).
     /// </summary>
     private static void Onnx(string folder)
     {
@@ -119,6 +120,9 @@ internal static class Seeds
             .SaveOnnx(Path.Combine(folder, "export-opset9.onnx"), new OnnxExportOptions { Opset = 9, IrVersion = 4 });
         NeuralNetwork.Create(2).Dense(2, Activation.ReLU).Dense(2, Activation.Identity).Build<double>(seed: 3)
             .SaveOnnx(Path.Combine(folder, "export-opset21.onnx"), new OnnxExportOptions { Opset = 21, IrVersion = 10 });
+        var scaler = Scaler.FitMinMax(new[] { new[] { 1.0, 20.0, -3.0 }, new[] { 4.0, -50.0, 6.5 } });
+        mixed.Build<float>(seed: 4).WithScaler(scaler).SaveOnnx(Path.Combine(folder, "export-scaler-float32.onnx"));
+        mixed.Build<double>(seed: 4).WithScaler(scaler).SaveOnnx(Path.Combine(folder, "export-scaler-float64.onnx"));
         var pytorch = RepositoryFolder("tests/Unit/Onnx/Data");
         foreach (var name in new[] { "initializers-as-inputs-float32-opset9.onnx", "matmul-nobias-float32-opset17.onnx", "matmul-add-relu-float32-opset13.onnx", "flatten-gemm-float32-opset13.onnx", "reshape-gemm-float64-opset13.onnx" })
         {

@@ -1,6 +1,8 @@
 using System;
+using System.Linq;
 using System.Numerics;
 using System.Reflection;
+using Core = FunctionalBackprop.Core;
 using Proto = global::Onnx;
 
 namespace FunctionalBackprop.Onnx;
@@ -36,7 +38,36 @@ internal static class OnnxFormat
     public const string Accepted =
         "FunctionalBackprop reads dense networks: per layer a Gemm (or MatMul + Add) and one activation (Relu, Sigmoid, Tanh, " +
         "Softmax on the last axis, LeakyRelu, Max(z, Mul(z, α)) or Greater(z, 0) + Cast), with Flatten, Reshape, Identity, " +
-        "Dropout (inference) and Constant around them";
+        "Dropout (inference) and Constant around them, and before the first layer an input scaler (x − offset)/scale as FunctionalBackprop writes it";
+
+    /// <summary>
+    /// The model's metadata property that names the kind of the input's scaler ("min-max" or
+    /// "standard"): the Sub and Div nodes hold its offsets and scales but not how they were fitted.
+    /// </summary>
+    public const string ScalerProperty = "FunctionalBackprop.scaler";
+
+    /// <summary>The value of <see cref="ScalerProperty"/> for a scaler kind.</summary>
+    public static string ScalerKindName(Core.ScalerKind kind) => kind.IsMinMax ? "min-max" : "standard";
+
+    /// <summary>The scaler kind the model's metadata names, or null when it names none.</summary>
+    /// <exception cref="System.IO.InvalidDataException">The property is set twice, or to another value.</exception>
+    public static Core.ScalerKind? ScalerKindOf(Proto.ModelProto model)
+    {
+        var named = model.MetadataProps.Where(p => p.Key == ScalerProperty).ToList();
+        if (named.Count > 1)
+        {
+            throw new System.IO.InvalidDataException($"The model is not valid ONNX: its metadata property {Quote(ScalerProperty)} is set {named.Count} times; keys are unique.");
+        }
+
+        return named.Count == 0
+            ? null
+            : named[0].Value switch
+            {
+                "min-max" => Core.ScalerKind.MinMax,
+                "standard" => Core.ScalerKind.Standard,
+                var other => throw new System.IO.InvalidDataException($"The model's metadata property {Quote(ScalerProperty)} is {Quote(other)}; FunctionalBackprop writes 'min-max' or 'standard' there, the kind of the input's scaler."),
+            };
+    }
 
     /// <summary>The library's version without build metadata, for the model's producer_version.</summary>
     public static string ProducerVersion { get; } =

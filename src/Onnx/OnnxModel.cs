@@ -3,6 +3,8 @@ using System.IO;
 using System.Numerics;
 using FunctionalBackprop.Onnx.Export;
 using FunctionalBackprop.Onnx.Import;
+using Microsoft.FSharp.Core;
+using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Onnx;
 
@@ -18,22 +20,28 @@ namespace FunctionalBackprop.Onnx;
 /// inputs] as <see cref="NeuralNetwork{T}.GetWeights(int)"/> gives it) followed by its activation:
 /// Sigmoid, Tanh, Relu, Softmax over the last axis, LeakyRelu (float32; in float64, where ONNX
 /// Runtime has no LeakyRelu kernel, the exact equivalent Max(z, Mul(z, α))), the step as
-/// Cast(Greater(z, 0)), and no node for the identity. By default the file declares opset 13 and IR
-/// version 7 (see <see cref="OnnxExportOptions"/>).
+/// Cast(Greater(z, 0)), and no node for the identity. A network's <see cref="NeuralNetwork{T}.Scaler"/>
+/// comes first, as Sub and Div nodes computed in float64 as the library computes it (in a float32
+/// file between a Cast of x to DOUBLE and a Cast back to FLOAT), so the file, like the network,
+/// takes raw inputs; the model's metadata property FunctionalBackprop.scaler names its kind. By
+/// default the file declares opset 13 and IR version 7 (see <see cref="OnnxExportOptions"/>).
 /// </para>
 /// <para>
 /// Loading accepts opsets 9–21 and IR versions 3–14: per layer a Gemm (either transB), or a MatMul
 /// and an Add of the bias, and one of those activations, with Flatten, Reshape to [−1, n],
-/// Identity, inference-mode Dropout and Constant around them. Anything else (a convolution, a
-/// second input, a branch, an operator not listed) is refused with an exception that names the
-/// node and its operator: a file is read exactly or not at all.
+/// Identity, inference-mode Dropout and Constant around them, and an input scaler in the form the
+/// exporter writes it, which becomes the loaded network's scaler. Anything else (a convolution, a
+/// second input, a branch, an operator not listed, a scaler computed in float32 or of no stated
+/// kind) is refused with an exception that names the node and its operator: a file is read exactly
+/// or not at all.
 /// </para>
 /// </remarks>
 public static class OnnxModel
 {
     /// <summary>
-    /// Saves the network as an ONNX model. The file is written under a temporary name and then
-    /// renamed over <paramref name="path"/>, so a failure leaves the old file (if any) intact.
+    /// Saves the network, with its scaler if it has one, as an ONNX model that takes raw inputs.
+    /// The file is written under a temporary name and then renamed over <paramref name="path"/>, so
+    /// a failure leaves the old file (if any) intact.
     /// </summary>
     /// <param name="network">The network.</param>
     /// <param name="path">The file to create or replace, usually ending in .onnx.</param>
@@ -44,10 +52,10 @@ public static class OnnxModel
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        OnnxNetwork.Save(network.CoreNetwork, path, options);
+        OnnxNetwork.Save(network.CoreNetwork, network.Scaler?.CoreScaler, path, options);
     }
 
-    /// <summary>Writes the network to a stream as an ONNX model.</summary>
+    /// <summary>Writes the network, with its scaler if it has one, to a stream as an ONNX model.</summary>
     /// <param name="network">The network.</param>
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
@@ -57,7 +65,7 @@ public static class OnnxModel
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        OnnxNetwork.Save(network.CoreNetwork, stream, options);
+        OnnxNetwork.Save(network.CoreNetwork, network.Scaler?.CoreScaler, stream, options);
     }
 
     /// <summary>Saves the network as an ONNX model, atomically; the same as <see cref="Save{T}(NeuralNetwork{T}, string, OnnxExportOptions?)"/>.</summary>
@@ -69,16 +77,17 @@ public static class OnnxModel
         Save(network, path, options);
 
     /// <summary>
-    /// Loads a dense network from an ONNX model. The file's element type must be T, except that a
-    /// float32 (FLOAT) file loads as double by widening every parameter exactly; the loaded network
-    /// then computes in float64 and so differs from the file's float32 arithmetic in the last bits.
+    /// Loads a dense network, with the scaler its inputs go through if the model has one, from an
+    /// ONNX model. The file's element type must be T, except that a float32 (FLOAT) file loads as
+    /// double by widening every parameter exactly; the loaded network then computes in float64 and
+    /// so differs from the file's float32 arithmetic in the last bits.
     /// </summary>
     /// <param name="path">The .onnx file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model (truncated, corrupt, a cycle, a missing initializer, sizes or types that disagree), or holds float64 and T is float.</exception>
     /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
     public static NeuralNetwork<T> Load<T>(string path)
         where T : IFloatingPointIeee754<T> =>
-        new(OnnxNetwork.Load<T>(path));
+        Network(OnnxNetwork.LoadContents<T>(path));
 
     /// <summary>Reads a dense network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>
@@ -86,5 +95,9 @@ public static class OnnxModel
     /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models.</exception>
     public static NeuralNetwork<T> Load<T>(Stream stream)
         where T : IFloatingPointIeee754<T> =>
-        new(OnnxNetwork.Load<T>(stream));
+        Network(OnnxNetwork.LoadContents<T>(stream));
+
+    private static NeuralNetwork<T> Network<T>(Core.ModelContents<T> contents)
+        where T : IFloatingPointIeee754<T> =>
+        new(contents.Network, FSharpOption<Core.Scaler>.get_IsSome(contents.Scaler) ? new Scaler(contents.Scaler.Value) : null);
 }

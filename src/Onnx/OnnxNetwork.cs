@@ -3,14 +3,16 @@ using System.IO;
 using System.Numerics;
 using FunctionalBackprop.Onnx.Export;
 using FunctionalBackprop.Onnx.Import;
+using Microsoft.FSharp.Core;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Onnx;
 
 /// <summary>
-/// ONNX export and import for the F# core's <see cref="Core.Network{T}"/>: the same files as
-/// <see cref="OnnxModel"/>. From F#: <c>OnnxNetwork.Save(network, "model.onnx")</c> and
-/// <c>let network: Network&lt;float&gt; = OnnxNetwork.Load "model.onnx"</c>.
+/// ONNX export and import for the F# core's <see cref="Core.Network{T}"/>, and for its
+/// <see cref="Core.ModelContents{T}"/> (a network with the <see cref="Core.Scaler"/> its inputs go
+/// through): the same files as <see cref="OnnxModel"/>. From F#: <c>OnnxNetwork.Save(network, "model.onnx")</c>
+/// and <c>let network: Network&lt;float&gt; = OnnxNetwork.Load "model.onnx"</c>.
 /// </summary>
 public static class OnnxNetwork
 {
@@ -24,10 +26,7 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(path);
-        var checkedOptions = options ?? OnnxExportOptions.Default;
-        checkedOptions.Check();
-        ModelStorage.SaveAtomically(path, stream => OnnxWriter.Write(network, stream, checkedOptions));
+        Save(network, null, path, options);
     }
 
     /// <summary>Writes the network to a stream as an ONNX model.</summary>
@@ -40,8 +39,38 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(stream);
-        OnnxWriter.Write(network, stream, options ?? OnnxExportOptions.Default);
+        Save(network, null, stream, options);
+    }
+
+    /// <summary>
+    /// Saves the network and its scaler as an ONNX model that takes raw inputs, atomically. The
+    /// scaler becomes Sub and Div nodes before the first layer, computed in float64 as
+    /// <c>Scaler.apply</c> computes it. The training state, if any, is not written: an ONNX model
+    /// holds what prediction needs.
+    /// </summary>
+    /// <param name="contents">The network and its scaler (<c>ModelContents.ofNetwork</c> for none).</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
+    /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    public static void Save<T>(Core.ModelContents<T> contents, string path, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        Save(contents.Network, ScalerOf(contents), path, options);
+    }
+
+    /// <summary>Writes the network and its scaler to a stream as an ONNX model that takes raw inputs (see <see cref="Save{T}(Core.ModelContents{T}, string, OnnxExportOptions?)"/>).</summary>
+    /// <param name="contents">The network and its scaler.</param>
+    /// <param name="stream">A writable stream; left open.</param>
+    /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    public static void Save<T>(Core.ModelContents<T> contents, Stream stream, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        Save(contents.Network, ScalerOf(contents), stream, options);
     }
 
     /// <summary>
@@ -50,19 +79,71 @@ public static class OnnxNetwork
     /// </summary>
     /// <param name="path">The .onnx file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model, or holds float64 and T is float32.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models (the message names the node and its operator), or it scales its inputs first, which a network alone cannot hold: load it with <see cref="LoadContents{T}(string)"/>.</exception>
     public static Core.Network<T> Load<T>(string path)
         where T : IFloatingPointIeee754<T> =>
         ModelStorage.Read(path, Load<T>);
 
-    /// <summary>Reads a dense network from an ONNX model in a stream.</summary>
+    /// <summary>Reads a dense network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
+    /// <param name="stream">A readable stream; read to its end and left open.</param>
+    /// <exception cref="InvalidDataException">The content is not a valid ONNX model, or holds float64 and T is float32.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models, or it scales its inputs first: read it with <see cref="LoadContents{T}(Stream)"/>.</exception>
+    public static Core.Network<T> Load<T>(Stream stream)
+        where T : IFloatingPointIeee754<T>
+    {
+        var contents = LoadContents<T>(stream);
+        if (ScalerOf(contents) is { } scaler)
+        {
+            throw new NotSupportedException(
+                $"The model's inputs go through a {scaler} before the first layer, which a Network<'T> alone cannot hold: it would answer differently on raw inputs. " +
+                "Load it with OnnxNetwork.LoadContents, which returns the network and its scaler (or with OnnxModel.Load in C#).");
+        }
+
+        return contents.Network;
+    }
+
+    /// <summary>
+    /// Loads a dense network and the scaler its inputs go through (None when the model has none)
+    /// from an ONNX model; the training state is always None. A float32 file loads as float64 by
+    /// widening every parameter exactly.
+    /// </summary>
+    /// <param name="path">The .onnx file.</param>
+    /// <exception cref="InvalidDataException">The file is not a valid ONNX model, or holds float64 and T is float32.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
+    public static Core.ModelContents<T> LoadContents<T>(string path)
+        where T : IFloatingPointIeee754<T> =>
+        ModelStorage.Read(path, LoadContents<T>);
+
+    /// <summary>Reads a dense network and its input's scaler from an ONNX model in a stream (see <see cref="LoadContents{T}(string)"/>).</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>
     /// <exception cref="InvalidDataException">The content is not a valid ONNX model, or holds float64 and T is float32.</exception>
     /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models.</exception>
-    public static Core.Network<T> Load<T>(Stream stream)
+    public static Core.ModelContents<T> LoadContents<T>(Stream stream)
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(stream);
         return OnnxReader.Read<T>(stream);
     }
+
+    /// <summary>Saves the network and the scaler its inputs go through (null for none), atomically.</summary>
+    internal static void Save<T>(Core.Network<T> network, Core.Scaler? scaler, string path, OnnxExportOptions? options)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var checkedOptions = options ?? OnnxExportOptions.Default;
+        checkedOptions.Check();
+        ModelStorage.SaveAtomically(path, stream => OnnxWriter.Write(network, scaler, stream, checkedOptions));
+    }
+
+    /// <summary>Writes the network and the scaler its inputs go through (null for none) to the stream.</summary>
+    internal static void Save<T>(Core.Network<T> network, Core.Scaler? scaler, Stream stream, OnnxExportOptions? options)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        OnnxWriter.Write(network, scaler, stream, options ?? OnnxExportOptions.Default);
+    }
+
+    private static Core.Scaler? ScalerOf<T>(Core.ModelContents<T> contents)
+        where T : IFloatingPointIeee754<T> =>
+        FSharpOption<Core.Scaler>.get_IsSome(contents.Scaler) ? contents.Scaler.Value : null;
 }

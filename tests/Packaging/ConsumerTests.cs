@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using FunctionalBackprop.Build;
 using Xunit;
 
 namespace FunctionalBackprop.Packaging;
@@ -15,7 +16,8 @@ namespace FunctionalBackprop.Packaging;
 /// made by `dotnet new` outside the repository, install the packages with `dotnet add package`
 /// from the packed folder (and their third-party dependencies from the machine's registry, into
 /// a package cache of their own), then build and run README.md's quick starts and print what
-/// README.md says they print. Nothing of the repository reaches them but the packages.
+/// README.md says they print; the C# one also saves its network through FunctionalBackprop.Onnx
+/// and loads it back. Nothing of the repository reaches them but the packages.
 /// </summary>
 [Collection(PackagesCollection.Name)]
 public class ConsumerTests
@@ -101,13 +103,23 @@ public class ConsumerTests
     [Fact]
     public void ACSharpConsoleAppRunsReadmesCSharpQuickStart()
     {
-        var folder = NewProject("CSharpQuickStart", "C#", "FunctionalBackprop");
-        var quickStart = ReadmeCode.FirstBlock(Repository.Readme(), "csharp");
-        Assert.False(string.IsNullOrWhiteSpace(quickStart), "README.md has no ```csharp block.");
+        var folder = NewProject("CSharpQuickStart", "C#", "FunctionalBackprop", "FunctionalBackprop.Onnx");
+        var quickStart = ReadmeSections.Block(Repository.Readme(), "C# quick start", "csharp");
+        Assert.False(string.IsNullOrWhiteSpace(quickStart), "README.md's section \"C# quick start\" has no ```csharp block.");
 
-        // README's code as it stands, then one line that shows what the saved file loads back as.
+        // README's code as it stands, then what the saved file loads back as, and the same
+        // network through an ONNX file (the ONNX package, with its dependencies as NuGet resolves them).
         File.WriteAllText(Path.Combine(folder, "Program.cs"),
-            quickStart + "\nConsole.WriteLine($\"loaded: {string.Join(\", \", loaded.Classify(inputs))}\");\n");
+            quickStart + """
+
+            Console.WriteLine($"loaded: {string.Join(", ", loaded.Classify(inputs))}");
+            var onnx = Path.Combine(Path.GetTempPath(), $"xor-{Environment.ProcessId}.onnx");
+            FunctionalBackprop.Onnx.OnnxModel.Save(loaded, onnx);
+            var fromOnnx = FunctionalBackprop.Onnx.OnnxModel.Load<double>(onnx);
+            File.Delete(onnx);
+            Console.WriteLine($"through ONNX: {string.Join(", ", fromOnnx.Classify(inputs))}, same outputs: {fromOnnx.Predict(inputs).SelectMany(y => y).SequenceEqual(loaded.Predict(inputs).SelectMany(y => y))}");
+
+            """);
         var output = Run(folder);
 
         // README prints the final training loss and the network's classes of the four XOR inputs.
@@ -115,6 +127,7 @@ public class ConsumerTests
         Assert.True(printed.Success, $"The quick start did not print its loss and the XOR classes 0, 1, 1, 0:\n{output}");
         Assert.True(double.Parse(printed.Groups[1].Value, CultureInfo.InvariantCulture) < 0.1, $"The final loss is not small:\n{output}");
         Assert.Contains("loaded: 0, 1, 1, 0", output);
+        Assert.Contains("through ONNX: 0, 1, 1, 0, same outputs: True", output);
 
         // A C# project takes the lowest FSharp.Core the packages allow: the quick start ran on it.
         var assets = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "obj", "project.assets.json")));
@@ -126,8 +139,8 @@ public class ConsumerTests
     public void AnFSharpConsoleAppRunsReadmesFSharpQuickStart()
     {
         var folder = NewProject("FSharpQuickStart", "F#", "FunctionalBackprop.Core");
-        var quickStart = ReadmeCode.FirstBlock(Repository.Readme(), "fsharp");
-        Assert.False(string.IsNullOrWhiteSpace(quickStart), "README.md has no ```fsharp block.");
+        var quickStart = ReadmeSections.Block(Repository.Readme(), "F# quick start", "fsharp");
+        Assert.False(string.IsNullOrWhiteSpace(quickStart), "README.md's section \"F# quick start\" has no ```fsharp block.");
         File.WriteAllText(Path.Combine(folder, "Program.fs"), quickStart);
         var output = Run(folder);
 

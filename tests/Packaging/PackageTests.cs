@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection.Metadata;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using FunctionalBackprop.Build;
 using Xunit;
 
 namespace FunctionalBackprop.Packaging;
@@ -19,6 +21,8 @@ public class PackageTests(PackedLibraries packed)
     public static TheoryData<string> Ids() => new(Repository.Libraries.Select(library => library.AssemblyName));
 
     private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
+
+    private static Library Library(string id) => Repository.Libraries.Single(library => library.AssemblyName == id);
 
     [Fact]
     public void PackingPrintsNoWarning() =>
@@ -42,7 +46,7 @@ public class PackageTests(PackedLibraries packed)
     [Theory]
     [MemberData(nameof(Ids))]
     public void ReadmesInstallSectionNamesThePackage(string id) =>
-        Assert.Matches(@"(?m)^dotnet add package " + System.Text.RegularExpressions.Regex.Escape(id) + @"(\s|$)", Repository.Readme());
+        Assert.Matches(@"(?m)^dotnet add package " + Regex.Escape(id) + @"(\s|$)", Repository.Readme());
 
     [Theory]
     [MemberData(nameof(Ids))]
@@ -83,19 +87,68 @@ public class PackageTests(PackedLibraries packed)
 
     [Theory]
     [MemberData(nameof(Ids))]
-    public void ThePackageReadmeShowsReadmesQuickStartForItsLanguage(string id)
+    public void ThePackageReadmeShowsTheReadmeCodeItsTemplateNames(string id)
     {
-        var readme = packed.Packages[id].Readme;
+        var readme = packed.Packages[id].Readme.Replace("\r\n", "\n");
         Assert.DoesNotContain("{{", readme);
-        var languages = new[] { "csharp", "fsharp" }.Where(language => readme.Contains("```" + language + "\n")).ToList();
-        Assert.True(languages.Count > 0, $"{id}'s README.md shows no C# or F# code:\n{readme}");
-        foreach (var language in languages)
+
+        // package-readme.md names README sections ({{README.md ## C# quick start ```csharp}}, see
+        // build/ReadmeExcerpts.targets); the package shows each one's block exactly as README.md has it.
+        var template = File.ReadAllText(Path.Combine(Library(id).ProjectFolder, "package-readme.md"));
+        var markers = Regex.Matches(template, @"\{\{README\.md ## (?<heading>[^`}]+?) ```(?<language>\w+)\}\}");
+        Assert.True(markers.Any(m => m.Groups["language"].Value is "csharp" or "fsharp"), $"{id}'s package-readme.md takes no C# or F# code from README.md:\n{template}");
+        foreach (Match marker in markers)
         {
-            Assert.Equal(ReadmeCode.FirstBlock(Repository.Readme(), language), ReadmeCode.FirstBlock(readme, language));
+            var (heading, language) = (marker.Groups["heading"].Value, marker.Groups["language"].Value);
+            var code = ReadmeSections.Block(Repository.Readme(), heading, language);
+            Assert.True(code is not null, $"README.md's section \"{heading}\" has no ```{language} block, which {id}'s package README shows.");
+            Assert.Contains($"```{language}\n{code}\n```", readme);
         }
 
         // A package README is read on nuget.org and in IDEs, away from the repository: its links are absolute.
         Assert.DoesNotMatch(@"\]\((?!https://)", readme);
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void APackageBuiltFromVendoredFilesShipsTheirLicencesAndTheNotices(string id)
+    {
+        // A vendored file keeps its licence beside it as LICENSE (src/Directory.Build.targets).
+        var package = packed.Packages[id];
+        var folder = Library(id).ProjectFolder;
+        var licences = Directory.EnumerateFiles(folder, "LICENSE", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(folder, path).Replace('\\', '/'))
+            .Where(path => !path.StartsWith("bin/", StringComparison.Ordinal) && !path.StartsWith("obj/", StringComparison.Ordinal))
+            .ToList();
+        var notices = File.ReadAllText(Path.Combine(Repository.Root, "THIRD-PARTY-NOTICES.md"));
+        foreach (var licence in licences)
+        {
+            Assert.Contains(licence, package.Files);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(folder, licence)), package.ReadEntry(package.Path, licence));
+            var inRepository = Path.GetRelativePath(Repository.Root, Path.Combine(folder, licence)).Replace('\\', '/');
+            Assert.True(notices.Contains($"`{inRepository}`") && notices.Contains($"`{licence}`"),
+                $"THIRD-PARTY-NOTICES.md does not name {inRepository} (`{licence}` in the package {id}).");
+        }
+
+        if (licences.Count > 0)
+        {
+            Assert.Contains("THIRD-PARTY-NOTICES.md", package.Files);
+            Assert.Equal(notices, System.Text.Encoding.UTF8.GetString(package.ReadEntry(package.Path, "THIRD-PARTY-NOTICES.md")));
+        }
+        else
+        {
+            Assert.DoesNotContain("THIRD-PARTY-NOTICES.md", package.Files);
+        }
+    }
+
+    [Fact]
+    public void TheOnnxPackageShipsTheApacheLicenceOfTheSchemaItsCodeIsGeneratedFrom()
+    {
+        var package = packed.Packages["FunctionalBackprop.Onnx"];
+        var licence = System.Text.Encoding.UTF8.GetString(package.ReadEntry(package.Path, "Proto/LICENSE"));
+        Assert.Contains("Apache License", licence);
+        Assert.Contains("Version 2.0, January 2004", licence);
+        Assert.Contains("THIRD-PARTY-NOTICES.md", package.Files);
     }
 
     [Theory]
@@ -130,6 +183,14 @@ public class PackageTests(PackedLibraries packed)
     {
         var dependencies = Assert.Single(packed.Packages["FunctionalBackprop"].Dependencies).Value;
         Assert.Equal(new[] { "FSharp.Core", "FunctionalBackprop.Core" }, dependencies.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void TheOnnxPackageDependsOnTheLibrariesFSharpCoreAndGoogleProtobufOnly()
+    {
+        // protoc (Grpc.Tools) generates the protobuf classes at build time and must not reach users.
+        var dependencies = Assert.Single(packed.Packages["FunctionalBackprop.Onnx"].Dependencies).Value;
+        Assert.Equal(new[] { "FSharp.Core", "FunctionalBackprop", "FunctionalBackprop.Core", "Google.Protobuf" }, dependencies.Keys.Order(StringComparer.Ordinal));
     }
 
     [Theory]

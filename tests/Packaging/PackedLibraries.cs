@@ -32,9 +32,17 @@ public sealed class PackedLibraries : IDisposable
                 projects = Repository.Libraries.Select(library => Path.GetRelativePath(Repository.Root, library.ProjectFile)).ToArray(),
             },
         }));
-        PackOutput = Command.Run(Repository.Root, "dotnet", ["pack", filter, "-c", "Release", "-o", Feed, "-warnaserror"]);
-
-        Packages = Repository.Libraries.ToDictionary(library => library.AssemblyName, library => Package.Read(Feed, library.AssemblyName));
+        try
+        {
+            PackOutput = Command.Run(Repository.Root, "dotnet", ["pack", filter, "-c", "Release", "-o", Feed, "-warnaserror"]);
+            Packages = Repository.Libraries.ToDictionary(library => library.AssemblyName, library => Package.Read(Feed, library.AssemblyName));
+        }
+        catch
+        {
+            // xunit disposes only a fixture it could make: a failed pack cleans up here.
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>The temporary folder of this run: the feed, and the consumer projects beside it.</summary>

@@ -49,7 +49,43 @@ public class PublicApiTests
         });
         var oneLineArrays = Regex.Replace(text.Replace("\r\n", "\n"), @"new (int|string)\[\] \{\s*([^{}]*?)\s*\}",
             match => $"new {match.Groups[1].Value}[] {{ {Regex.Replace(match.Groups[2].Value, @",\s+", ", ")} }}");
-        return oneLineArrays.TrimEnd('\n') + "\n" + UnionCases(assembly);
+        return oneLineArrays.TrimEnd('\n') + "\n" + UnionCases(assembly) + MultidimensionalArrays(assembly);
+    }
+
+    /// <summary>
+    /// The public members whose signatures hold a multidimensional array. PublicApiGenerator prints
+    /// T[,] as T[], so <c>int[] Classify(T[,] inputs)</c> would read <c>int[] Classify(T[] inputs)</c>,
+    /// the same as another overload, and changing a rank would not show.
+    /// </summary>
+    private static string MultidimensionalArrays(Assembly assembly)
+    {
+        const BindingFlags declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        static bool Visible(MethodBase? m) => m is not null && (m.IsPublic || m.IsFamily || m.IsFamilyOrAssembly);
+        static bool HasRank(Type type) =>
+            (type.IsArray && (type.GetArrayRank() > 1 || HasRank(type.GetElementType()!))) ||
+            (type.IsByRef && HasRank(type.GetElementType()!)) ||
+            (type.IsGenericType && type.GetGenericArguments().Any(HasRank));
+        var lines = new System.Collections.Generic.List<string>();
+        foreach (var type in assembly.GetExportedTypes().OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            var signatures = type.GetMethods(declared).Where(m => Visible(m) && !m.IsSpecialName).Select(m => (Member: (MethodBase)m, Returns: m.ReturnType))
+                .Concat(type.GetConstructors(declared).Where(c => Visible(c)).Select(c => (Member: (MethodBase)c, Returns: typeof(void))));
+            foreach (var (member, returns) in signatures)
+            {
+                var parameters = member.GetParameters();
+                if (HasRank(returns) || parameters.Any(p => HasRank(p.ParameterType)))
+                {
+                    lines.Add($"// {TypeName(type)}.{member.Name}({string.Join(", ", parameters.Select(p => $"{TypeName(p.ParameterType)} {p.Name}"))}): {TypeName(returns)}");
+                }
+            }
+
+            foreach (var property in type.GetProperties(declared).Where(p => Visible(p.GetMethod) && HasRank(p.PropertyType)))
+            {
+                lines.Add($"// {TypeName(type)}.{property.Name}: {TypeName(property.PropertyType)}");
+            }
+        }
+
+        return lines.Count == 0 ? string.Empty : "// Members with multidimensional arrays, which the declarations above print as T[]:\n" + string.Join("\n", lines.Order(StringComparer.Ordinal)) + "\n";
     }
 
     /// <summary>

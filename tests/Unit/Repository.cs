@@ -1,8 +1,7 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Text.RegularExpressions;
+using FunctionalBackprop.Build;
 
 namespace FunctionalBackprop.Tests;
 
@@ -24,48 +23,11 @@ internal static class Repository
     }
 
     /// <summary>
-    /// The first ```csharp block of README.md, or of the section under the heading (any level) up
-    /// to the next heading outside a code block; empty if there is none.
+    /// The ```csharp block of README.md's section under <paramref name="section"/> (the rule of
+    /// build/ReadmeSections.cs, by which the package READMEs take their code too); empty if there is none.
     /// </summary>
-    public static string ReadmeCSharp(string? section = null)
-    {
-        var lines = File.ReadAllLines(Path.Combine(Root(), "README.md"));
-        var start = section is null ? -1 : Array.FindIndex(lines, l => Regex.IsMatch(l, $"^#+ {Regex.Escape(section)}$"));
-        if (section is not null && start < 0)
-        {
-            return string.Empty;
-        }
-
-        var block = new List<string>();
-        var inBlock = false;
-        var inFence = false;
-        foreach (var line in lines.Skip(start + 1))
-        {
-            if (section is not null && !inFence && line.StartsWith('#'))
-            {
-                break;
-            }
-
-            if (line.StartsWith("```", StringComparison.Ordinal))
-            {
-                if (inBlock)
-                {
-                    return string.Join("\n", block);
-                }
-
-                inFence = !inFence;
-                inBlock = inFence && line.Trim() == "```csharp";
-                continue;
-            }
-
-            if (inBlock)
-            {
-                block.Add(line);
-            }
-        }
-
-        return string.Empty;
-    }
+    public static string ReadmeCSharp(string section) =>
+        ReadmeSections.Block(File.ReadAllText(Path.Combine(Root(), "README.md")), section, "csharp") ?? string.Empty;
 
     /// <summary>The lines between "// <paramref name="marker"/> begins" and "// … ends" in a file of tests/Unit.</summary>
     public static string MarkedCode(string testFile, string marker)

@@ -11,43 +11,50 @@ using Proto = global::Onnx;
 namespace FunctionalBackprop.Onnx.Export;
 
 /// <summary>
-/// A network as an ONNX model: input x [batch, n₀], output y [batch, n_L], and per layer l one
-/// Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and PyTorch's Linear) followed by
-/// its activation. Identity adds no node; leaky ReLU in float64 (which ONNX Runtime has no kernel
-/// for) and the step (which ONNX has no operator for) are written as the exact equivalents
-/// Max(z, Mul(z, α)) and Cast(Greater(z, 0)).
+/// A network as an ONNX model: input x [batch, n₀], output y [batch, n_L], the input's scaler if it
+/// has one, and per layer l one Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and
+/// PyTorch's Linear) followed by its activation. Identity adds no node; leaky ReLU in float64
+/// (which ONNX Runtime has no kernel for) and the step (which ONNX has no operator for) are written
+/// as the exact equivalents Max(z, Mul(z, α)) and Cast(Greater(z, 0)).
 /// </summary>
 internal static class OnnxWriter
 {
     /// <summary>Protobuf's limit for one message; a larger model needs ONNX's external data, which is not written.</summary>
     private const long LargestModel = int.MaxValue - (1L << 20);
 
-    /// <summary>Writes the model to the stream.</summary>
-    public static void Write<T>(Core.Network<T> network, Stream stream, OnnxExportOptions options)
+    /// <summary>Writes the model of the network, and of the scaler its inputs go through first (null for none), to the stream.</summary>
+    public static void Write<T>(Core.Network<T> network, Core.Scaler? scaler, Stream stream, OnnxExportOptions options)
         where T : IFloatingPointIeee754<T>
     {
-        var bytes = (long)network.ParameterCount * Size<T>();
+        var bytes = Bytes(network, scaler);
         if (bytes > LargestModel)
         {
-            throw new NotSupportedException($"The network's {network.ParameterCount:N0} parameters take {bytes:N0} bytes, more than the 2 GB a protobuf message can hold; ONNX's external data files are not written.");
+            throw new NotSupportedException($"The network's {network.ParameterCount:N0} parameters{(scaler is null ? string.Empty : " and its scaler's")} take {bytes:N0} bytes, more than the 2 GB a protobuf message can hold; ONNX's external data files are not written.");
         }
 
-        Model(network, options).WriteTo(stream);
+        Model(network, scaler, options).WriteTo(stream);
     }
 
-    /// <summary>The model for a network.</summary>
-    public static Proto.ModelProto Model<T>(Core.Network<T> network, OnnxExportOptions options)
+    /// <summary>The model for a network whose inputs go through the scaler first (null for none).</summary>
+    /// <exception cref="ArgumentException">The scaler maps another number of features than the network takes.</exception>
+    public static Proto.ModelProto Model<T>(Core.Network<T> network, Core.Scaler? scaler, OnnxExportOptions options)
         where T : IFloatingPointIeee754<T>
     {
         options.Check();
+        if (scaler is not null && scaler.Width != network.InputWidth)
+        {
+            throw new ArgumentException($"The {scaler} maps {scaler.Width} features, but the network takes {network.InputWidth} inputs.", nameof(scaler));
+        }
+
+        var layers = "Dense layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}"));
         var graph = new Proto.GraphProto
         {
             Name = "network",
-            DocString = "Dense layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}")),
+            DocString = scaler is null ? layers : $"Raw inputs x go through a {scaler} first, x′ = (x − offset)/scale in float64. {layers}",
         };
         graph.Input.Add(Tensor<T>(OnnxFormat.InputName, network.InputWidth));
         graph.Output.Add(Tensor<T>(OnnxFormat.OutputName, network.OutputWidth));
-        var input = OnnxFormat.InputName;
+        var input = scaler is null ? OnnxFormat.InputName : AddScaler<T>(graph, scaler, OnnxFormat.InputName);
         var index = 0;
         foreach (var layer in network.Layers)
         {
@@ -61,11 +68,52 @@ internal static class OnnxWriter
             IrVersion = options.IrVersion,
             ProducerName = OnnxFormat.ProducerName,
             ProducerVersion = OnnxFormat.ProducerVersion,
-            DocString = network.ToString(),
+            DocString = scaler is null ? network.ToString() : $"{network} after a {scaler}",
             Graph = graph,
         };
         model.OpsetImport.Add(new Proto.OperatorSetIdProto { Domain = string.Empty, Version = options.Opset });
+        if (scaler is not null)
+        {
+            model.MetadataProps.Add(new Proto.StringStringEntryProto { Key = OnnxFormat.ScalerProperty, Value = OnnxFormat.ScalerKindName(scaler.Kind) });
+        }
+
         return model;
+    }
+
+    /// <summary>
+    /// Adds the scaler's nodes, reading <paramref name="input"/>; returns the name of the scaled
+    /// input. The library computes x′ = (x − offset)/scale in float64 and rounds once to T
+    /// (Scaler.apply), so the file does too: Sub and Div of DOUBLE constants, and in a float32 graph
+    /// a Cast of x to DOUBLE before them (exact) and a Cast back to FLOAT after (the one rounding).
+    /// The model's metadata names the kind, which the reader needs to rebuild the scaler.
+    /// </summary>
+    private static string AddScaler<T>(Proto.GraphProto graph, Core.Scaler scaler, string input)
+        where T : IFloatingPointIeee754<T>
+    {
+        var width = new long[] { scaler.Width };
+        graph.Initializer.Add(Initializer("scaler.offset", width, scaler.Offsets.ToArray()));
+        graph.Initializer.Add(Initializer("scaler.scale", width, scaler.Scales.ToArray()));
+        var single = typeof(T) == typeof(float);
+        var x = input;
+        if (single)
+        {
+            var widen = Node("Cast", "scaler.widen", new[] { input }, "scaler.x", $"{scaler}: x in float64, exactly");
+            widen.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Double));
+            graph.Node.Add(widen);
+            x = "scaler.x";
+        }
+
+        var scaled = single ? "scaler.scaled" : "scaler.a";
+        graph.Node.Add(Node("Sub", "scaler.sub", new[] { x, "scaler.offset" }, "scaler.centred", $"{scaler}: x − offset"));
+        graph.Node.Add(Node("Div", "scaler.div", new[] { "scaler.centred", "scaler.scale" }, scaled, $"{scaler}: x′ = (x − offset)/scale"));
+        if (single)
+        {
+            var narrow = Node("Cast", "scaler.narrow", new[] { scaled }, "scaler.a", $"{scaler}: x′ rounded once to float32");
+            narrow.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Float));
+            graph.Node.Add(narrow);
+        }
+
+        return "scaler.a";
     }
 
     /// <summary>Adds layer l's initializers and nodes, reading <paramref name="input"/> and writing <paramref name="output"/>.</summary>
@@ -155,6 +203,11 @@ internal static class OnnxWriter
     }
 
     private static int Size<T>() => typeof(T) == typeof(float) ? 4 : 8;
+
+    /// <summary>The bytes the parameters take: the network's in T, the scaler's in float64.</summary>
+    private static long Bytes<T>(Core.Network<T> network, Core.Scaler? scaler)
+        where T : IFloatingPointIeee754<T> =>
+        ((long)network.ParameterCount * Size<T>()) + (scaler is null ? 0 : 16L * scaler.Width);
 
     /// <summary>A tensor initializer with its values as little-endian raw_data.</summary>
     private static Proto.TensorProto Initializer<T>(string name, IEnumerable<long> dims, T[] values)

@@ -100,7 +100,11 @@ internal sealed partial class GraphReader<T>
         throw r.Unsupported("compares something other than a layer's weighted input z with 0; Greater is read only as z > 0, followed by a Cast (the step activation)");
     }
 
-    /// <summary>Cast to T: completes the step activation after Greater(z, 0); to the type the data already has, changes nothing.</summary>
+    /// <summary>
+    /// Cast to T: completes the step activation after Greater(z, 0), or an input scaler computed in
+    /// float64 in a FLOAT graph; to the type the data already has, changes nothing. Cast to DOUBLE in
+    /// a FLOAT graph starts such a scaler.
+    /// </summary>
     private Value Cast(NodeReader r)
     {
         r.Arity(1, 1, 1, 1);
@@ -111,15 +115,22 @@ internal sealed partial class GraphReader<T>
 
         var to = r.Int("to", 0);
         var data = Data(r, 0);
+        if (to == (int)global::Onnx.TensorProto.Types.DataType.Double && typeof(T) == typeof(float))
+        {
+            return Widen(r, data);
+        }
+
         if (to != OnnxFormat.ElementType<T>())
         {
-            throw r.Unsupported($"casts to {OnnxFormat.TypeName((int)Math.Clamp(to, int.MinValue, int.MaxValue))}; the graph computes in {OnnxFormat.TypeName(OnnxFormat.ElementType<T>())} and changes type only as Cast(z > 0), the step activation");
+            throw r.Unsupported($"casts to {OnnxFormat.TypeName((int)Math.Clamp(to, int.MinValue, int.MaxValue))}; the graph computes in {OnnxFormat.TypeName(OnnxFormat.ElementType<T>())} and changes type only as Cast(z > 0), the step activation, and around an input scaler computed in float64");
         }
 
         return data.Stage switch
         {
             Compared<T> compared => Completed(data with { Stage = compared.Z }, Core.Activation.Step),
+            Rescaled<T> rescaled => data with { Stage = Features<T>.Instance, Scaler = rescaled.Scaler },
             Scaled<T> => throw r.Unsupported("casts α·z outside max(z, α·z), the leaky ReLU"),
+            Widened<T> or Centred<T> => throw Misplaced(r, data.Stage),
             _ => data,
         };
     }

@@ -46,7 +46,7 @@ internal sealed partial class GraphReader<T>
         var width = Width(r, a);
         var w = Weights(r, b, transB == 1, width, rankTwoRequired: true);
         var biases = c is null ? null : Bias(r, c, w.Rows, gemm: true);
-        return new DataValue<T>(a.Layers, new Weighted<T>(w, biases, r.Description), new long[] { w.Rows });
+        return a with { Stage = new Weighted<T>(w, biases, r.Description), ExampleShape = new long[] { w.Rows } };
     }
 
     /// <summary>MatMul(A, B) = A·B with B [inputs, units]: a layer's weighted input without its bias.</summary>
@@ -62,7 +62,7 @@ internal sealed partial class GraphReader<T>
         var b = Constant(r, 1, "weights");
         var width = Width(r, a);
         var w = Weights(r, b, transposed: false, width, rankTwoRequired: false);
-        return new DataValue<T>(a.Layers, new Weighted<T>(w, null, r.Description), new long[] { w.Rows });
+        return a with { Stage = new Weighted<T>(w, null, r.Description), ExampleShape = new long[] { w.Rows } };
     }
 
     /// <summary>Add(z, b) or Add(b, z): the bias of a layer whose weights a MatMul (or a Gemm without C) applied.</summary>

@@ -15,7 +15,7 @@ internal sealed partial class GraphReader<T>
         r.Arity(1, 1, 1, 1);
         var axis = r.Int("axis", 1);
         var data = Data(r, 0);
-        if (data.Stage is Compared<T> or Scaled<T>)
+        if (!Complete(data.Stage))
         {
             throw Misplaced(r, data.Stage);
         }
@@ -49,7 +49,7 @@ internal sealed partial class GraphReader<T>
         r.Arity(2, 2, 1, 1);
         var allowZero = r.Int("allowzero", 0) != 0;
         var data = Data(r, 0);
-        if (data.Stage is Compared<T> or Scaled<T>)
+        if (!Complete(data.Stage))
         {
             throw Misplaced(r, data.Stage);
         }

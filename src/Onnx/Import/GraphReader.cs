@@ -11,9 +11,10 @@ namespace FunctionalBackprop.Onnx.Import;
 
 /// <summary>
 /// Reads a graph as a network by walking its nodes in order and tracking, for every value, what it
-/// is: a constant, or x after so many completed layers plus the current layer's progress (z = W a,
-/// then + b, then σ). Every node must be one of the forms a dense layer takes; anything else is
-/// refused, naming the node, so a graph is either read exactly or not at all.
+/// is: a constant, or x after its scaler (if any) and so many completed layers, plus the current
+/// layer's progress (z = W a, then + b, then σ). Every node must be one of the forms a dense layer
+/// or an input scaler takes; anything else is refused, naming the node, so a graph is either read
+/// exactly or not at all.
 /// </summary>
 /// <typeparam name="T">The graph's element type: float for FLOAT, double for DOUBLE.</typeparam>
 internal sealed partial class GraphReader<T>
@@ -21,6 +22,7 @@ internal sealed partial class GraphReader<T>
 {
     private readonly Proto.GraphProto graph;
     private readonly int opset;
+    private readonly Core.ScalerKind? scalerKind;
     private readonly Dictionary<string, Value> values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> producers = new(StringComparer.Ordinal);
 
@@ -29,16 +31,22 @@ internal sealed partial class GraphReader<T>
     private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> weights = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> transposedWeights = new(ReferenceEqualityComparer.Instance);
 
-    private GraphReader(Proto.GraphProto graph, int opset)
+    private GraphReader(Proto.GraphProto graph, int opset, Core.ScalerKind? scalerKind)
     {
         this.graph = graph;
         this.opset = opset;
+        this.scalerKind = scalerKind;
     }
 
-    /// <summary>The network the graph computes, from its input x (of element type T) to its one output.</summary>
-    public static Core.Network<T> Read(Proto.GraphProto graph, GraphInput input, int opset) => new GraphReader<T>(graph, opset).Run(input);
+    /// <summary>
+    /// The network the graph computes, from its input x (of element type T) to its one output, and
+    /// the scaler x goes through first (null when none). <paramref name="scalerKind"/> is the kind
+    /// the model's metadata names; a graph that scales its input is read only when it names one.
+    /// </summary>
+    public static (Core.Network<T> Network, Core.Scaler? Scaler) Read(Proto.GraphProto graph, GraphInput input, int opset, Core.ScalerKind? scalerKind) =>
+        new GraphReader<T>(graph, opset, scalerKind).Run(input);
 
-    private Core.Network<T> Run(GraphInput input)
+    private (Core.Network<T> Network, Core.Scaler? Scaler) Run(GraphInput input)
     {
         if (graph.SparseInitializer.Count > 0)
         {
@@ -106,6 +114,8 @@ internal sealed partial class GraphReader<T>
             "Max" => new[] { Max(reader) },
             "Greater" => new[] { Greater(reader) },
             "Cast" => new[] { Cast(reader) },
+            "Sub" => new[] { Sub(reader) },
+            "Div" => new[] { Div(reader) },
             "Flatten" => new[] { Flatten(reader) },
             "Reshape" => new[] { Reshape(reader) },
             "Identity" => new[] { Identity(reader) },
@@ -142,6 +152,8 @@ internal sealed partial class GraphReader<T>
         ["Max"] = _ => Array.Empty<string>(),
         ["Greater"] = _ => Array.Empty<string>(),
         ["Cast"] = opset => opset >= 19 ? new[] { "to", "saturate" } : new[] { "to" },
+        ["Sub"] = _ => Array.Empty<string>(),
+        ["Div"] = _ => Array.Empty<string>(),
         ["Flatten"] = _ => new[] { "axis" },
         ["Reshape"] = opset => opset >= 14 ? new[] { "allowzero" } : Array.Empty<string>(),
         ["Identity"] = _ => Array.Empty<string>(),
@@ -206,10 +218,22 @@ internal sealed partial class GraphReader<T>
         _ => throw Misplaced(r, data.Stage),
     };
 
-    /// <summary>The refusal for a node that reads half of a two-node activation (z > 0 without its Cast, α·z without its Max).</summary>
-    private static NotSupportedException Misplaced(NodeReader r, Stage<T> stage) => stage is Compared<T>
-        ? r.Unsupported("reads the comparison z > 0 without the Cast to a real type that makes it the step activation")
-        : r.Unsupported("reads α·z outside max(z, α·z), the leaky ReLU");
+    /// <summary>
+    /// The refusal for a node that reads part of a form of several nodes: half of a two-node
+    /// activation (z > 0 without its Cast, α·z without its Max) or an input scaler not yet complete.
+    /// </summary>
+    private static NotSupportedException Misplaced(NodeReader r, Stage<T> stage) => stage switch
+    {
+        Compared<T> => r.Unsupported("reads the comparison z > 0 without the Cast to a real type that makes it the step activation"),
+        Scaled<T> => r.Unsupported("reads α·z outside max(z, α·z), the leaky ReLU"),
+        Widened<T> => r.Unsupported($"reads the input x cast to DOUBLE outside an input scaler; {ScalerForm}"),
+        Centred<T> => r.Unsupported($"reads x − offset without the Div by the scale that completes an input scaler; {ScalerForm}"),
+        Rescaled<T> => r.Unsupported($"reads the scaled input in DOUBLE without the Cast to FLOAT that completes an input scaler; {ScalerForm}"),
+        _ => throw new InvalidOperationException($"No refusal for the stage {stage}."),
+    };
+
+    /// <summary>True for the stages at which a value is complete: x (scaled or not) or a layer's output, and a weighted input z.</summary>
+    private static bool Complete(Stage<T> stage) => stage is Features<T> or Weighted<T>;
 
     /// <summary>The open layer completed with σ: a = σ(W a + b).</summary>
     private static DataValue<T> Completed(DataValue<T> data, Core.Activation activation)
@@ -218,7 +242,7 @@ internal sealed partial class GraphReader<T>
         var units = z.Weights.Rows;
         var biases = Core.Matrix.ofColumnMajor(units, 1, z.Biases ?? new T[units]);
         var layer = Core.Dense.create(z.Weights, biases, activation);
-        return new DataValue<T>(data.Layers.Add(layer), Features<T>.Instance, new long[] { units });
+        return data with { Layers = data.Layers.Add(layer), Stage = Features<T>.Instance, ExampleShape = new long[] { units } };
     }
 
     /// <summary>The weighted input z of the data's open layer, for an activation.</summary>
@@ -232,7 +256,7 @@ internal sealed partial class GraphReader<T>
 
     // ----- the end -----
 
-    private Core.Network<T> Finish()
+    private (Core.Network<T> Network, Core.Scaler? Scaler) Finish()
     {
         if (graph.Output.Count == 0)
         {
@@ -266,7 +290,7 @@ internal sealed partial class GraphReader<T>
         };
         if (data.Layers.IsEmpty)
         {
-            throw new NotSupportedException($"{what} is the input x reshaped, with no Gemm or MatMul: there is no dense layer to read. {OnnxFormat.Accepted}.");
+            throw new NotSupportedException($"{what} is the input x (reshaped or scaled), with no Gemm or MatMul: there is no dense layer to read. {OnnxFormat.Accepted}.");
         }
 
         var units = data.Layers[^1].OutputWidth;
@@ -289,6 +313,6 @@ internal sealed partial class GraphReader<T>
             throw new InvalidDataException($"The model is not valid ONNX: {what} is declared a {other.ValueCase}, but the graph computes a tensor.");
         }
 
-        return Core.Network.ofLayers(data.Layers);
+        return (Core.Network.ofLayers(data.Layers), data.Scaler);
     }
 }

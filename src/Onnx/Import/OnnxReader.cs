@@ -3,20 +3,22 @@ using System.IO;
 using System.Linq;
 using System.Numerics;
 using Google.Protobuf;
+using Microsoft.FSharp.Core;
 using Core = FunctionalBackprop.Core;
 using Proto = global::Onnx;
 
 namespace FunctionalBackprop.Onnx.Import;
 
 /// <summary>
-/// ONNX bytes to a network: the protobuf parsed, the model's versions checked, the graph read by
-/// <see cref="GraphReader{T}"/> in its own element type, then converted to the caller's type
-/// (float32 to float64 only: widening is exact, narrowing would round every parameter).
+/// ONNX bytes to a network and its input's scaler: the protobuf parsed, the model's versions and
+/// metadata checked, the graph read by <see cref="GraphReader{T}"/> in its own element type, then
+/// converted to the caller's type (float32 to float64 only: widening is exact, narrowing would
+/// round every parameter; a scaler's offsets and scales are float64 either way).
 /// </summary>
 internal static class OnnxReader
 {
-    /// <summary>Reads the stream to its end and returns the network the model computes.</summary>
-    public static Core.Network<T> Read<T>(Stream stream)
+    /// <summary>Reads the stream to its end and returns the network the model computes, with the scaler its input goes through.</summary>
+    public static Core.ModelContents<T> Read<T>(Stream stream)
         where T : IFloatingPointIeee754<T>
     {
         NeuralNetwork.CheckRealType<T>();
@@ -30,21 +32,29 @@ internal static class OnnxReader
         return Read<T>(bytes);
     }
 
-    /// <summary>The network the model in the bytes computes.</summary>
-    public static Core.Network<T> Read<T>(byte[] bytes)
+    /// <summary>The network the model in the bytes computes, with the scaler its input goes through (a model holds no training state).</summary>
+    public static Core.ModelContents<T> Read<T>(byte[] bytes)
         where T : IFloatingPointIeee754<T>
     {
         var model = Parse(bytes);
         var opset = CheckVersions(model);
         var graph = model.Graph ?? throw new InvalidDataException("The model is not valid ONNX: it has no graph.");
+        var scalerKind = OnnxFormat.ScalerKindOf(model);
         var input = GraphInput.Find(graph);
+        Core.Network<T> network;
+        Core.Scaler? scaler;
         switch (input.ElementType)
         {
             case (int)Proto.TensorProto.Types.DataType.Float:
-                var network = GraphReader<float>.Read(graph, input, opset);
-                return typeof(T) == typeof(float) ? (Core.Network<T>)(object)network : Core.Network.convert<float, T>(network);
+                var (single, singleScaler) = GraphReader<float>.Read(graph, input, opset, scalerKind);
+                network = typeof(T) == typeof(float) ? (Core.Network<T>)(object)single : Core.Network.convert<float, T>(single);
+                scaler = singleScaler;
+                break;
             case (int)Proto.TensorProto.Types.DataType.Double when typeof(T) == typeof(double):
-                return (Core.Network<T>)(object)GraphReader<double>.Read(graph, input, opset);
+                var (wide, wideScaler) = GraphReader<double>.Read(graph, input, opset, scalerKind);
+                network = (Core.Network<T>)(object)wide;
+                scaler = wideScaler;
+                break;
             case (int)Proto.TensorProto.Types.DataType.Double:
                 throw new InvalidDataException("The file holds a float64 (DOUBLE) network; load it as double. Loading it as float would round every parameter.");
             case (int)Proto.TensorProto.Types.DataType.Undefined:
@@ -52,6 +62,16 @@ internal static class OnnxReader
             default:
                 throw new NotSupportedException($"The graph input {OnnxFormat.Quote(input.Name)} holds {OnnxFormat.TypeName(input.ElementType)} values; networks are read in FLOAT (float32) and DOUBLE (float64).");
         }
+
+        if (scalerKind is not null && scaler is null)
+        {
+            throw new InvalidDataException($"The model's metadata property {OnnxFormat.Quote(OnnxFormat.ScalerProperty)} names a {OnnxFormat.ScalerKindName(scalerKind)} scaler, but the graph does not scale its input x before the first layer.");
+        }
+
+        return new Core.ModelContents<T>(
+            network,
+            scaler is null ? FSharpOption<Core.Scaler>.None : FSharpOption<Core.Scaler>.Some(scaler),
+            FSharpOption<Core.TrainingState<T>>.None);
     }
 
     /// <summary>The protobuf message, or InvalidDataException for bytes that are not one.</summary>

@@ -21,12 +21,14 @@ internal sealed record ConstantValue(Proto.TensorProto Tensor, string Origin) : 
 internal sealed record UnmodelledValue(string What) : Value;
 
 /// <summary>
-/// The data: x after the layers completed so far, and where the current layer stands.
+/// The data: x after its scaler (if any) and the layers completed so far, and where the current
+/// layer (or the scaler) stands.
 /// </summary>
 /// <param name="Layers">The layers completed, input side first.</param>
-/// <param name="Stage">Where the current layer stands.</param>
+/// <param name="Stage">Where the current layer, or the input's scaler, stands.</param>
 /// <param name="ExampleShape">One example's dims (the tensor's shape without the batch axis); null when unknown, −1 for an unknown dim.</param>
-internal sealed record DataValue<T>(ImmutableList<Core.Dense<T>> Layers, Stage<T> Stage, long[]? ExampleShape) : Value
+/// <param name="Scaler">The scaler x went through before the first layer; null when none.</param>
+internal sealed record DataValue<T>(ImmutableList<Core.Dense<T>> Layers, Stage<T> Stage, long[]? ExampleShape, Core.Scaler? Scaler = null) : Value
     where T : IFloatingPointIeee754<T>
 {
     /// <summary>One example's width when the tensor is [batch, width] (−1 if that width is unknown); null for other ranks.</summary>
@@ -61,4 +63,26 @@ internal sealed record Compared<T>(Weighted<T> Z) : Stage<T>
 /// <param name="Z">The weighted input scaled (compared by reference with Max's other operand).</param>
 /// <param name="Slope">α, as the library's activation holds it.</param>
 internal sealed record Scaled<T>(Weighted<T> Z, double Slope) : Stage<T>
+    where T : IFloatingPointIeee754<T>;
+
+/// <summary>
+/// Cast(x, DOUBLE) in a FLOAT graph: the input in float64, exactly, where its scaler computes
+/// (x − offset)/scale as the library does before rounding once to float32.
+/// </summary>
+internal sealed record Widened<T> : Stage<T>
+    where T : IFloatingPointIeee754<T>
+{
+    /// <summary>The one instance (the stage carries nothing).</summary>
+    public static Widened<T> Instance { get; } = new();
+}
+
+/// <summary>Sub(x, offset): the first half of the input's scaler (x − offset)/scale.</summary>
+/// <param name="Offsets">offsetᵢ, one per feature.</param>
+/// <param name="Wide">True in a FLOAT graph, where x was widened to float64 and a Cast back to FLOAT follows the Div.</param>
+internal sealed record Centred<T>(double[] Offsets, bool Wide) : Stage<T>
+    where T : IFloatingPointIeee754<T>;
+
+/// <summary>Div(x − offset, scale) in float64 in a FLOAT graph: the scaled input, waiting for its Cast to FLOAT.</summary>
+/// <param name="Scaler">The scaler read.</param>
+internal sealed record Rescaled<T>(Core.Scaler Scaler) : Stage<T>
     where T : IFloatingPointIeee754<T>;

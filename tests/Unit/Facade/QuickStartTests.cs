@@ -7,8 +7,8 @@ namespace FunctionalBackprop.Tests.Facade;
 
 /// <summary>
 /// README.md's C# examples are this code, and it runs. Each region marked <c>// README "heading"
-/// begins</c> … <c>ends</c> is the first ```csharp block of the README section under that heading
-/// (up to the next heading), line for line after trimming. The examples read files by paths
+/// begins</c> … <c>ends</c> is the ```csharp block of the README section under that heading
+/// (<see cref="Repository.ReadmeCSharp"/>), line for line after trimming. The examples read files by paths
 /// relative to the repository, as README's commands run there, so these tests run from the
 /// repository root, alone (they change the process's working directory).
 /// </summary>
