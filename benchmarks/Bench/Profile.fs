@@ -13,7 +13,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     let layers = widths |> List.mapi (fun i w -> { Units = w; Activation = (if i = widths.Length - 1 then output else hidden); Initializer = Initializer.XavierNormal })
     let network = Network.init<'T> 1UL 784 layers
     let optimizer = Optimizer.sgd<'T> (Schedule.Constant 0.01)
-    let ws = new Workspace<'T>(loss, network, batch, 0, 1, None)
+    let ws = new Workspace<'T>(loss, network, batch, 0, Shards.resolve Workloads.shards, None)
     let indices = Array.init batch id
     let stages = Optimizer.start optimizer (Optimizer.init optimizer network)
     let step () =
@@ -25,6 +25,21 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         let t = median [ for _ in 1 .. 7 -> perCall 0.1 f ]
         printfn "%-40s %9.2f us" name (t * 1e6)
     report "whole step" step
+    if Shards.resolve Workloads.shards > 1 then
+        let idle = new ShardWorkers(Shards.resolve Workloads.shards, ignore)
+        report "shard hand-off (no work)" idle.Run
+        let half = batch / 2
+        let xs = Array.init 2 (fun k -> Matrix.sliceColumns (k * half) half d.X)
+        let ys = Array.init 2 (fun k -> Matrix.sliceColumns (k * half) half d.Y)
+        let passes = Array.init 2 (fun k -> Backprop.allocate network xs.[k])
+        let pass k = Backprop.lossAndGradientInto loss network passes.[k] ys.[k] batch |> ignore
+        let alone = new ShardWorkers(2, fun k -> if k = 0 then pass 0)
+        let both = new ShardWorkers(2, pass)
+        report "one half-batch pass, other core idle" alone.Run
+        report "two half-batch passes, one per core" both.Run
+        (alone :> IDisposable).Dispose()
+        (both :> IDisposable).Dispose()
+        (idle :> IDisposable).Dispose()
     let order = Random.permutation 7UL d.X.Cols
     let mutable b = 0
     let batches = d.X.Cols / batch
@@ -41,7 +56,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         indices |> Array.iteri (fun k j -> Array.Copy(d.X.values, j * 784, xb.values, k * 784, 784)))
     let times = Collections.Generic.List<float>()
     let mutable last = TimeSpan.Zero
-    let options = { TrainingOptions.create loss optimizer 6 batch with OnReport = fun r -> (times.Add((r.Elapsed - last).TotalSeconds); last <- r.Elapsed) }
+    let options = { TrainingOptions.create loss optimizer 6 batch with Shards = Workloads.shards; OnReport = fun r -> (times.Add((r.Elapsed - last).TotalSeconds); last <- r.Elapsed) }
     Training.train options network d.X d.Y |> ignore
     let steps = float ((d.X.Cols + batch - 1) / batch)
     printfn "%-40s %9.2f us (median of epochs 2-6 of one Training.train); epoch 1: %.2f us" "per step in an epoch" (median (Seq.skip 1 times) / steps * 1e6) (times.[0] / steps * 1e6)

@@ -13,6 +13,10 @@ open FunctionalBackprop.Core
 
 [<EntryPoint>]
 let main args =
+    match Array.tryFindIndex ((=) "--shards") args with
+    | Some i when i + 1 < args.Length -> Workloads.shards <- int args.[i + 1]
+    | _ -> ()
+    if args |> Array.contains "--managed" then Gemm.useProvider ManagedGemm.Instance
     if args |> Array.contains "--profile" then
         let shape = args |> Array.tryFind (fun a -> a.StartsWith "W") |> Option.defaultValue "W3"
         let f32 = args |> Array.contains "--float32"
@@ -40,10 +44,6 @@ let main args =
             eprintfn "error: unknown workload %s; the workloads are W1 … W6 (see docs/benchmarks.md)." bad
             2
         | None ->
-            if args |> Array.contains "--managed" then Gemm.useProvider ManagedGemm.Instance
-            match Array.tryFindIndex ((=) "--shards") args with
-            | Some i when i + 1 < args.Length -> Workloads.shards <- int args.[i + 1]
-            | _ -> ()
             // --no-ceiling skips W5 (for profiling one workload alone); ratios are then omitted.
             let ceilings = not (args |> Array.contains "--no-ceiling")
             let ceiling64 = if ceilings then Workloads.gemmCeiling<float> () else nan

@@ -23,8 +23,9 @@ let loadDigits<'T when 'T :> IFloatingPointIeee754<'T>> () : Digits<'T> =
 
 let private provider () = (Gemm.provider ()).Name
 
-/// Shards per mini-batch for the training workloads (--shards; by default one per processor).
-let mutable shards = Environment.ProcessorCount
+/// Shards per mini-batch for the training workloads (--shards N; by default 0, the library's
+/// automatic choice, as users get it).
+let mutable shards = 0
 
 /// The training options of a workload, with the run's shard count.
 let private optionsFor (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batch: int) =
@@ -77,7 +78,7 @@ let w1 () =
             "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
             "s_first_epoch", box times.Head; "first_epoch_over_median", box (times.Head / median times)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
-            "provider", box (provider ()); "shards", box shards ] @ allocation bytes (d.X.Cols / 10))
+            "provider", box (provider ()); "shards", box (Shards.resolve shards) ] @ allocation bytes (d.X.Cols / 10))
 
 /// W2: Nielsen's chapter 3 network (cross-entropy on sigmoid outputs, L2), float64.
 let w2 () =
@@ -104,7 +105,7 @@ let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (
             "samples_per_s_first_epoch", box first; "median_over_first_epoch", box (median rates / first)
             "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
-            "provider", box (provider ()); "shards", box shards ]
+            "provider", box (provider ()); "shards", box (Shards.resolve shards) ]
           @ allocation bytes ((d.X.Cols + batch - 1) / batch))
 
 /// W3: 784-100-10 ReLU, softmax and cross-entropy, SGD 0.1, batch 32; 5 epochs after 1 warm-up.

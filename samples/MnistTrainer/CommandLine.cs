@@ -36,7 +36,7 @@ internal sealed class CommandLine
 
     public Option<int> Batch { get; } = new("--batch-size") { Description = "Examples per update: 1 is stochastic, 8000 (all) is batch descent.", DefaultValueFactory = _ => 10 };
 
-    public Option<int> Shards { get; } = new("--shards") { Description = "Shards each mini-batch is split into, trained at once on as many cores; the same count gives the same bits on any machine.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<int> Shards { get; } = new("--shards") { Description = "Shards each mini-batch is split into, trained at once on as many cores; the same count gives the same bits on any machine. 0 (the default) chooses: 1 with a native BLAS, one per core with the managed kernel.", DefaultValueFactory = _ => 0 };
 
     public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the first weights and of the shuffles; the same seed gives the same run.", DefaultValueFactory = _ => 1 };
 
@@ -59,7 +59,7 @@ internal sealed class CommandLine
         Init.AcceptOnlyFromAmong(Settings.Initializers);
         AtLeast(Epochs, 1, "at least 1");
         AtLeast(Batch, 1, "at least 1");
-        AtLeast(Shards, 1, "at least 1");
+        AtLeast(Shards, 0, "0 (automatic) or more");
         AtLeast(L2, 0.0, "0 or more");
         Positive(Rate);
         Momentum.Validators.Add(result =>

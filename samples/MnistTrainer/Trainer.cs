@@ -37,7 +37,7 @@ internal static class Trainer
         var total = digits.Test.Count;
         AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
         AnsiConsole.MarkupLine($"{digits.Training.Count} training and {total} test digits from {Markup.Escape(settings.DataFolder)}");
-        AnsiConsole.MarkupLine($"Matrix products: {Markup.Escape(LinearAlgebra.Provider)}; {Math.Min(settings.Shards, settings.BatchSize)} shard(s) per mini-batch{(where is null ? "" : $" {Markup.Escape(where)}")}");
+        AnsiConsole.MarkupLine($"Matrix products: {Markup.Escape(LinearAlgebra.Provider)}; {Math.Min(settings.Shards == 0 ? LinearAlgebra.AutomaticShards : settings.Shards, settings.BatchSize)} shard(s) per mini-batch{(where is null ? "" : $" {Markup.Escape(where)}")}");
 
         FitResult<T>? result = null;
         AnsiConsole.Progress()

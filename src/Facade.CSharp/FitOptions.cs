@@ -18,7 +18,7 @@ public record FitOptions<T>
 {
     private readonly int epochs = 30;
     private readonly int batchSize = 10;
-    private readonly int shards = Environment.ProcessorCount;
+    private readonly int shards;
     private readonly Loss? loss;
     private readonly Optimizer optimizer = Optimizer.Adam();
     private readonly Schedule? schedule;
@@ -45,15 +45,17 @@ public record FitOptions<T>
 
     /// <summary>
     /// How many shards each mini-batch is split into, computed at once on as many threads (never
-    /// more than the batch has examples): by default <see cref="Environment.ProcessorCount"/>. The
-    /// gradient is the sum of the shards' shares added in shard order, so training is bit-identical
-    /// from run to run for a given count; counts differ only by the rounding of that sum. Set it
-    /// (to 1, say) to get the same bits on machines with different numbers of cores.
+    /// more than the batch has examples). 0, the default, chooses: one shard per processor when
+    /// products run on the managed kernel, and 1 when a native BLAS runs them (it already puts
+    /// every core on each large product, and sharding would only add copies between cores). The
+    /// gradient is the sum of the shards' shares added in shard order, so training is
+    /// bit-identical from run to run for a given count; counts differ only by the rounding of that
+    /// sum. Set it (to 1, say) to get the same bits on every machine whatever its cores and BLAS.
     /// </summary>
     public int Shards
     {
         get => shards;
-        init => shards = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Shards), value, $"A mini-batch needs at least 1 shard, got {value}.");
+        init => shards = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Shards), value, $"The shard count must be 0 (automatic) or more, got {value}.");
     }
 
     /// <summary>

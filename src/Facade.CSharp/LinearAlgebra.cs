@@ -14,6 +14,13 @@ public static class LinearAlgebra
     /// <summary>The provider in use: "native (libopenblas.so.0, SkylakeX kernels)", "managed", …</summary>
     public static string Provider => Core.Gemm.provider().Name;
 
+    /// <summary>
+    /// The shards per mini-batch that <see cref="FitOptions{T}.Shards"/> = 0 (its default) stands
+    /// for with the provider in use: 1 with a native CBLAS, which spreads each large product over
+    /// the cores itself; one per processor with the managed kernel.
+    /// </summary>
+    public static int AutomaticShards => Core.Shards.automatic();
+
     /// <summary>Whether a native CBLAS could be loaded on this machine.</summary>
     public static bool NativeAvailable => Core.Gemm.native() is not null;
 

@@ -41,7 +41,7 @@ public sealed class DistributedTrainer
     /// <typeparam name="T">double or float.</typeparam>
     /// <param name="network">The network to start from (unchanged).</param>
     /// <param name="data">The training examples: sent once to every worker when the run starts.</param>
-    /// <param name="options">How to train, as for Fit; the defaults when null. <see cref="FitOptions{T}.Shards"/> is the number of shards per batch, which decides the bits of the result.</param>
+    /// <param name="options">How to train, as for Fit; the defaults when null. <see cref="FitOptions{T}.Shards"/> is the number of shards per batch, which decides the bits of the result; 0 (the default) means one per worker (<see cref="DistributedTrainingOptions.Workers"/>, else one per live silo).</param>
     /// <param name="progress">Told after every epoch (and batch, see Fit), on the training thread.</param>
     /// <param name="cancellationToken">Stops training between batches; the result then holds what was learned so far.</param>
     /// <exception cref="ArgumentException">The data do not fit the network, or an option is unusable (as for Fit).</exception>
@@ -104,6 +104,10 @@ public sealed class DistributedTrainer
     {
         var loss = options.Loss ?? network.DefaultLoss;
         var position = new RunPosition(resume?.Epoch ?? 0, resume?.Step ?? 0, Core.Batches.perEpoch(Math.Max(1, examples.Data.Count), options.BatchSize));
+        if (options.Shards == 0)
+        {
+            options = options with { Shards = Options.Workers ?? OrleansShardExecutor<T>.LiveSiloCount(client, Options, network, position) };
+        }
         var start = FuncConvert.FromFunc<Core.Matrix<T>, Core.Matrix<T>, int, Core.IShardExecutor<T>>((x, y, shards) =>
             OrleansShardExecutor<T>.Start(client, Options, network, loss, x, y, shards, position, core => new NeuralNetwork<T>(core, network.Scaler)));
         return network.Train(examples, options, resume, progress, Core.ShardExecution<T>.NewRemote(start), cancellationToken);

@@ -16,7 +16,8 @@ public sealed record DistributedTrainingOptions
     /// How many worker grains compute the shards, spread over the silos (one per silo while
     /// there are enough). When null (the default), one per shard: <see cref="FitOptions{T}.Shards"/>,
     /// which alone decides the bits of the result; the number of workers decides only how many
-    /// machines share the work.
+    /// machines share the work. When both are left to their defaults, there is one shard and one
+    /// worker per live silo.
     /// </summary>
     public int? Workers
     {

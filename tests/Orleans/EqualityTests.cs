@@ -37,6 +37,27 @@ public sealed class EqualityTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void TheDefaultShardCountIsOnePerLiveSilo()
+    {
+        // Shards = 0 and no Workers: one shard and one worker per live silo (three here).
+        var local = Runs.Network().Fit(Runs.Data, Runs.Options(ClusterFixture.Silos, epochs: 1));
+        var events = new WorkerEvents();
+        var distributed = new DistributedTrainer(fixture.Client, new DistributedTrainingOptions { Events = events }).Fit(Runs.Network(), Runs.Data, Runs.Options(0, epochs: 1));
+
+        Assert.Equal(Runs.Bytes(local.Checkpoint), Runs.Bytes(distributed.Checkpoint));
+        Assert.Equal(ClusterFixture.Silos, events.Started.Count);
+    }
+
+    [Fact]
+    public void TheDefaultShardCountFollowsTheWorkersWhenTheyAreSet()
+    {
+        var local = Runs.Network().Fit(Runs.Data, Runs.Options(2, epochs: 1));
+        var distributed = new DistributedTrainer(fixture.Client, new DistributedTrainingOptions { Workers = 2 }).Fit(Runs.Network(), Runs.Data, Runs.Options(0, epochs: 1));
+
+        Assert.Equal(Runs.Bytes(local.Checkpoint), Runs.Bytes(distributed.Checkpoint));
+    }
+
+    [Fact]
     public void FewerWorkersThanShardsGiveTheSameBits()
     {
         // The shard count alone decides the bits: 3 shards on 2 workers (one computes two).

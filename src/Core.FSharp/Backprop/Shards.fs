@@ -2,7 +2,6 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
-open System.Numerics.Tensors
 
 /// Data-parallel mini-batches. A batch's mean cost and gradient are sums over its examples,
 ///   C = (1/n) Σₓ Cₓ,   ∇C = (1/n) Σₓ ∇Cₓ = Σₖ (1/n) Σ_{x ∈ shard k} ∇Cₓ,
@@ -25,6 +24,21 @@ module Shards =
         let small, larger = n / k, n % k
         struct (i * small + Math.Min(i, larger), small + (if i < larger then 1 else 0))
 
+    /// The shard count when none is asked for (0): one per processor when products run on the
+    /// managed kernel, and 1 when a native BLAS runs them, since it already spreads each large
+    /// product over every core and the shards' copies of parameters and gradients between cores
+    /// cost more than they save (measured: with OpenBLAS, two shards made W1, W3 and W4 slower;
+    /// with the managed kernel they made W1 1.4× and W3 1.7× faster; see docs/performance.md).
+    let automatic () : int =
+        match Gemm.provider () with
+        | :? NativeGemm -> 1
+        | _ -> Environment.ProcessorCount
+
+    /// The shard count asked for, or the automatic one for 0.
+    let resolve (asked: int) : int =
+        if asked < 0 then raise (ArgumentOutOfRangeException("Shards", asked, $"The shard count must be 0 (automatic) or more, got {asked}."))
+        if asked = 0 then automatic () else asked
+
     /// Runs f with this thread's products kept on one thread when the batch is sharded.
     let internal onOneThread (sharded: bool) (f: unit -> 'R) : 'R =
         if not sharded then f ()
@@ -36,7 +50,7 @@ module Shards =
     /// acc ← acc + share, entry by entry: one step of the ordered sum.
     let internal addInto (acc: Gradients<'T>) (share: Gradients<'T>) : unit =
         for a, s in List.zip (Gradients.arrays acc) (Gradients.arrays share) do
-            TensorPrimitives.Add(ReadOnlySpan a, ReadOnlySpan s, Span a)
+            Elementwise.add (ReadOnlySpan a, ReadOnlySpan s, Span a)
 
     /// A shard's share of a batch of `examples` examples, from the shard's own inputs x and
     /// targets y: the sum of its costs Σₓ Cₓ (float64) and (1/examples) Σₓ ∇Cₓ over its examples.

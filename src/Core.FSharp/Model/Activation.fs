@@ -2,7 +2,6 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
-open System.Numerics.Tensors
 
 /// An activation function σ, applied to a layer's weighted input z to give its output a = σ(z).
 [<RequireQualifiedAccess>]
@@ -47,9 +46,13 @@ module internal ActivationRules =
 
     /// The logistic sigmoid.
     module Sigmoid =
-        // a = σ(z) = 1/(1 + e⁻ᶻ)
-        [<HotPath>]
-        let forward (z: 'T[]) (a: 'T[]) = TensorPrimitives.Sigmoid(ReadOnlySpan z, Span a)
+        type Forward() =
+            inherit UnaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                // a = σ(z) = 1/(1 + e⁻ᶻ)
+                Elementwise.map1 (z, a, fun z -> Vector<'U>.One / (Vector<'U>.One + Elementwise.exp -z))
+        let forward = Forward() :> UnaryKernel
         type Backward() =
             inherit BinaryKernel()
             [<HotPath>]
@@ -75,10 +78,6 @@ module internal ActivationRules =
                 Array.init count (fun n -> Vector<'U>('U.CreateTruncating series.[n]))
         /// Below this |x| the series is used: 1 − 2/(e²ˣ + 1) there would cancel (e²ˣ < 3).
         let private small = 0.5493061443340549
-        /// eˣ lane by lane (Vector.Exp exists for float and float32 only).
-        let private exp<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) : Vector<'U> =
-            if Type.op_Equality (typeof<'U>, typeof<float>) then Vector.As<float, 'U>(Vector.Exp(Vector.As<'U, float> v))
-            else Vector.As<float32, 'U>(Vector.Exp(Vector.As<'U, float32> v))
         // a = tanh z, to within a few ulps everywhere (TensorPrimitives.Tanh, as of
         // System.Numerics.Tensors 10.0, returns −2⁻²⁴ for tanh 0 in float32 and loses every digit
         // below |z| ≈ 10⁻⁴, computing (e²ᶻ − 1)/(e²ᶻ + 1) at small z).
@@ -98,7 +97,7 @@ module internal ActivationRules =
                         p <- p * x2 + c.[n]
                     let near = Vector.ConditionalSelect(Vector.Equals(x, Vector<'U>.Zero), x, x + x * (x2 * p))
                     // otherwise: sign(z)·(1 − 2/(e²|ᶻ| + 1))
-                    let r = Vector<'U>.One - two / (exp (m + m) + Vector<'U>.One)
+                    let r = Vector<'U>.One - two / (Elementwise.exp (m + m) + Vector<'U>.One)
                     let far = Vector.ConditionalSelect(Vector.LessThan(x, Vector<'U>.Zero), -r, r)
                     Vector.ConditionalSelect(Vector.LessThan(m, threshold), near, far))
         let forward = Forward() :> UnaryKernel
@@ -137,26 +136,35 @@ module internal ActivationRules =
         /// The forward and backward kernels for one slope, made at its first use.
         let kernels (slope: float) = cache.GetOrAdd(slope, make)
 
-    /// Softmax over each example's column.
+    /// Softmax over each example's column, one entry at a time in index order (columns are as
+    /// short as a layer's outputs, and the same code runs from the first call at full speed).
     module Softmax =
+        open FunctionalBackprop.Core.GenericArithmetic
+
         [<HotPath>]
-        let forward (rows: int) (z: 'T[]) (a: 'T[]) =
+        let forward<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) (z: 'T[]) (a: 'T[]) =
             for j in 0 .. (if rows = 0 then 0 else z.Length / rows) - 1 do
-                let zj = ReadOnlySpan<'T>(z, j * rows, rows)
-                let aj = Span<'T>(a, j * rows, rows)
+                let first = j * rows
                 // aⱼ = e^(zⱼ − max z) / Σₖ e^(zₖ − max z): the largest entry first subtracted, so no eᶻ overflows
-                TensorPrimitives.Subtract(zj, TensorPrimitives.Max(zj), aj)
-                TensorPrimitives.Exp(Span<'T>.op_Implicit aj, aj)
-                TensorPrimitives.Divide(Span<'T>.op_Implicit aj, TensorPrimitives.Sum(Span<'T>.op_Implicit aj), aj)
+                let mutable top = z.[first]
+                for i in first + 1 .. first + rows - 1 do
+                    top <- 'T.Max(top, z.[i])
+                let mutable sum = 'T.Zero
+                for i in first .. first + rows - 1 do
+                    a.[i] <- 'T.Exp(z.[i] - top)
+                    sum <- sum + a.[i]
+                for i in first .. first + rows - 1 do
+                    a.[i] <- a.[i] / sum
         [<HotPath>]
-        let backward (rows: int) (s: 'T[]) (g: 'T[]) (dz: 'T[]) =
+        let backward<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) (s: 'T[]) (g: 'T[]) (dz: 'T[]) =
             for j in 0 .. (if rows = 0 then 0 else dz.Length / rows) - 1 do
-                let sj = ReadOnlySpan<'T>(s, j * rows, rows)
-                let gj = ReadOnlySpan<'T>(g, j * rows, rows)
-                let dzj = Span<'T>(dz, j * rows, rows)
+                let first = j * rows
                 // Jᵀg = s ⊙ (g − (s·g)), never forming the Jacobian diag(s) − s sᵀ
-                TensorPrimitives.Subtract(gj, TensorPrimitives.Dot(sj, gj), dzj)
-                TensorPrimitives.Multiply(Span<'T>.op_Implicit dzj, sj, dzj)
+                let mutable dot = 'T.Zero
+                for i in first .. first + rows - 1 do
+                    dot <- dot + s.[i] * g.[i]
+                for i in first .. first + rows - 1 do
+                    dz.[i] <- (g.[i] - dot) * s.[i]
 
 /// Values and backward steps of activations over whole batches (one example per column).
 module Activation =
@@ -203,7 +211,7 @@ module Activation =
         match f with
         | Activation.Identity -> ActivationRules.Identity.forward z.values a.values
         | Activation.Step -> Elementwise.unary ActivationRules.Step.forward z.values a.values
-        | Activation.Sigmoid -> ActivationRules.Sigmoid.forward z.values a.values
+        | Activation.Sigmoid -> Elementwise.unary ActivationRules.Sigmoid.forward z.values a.values
         | Activation.Tanh -> Elementwise.unary ActivationRules.Tanh.forward z.values a.values
         | Activation.ReLU -> ActivationRules.Rectifier.forwardReLU z.values a.values
         | Activation.LeakyReLU slope -> Elementwise.unary (fst (ActivationRules.Rectifier.kernels slope)) z.values a.values

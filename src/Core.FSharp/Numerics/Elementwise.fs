@@ -169,15 +169,25 @@ module internal Elementwise =
         x.Slice(start).CopyTo(Span b)
         ReadOnlySpan b
 
+    /// The vector at x[i …] (unchecked: the loops below stay inside whole vectors of spans at
+    /// least as long as their output).
+    let inline load<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (x: ReadOnlySpan<'U>) (i: int) : Vector<'U> =
+        Vector.LoadUnsafe(&MemoryMarshal.GetReference x, unativeint i)
+
+    /// Writes v at out[i …] (unchecked, as load).
+    let inline store<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) (out: Span<'U>) (i: int) : unit =
+        Vector.StoreUnsafe(v, &MemoryMarshal.GetReference out, unativeint i)
+
     /// out = f(x, y) over spans, whole vectors in place and the tail on padded copies.
     let inline private lanes2<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>
         (x: ReadOnlySpan<'U>, y: ReadOnlySpan<'U>, out: Span<'U>, [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> Vector<'U>) =
         let width = Vector<'U>.Count
         let n = out.Length - out.Length % width
+        if x.Length < out.Length || y.Length < out.Length then
+            raise (ArgumentException($"The inputs hold {x.Length} and {y.Length} values, the output {out.Length}."))
         let mutable i = 0
         while i < n do
-            let v = f (Vector<'U>(x.Slice(i, width))) (Vector<'U>(y.Slice(i, width)))
-            v.CopyTo(out.Slice(i, width))
+            store (f (load x i) (load y i)) out i
             i <- i + width
         if n < out.Length then
             let o = TailBuffers<'U>.Get 3
@@ -193,6 +203,11 @@ module internal Elementwise =
     let private scaleAddOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>, alpha: 'U, y: ReadOnlySpan<'U>, out: Span<'U>) =
         let a = Vector<'U>(alpha)
         lanes2 (x, y, out, fun u v -> u * a + v)
+
+    [<HotPath>]
+    let private scaleOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>, alpha: 'U, out: Span<'U>) =
+        let a = Vector<'U>(alpha)
+        lanes2 (x, x, out, fun u _ -> u * a)
 
     [<HotPath>]
     let private reluOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (z: ReadOnlySpan<'U>, out: Span<'U>) =
@@ -228,6 +243,12 @@ module internal Elementwise =
         elif isSingle<'T> then scaleAddOf<float32> (asU x, Single.CreateTruncating alpha, asU y, asUOut out)
         else unsupported<'T> ()
 
+    /// out = x·α, entry by entry.
+    let scale<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>, alpha: 'T, out: Span<'T>) : unit =
+        if isDouble<'T> then scaleOf<float> (asU x, Double.CreateTruncating alpha, asUOut out)
+        elif isSingle<'T> then scaleOf<float32> (asU x, Single.CreateTruncating alpha, asUOut out)
+        else unsupported<'T> ()
+
     /// out = max(z, 0), entry by entry (NaN kept, −0 to +0).
     let relu<'T when 'T :> IFloatingPointIeee754<'T>> (z: ReadOnlySpan<'T>, out: Span<'T>) : unit =
         if isDouble<'T> then reluOf<float> (asU z, asUOut out)
@@ -243,13 +264,17 @@ module internal Elementwise =
             for v in x do finite <- finite && 'T.IsFinite v
             finite
 
-    /// Vector i·width… of a span (width = Vector<'U>.Count).
-    let inline load<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (x: ReadOnlySpan<'U>) (i: int) : Vector<'U> =
-        Vector<'U>(x.Slice(i, Vector<'U>.Count))
 
-    /// Writes v at i… of a span.
-    let inline store<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) (out: Span<'U>) (i: int) : unit =
-        v.CopyTo(out.Slice(i, Vector<'U>.Count))
+    /// eˣ lane by lane (Vector.Exp exists for float and float32 only).
+    let inline exp<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) : Vector<'U> =
+        if Type.op_Equality (typeof<'U>, typeof<float>) then Vector.As<float, 'U>(Vector.Exp(Vector.As<'U, float> v))
+        else Vector.As<float32, 'U>(Vector.Exp(Vector.As<'U, float32> v))
+
+    /// Checks what the unchecked loops below rely on: an output of whole vectors and inputs at
+    /// least as long.
+    let checkWhole<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (out: int) (inputs: int) : unit =
+        if out % Vector<'U>.Count <> 0 || inputs < out then
+            raise (ArgumentException($"A kernel runs over whole vectors of {Vector<'U>.Count} lanes with inputs as long as the output; given an output of {out} and an input of {inputs}."))
 
     // The loops of the kernels' Run methods, written once: f gets each whole vector's lanes and
     // returns the output lanes (inlined, lambda and all, into each kernel: no closure).
@@ -257,6 +282,7 @@ module internal Elementwise =
     /// out = f(x) for every whole vector.
     let inline map1<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
         (x: ReadOnlySpan<'U>, out: Span<'U>, [<InlineIfLambda>] f: Vector<'U> -> Vector<'U>) =
+        checkWhole<'U> out.Length x.Length
         let mutable i = 0
         while i < out.Length do
             store (f (load x i)) out i
@@ -265,6 +291,7 @@ module internal Elementwise =
     /// out = f(x, y) for every whole vector.
     let inline map2<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
         (x: ReadOnlySpan<'U>, y: ReadOnlySpan<'U>, out: Span<'U>, [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> Vector<'U>) =
+        checkWhole<'U> out.Length (min x.Length y.Length)
         let mutable i = 0
         while i < out.Length do
             store (f (load x i) (load y i)) out i
@@ -274,6 +301,7 @@ module internal Elementwise =
     let inline mapSlot<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
         (u: ReadOnlySpan<'U>, slot: ReadOnlySpan<'U>, out: Span<'U>, slotOut: Span<'U>,
          [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> struct (Vector<'U> * Vector<'U>)) =
+        checkWhole<'U> out.Length (min (min u.Length slot.Length) slotOut.Length)
         let mutable i = 0
         while i < out.Length do
             let struct (o, s) = f (load u i) (load slot i)
@@ -285,6 +313,7 @@ module internal Elementwise =
     let inline mapMoments<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType>
         (u: ReadOnlySpan<'U>, first: ReadOnlySpan<'U>, second: ReadOnlySpan<'U>, out: Span<'U>, firstOut: Span<'U>, secondOut: Span<'U>,
          [<InlineIfLambda>] f: Vector<'U> -> Vector<'U> -> Vector<'U> -> struct (Vector<'U> * Vector<'U> * Vector<'U>)) =
+        checkWhole<'U> out.Length (min (min u.Length first.Length) (min (min second.Length firstOut.Length) secondOut.Length))
         let mutable i = 0
         while i < out.Length do
             let struct (o, m, v) = f (load u i) (load first i) (load second i)

@@ -1,6 +1,7 @@
 namespace FunctionalBackprop.Core
 
 open System
+open System.Threading
 open System.IO
 open System.Runtime.InteropServices
 open System.Runtime.Intrinsics.X86
@@ -88,12 +89,17 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
     member private _.Threaded(m: int, n: int, k: int) =
         setThreads.IsSome && maxThreads > 1 && not GemmScope.SingleThreaded && int64 m * int64 n * int64 k >= threshold
 
-    /// Runs a large product on MaxThreads threads, one large product at a time, and returns
-    /// OpenBLAS to one thread.
-    member private _.RunThreaded(call: unit -> unit) =
-        lock gate (fun () ->
-            setThreads.Value.Invoke maxThreads
-            try call () finally setThreads.Value.Invoke 1)
+    /// Before a large product: one large product at a time, on MaxThreads threads.
+    member private _.Widen() =
+        Monitor.Enter gate
+        try setThreads.Value.Invoke maxThreads
+        with _ ->
+            Monitor.Exit gate
+            reraise ()
+
+    /// After a large product: OpenBLAS back to one thread.
+    member private _.Narrow() =
+        try setThreads.Value.Invoke 1 finally Monitor.Exit gate
 
     override this.ToString() = (this :> IGemmProvider).Name
 
@@ -105,14 +111,18 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
         member this.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
             let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
-            // Small products call straight through (no closure, no lock): they are most calls.
-            if this.Threaded(m, n, k) then this.RunThreaded(fun () -> Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+            // Small products call straight through (no lock): they are most calls.
+            if this.Threaded(m, n, k) then
+                this.Widen()
+                try Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) finally this.Narrow()
             else Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         [<HotPath>]
         member this.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
             let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
             let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
-            if this.Threaded(m, n, k) then this.RunThreaded(fun () -> Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+            if this.Threaded(m, n, k) then
+                this.Widen()
+                try Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) finally this.Narrow()
             else Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
 /// Finding and loading a native CBLAS.

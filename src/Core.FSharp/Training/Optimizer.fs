@@ -52,7 +52,7 @@ module Optimizer =
     /// One step of the chain in place: u (at first the gradient, in a buffer the caller owns)
     /// goes down the stages. Returns the factor to add u with, w ← w + factor·u: the last
     /// stage's −ηₜ when it is the learning-rate step (left to that one pass over the parameters,
-    /// TensorPrimitives.MultiplyAdd: a product, then a sum, each rounded, as scaling then adding
+    /// Parameters.addScaledInto: a product, then a sum, each rounded, as scaling then adding
     /// would round them), else 1 with u the whole change. Allocates nothing.
     [<HotPath>]
     let internal stepInPlace (stages: Stage<'T>[]) (context: StepContext<'T>) (u: Gradients<'T>) : 'T =

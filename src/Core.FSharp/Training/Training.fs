@@ -38,7 +38,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
         match options.Execution with
         | ShardExecution.Local -> None
         | ShardExecution.Remote start -> Some(start x y options.Shards)
-    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), options.Shards, executor)
+    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), Shards.resolve options.Shards, executor)
     // The optimizer at work, on its own copy of the state.
     let stages = Optimizer.start options.Optimizer start.OptimizerState
     // A line search needs the true gradient beside the updates: the chain then runs on a copy.
@@ -151,7 +151,11 @@ module Training =
         if isNull (box options.Optimizer) then nullArg "Optimizer"
         if options.Epochs < 1 then raise (ArgumentOutOfRangeException("Epochs", options.Epochs, $"Training needs at least 1 epoch, got {options.Epochs}."))
         if options.BatchSize < 1 then raise (ArgumentOutOfRangeException("BatchSize", options.BatchSize, $"The batch size must be at least 1, got {options.BatchSize}."))
-        if options.Shards < 1 then raise (ArgumentOutOfRangeException("Shards", options.Shards, $"A mini-batch needs at least 1 shard, got {options.Shards}."))
+        if options.Shards < 0 then raise (ArgumentOutOfRangeException("Shards", options.Shards, $"The shard count must be 0 (automatic) or more, got {options.Shards}."))
+        match options.Execution with
+        | ShardExecution.Remote _ when options.Shards = 0 ->
+            raise (ArgumentOutOfRangeException("Shards", 0, "A run whose shards are computed elsewhere needs an explicit shard count: it decides the bits of the result."))
+        | _ -> ()
         if x.cols = 0 then invalidArg "x" "The training set is empty: there is nothing to learn from."
         if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}; they must match one to one."
         Network.checkInputs network x

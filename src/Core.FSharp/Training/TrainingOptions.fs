@@ -83,9 +83,11 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// Seeds the shuffle of each epoch, so that a run is reproducible bit for bit.
       Seed: uint64
       /// How many shards each mini-batch is split into, computed at once on as many threads (never
-      /// more than the batch has examples): by default the processor count. The gradient is the
-      /// sum of the shards' shares in shard order (see Shards), so a run is bit-identical from one
-      /// run to the next for a given count, and counts differ only by the rounding of that sum.
+      /// more than the batch has examples); 0, the default, chooses (Shards.automatic: one per
+      /// processor with the managed kernel, 1 with a native BLAS, which threads large products
+      /// itself). The gradient is the sum of the shards' shares in shard order (see Shards), so a
+      /// run is bit-identical from one run to the next for a given count, and counts differ only
+      /// by the rounding of that sum. A run computed elsewhere (Execution) needs an explicit count.
       Shards: int
       /// Where the shards are computed: this process's threads, or elsewhere.
       Execution: ShardExecution<'T>
@@ -106,7 +108,7 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// Making training options.
 module TrainingOptions =
 
-    /// Options with seed 0, a shard per processor, no validation set, no stopping rule, a running
+    /// Options with seed 0, the automatic shard count, no validation set, no stopping rule, a running
     /// mean, and reports after each epoch to nobody.
     let create (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batchSize: int) : TrainingOptions<'T> =
         { Loss = loss
@@ -114,7 +116,7 @@ module TrainingOptions =
           Epochs = epochs
           BatchSize = batchSize
           Seed = 0UL
-          Shards = Environment.ProcessorCount
+          Shards = 0
           Execution = ShardExecution.Local
           Validation = None
           Stopping = []

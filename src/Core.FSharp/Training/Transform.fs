@@ -2,7 +2,6 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
-open System.Numerics.Tensors
 open FunctionalBackprop.Core.GenericArithmetic
 
 /// What a transform sees at a step besides its state and the updates coming down the chain.
@@ -92,8 +91,8 @@ module Transform =
     /// u ← factor·u.
     let private scaleInPlace (factor: 'T) (u: Gradients<'T>) =
         for l in u.Layers do
-            TensorPrimitives.Multiply(ReadOnlySpan l.dW.values, factor, Span l.dW.values)
-            TensorPrimitives.Multiply(ReadOnlySpan l.db.values, factor, Span l.db.values)
+            Elementwise.scale (ReadOnlySpan l.dW.values, factor, Span l.dW.values)
+            Elementwise.scale (ReadOnlySpan l.db.values, factor, Span l.db.values)
 
     /// A stage that remembers nothing.
     let private stateless (step: StepContext<'T> -> Gradients<'T> -> unit) (_: OptimizerState<'T>) : Stage<'T> =

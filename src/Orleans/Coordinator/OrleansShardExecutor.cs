@@ -67,6 +67,14 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         return executor;
     }
 
+    /// <summary>How many silos are live now.</summary>
+    /// <param name="client">The cluster.</param>
+    /// <param name="options">The timeout for asking.</param>
+    /// <param name="network">The network the run starts from (carried by the exception if the cluster does not answer).</param>
+    /// <param name="position">Where the run starts.</param>
+    internal static int LiveSiloCount(IClusterClient client, DistributedTrainingOptions options, NeuralNetwork<T> network, RunPosition position) =>
+        Wait(ActiveSilos(client, options.CallTimeout), "the cluster's silos", position, () => network).Length;
+
     /// <summary>The addresses of the live silos, in order.</summary>
     private static async Task<string[]> ActiveSilos(IClusterClient client, TimeSpan timeout)
     {

@@ -95,13 +95,13 @@ let ``the batch size chooses the mode and the steps per epoch`` (batchSize: int)
 
 [<Fact>]
 let ``batch gradient descent is the fold of backprop and the optimizer's update`` () =
-    // With the default shard count (one per processor), each batch's gradient is its shards' sum.
+    // With the default shard count (automatic: Shards.resolve), each batch's gradient is its shards' sum.
     let optimizer = Optimizer.heavyBall (c 0.01) 0.9
     let options = TrainingOptions.create Loss.Quadratic optimizer 5 10
     let result = Training.train options (linear ()) x10 y10
     let byHand =
         [ 1 .. 5 ]
-        |> List.fold (fun (n, s) _ -> Optimizer.update optimizer s (snd (Shards.lossAndGradient options.Shards Loss.Quadratic n x10 y10)) n) (linear (), Optimizer.init optimizer (linear ()))
+        |> List.fold (fun (n, s) _ -> Optimizer.update optimizer s (snd (Shards.lossAndGradient (Shards.resolve options.Shards) Loss.Quadratic n x10 y10)) n) (linear (), Optimizer.init optimizer (linear ()))
     Assert.Equal<int64[]>(bits (fst byHand), bits result.Network)
 
 [<Fact>]

@@ -122,3 +122,48 @@ module Fold =
     let ``training with reused buffers equals the pure functions bit for bit`` (f: FoldCase) (p: Provider) =
         p.Run(fun () -> if f.Float32 then sameBits<float32> f else sameBits<float> f)
 
+
+/// The automatic shard count, Shards = 0 (the default): one per processor with the managed
+/// kernel, 1 with a native BLAS (which spreads each large product over the cores itself).
+module AutomaticShards =
+
+    open global.Xunit
+    open FunctionalBackprop.Properties.GemmProperties
+
+    /// A 4-3-2 sigmoid network and 8 examples.
+    let private problem () =
+        let layer units = { Units = units; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
+        let network = Network.init<float> 5UL 4 [ layer 3; layer 2 ]
+        let x = Matrix.init 4 8 (fun i j -> sin (float (3 * i + 7 * j)))
+        let y = Matrix.init 2 8 (fun i j -> if (i + j) % 2 = 0 then 1.0 else 0.0)
+        Loss.Quadratic, network, x, y
+
+    let private trainWith (shards: int) =
+        let loss, network, x, y = problem ()
+        let options = { TrainingOptions.create loss (Optimizer.momentum (Schedule.Constant 0.05) 0.9) 2 4 with Seed = 3UL; Shards = shards }
+        Parameters.toArray (Training.train options network x y).Network
+
+    [<Fact>]
+    let ``with the managed kernel the automatic count is one shard per processor`` () =
+        Gemm.withProvider ManagedGemm.Instance (fun () ->
+            Assert.Equal(Environment.ProcessorCount, Shards.automatic ())
+            Assert.Equal<float[]>(trainWith Environment.ProcessorCount, trainWith 0))
+
+    [<NativeBlasFact>]
+    let ``with a native BLAS the automatic count is one shard`` () =
+        Gemm.withProvider (Gemm.native ()).Value (fun () ->
+            Assert.Equal(1, Shards.automatic ())
+            Assert.Equal<float[]>(trainWith 1, trainWith 0))
+
+    [<Fact>]
+    let ``a negative shard count is refused, naming Shards`` () =
+        let e = Assert.Throws<ArgumentOutOfRangeException>(fun () -> trainWith -1 |> ignore)
+        Assert.Equal("Shards", e.ParamName)
+
+    [<Fact>]
+    let ``a run computed elsewhere needs an explicit shard count`` () =
+        let loss, network, x, y = problem ()
+        let remote = ShardExecution.Remote(fun x y _ -> new ShareByShare<float>(loss, x, y))
+        let options = { TrainingOptions.create loss (Optimizer.sgd (Schedule.Constant 0.1)) 1 4 with Shards = 0; Execution = remote }
+        let e = Assert.Throws<ArgumentOutOfRangeException>(fun () -> Training.train options network x y |> ignore)
+        Assert.Equal("Shards", e.ParamName)
