@@ -49,16 +49,21 @@ let ``after its first call a gradient buffer allocates nothing`` () =
         let y = Matrix.init 10 10 (fun i j -> if i = j then 1.0 else 0.0)
         let buffer = GradientBuffer<float>(network, 10)
         for _ in 1 .. 3 do buffer.LossAndGradient(loss, network, x, y) |> ignore
-        // 500 calls of each: an allocation per call, however small (24 bytes for the smallest
-        // object), would add up to 24,000 bytes at least. The runtime may allocate once on its own
-        // while calls run (its dispatch caches, when tiered compilation replaces a method's code);
-        // that is not the library's and stays far below the bound.
-        let before = GC.GetAllocatedBytesForCurrentThread()
-        for _ in 1 .. 500 do
-            buffer.LossAndGradient(loss, network, x, y) |> ignore
-            buffer.Loss(loss, network, x, y) |> ignore
-        let allocated = GC.GetAllocatedBytesForCurrentThread() - before
-        Assert.True(allocated < 2048L, $"{allocated} bytes over 1,000 calls")
+        // Seven windows of 200 calls of each. An allocation per call, however small (24 bytes for
+        // the smallest object), adds at least 9,600 bytes to every window. The runtime allocates
+        // now and then on the calling thread on its own (when tiered compilation swaps in a
+        // method's optimised code, at moments its background compiler chooses, so they can fall in
+        // any window: seen once in 20 runs of the suite as more than 2,048 bytes over 1,000 calls);
+        // such one-off allocations touch a few windows, not most of them. So the median window
+        // must stay far below a per-call allocation.
+        let window () =
+            let before = GC.GetAllocatedBytesForCurrentThread()
+            for _ in 1 .. 200 do
+                buffer.LossAndGradient(loss, network, x, y) |> ignore
+                buffer.Loss(loss, network, x, y) |> ignore
+            GC.GetAllocatedBytesForCurrentThread() - before
+        let windows = Array.init 7 (fun _ -> window ()) |> Array.sort
+        Assert.True(windows.[3] < 1024L, $"bytes per window of 400 calls, sorted: %A{windows}")
 
 [<Fact>]
 let ``a gradient buffer refuses another network's shapes or batch size, naming them`` () =

@@ -68,18 +68,25 @@ public sealed class GradientBufferTests
             network.ComputeGradients(inputs, targets, buffer, Loss.Quadratic);
         }
 
-        // 500 calls: an allocation per call, however small (24 bytes for the smallest object), would
-        // add up to 12,000 bytes at least. The runtime may allocate once on its own while calls run
-        // (its dispatch caches, when tiered compilation replaces a method's code); that is not the
-        // library's and stays far below the bound.
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 500; i++)
+        // Seven windows of 400 calls. An allocation per call, however small (24 bytes for the
+        // smallest object), adds at least 9,600 bytes to every window. The runtime allocates now
+        // and then on the calling thread on its own (when tiered compilation swaps in a method's
+        // optimised code, at moments its background compiler chooses), which touches a few
+        // windows, not most of them: so the median window must stay far below a per-call allocation.
+        var windows = new long[7];
+        for (var w = 0; w < windows.Length; w++)
         {
-            network.ComputeGradients(inputs, targets, buffer, Loss.Quadratic);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 400; i++)
+            {
+                network.ComputeGradients(inputs, targets, buffer, Loss.Quadratic);
+            }
+
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated < 2048, $"{allocated} bytes over 500 calls");
+        Array.Sort(windows);
+        Assert.True(windows[3] < 1024, $"bytes per window of 400 calls, sorted: {string.Join(", ", windows)}");
     }
 
     [Fact]
