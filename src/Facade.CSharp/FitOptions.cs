@@ -47,7 +47,8 @@ public record FitOptions<T>
     /// How many shards each mini-batch is split into, computed at once on as many threads (never
     /// more than the batch has examples). 0, the default, chooses: one shard per processor when
     /// products run on the managed kernel, and 1 when a native BLAS runs them (it already puts
-    /// every core on each large product, and sharding would only add copies between cores). The
+    /// every core on each large product, and at small sizes each shard would repeat its packing of
+    /// the weights: measured, two shards were no faster). The
     /// gradient is the sum of the shards' shares added in shard order, so training is
     /// bit-identical from run to run for a given count; counts differ only by the rounding of that
     /// sum. Set it (to 1, say) to get the same bits on every machine whatever its cores and BLAS.

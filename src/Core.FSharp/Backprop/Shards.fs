@@ -25,10 +25,11 @@ module Shards =
         struct (i * small + Math.Min(i, larger), small + (if i < larger then 1 else 0))
 
     /// The shard count when none is asked for (0): one per processor when products run on the
-    /// managed kernel, and 1 when a native BLAS runs them, since it already spreads each large
-    /// product over every core and the shards' copies of parameters and gradients between cores
-    /// cost more than they save (measured: with OpenBLAS, two shards made W1, W3 and W4 slower;
-    /// with the managed kernel they made W1 1.4× and W3 1.7× faster; see docs/performance.md).
+    /// managed kernel, and 1 when a native BLAS runs them: it already spreads each large product
+    /// over every core, and at small sizes it spends much of a product packing the weights, which
+    /// every shard repeats (measured on 2 cores: with OpenBLAS, two shards were no faster on W3
+    /// and slower on W1 and W4; with the managed kernel they made W1 1.4× and W3 1.7× faster; see
+    /// docs/performance.md).
     let automatic () : int =
         match Gemm.provider () with
         | :? NativeGemm -> 1
