@@ -79,7 +79,7 @@ internal static class Entries
             throw new ArgumentException($"{name} is {rows.GetLength(0)} × {rows.GetLength(1)}: there must be at least one example of at least one value.", name);
         }
 
-        return Finite(Core.Matrix.transpose(Core.Matrix.ofArray2D(rows)), Naming.Rows(name));
+        return Finite(Core.Matrix.ofRows2D(rows), Naming.Rows(name));
     }
 
     /// <summary>One example, every value finite.</summary>

@@ -187,9 +187,13 @@ public sealed partial class NeuralNetwork<T>
             throw new OverflowException($"The loss is {value}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
         }
 
-        return IsClassifier
-            ? new ClassificationResult(chosen, value, x.Cols, Core.Evaluation.accuracy(CoreNetwork, x, y), Core.Evaluation.confusionMatrix(CoreNetwork, x, y))
-            : new EvaluationResult(chosen, value, x.Cols);
+        if (!IsClassifier)
+        {
+            return new EvaluationResult(chosen, value, x.Cols);
+        }
+
+        var counts = Core.Evaluation.confusionMatrix(CoreNetwork, x, y);
+        return new ClassificationResult(chosen, value, x.Cols, Core.Evaluation.accuracyOf(counts), counts);
     }
 
     /// <summary>The examples checked against the network and the loss, their inputs ready for the first layer.</summary>

@@ -106,11 +106,12 @@ public sealed partial class NeuralNetwork<T>
     {
         ArgumentNullException.ThrowIfNull(options);
         var loss = options.Loss ?? DefaultLoss;
-        Check(examples, loss.ToCore(nameof(options)), nameof(options));
+        var coreLoss = loss.ToCore(nameof(options));
+        Check(examples, coreLoss, nameof(options));
         var validation = options.ValidationData is { } v ? Examples<T>.Of(v, $"{nameof(options)}.{nameof(options.ValidationData)}") : null;
         if (validation is not null)
         {
-            Check(validation, loss.ToCore(nameof(options)), nameof(options));
+            Check(validation, coreLoss, nameof(options));
         }
 
         var optimizer = CoreOptimizer(options, examples.Data.Count);
@@ -127,7 +128,7 @@ public sealed partial class NeuralNetwork<T>
         var validationPair = validation is null
             ? FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.None
             : FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.Some(Tuple.Create(Prepare(validation.Data.Inputs, validation.Inputs), validation.Data.Targets));
-        var coreOptions = CoreOptions(options, loss.ToCore(nameof(options)), optimizer, validationPair, progress, execution, cancellationToken);
+        var coreOptions = CoreOptions(options, coreLoss, optimizer, validationPair, progress, execution, cancellationToken);
         try
         {
             var result = Core.Training.resume(coreOptions, start, x, examples.Data.Targets);

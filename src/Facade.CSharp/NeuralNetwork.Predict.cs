@@ -29,7 +29,7 @@ public sealed partial class NeuralNetwork<T>
     /// <summary>The outputs for a batch of inputs given as [example, feature]; the result is [example, output].</summary>
     /// <param name="inputs">One row per example; a bad value is named as <c>inputs[3, 5]</c>.</param>
     public T[,] Predict(T[,] inputs) =>
-        Core.Matrix.toArray2D(Core.Matrix.transpose(Outputs(Entries.FromRows(inputs, nameof(inputs)), Naming.Rows(nameof(inputs)))));
+        Core.Matrix.toRows2D(Outputs(Entries.FromRows(inputs, nameof(inputs)), Naming.Rows(nameof(inputs))));
 
     /// <summary>The outputs for the inputs of a data set, one array per example.</summary>
     /// <param name="data">The examples (their targets are not used).</param>

@@ -3,7 +3,6 @@ using System.IO;
 using System.Numerics;
 using FunctionalBackprop.Onnx.Export;
 using FunctionalBackprop.Onnx.Import;
-using Microsoft.FSharp.Core;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Onnx;
@@ -87,7 +86,7 @@ public static class OnnxModel
     /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
     public static NeuralNetwork<T> Load<T>(string path)
         where T : IFloatingPointIeee754<T> =>
-        Network(OnnxNetwork.LoadContents<T>(path));
+        NeuralNetwork<T>.FromContents(OnnxNetwork.LoadContents<T>(path));
 
     /// <summary>Reads a dense network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>
@@ -95,9 +94,5 @@ public static class OnnxModel
     /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models.</exception>
     public static NeuralNetwork<T> Load<T>(Stream stream)
         where T : IFloatingPointIeee754<T> =>
-        Network(OnnxNetwork.LoadContents<T>(stream));
-
-    private static NeuralNetwork<T> Network<T>(Core.ModelContents<T> contents)
-        where T : IFloatingPointIeee754<T> =>
-        new(contents.Network, FSharpOption<Core.Scaler>.get_IsSome(contents.Scaler) ? new Scaler(contents.Scaler.Value) : null);
+        NeuralNetwork<T>.FromContents(OnnxNetwork.LoadContents<T>(stream));
 }

@@ -57,4 +57,4 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
         check loss network x y
         Forward.traceInto network x pass.Z pass.A
         let last = pass.Z.Length - 1
-        Real.ofFloat (Loss.total loss network.OutputActivation pass.Z.[last] pass.A.[last] y / float x.cols)
+        Loss.value loss network.OutputActivation pass.Z.[last] pass.A.[last] y

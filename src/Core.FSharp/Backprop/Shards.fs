@@ -3,6 +3,10 @@ namespace FunctionalBackprop.Core
 open System
 open System.Numerics
 
+/// The buffers of one shard of a batch, reused step after step: its pass (whose batch Pass.X
+/// holds the shard's inputs) and its targets.
+type internal ShardBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { Pass: Pass<'T>; Y: Matrix<'T> }
+
 /// Data-parallel mini-batches. A batch's mean cost and gradient are sums over its examples,
 ///   C = (1/n) Σₓ Cₓ,   ∇C = (1/n) Σₓ ∇Cₓ = Σₖ (1/n) Σ_{x ∈ shard k} ∇Cₓ,
 /// so a batch split into shards has for gradient the sum of its shards' shares, each computed by
@@ -66,6 +70,23 @@ module Shards =
         let pass = Backprop.allocate network x
         let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto loss network pass y examples)
         total, pass.Gradients
+
+    /// Buffers for a shard of `size` examples of the network's batches.
+    let internal buffers (network: Network<'T>) (size: int) : ShardBuffers<'T> =
+        { Pass = Backprop.allocate network (Matrix.zeros network.InputWidth size); Y = Matrix.zeros network.OutputWidth size }
+
+    /// share, in a shard's own buffers and without allocating: gathers the examples
+    /// indices[0 … size − 1] of inputs and targets into b and runs the shard's forward and backward
+    /// passes; returns Σₓ Cₓ and leaves the share in b.Pass.Gradients. The products run on this
+    /// thread as share's do when the caller has put it on one thread (onOneThread, ShardWorkers).
+    [<HotPath>]
+    let internal shareInto (loss: Loss) (network: Network<'T>) (b: ShardBuffers<'T>) (indices: ReadOnlySpan<int>) (inputs: Matrix<'T>) (targets: Matrix<'T>) (examples: int) : float =
+        let x = b.Pass.X
+        for e in 0 .. x.cols - 1 do
+            let j = indices.[e]
+            Array.Copy(inputs.values, j * inputs.rows, x.values, e * inputs.rows, inputs.rows)
+            Array.Copy(targets.values, j * targets.rows, b.Y.values, e * targets.rows, targets.rows)
+        Backprop.lossAndGradientInto loss network b.Pass b.Y examples
 
     /// The mean cost and gradient of a batch computed as `k` shards, one after another: the bits of
     /// the training fold's parallel shards (and of any other place that computes the shares and

@@ -111,9 +111,13 @@ module internal ActivationRules =
 
     /// ReLU (slope 0) and leaky ReLU (0 < slope < 1).
     module Rectifier =
-        // ReLU: a = max(z, 0)
-        [<HotPath>]
-        let forwardReLU<'T when 'T :> IFloatingPointIeee754<'T>> (z: 'T[]) (a: 'T[]) = Elementwise.relu (ReadOnlySpan<'T> z, Span<'T> a)
+        type ReLUForward() =
+            inherit UnaryKernel()
+            [<HotPath>]
+            override _.Run<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>>(z, a) =
+                // ReLU: a = max(z, 0), NaN kept and +0 for −0 as Math.Max: 0 where z ≤ 0, z itself otherwise
+                Elementwise.map1 (z, a, fun z -> Vector.ConditionalSelect(Vector.LessThanOrEqual(z, Vector<'U>.Zero), Vector<'U>.Zero, z))
+        let forwardReLU = ReLUForward() :> UnaryKernel
         type LeakyForward(slope: float) =
             inherit UnaryKernel()
             [<HotPath>]
@@ -131,9 +135,10 @@ module internal ActivationRules =
                 // σ'(z) = 1 if z > 0, else the slope (0 for ReLU, whose 0 is +0 whatever g's sign)
                 Elementwise.map2 (z, g, dz, fun z g -> Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<'U>.Zero), g, (if leaky then s * g else Vector<'U>.Zero)))
         let backward (slope: float) = Backward(slope) :> BinaryKernel
+        let backwardReLU = backward 0.0
         let private cache = Collections.Concurrent.ConcurrentDictionary<float, UnaryKernel * BinaryKernel>()
         let private make = Func<float, UnaryKernel * BinaryKernel>(fun s -> forwardLeaky s, backward s)
-        /// The forward and backward kernels for one slope, made at its first use.
+        /// The forward and backward kernels for one leaky slope, made at its first use.
         let kernels (slope: float) = cache.GetOrAdd(slope, make)
 
     /// Softmax over each example's column, one entry at a time in index order (columns are as
@@ -213,7 +218,7 @@ module Activation =
         | Activation.Step -> Elementwise.unary ActivationRules.Step.forward z.values a.values
         | Activation.Sigmoid -> Elementwise.unary ActivationRules.Sigmoid.forward z.values a.values
         | Activation.Tanh -> Elementwise.unary ActivationRules.Tanh.forward z.values a.values
-        | Activation.ReLU -> ActivationRules.Rectifier.forwardReLU z.values a.values
+        | Activation.ReLU -> Elementwise.unary ActivationRules.Rectifier.forwardReLU z.values a.values
         | Activation.LeakyReLU slope -> Elementwise.unary (fst (ActivationRules.Rectifier.kernels slope)) z.values a.values
         | Activation.Softmax -> ActivationRules.Softmax.forward z.rows z.values a.values
 
@@ -228,7 +233,7 @@ module Activation =
         | Activation.Step -> ActivationRules.Step.backward dz.values
         | Activation.Sigmoid -> Elementwise.binary ActivationRules.Sigmoid.backward a.values g.values dz.values
         | Activation.Tanh -> Elementwise.binary ActivationRules.Tanh.backward a.values g.values dz.values
-        | Activation.ReLU -> Elementwise.binary (snd (ActivationRules.Rectifier.kernels 0.0)) z.values g.values dz.values
+        | Activation.ReLU -> Elementwise.binary ActivationRules.Rectifier.backwardReLU z.values g.values dz.values
         | Activation.LeakyReLU slope -> Elementwise.binary (snd (ActivationRules.Rectifier.kernels slope)) z.values g.values dz.values
         | Activation.Softmax -> ActivationRules.Softmax.backward z.rows a.values g.values dz.values
 

@@ -51,10 +51,11 @@ module Loss =
         // The first target outside the loss's range, by a plain loop (no allocation).
         let mutable bad = -1
         if loss <> Loss.Quadratic then
+            let atMostOne = loss = Loss.BinaryCrossEntropy
             let mutable k = 0
             while bad < 0 && k < y.values.Length do
                 let v = y.values.[k]
-                if 'T.IsNegative(v) || (loss = Loss.BinaryCrossEntropy && 'T.op_GreaterThan (v, 'T.One)) then bad <- k
+                if 'T.IsNegative(v) || (atMostOne && 'T.op_GreaterThan (v, 'T.One)) then bad <- k
                 k <- k + 1
         if bad >= 0 then
             let range = if loss = Loss.CrossEntropy then "non-negative" else "within [0, 1]"

@@ -210,11 +210,6 @@ module internal Elementwise =
         lanes2 (x, x, out, fun u _ -> u * a)
 
     [<HotPath>]
-    let private reluOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (z: ReadOnlySpan<'U>, out: Span<'U>) =
-        // max(z, 0) with NaN kept and +0 for −0, as Math.Max: 0 where z ≤ 0, z itself otherwise
-        lanes2 (z, z, out, fun v _ -> Vector.ConditionalSelect(Vector.LessThanOrEqual(v, Vector<'U>.Zero), Vector<'U>.Zero, v))
-
-    [<HotPath>]
     let private allFiniteOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>) : bool =
         // v − v is 0 for a finite v and NaN for NaN or ±∞
         let width = Vector<'U>.Count
@@ -249,12 +244,6 @@ module internal Elementwise =
         elif isSingle<'T> then scaleOf<float32> (asU x, Single.CreateTruncating alpha, asUOut out)
         else unsupported<'T> ()
 
-    /// out = max(z, 0), entry by entry (NaN kept, −0 to +0).
-    let relu<'T when 'T :> IFloatingPointIeee754<'T>> (z: ReadOnlySpan<'T>, out: Span<'T>) : unit =
-        if isDouble<'T> then reluOf<float> (asU z, asUOut out)
-        elif isSingle<'T> then reluOf<float32> (asU z, asUOut out)
-        else unsupported<'T> ()
-
     /// Whether every entry is finite (no NaN, no ±∞).
     let allFinite<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>) : bool =
         if isDouble<'T> then allFiniteOf<float> (asU x)
@@ -263,7 +252,6 @@ module internal Elementwise =
             let mutable finite = true
             for v in x do finite <- finite && 'T.IsFinite v
             finite
-
 
     /// eˣ lane by lane (Vector.Exp exists for float and float32 only).
     let inline exp<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType> (v: Vector<'U>) : Vector<'U> =

@@ -108,6 +108,12 @@ module Matrix =
         if isNull a then nullArg "a"
         init (Array2D.length1 a) (Array2D.length2 a) (fun i j -> a.[i, j])
 
+    /// A batch from a .NET two-dimensional array of examples as rows ([example, feature]):
+    /// its transpose, one example per column, copied once.
+    let ofRows2D (a: 'T[,]) : Matrix<'T> =
+        if isNull a then nullArg "a"
+        init (Array2D.length2 a) (Array2D.length1 a) (fun i j -> a.[j, i])
+
     /// A column vector (n×1) from its entries.
     let ofVector (v: 'T[]) : Matrix<'T> =
         if isNull v then nullArg "v"
@@ -115,6 +121,10 @@ module Matrix =
 
     /// The matrix as a .NET two-dimensional array.
     let toArray2D (m: Matrix<'T>) : 'T[,] = Array2D.init m.rows m.cols (fun i j -> m.values.[i + j * m.rows])
+
+    /// A batch as a .NET two-dimensional array of examples as rows ([example, row of m]): its
+    /// transpose, copied once.
+    let toRows2D (m: Matrix<'T>) : 'T[,] = Array2D.init m.cols m.rows (fun j i -> m.values.[i + j * m.rows])
 
     /// Column j (in a batch, example j) as a new array.
     let column (j: int) (m: Matrix<'T>) : 'T[] =

@@ -169,7 +169,7 @@ module NativeBlas =
     /// so it is used only when FUNCTIONALBACKPROP_GEMM=native asks for a native library outright.
     /// Recognising by symbol, not by file name, also sees through a link named libopenblas.so.0
     /// that leads to another library.
-    let families =
+    let private families =
         [ "openblas_get_config", "OpenBLAS"
           "MKL_Get_Max_Threads", "MKL"
           "bli_info_get_version_str", "BLIS"

@@ -41,18 +41,28 @@ module Evaluation =
     let predict (network: Network<'T>) (x: Matrix<'T>) : int[] =
         chunks x |> List.map (fun (start, count) -> classes (Forward.run network (Matrix.sliceColumns start count x))) |> Array.concat
 
-    /// The fraction of examples whose predicted class is the target's class.
-    let accuracy (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : float =
-        if x.cols = 0 then invalidArg "x" "The data set is empty."
-        if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}."
-        let predicted = predict network x
-        let actual = classes y
-        float (Array.fold2 (fun n p a -> if p = a then n + 1 else n) 0 predicted actual) / float x.cols
-
     /// counts.[actual, predicted]: how often each class was taken for each other.
     let confusionMatrix (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : int[,] =
         if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}."
+        if y.rows <> network.OutputWidth then invalidArg "y" $"The network has {network.OutputWidth} outputs but the targets have {y.rows} rows."
         let classCount = if network.OutputWidth = 1 then 2 else network.OutputWidth
         let counts = Array2D.zeroCreate classCount classCount
         Array.iter2 (fun p a -> counts.[a, p] <- counts.[a, p] + 1) (predict network x) (classes y)
         counts
+
+    /// The fraction of examples on the diagonal of counts.[actual, predicted] (a confusion
+    /// matrix): those whose predicted class is the target's class.
+    let accuracyOf (counts: int[,]) : float =
+        if isNull counts then nullArg "counts"
+        let mutable correct, total = 0, 0
+        for a in 0 .. Array2D.length1 counts - 1 do
+            for p in 0 .. Array2D.length2 counts - 1 do
+                total <- total + counts.[a, p]
+                if a = p then correct <- correct + counts.[a, p]
+        if total = 0 then invalidArg "counts" "The confusion matrix counts no example."
+        float correct / float total
+
+    /// The fraction of examples whose predicted class is the target's class.
+    let accuracy (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : float =
+        if x.cols = 0 then invalidArg "x" "The data set is empty."
+        accuracyOf (confusionMatrix network x y)

@@ -39,9 +39,6 @@ type internal ShardWorkers(count: int, work: int -> unit) =
             t.Start()
             t)
 
-    /// The number of shards run at once.
-    member _.Count = count
-
     /// Runs work 0 … count − 1 at once and returns when all have finished; rethrows the exception
     /// of the lowest shard that threw, if any.
     [<HotPath>]

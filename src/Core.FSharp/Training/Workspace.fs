@@ -4,10 +4,6 @@ open System
 open System.Numerics
 open System.Numerics.Tensors
 
-/// The buffers of one shard of a batch: its examples' inputs (its pass's batch) and targets,
-/// and the pass itself.
-type internal ShardBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { X: Matrix<'T>; Y: Matrix<'T>; Pass: Pass<'T> }
-
 /// The buffers for batches of one width: one set per shard computed here (none when an executor
 /// computes them elsewhere), each shard's cost total and share, and the batch's gradient (with
 /// one shard, that shard's own).
@@ -26,8 +22,8 @@ type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// buffers, so the training fold gives the pure functions' bits by construction.
 ///
 /// Where and why mutation is safe here: every array in a workspace is created by it and handed
-/// to nobody outside the training fold. The fold reads the networks Current and Previous only to
-/// evaluate them (validation, line searches) while no step runs, and copies them (Materialize)
+/// to nobody outside the training fold. The fold reads the network Current only to
+/// evaluate it (validation, line searches) while no step runs, and copies the parameters (Materialize)
 /// before anything leaves the run: reports carry no arrays, results and the best network under
 /// early stopping are copies. The caller's network and optimizer state are copied in at the start
 /// and never written. So no caller ever sees a value change, and the public functions stay pure.
@@ -41,8 +37,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         let k = Shards.count width shards
         let shardBuffers i =
             let struct (_, size) = Shards.range width shards i
-            let x = Matrix.zeros network.InputWidth size
-            { X = x; Y = Matrix.zeros network.OutputWidth size; Pass = Backprop.allocate network x }
+            Shards.buffers network size
         let parts = if executor.IsSome then [||] else Array.init k shardBuffers
         let shares = if executor.IsSome then Array.init k (fun _ -> Gradients.zero network) else parts |> Array.map (fun p -> p.Pass.Gradients)
         let gradient = if k = 1 then shares.[0] else Gradients.zero network
@@ -62,28 +57,20 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     [<HotPath>]
     let shard (k: int) =
         if k < batch.Shards.Length then
-            let b = batch.Shards.[k]
             let struct (start, size) = Shards.range count shards k
-            for e in 0 .. size - 1 do
-                let j = indices.[first + start + e]
-                Array.Copy(inputs.values, j * inputs.rows, b.X.values, e * inputs.rows, inputs.rows)
-                Array.Copy(targets.values, j * targets.rows, b.Y.values, e * targets.rows, targets.rows)
-            batch.Totals.[k] <- Backprop.lossAndGradientInto loss current b.Pass b.Y count
+            batch.Totals.[k] <- Shards.shareInto loss current batch.Shards.[k] (ReadOnlySpan(indices, first + start, size)) inputs targets count
 
     let workers = if full.Shards.Length > 1 then Some(new ShardWorkers(full.Shards.Length, shard)) else None
 
     /// The parameters now. Private arrays: read, never hand out (see Materialize).
     member _.Current = current
 
-    /// The parameters before the last step.
-    member _.Previous = spare
-
     /// The gradient of the last batch, in buffers that the next step overwrites.
     member _.Gradient = batch.Gradient
 
     /// The last batch's inputs and targets, gathered whole (for a line search's cost).
     member _.Batch =
-        if executor.IsNone && batch.Shards.Length = 1 then batch.Shards.[0].X, batch.Shards.[0].Y
+        if executor.IsNone && batch.Shards.Length = 1 then batch.Shards.[0].Pass.X, batch.Shards.[0].Y
         else Matrix.selectColumns indices.[first .. first + count - 1] inputs, Matrix.selectColumns indices.[first .. first + count - 1] targets
 
     /// A copy of the current parameters that nothing here will ever change.

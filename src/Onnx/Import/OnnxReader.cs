@@ -70,7 +70,7 @@ internal static class OnnxReader
 
         return new Core.ModelContents<T>(
             network,
-            scaler is null ? FSharpOption<Core.Scaler>.None : FSharpOption<Core.Scaler>.Some(scaler),
+            CoreConvert.Option(scaler),
             FSharpOption<Core.TrainingState<T>>.None);
     }
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Numerics;
 using FunctionalBackprop.Orleans.Wire;
+using Microsoft.FSharp.Core;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Orleans.Workers;
@@ -27,7 +28,8 @@ internal interface IWorkerState
 /// <summary>
 /// The training set and a private network whose parameter arrays each step overwrites (the
 /// worker's own buffers: nobody else ever sees this network), and the one computation:
-/// Core.Shards.share, exactly as the training fold computes its local shards.
+/// Core.Shards.share, exactly as the training fold computes its local shards (Core.Shards.shareInto,
+/// in buffers kept per shard size).
 /// </summary>
 internal sealed class WorkerState<T> : IWorkerState
     where T : IFloatingPointIeee754<T>
@@ -37,6 +39,7 @@ internal sealed class WorkerState<T> : IWorkerState
     private readonly Core.Matrix<T> x;
     private readonly Core.Matrix<T> y;
     private readonly List<T[]> parameters;
+    private readonly Dictionary<int, Core.ShardBuffers<T>> buffers = new();
     private long version = -1;
     private long received;
 
@@ -78,13 +81,39 @@ internal sealed class WorkerState<T> : IWorkerState
 
     public bool HasWeights(long version) => version == this.version && received == ParameterBytes;
 
-    public IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards) =>
-        shards.Select(s =>
+    public IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards)
+    {
+        var computed = new List<(int, double, byte[])>(shards.Count);
+        foreach (var s in shards)
         {
-            var (total, share) = Core.Shards.share(loss, network, Core.Matrix.selectColumns(s.Examples, x), Core.Matrix.selectColumns(s.Examples, y), batchExamples).ToValueTuple();
-            var arrays = Core.Gradients.arrays(share);
+            if (s.Examples.Length == 0 || s.Examples.Length > batchExamples)
+            {
+                throw new ArgumentOutOfRangeException(nameof(shards), $"Shard {s.Shard} asks for {s.Examples.Length} examples of a batch of {batchExamples}.");
+            }
+
+            foreach (var j in s.Examples)
+            {
+                if ((uint)j >= (uint)x.Cols)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(shards), j, $"Shard {s.Shard} asks for example {j} of a training set of {x.Cols}.");
+                }
+            }
+
+            // Core.Shards.share, in buffers kept per shard size (the fold's own shareInto): the
+            // same bits, without allocating a pass and two gathered copies per shard and step.
+            if (!buffers.TryGetValue(s.Examples.Length, out var b))
+            {
+                b = Core.Shards.buffers(network, s.Examples.Length);
+                buffers.Add(s.Examples.Length, b);
+            }
+
+            var total = Core.Shards.onOneThread(s.Examples.Length < batchExamples, FuncConvert.FromFunc(() => Core.Shards.shareInto(loss, network, b, s.Examples, x, y, batchExamples)));
+            var arrays = Core.Gradients.arrays(b.Pass.Gradients);
             var bytes = new byte[RawBytes.Length(arrays)];
             RawBytes.Read(arrays, 0, bytes);
-            return (s.Shard, total, bytes);
-        }).ToList();
+            computed.Add((s.Shard, total, bytes));
+        }
+
+        return computed;
+    }
 }

@@ -71,8 +71,14 @@ module Properties =
         .&. binaryAgrees float32 bits32 inputs ActivationRules.Tanh.backward (fun a g -> g * (1.0f - a * a))
 
     [<Property>]
+    let ``ReLU is z where z > 0 or NaN, else +0, bit for bit`` (inputs: Inputs) =
+        let kernel = ActivationRules.Rectifier.forwardReLU
+        unaryAgrees float bits64 inputs kernel (fun z -> if z <= 0.0 then 0.0 else z)
+        .&. unaryAgrees float32 bits32 inputs kernel (fun z -> if z <= 0.0f then 0.0f else z)
+
+    [<Property>]
     let ``ReLU backward is g where z > 0, else +0, bit for bit`` (inputs: Inputs) =
-        let kernel = snd (ActivationRules.Rectifier.kernels 0.0)
+        let kernel = ActivationRules.Rectifier.backwardReLU
         binaryAgrees float bits64 inputs kernel (fun z g -> if z > 0.0 then g else 0.0)
         .&. binaryAgrees float32 bits32 inputs kernel (fun z g -> if z > 0.0f then g else 0.0f)
 
