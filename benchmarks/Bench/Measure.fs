@@ -26,18 +26,17 @@ let perCall (budget: float) (f: unit -> unit) =
         calls <- calls + 1
     clock.Elapsed.TotalSeconds / float calls
 
-/// SHA-256 of a network's parameters, layer by layer, weights (column-major) then biases, each
+/// SHA-256 of a network's parameters in their order (layer by layer: a dense layer's weights
+/// column-major, then its biases), each
 /// value's IEEE bits in little-endian order: equal hashes mean bit-identical training results.
 let weightsHash (network: FunctionalBackprop.Core.Network<'T>) =
     use sha = Security.Cryptography.SHA256.Create()
     let bytes =
-        [| for l in network.Layers do
-               for m in [ l.Weights; l.Biases ] do
-                   for v in m.ToArray() do
-                       yield! (match box v with
-                               | :? float as d -> BitConverter.GetBytes d
-                               | :? float32 as f -> BitConverter.GetBytes f
-                               | _ -> failwith "float or float32 only") |]
+        [| for v in FunctionalBackprop.Core.Parameters.toArray network do
+               yield! (match box v with
+                       | :? float as d -> BitConverter.GetBytes d
+                       | :? float32 as f -> BitConverter.GetBytes f
+                       | _ -> failwith "float or float32 only") |]
     Convert.ToHexString(sha.ComputeHash bytes).ToLowerInvariant()
 
 /// A result line: the workload's fields, in order, as one JSON object.

@@ -32,18 +32,18 @@ type Passes() =
     [<GlobalSetup>]
     member this.Setup() =
         let s = this.Shape
-        let layers = s.Widths |> List.mapi (fun i w -> { Units = w; Activation = (if i = s.Widths.Length - 1 then s.Output else s.Activation); Initializer = Initializer.XavierNormal })
-        network <- Network.init 1UL 784 layers
+        let layers = s.Widths |> List.mapi (fun i w -> LayerSpec.Dense(w, (if i = s.Widths.Length - 1 then s.Output else s.Activation), Some(Initializer.XavierNormal)))
+        network <- Network.init 1UL (Shape.Vector 784) layers
         x <- Matrix.init 784 s.Batch (fun i j -> float ((i * 7 + j) % 255) / 255.0)
         y <- Matrix.init 10 s.Batch (fun i j -> if i = j % 10 then 1.0 else 0.0)
-        gradient <- Backprop.gradient s.Loss network x y
+        gradient <- Backprop.gradient Mode.Inference s.Loss network x y
         state <- Optimizer.init optimizer network
 
     [<Benchmark>]
     member _.Forward() = Forward.run network x
 
     [<Benchmark>]
-    member this.Backprop() = Backprop.gradient this.Shape.Loss network x y
+    member this.Backprop() = Backprop.gradient Mode.Inference this.Shape.Loss network x y
 
     [<Benchmark>]
     member _.OptimizerStep() = Optimizer.update optimizer state gradient network

@@ -10,14 +10,15 @@ open FunctionalBackprop.Benchmarks.Measure
 
 let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Activation) (output: Activation) (loss: Loss) (batch: int) =
     let d = Workloads.loadDigits<'T> ()
-    let layers = widths |> List.mapi (fun i w -> { Units = w; Activation = (if i = widths.Length - 1 then output else hidden); Initializer = Initializer.XavierNormal })
-    let network = Network.init<'T> 1UL 784 layers
+    let layers = widths |> List.mapi (fun i w -> LayerSpec.Dense(w, (if i = widths.Length - 1 then output else hidden), Some(Initializer.XavierNormal)))
+    let network = Network.init<'T> 1UL (Shape.Vector 784) layers
     let optimizer = Optimizer.sgd<'T> (Schedule.Constant 0.01)
     let ws = new Workspace<'T>(loss, network, batch, 0, Shards.resolve Workloads.shards, None)
     let indices = Array.init batch id
+    let key = { Seed = 1UL; Step = 1L; First = 0 }
     let stages = Optimizer.start optimizer (Optimizer.init optimizer network)
     let step () =
-        ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore
+        ws.Compute(indices, 0, batch, d.X, d.Y, key) |> ignore
         let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
         ws.Step(Optimizer.stepInPlace stages context ws.Gradient, ws.Gradient)
     let report name (f: unit -> unit) =
@@ -32,7 +33,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         let xs = Array.init 2 (fun k -> Matrix.sliceColumns (k * half) half d.X)
         let ys = Array.init 2 (fun k -> Matrix.sliceColumns (k * half) half d.Y)
         let passes = Array.init 2 (fun k -> Backprop.allocate network xs.[k])
-        let pass k = Backprop.lossAndGradientInto loss network passes.[k] ys.[k] batch |> ignore
+        let pass k = Backprop.lossAndGradientInto Mode.Inference loss network passes.[k] ys.[k] batch |> ignore
         let alone = new ShardWorkers(2, fun k -> if k = 0 then pass 0)
         let both = new ShardWorkers(2, pass)
         report "one half-batch pass, other core idle" alone.Run
@@ -46,7 +47,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     report "whole step, shuffled batches" (fun () ->
         let indices = order.[b * batch .. b * batch + batch - 1]
         b <- (b + 1) % batches
-        ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore
+        ws.Compute(indices, 0, batch, d.X, d.Y, key) |> ignore
         let context = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
         ws.Step(Optimizer.stepInPlace stages context ws.Gradient, ws.Gradient))
     report "gather only, shuffled" (fun () ->
@@ -60,22 +61,25 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
     Training.train options network d.X d.Y |> ignore
     let steps = float ((d.X.Cols + batch - 1) / batch)
     printfn "%-40s %9.2f us (median of epochs 2-6 of one Training.train); epoch 1: %.2f us" "per step in an epoch" (median (Seq.skip 1 times) / steps * 1e6) (times.[0] / steps * 1e6)
-    report "compute (forward + backward)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y) |> ignore)
+    report "compute (forward + backward)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y, key) |> ignore)
     let context () = { Network = ws.Current; Gradient = ws.Gradient; Objective = None }
     report "optimizer step (in place)" (fun () -> Optimizer.stepInPlace stages (context ()) ws.Gradient |> ignore)
     report "apply" (fun () -> ws.Step('T.One, ws.Gradient))
     let mutable input = d.X
     for (l, layer) in List.indexed network.Layers do
-        let x = Matrix.zeros<'T> layer.InputWidth batch
-        let t = Forward.layer layer x
-        let z, a = t.Z, t.A
-        let dw = Array.zeroCreate<'T> (layer.OutputWidth * layer.InputWidth)
-        let up = Array.zeroCreate<'T> (layer.InputWidth * batch)
-        report $"layer {l + 1} z = Wa + b, a = σ(z) ({layer.OutputWidth}×{layer.InputWidth}×{batch})" (fun () -> Forward.layerInto layer x z a)
-        report $"layer {l + 1} σ" (fun () -> Activation.applyInto layer.Activation z a)
-        report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto layer.Activation z a a z)
-        report $"layer {l + 1} dW = δ aᵀ" (fun () -> Gemm.run false true layer.OutputWidth layer.InputWidth batch 'T.One a.values x.values 'T.Zero dw)
-        report $"layer {l + 1} up = Wᵀ δ" (fun () -> Gemm.run true false layer.InputWidth batch layer.OutputWidth 'T.One layer.Weights.values a.values 'T.Zero up)
+        match layer with
+        | Layer.Dense layer ->
+            let x = Matrix.zeros<'T> layer.InputWidth batch
+            let t = Forward.layer Mode.Inference network l x
+            let z, a = t.Z, t.A
+            let dw = Array.zeroCreate<'T> (layer.OutputWidth * layer.InputWidth)
+            let up = Array.zeroCreate<'T> (layer.InputWidth * batch)
+            report $"layer {l + 1} z = Wa + b ({layer.OutputWidth}×{layer.InputWidth}×{batch})" (fun () -> Dense.forwardInto layer x z)
+            report $"layer {l + 1} σ" (fun () -> Activation.applyInto layer.Activation z a)
+            report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto layer.Activation z a a z)
+            report $"layer {l + 1} dW = δ aᵀ" (fun () -> Gemm.run false true layer.OutputWidth layer.InputWidth batch 'T.One a.values x.values 'T.Zero dw)
+            report $"layer {l + 1} up = Wᵀ δ" (fun () -> Gemm.run true false layer.InputWidth batch layer.OutputWidth 'T.One layer.Weights.values a.values 'T.Zero up)
+        | other -> printfn "layer %d (%O): not profiled" (l + 1) other
     let g = Gradients.zero network
     report "gradient norm (not used by SGD)" (fun () -> Gradients.norm g |> ignore)
     // Bytes allocated by each piece of a training step, on this thread (after warm-up above).
@@ -84,7 +88,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         let before = GC.GetAllocatedBytesForCurrentThread()
         for _ in 1 .. 100 do f ()
         printfn "%-40s %9.0f bytes per call" name (float (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0)
-    allocated "allocated: compute" (fun () -> ws.Compute(order, 0, batch, d.X, d.Y) |> ignore)
+    allocated "allocated: compute" (fun () -> ws.Compute(order, 0, batch, d.X, d.Y, key) |> ignore)
     allocated "allocated: context" (fun () -> context () |> ignore)
     let ctx = context ()
     allocated "allocated: optimizer step" (fun () -> Optimizer.stepInPlace stages ctx ws.Gradient |> ignore)
@@ -93,8 +97,8 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
 /// W6 at batch 1: the pieces of one pure gradient.
 let gradientAtBatchOne () =
     let d = Workloads.loadDigits<float> ()
-    let spec u = { Units = u; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
-    let network = Network.init<float> 1UL 784 [ spec 100; spec 10 ]
+    let spec u = LayerSpec.Dense(u, Activation.Sigmoid, Some(Initializer.StandardNormal))
+    let network = Network.init<float> 1UL (Shape.Vector 784) [ spec 100; spec 10 ]
     let x, y = Matrix.sliceColumns 0 1 d.X, Matrix.sliceColumns 0 1 d.Y
     let report name (f: unit -> unit) =
         perCall 0.5 f |> ignore
@@ -102,9 +106,9 @@ let gradientAtBatchOne () =
         printfn "%-44s %9.2f us" name (t * 1e6)
     let delta = Array.create 100 0.5
     let dw: float[] = Array.zeroCreate 78400
-    report "Forward.cost" (fun () -> Forward.cost Loss.Quadratic network x y |> ignore)
-    report "Forward.trace" (fun () -> Forward.trace network x |> ignore)
-    report "Backprop.lossAndGradient" (fun () -> Backprop.lossAndGradient Loss.Quadratic network x y |> ignore)
+    report "Forward.cost" (fun () -> Forward.cost Mode.Inference Loss.Quadratic network x y |> ignore)
+    report "Forward.trace" (fun () -> Forward.trace Mode.Inference network x |> ignore)
+    report "Backprop.lossAndGradient" (fun () -> Backprop.lossAndGradient Mode.Inference Loss.Quadratic network x y |> ignore)
     report "Network.checkInputs (784 values)" (fun () -> Network.checkInputs network x)
     report "dW = δ xᵀ (100×784, k = 1) into a reused array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 dw)
     report "dW into a new uninitialised array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 (GC.AllocateUninitializedArray<float> 78400))

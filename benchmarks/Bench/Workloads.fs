@@ -67,12 +67,12 @@ let gemmCeiling<'T when 'T :> IFloatingPointIeee754<'T>> () =
            "gflops_min", box (List.min rates); "gflops_max", box (List.max rates); "provider", box (provider ()) ]
     median rates
 
-let private spec units activation init = { Units = units; Activation = activation; Initializer = init }
+let private spec units activation init = LayerSpec.Dense(units, activation, Some(init))
 
 /// W1: Nielsen's chapter 1 network, float64.
 let w1 () =
     let d = loadDigits<float> ()
-    let network = Network.init<float> 1UL 784 [ spec 30 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
+    let network = Network.init<float> 1UL (Shape.Vector 784) [ spec 30 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
     let times, bytes, trained = timedEpochs (optionsFor Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
     emit ([ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
             "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
@@ -83,7 +83,7 @@ let w1 () =
 /// W2: Nielsen's chapter 3 network (cross-entropy on sigmoid outputs, L2), float64.
 let w2 () =
     let d = loadDigits<float> ()
-    let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.ScaledNormal; spec 10 Activation.Sigmoid Initializer.ScaledNormal ]
+    let network = Network.init<float> 1UL (Shape.Vector 784) [ spec 100 Activation.Sigmoid Initializer.ScaledNormal; spec 10 Activation.Sigmoid Initializer.ScaledNormal ]
     let optimizer = Optimizer.sgdL2 (Schedule.Constant 0.5) 5.0 8000
     let times, _, trained = timedEpochs (optionsFor Loss.BinaryCrossEntropy optimizer 30 10) network d
     emit [ "workload", box "W2"; "dtype", box "float64"; "batch", box 10
@@ -94,8 +94,8 @@ let w2 () =
 /// flops per weight per example.
 let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (layers: LayerSpec list) (rate: float) (batch: int) (epochs: int) (ceiling: float) =
     let d = loadDigits<'T> ()
-    let network = Network.init<'T> 1UL 784 layers
-    let weights = network.Layers |> List.sumBy (fun l -> l.InputWidth * l.OutputWidth)
+    let network = Network.init<'T> 1UL (Shape.Vector 784) layers
+    let weights = Parameters.specs network |> List.filter (fun p -> p.Name = "weight") |> List.sumBy (fun p -> p.Count)
     let times, bytes, trained = timedEpochs (optionsFor Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
     let rates = times |> List.tail |> List.map (fun t -> float d.X.Cols / t)
     let gflops = rates |> List.map (fun r -> r * 6.0 * float weights / 1e9)
@@ -120,15 +120,15 @@ let w4<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
 /// the cost), at batch 1 and 100; and, at batch 1, forward differences over every parameter.
 let w6 () =
     let d = loadDigits<float> ()
-    let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
+    let network = Network.init<float> 1UL (Shape.Vector 784) [ spec 100 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
     for batch in [ 1; 100 ] do
         let x, y = Matrix.sliceColumns 0 batch d.X, Matrix.sliceColumns 0 batch d.Y
         let buffer = GradientBuffer<float>(network, batch)
         // Through a gradient buffer (no allocation: the forward pass in the buffer's arrays too),
         // and through the pure functions (fresh arrays each call).
         for api, forward, gradient in
-            [ "buffer", (fun () -> buffer.Loss(Loss.Quadratic, network, x, y) |> ignore), (fun () -> buffer.LossAndGradient(Loss.Quadratic, network, x, y) |> ignore)
-              "pure", (fun () -> Forward.cost Loss.Quadratic network x y |> ignore), (fun () -> Backprop.lossAndGradient Loss.Quadratic network x y |> ignore) ] do
+            [ "buffer", (fun () -> buffer.Loss(Mode.Inference, Loss.Quadratic, network, x, y) |> ignore), (fun () -> buffer.LossAndGradient(Mode.Inference, Loss.Quadratic, network, x, y) |> ignore)
+              "pure", (fun () -> Forward.cost Mode.Inference Loss.Quadratic network x y |> ignore), (fun () -> Backprop.lossAndGradient Mode.Inference Loss.Quadratic network x y |> ignore) ] do
             // Forward and gradient are timed in alternation (31 pairs of 50 ms each), so that both
             // see the same machine; the ratio is of the medians.
             for _ in 1 .. 3 do (perCall 0.1 forward |> ignore; perCall 0.1 gradient |> ignore)
@@ -138,6 +138,6 @@ let w6 () =
                    "forward_us", box (median f * 1e6); "gradient_us", box (median g * 1e6); "ratio", box (median g / median f)
                    "ratio_min", box (List.min (List.map2 (/) g f)); "ratio_max", box (List.max (List.map2 (/) g f)); "provider", box (provider ()) ]
     let x, y = Matrix.sliceColumns 0 1 d.X, Matrix.sliceColumns 0 1 d.Y
-    let fd = seconds (fun () -> NumericalGradient.forwardDifference Loss.Quadratic network x y 1e-6 |> ignore)
+    let fd = seconds (fun () -> NumericalGradient.forwardDifference Mode.Inference Loss.Quadratic network x y 1e-6 |> ignore)
     emit [ "workload", box "W6"; "dtype", box "float64"; "batch", box 1; "method", box "forward-differences"
            "parameters", box network.ParameterCount; "seconds", box fd; "provider", box (provider ()) ]

@@ -84,8 +84,8 @@ module GradientCost =
 
     /// The w-w-…-w-outputs sigmoid network.
     let network (settings: GradientCostSettings) (width: int) : Network<float> =
-        let layer units = { Units = units; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
-        Network.init settings.Seed width (List.replicate settings.HiddenLayers (layer width) @ [ layer settings.Outputs ])
+        let layer units = LayerSpec.Dense(units, Activation.Sigmoid, Some(Initializer.XavierNormal))
+        Network.init settings.Seed (Shape.Vector width) (List.replicate settings.HiddenLayers (layer width) @ [ layer settings.Outputs ])
 
     /// A batch of inputs in [0, 1] and one-hot targets.
     let batch (settings: GradientCostSettings) (width: int) : Matrix<float> * Matrix<float> =
@@ -96,9 +96,9 @@ module GradientCost =
         let net = network settings width
         let x, y = batch settings width
         let loss = Loss.Quadratic
-        let forward () = Forward.cost loss net x y
-        let backprop () = Backprop.gradient loss net x y
-        let differences () = NumericalGradient.forwardDifference loss net x y settings.Step
+        let forward () = Forward.cost Mode.Inference loss net x y
+        let backprop () = Backprop.gradient Mode.Inference loss net x y
+        let differences () = NumericalGradient.forwardDifference Mode.Inference loss net x y settings.Step
         let allocated (f: unit -> 'R) =
             let before = GC.GetAllocatedBytesForCurrentThread()
             f () |> ignore
@@ -130,9 +130,9 @@ module GradientCost =
                 let net = network settings w
                 let x, y = batch settings w
                 for _ in 1 .. 20 do
-                    Forward.cost Loss.Quadratic net x y |> ignore
-                    Backprop.gradient Loss.Quadratic net x y |> ignore
-                if w = smallest then NumericalGradient.forwardDifference Loss.Quadratic net x y settings.Step |> ignore
+                    Forward.cost Mode.Inference Loss.Quadratic net x y |> ignore
+                    Backprop.gradient Mode.Inference Loss.Quadratic net x y |> ignore
+                if w = smallest then NumericalGradient.forwardDifference Mode.Inference Loss.Quadratic net x y settings.Step |> ignore
         { Settings = settings; Provider = (Gemm.provider ()).Name; Rows = settings.Widths |> List.map (measure settings) }
 
     let private microseconds (t: TimeSpan) = t.TotalMicroseconds

@@ -100,9 +100,9 @@ module OptimizerComparison =
 
     /// The network every method starts from.
     let network (settings: OptimizerSettings) : Network<float> =
-        Network.init settings.Seed 1
-            [ { Units = settings.HiddenUnits; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
-              { Units = 1; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+        Network.init settings.Seed (Shape.Vector 1)
+            [ LayerSpec.Dense(settings.HiddenUnits, Activation.Sigmoid, Some(Initializer.StandardNormal))
+              LayerSpec.Dense(1, Activation.Identity, Some(Initializer.XavierNormal)) ]
 
     let private optimizer (kind: OptimizerKind) (rate: float) : Optimizer<float> =
         let eta = Schedule.Constant rate

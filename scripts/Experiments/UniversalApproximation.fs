@@ -69,21 +69,21 @@ module UniversalApproximation =
     /// The 1-N-1 network: sigmoid hidden units with N(0, 1) weights and biases, so that their
     /// steps start spread over the inputs, and a linear output unit.
     let network (seed: uint64) (units: int) : Network<float> =
-        Network.init seed 1
-            [ { Units = units; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
-              { Units = 1; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+        Network.init seed (Shape.Vector 1)
+            [ LayerSpec.Dense(units, Activation.Sigmoid, Some(Initializer.StandardNormal))
+              LayerSpec.Dense(1, Activation.Identity, Some(Initializer.XavierNormal)) ]
 
     let private fit (settings: ApproximationSettings) (testX: float[]) (target: TargetFunction, units: int) : ApproximationFit =
         let x, y = TargetFunction.sample target settings.TrainingPoints
         let best =
             [ for r in 0 .. settings.Restarts - 1 ->
                   (LevenbergMarquardt.fit { LevenbergMarquardt.defaults with MaxIterations = settings.Iterations } (network (settings.Seed + uint64 r) units) x y).Network ]
-            |> List.minBy (fun n -> Forward.cost Loss.Quadratic n x y)
+            |> List.minBy (fun n -> Forward.cost Mode.Inference Loss.Quadratic n x y)
         let fitted = (Forward.run best (TargetFunction.batch testX)).ToArray()
         let errors = Array.map2 (fun g x -> g - TargetFunction.evaluate target x) fitted testX
         { Target = target
           Units = units
-          TrainingCost = Forward.cost Loss.Quadratic best x y
+          TrainingCost = Forward.cost Mode.Inference Loss.Quadratic best x y
           RmsError = sqrt (Array.averageBy (fun e -> e * e) errors)
           MaxError = Array.max (Array.map abs errors)
           Fitted = fitted }

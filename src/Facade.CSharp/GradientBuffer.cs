@@ -6,7 +6,7 @@ namespace FunctionalBackprop;
 
 /// <summary>
 /// Buffers for a network's gradient on batches of one size, reused call after call so that
-/// <see cref="NeuralNetwork{T}.ComputeGradients(T[][], T[][], GradientBuffer{T}, Loss?)"/>
+/// <see cref="NeuralNetwork{T}.ComputeGradients(T[][], T[][], GradientBuffer{T}, Loss?, TrainingMode?)"/>
 /// allocates nothing after its first call: for training loops of one's own and repeated
 /// gradient checks. Each call writes over the previous results; copy what must outlive the next
 /// call. Use one buffer per thread.
@@ -15,6 +15,8 @@ namespace FunctionalBackprop;
 public sealed class GradientBuffer<T>
     where T : IFloatingPointIeee754<T>
 {
+    private readonly Core.Network<T> network;
+
     /// <summary>Buffers for <paramref name="network"/>'s shapes (or any network of the same shapes) and batches of <paramref name="batchSize"/> examples.</summary>
     /// <param name="network">The network whose layer widths the buffers take.</param>
     /// <param name="batchSize">Examples per batch, at least 1.</param>
@@ -23,6 +25,7 @@ public sealed class GradientBuffer<T>
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CoreBuffer = new Core.GradientBuffer<T>(network.CoreNetwork, batchSize);
+        this.network = network.CoreNetwork;
         Inputs = Core.Matrix.zeros<T>(network.InputWidth, batchSize);
         Targets = Core.Matrix.zeros<T>(network.OutputWidth, batchSize);
     }
@@ -45,17 +48,24 @@ public sealed class GradientBuffer<T>
     /// the buffer's own array, written over by the next call.
     /// </summary>
     /// <param name="layer">The layer, from 0.</param>
-    public ReadOnlySpan<T> GetWeightGradient(int layer) => Layer(layer).dW.AsSpan();
+    /// <exception cref="ArgumentException">The layer has no weights (an activation or dropout layer).</exception>
+    public ReadOnlySpan<T> GetWeightGradient(int layer) => Tensor(layer, "weight", "weights").AsSpan();
 
     /// <summary>∂C/∂b of layer <paramref name="layer"/> from the last call, one entry per unit; written over by the next call.</summary>
     /// <param name="layer">The layer, from 0.</param>
-    public ReadOnlySpan<T> GetBiasGradient(int layer) => Layer(layer).db.AsSpan();
+    /// <exception cref="ArgumentException">The layer has no biases (an activation or dropout layer).</exception>
+    public ReadOnlySpan<T> GetBiasGradient(int layer) => Tensor(layer, "bias", "biases").AsSpan();
 
-    private Core.LayerGradient<T> Layer(int layer)
+    private Core.Matrix<T> Tensor(int layer, string name, string plural)
     {
         var layers = CoreBuffer.Gradient.Layers;
-        return layer >= 0 && layer < layers.Length
-            ? layers[layer]
-            : throw new ArgumentOutOfRangeException(nameof(layer), layer, $"The network has layers 0 … {layers.Length - 1}.");
+        if (layer < 0 || layer >= layers.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"The network has layers 0 … {layers.Length - 1}.");
+        }
+
+        return Core.Parameters.tensorIndex(network, layer, name) is { } k
+            ? layers[layer].Tensors[k.Value]
+            : throw new ArgumentException($"Layer {layer} ({Core.Layer.kind(network.Layers[layer])}) has no {plural}.", nameof(layer));
     }
 }

@@ -7,6 +7,19 @@ using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
+/// <summary>The kinds of layer a network is made of.</summary>
+public enum LayerKind
+{
+    /// <summary>Fully connected: z = W·a + b, then its activation (<see cref="NetworkBuilder.Dense"/>).</summary>
+    Dense,
+
+    /// <summary>An activation function on its own (<see cref="NetworkBuilder.Activation"/>).</summary>
+    Activation,
+
+    /// <summary>Inverted dropout (<see cref="NetworkBuilder.Dropout"/>).</summary>
+    Dropout,
+}
+
 /// <summary>
 /// Describes a network layer by layer, then builds it with parameters drawn from a seed. Made by
 /// <see cref="NeuralNetwork.Create(int)"/>, the one way to start a network:
@@ -16,20 +29,23 @@ namespace FunctionalBackprop;
 ///     .Dense(10, Activation.Softmax)
 ///     .Build(seed: 42);
 /// </code>
-/// Immutable: each call returns a new builder, so a builder can be shared and extended safely.
+/// Activations can also be layers of their own, as PyTorch and ONNX write them:
+/// <c>.Dense(30).Activation(Activation.ReLU)</c> is the same network as
+/// <c>.Dense(30, Activation.ReLU)</c>, bit for bit. Immutable: each call returns a new builder,
+/// so a builder can be shared and extended safely.
 /// </summary>
 public sealed class NetworkBuilder
 {
-    private readonly ImmutableList<(int Units, Activation Activation, Initializer? Initializer)> layers;
+    private readonly ImmutableList<Core.LayerSpec> layers;
 
     /// <summary>A builder for networks whose inputs have <paramref name="inputWidth"/> values (<see cref="NeuralNetwork.Create(int)"/>).</summary>
     /// <param name="inputWidth">Checked (at least 1) when the network is built.</param>
     internal NetworkBuilder(int inputWidth)
-        : this(inputWidth, ImmutableList<(int, Activation, Initializer?)>.Empty)
+        : this(inputWidth, ImmutableList<Core.LayerSpec>.Empty)
     {
     }
 
-    private NetworkBuilder(int inputWidth, ImmutableList<(int, Activation, Initializer?)> layers)
+    private NetworkBuilder(int inputWidth, ImmutableList<Core.LayerSpec> layers)
     {
         InputWidth = inputWidth;
         this.layers = layers;
@@ -41,20 +57,51 @@ public sealed class NetworkBuilder
     /// <summary>The number of layers added so far.</summary>
     public int LayerCount => layers.Count;
 
-    /// <summary>Adds a fully connected layer.</summary>
+    /// <summary>Adds a fully connected layer, z = W·a + b, then its activation.</summary>
     /// <param name="units">The layer's width (at least 1, checked at <see cref="Build(long)"/>).</param>
-    /// <param name="activation">σ for the layer.</param>
-    /// <param name="initializer">How its first weights are drawn; by default He (normal) for ReLU and leaky ReLU, Xavier (normal) otherwise.</param>
+    /// <param name="activation">σ for the layer; none (the identity) when null, as for a layer followed by <see cref="Activation"/>.</param>
+    /// <param name="initializer">How its first weights are drawn; by default He (normal) for ReLU and leaky ReLU, Xavier (normal) otherwise, judged by the activation the weights feed (the layer's own, or for none, that of an activation layer right after it).</param>
     /// <returns>A new builder with the layer added.</returns>
-    public NetworkBuilder Dense(int units, Activation activation, Initializer? initializer = null)
+    public NetworkBuilder Dense(int units, Activation? activation = null, Initializer? initializer = null)
     {
-        ArgumentNullException.ThrowIfNull(activation);
         if (initializer is { } chosen && !Enum.IsDefined(chosen))
         {
             throw new ArgumentOutOfRangeException(nameof(initializer), chosen, $"{chosen} is not an initializer.");
         }
 
-        return new NetworkBuilder(InputWidth, layers.Add((units, activation, initializer)));
+        var init = initializer is { } i ? Microsoft.FSharp.Core.FSharpOption<Core.Initializer>.Some(i.ToCore()) : null;
+        return Add(Core.LayerSpec.NewDense(units, (activation ?? FunctionalBackprop.Activation.Identity).ToCore(), init));
+    }
+
+    /// <summary>Adds an activation function as a layer of its own (PyTorch's <c>nn.ReLU()</c> after an <c>nn.Linear</c>).</summary>
+    /// <param name="activation">σ.</param>
+    /// <returns>A new builder with the layer added.</returns>
+    public NetworkBuilder Activation(Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(activation);
+        return Add(Core.LayerSpec.NewActivation(activation.ToCore()));
+    }
+
+    /// <summary>
+    /// Adds inverted dropout: in training (<see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>)
+    /// each value is kept with probability 1 − <paramref name="rate"/> and scaled by
+    /// 1/(1 − rate), or set to 0; everywhere else (Predict, Evaluate, export) the layer passes its
+    /// input through unchanged. Masks are drawn from <see cref="FitOptions{T}.Seed"/>, the step and
+    /// each example's place in the epoch, so training stays reproducible bit for bit, with any
+    /// number of shards.
+    /// </summary>
+    /// <param name="rate">The probability that a value is dropped: at least 0 and below 1.</param>
+    /// <returns>A new builder with the layer added.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1).</exception>
+    public NetworkBuilder Dropout(double rate)
+    {
+        var spec = Core.LayerSpec.NewDropout(rate);
+        if (Core.LayerSpecModule.problem(spec) is { } why)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, why.Value);
+        }
+
+        return Add(spec);
     }
 
     /// <summary>Builds a float64 network with parameters drawn from the seed (the same seed gives the same bits on every machine).</summary>
@@ -80,31 +127,41 @@ public sealed class NetworkBuilder
             throw new ArgumentException("The network has no layers: add at least one with Dense(…).");
         }
 
-        var specs = new List<Core.LayerSpec>();
         for (var i = 0; i < layers.Count; i++)
         {
-            var (units, activation, initializer) = layers[i];
-            if (units < 1)
+            if (Core.LayerSpecModule.problem(layers[i]) is { } why)
             {
-                throw new ArgumentException($"Layer {i + 1} has {units} units; every layer needs at least one.");
+                throw new ArgumentException($"Layer {i + 1}: {why.Value}");
             }
-
-            try
-            {
-                Core.ActivationModule.validate(activation.ToCore());
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"Layer {i + 1}: {e.Message}", e);
-            }
-
-            var init = initializer?.ToCore() ?? Core.InitializerModule.forActivation(activation.ToCore());
-            specs.Add(new Core.LayerSpec(units, activation.ToCore(), init));
         }
 
-        return new NeuralNetwork<T>(Core.Network.init<T>(unchecked((ulong)seed), InputWidth, specs));
+        return new NeuralNetwork<T>(Core.Network.init<T>(unchecked((ulong)seed), Core.Shape.NewVector(InputWidth), layers));
     }
 
     /// <summary>"784-30-10 builder".</summary>
-    public override string ToString() => $"{string.Join("-", layers.Select(l => l.Units).Prepend(InputWidth))} builder";
+    public override string ToString()
+    {
+        var width = Core.Shape.NewVector(InputWidth);
+        var widths = new List<int> { InputWidth };
+        foreach (var spec in layers)
+        {
+            width = Core.LayerSpecModule.outputShape(spec, width);
+            widths.Add(width.Size);
+        }
+
+        return $"{string.Join("-", widths)} builder";
+    }
+
+    /// <summary>The facade's description of layer <paramref name="index"/> (from 0) of a core network.</summary>
+    internal static LayerInfo Describe<T>(Core.Network<T> network, int index)
+        where T : IFloatingPointIeee754<T>
+    {
+        var layer = network.Layers[index];
+        var kind = Enum.Parse<LayerKind>(Core.Layer.kind(layer), ignoreCase: true);
+        var input = network.Shapes[index].Size;
+        var output = network.Shapes[index + 1].Size;
+        return new LayerInfo(kind, input, output, FunctionalBackprop.Activation.FromCore(Core.Layer.activation(layer)), layer.ToString());
+    }
+
+    private NetworkBuilder Add(Core.LayerSpec spec) => new(InputWidth, layers.Add(spec));
 }

@@ -51,38 +51,47 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="inputs">One array per example.</param>
     /// <param name="targets">One array per example.</param>
     /// <param name="loss">The cost; <see cref="DefaultLoss"/> when null.</param>
+    /// <param name="training">Run the forward pass as training does (dropout's masks drawn from this key); inference, as Predict, when null.</param>
     /// <exception cref="OverflowException">The loss or a gradient entry is not finite: it exceeded the range of <typeparamref name="T"/>.</exception>
-    public NetworkGradients<T> ComputeGradients(T[][] inputs, T[][] targets, Loss? loss = null)
+    public NetworkGradients<T> ComputeGradients(T[][] inputs, T[][] targets, Loss? loss = null, TrainingMode? training = null)
     {
         var (x, y, core) = Checked(Examples<T>.Of(inputs, targets), loss);
-        var result = Core.Backprop.lossAndGradient(core, CoreNetwork, x, y);
+        var result = Core.Backprop.lossAndGradient(TrainingMode.ToCore(training), core, CoreNetwork, x, y);
         if (!T.IsFinite(result.Item1))
         {
             throw new OverflowException($"The loss is {result.Item1}: a weighted input or the loss exceeded the range of {typeof(T).Name}. Scale the inputs (and targets) down.");
         }
 
-        var layers = result.Item2.Layers.Select((g, l) =>
-        {
-            var bad = Entries.FirstNonFinite(g.dW, (i, k) => $"Layers[{l}].Weights[{i}, {k}]") ?? Entries.FirstNonFinite(g.db, (i, _) => $"Layers[{l}].Biases[{i}]");
-            return bad is null
-                ? new LayerGradients<T>(Core.Matrix.toArray2D(g.dW), g.db.ToArray())
-                : throw new OverflowException($"The gradient's {bad}: it exceeded the range of {typeof(T).Name}. Scale the inputs down.");
-        }).ToArray();
+        var layers = result.Item2.Layers.Select((g, l) => LayerGradients(l, g)).ToArray();
         return new NetworkGradients<T>(double.CreateTruncating(result.Item1), layers);
+    }
+
+    /// <summary>Layer <paramref name="l"/>'s gradient as the facade gives it: its weights' and biases' (empty for a layer without them), each entry checked finite.</summary>
+    private LayerGradients<T> LayerGradients(int l, Core.LayerGradient<T> g)
+    {
+        var tensors = g.Tensors.ToArray();
+        var weights = Core.Parameters.tensorIndex(CoreNetwork, l, "weight") is { } w ? tensors[w.Value] : null;
+        var biases = Core.Parameters.tensorIndex(CoreNetwork, l, "bias") is { } b ? tensors[b.Value] : null;
+        var bad = (weights is null ? null : Entries.FirstNonFinite(weights, (i, k) => $"Layers[{l}].Weights[{i}, {k}]"))
+            ?? (biases is null ? null : Entries.FirstNonFinite(biases, (i, _) => $"Layers[{l}].Biases[{i}]"));
+        return bad is null
+            ? new LayerGradients<T>(weights is null ? new T[0, 0] : Core.Matrix.toArray2D(weights), biases is null ? Array.Empty<T>() : biases.ToArray())
+            : throw new OverflowException($"The gradient's {bad}: it exceeded the range of {typeof(T).Name}. Scale the inputs down.");
     }
 
     /// <summary>
     /// The batch's mean cost, with its gradient with respect to every weight and bias written into
     /// <paramref name="buffer"/> (read it there): the bits of
-    /// <see cref="ComputeGradients(T[][], T[][], Loss?)"/>, with no allocation after the buffer's
+    /// <see cref="ComputeGradients(T[][], T[][], Loss?, TrainingMode?)"/>, with no allocation after the buffer's
     /// first call. Raw inputs go through the scaler first.
     /// </summary>
     /// <param name="inputs"><see cref="GradientBuffer{T}.BatchSize"/> arrays of <see cref="InputWidth"/> finite values.</param>
     /// <param name="targets">One array of <see cref="OutputWidth"/> values per example.</param>
     /// <param name="buffer">Made for this network's shapes and the batch size.</param>
     /// <param name="loss">The cost; <see cref="DefaultLoss"/> when null.</param>
+    /// <param name="training">Run the forward pass as training does (dropout's masks drawn from this key); inference, as Predict, when null.</param>
     /// <exception cref="OverflowException">The loss or a gradient entry is not finite: it exceeded the range of <typeparamref name="T"/>.</exception>
-    public double ComputeGradients(T[][] inputs, T[][] targets, GradientBuffer<T> buffer, Loss? loss = null)
+    public double ComputeGradients(T[][] inputs, T[][] targets, GradientBuffer<T> buffer, Loss? loss = null, TrainingMode? training = null)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         var x = buffer.Inputs;
@@ -98,7 +107,7 @@ public sealed partial class NeuralNetwork<T>
         T cost;
         try
         {
-            cost = buffer.CoreBuffer.LossAndGradient(core, CoreNetwork, x, y);
+            cost = buffer.CoreBuffer.LossAndGradient(TrainingMode.ToCore(training), core, CoreNetwork, x, y);
         }
         catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
         {
@@ -114,10 +123,13 @@ public sealed partial class NeuralNetwork<T>
         var gradient = buffer.CoreBuffer.Gradient.Layers;
         for (var layer = 0; layer < gradient.Length; layer++)
         {
-            var g = gradient[layer];
-            if (Core.Matrix.tryFindNonFinite(g.dW) is not null || Core.Matrix.tryFindNonFinite(g.db) is not null)
+            var tensors = gradient[layer].Tensors;
+            for (var k = 0; k < tensors.Length; k++)
             {
-                throw new OverflowException($"The gradient of layer {layer} is not finite: it exceeded the range of {typeof(T).Name}. Scale the inputs down.");
+                if (Core.Matrix.tryFindNonFinite(tensors[k]) is not null)
+                {
+                    throw new OverflowException($"The gradient of layer {layer} is not finite: it exceeded the range of {typeof(T).Name}. Scale the inputs down.");
+                }
             }
         }
 
@@ -159,17 +171,21 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="inputs">One array per example (keep the batch small: this costs many forward passes per parameter).</param>
     /// <param name="targets">One array per example.</param>
     /// <param name="loss">The cost; <see cref="DefaultLoss"/> when null.</param>
-    public GradientCheckResult CheckGradients(T[][] inputs, T[][] targets, Loss? loss = null)
+    /// <param name="training">Run the forward passes as training does, with dropout's masks fixed by this key; inference, as Predict, when null.</param>
+    public GradientCheckResult CheckGradients(T[][] inputs, T[][] targets, Loss? loss = null, TrainingMode? training = null)
     {
         var (x, y, core) = Checked(Examples<T>.Of(inputs, targets), loss);
-        var r = Core.GradientCheck.run(core, CoreNetwork, x, y);
-        ParameterLocation? worst = r.Worst?.Value switch
-        {
-            Core.ParameterIndex.Weight w => new ParameterLocation(w.layer - 1, w.row, w.column),
-            Core.ParameterIndex.Bias b => new ParameterLocation(b.layer - 1, b.row, null),
-            _ => null,
-        };
+        var r = Core.GradientCheck.run(TrainingMode.ToCore(training), core, CoreNetwork, x, y);
+        ParameterLocation? worst = r.Worst?.Value is { } p ? Location(p) : null;
         return new GradientCheckResult(r.MaxRelativeError, worst, r.Analytic, r.Numeric, r.MaxRelativeUncertainty, r.Checked, r.Resolved, r.AtKinks);
+    }
+
+    /// <summary>Where a parameter is, in the facade's terms: layer from 0, the tensor's name, and a column only for a matrix.</summary>
+    private ParameterLocation Location(Core.ParameterIndex p)
+    {
+        var l = p.Layer - 1;
+        var spec = Core.LayerSpecModule.parameterSpecs(Core.Layer.spec(CoreNetwork.Layers[l]), CoreNetwork.Shapes[l])[p.Tensor];
+        return new ParameterLocation(l, spec.Name, p.Row, spec.Columns == 1 ? null : p.Column);
     }
 
     private EvaluationResult Measure(Examples<T> examples, Loss? loss, bool classifierOnly = false)

@@ -59,7 +59,7 @@ public sealed partial class NeuralNetwork<T>
     {
         CoreNetwork = core;
         Scaler = scaler;
-        Layers = core.Layers.Select(l => new LayerInfo(l.InputWidth, l.OutputWidth, Activation.FromCore(l.Activation))).ToArray();
+        Layers = Enumerable.Range(0, core.Depth).Select(i => NetworkBuilder.Describe(core, i)).ToArray();
     }
 
     /// <summary>The width of an input example.</summary>
@@ -112,19 +112,31 @@ public sealed partial class NeuralNetwork<T>
 
     /// <summary>Layer <paramref name="index"/>'s weights as [unit, input] (Nielsen's wⱼₖ), copied.</summary>
     /// <param name="index">The layer, from 0.</param>
-    public T[,] GetWeights(int index) => Core.Matrix.toArray2D(Layer(index).Weights);
+    /// <exception cref="ArgumentOutOfRangeException">There is no such layer.</exception>
+    /// <exception cref="ArgumentException">The layer has no weights (an activation or dropout layer).</exception>
+    public T[,] GetWeights(int index) => Core.Matrix.toArray2D(Parameter(index, "weight", "weights"));
 
     /// <summary>Layer <paramref name="index"/>'s biases, copied.</summary>
     /// <param name="index">The layer, from 0.</param>
-    public T[] GetBiases(int index) => Layer(index).Biases.ToArray();
+    /// <exception cref="ArgumentOutOfRangeException">There is no such layer.</exception>
+    /// <exception cref="ArgumentException">The layer has no biases (an activation or dropout layer).</exception>
+    public T[] GetBiases(int index) => Parameter(index, "bias", "biases").ToArray();
 
     /// <summary>"784-30-10 (sigmoid, sigmoid) float64", and the scaler if there is one.</summary>
     public override string ToString() => Scaler is null ? CoreNetwork.ToString() : $"{CoreNetwork} after a {Scaler}";
 
-    private Core.Dense<T> Layer(int index) =>
-        index >= 0 && index < Layers.Count
-            ? CoreNetwork.Layers[index]
-            : throw new ArgumentOutOfRangeException(nameof(index), index, $"The network has layers 0 … {Layers.Count - 1}.");
+    /// <summary>The parameter tensor of layer <paramref name="index"/> with the core's name <paramref name="name"/>.</summary>
+    private Core.Matrix<T> Parameter(int index, string name, string plural)
+    {
+        if (index < 0 || index >= Layers.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"The network has layers 0 … {Layers.Count - 1}.");
+        }
+
+        return Core.Parameters.tensorIndex(CoreNetwork, index, name) is { } k
+            ? Core.Layer.parameters(CoreNetwork.Layers[index])[k.Value]
+            : throw new ArgumentException($"Layer {index} ({Layers[index]}) has no {plural}.", nameof(index));
+    }
 
     /// <summary>Raw inputs (checked finite) as the first layer takes them: of the input width, through the scaler if any.</summary>
     private Core.Matrix<T> Prepare(Core.Matrix<T> raw, Naming naming)

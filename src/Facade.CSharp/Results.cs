@@ -62,12 +62,21 @@ public sealed record ClassificationResult(FunctionalBackprop.Loss LossFunction, 
     : EvaluationResult(LossFunction, Loss, Count);
 
 /// <summary>A layer's description.</summary>
+/// <param name="Kind">What kind of layer it is.</param>
 /// <param name="InputWidth">Its number of inputs.</param>
-/// <param name="Units">Its number of units (outputs).</param>
-/// <param name="Activation">Its activation function.</param>
-public sealed record LayerInfo(int InputWidth, int Units, Activation Activation);
+/// <param name="Units">Its number of outputs (a dense layer's units).</param>
+/// <param name="Activation">The activation it applies last (the identity for a dropout layer).</param>
+/// <param name="Description">"dense 784→30 sigmoid", "activation relu", "dropout(p = 0.5)".</param>
+public sealed record LayerInfo(LayerKind Kind, int InputWidth, int Units, Activation Activation, string Description)
+{
+    /// <summary>The description: "dense 784→30 sigmoid", "dropout(p = 0.5)", ….</summary>
+    public override string ToString() => Description;
+}
 
-/// <summary>The gradient of the mean cost with respect to one layer's parameters.</summary>
+/// <summary>
+/// The gradient of the mean cost with respect to one layer's parameters. A layer without weights
+/// and biases (an activation or dropout layer) has empty arrays.
+/// </summary>
 /// <typeparam name="T">double or float.</typeparam>
 /// <param name="Weights">∂C/∂w as [unit, input], the layout of the weights (Nielsen's wⱼₖ).</param>
 /// <param name="Biases">∂C/∂b, one per unit.</param>
@@ -81,11 +90,12 @@ public sealed record LayerGradients<T>(T[,] Weights, T[] Biases)
 public sealed record NetworkGradients<T>(double Loss, IReadOnlyList<LayerGradients<T>> Layers)
     where T : IFloatingPointIeee754<T>;
 
-/// <summary>A parameter's position: layer (from 0), row (unit) and, for a weight, column (input).</summary>
+/// <summary>A parameter's position: layer (from 0), which of its parameters, row (unit) and, for a matrix such as the weights, column (input).</summary>
 /// <param name="LayerIndex">The layer, from 0 (messages call it layer 1).</param>
+/// <param name="Parameter">The parameter's name, as ONNX and PyTorch give it: "weight" or "bias".</param>
 /// <param name="Row">The unit.</param>
-/// <param name="Column">The input, for a weight; null for a bias.</param>
-public sealed record ParameterLocation(int LayerIndex, int Row, int? Column);
+/// <param name="Column">The input, for a matrix (the weights); null for a vector (the biases).</param>
+public sealed record ParameterLocation(int LayerIndex, string Parameter, int Row, int? Column);
 
 /// <summary>How backprop's gradient compares with finite differences.</summary>
 /// <param name="MaxRelativeError">The largest relative disagreement beyond the estimates' own uncertainty.</param>

@@ -44,7 +44,7 @@ public sealed class RoundingTests(ClusterFixture fixture)
         }).ToArray();
 
     private static Core.Network<double> CoreNetwork(NeuralNetwork<double> network) =>
-        FunctionalBackprop.Core.Network.ofLayers(Enumerable.Range(0, network.Layers.Count).Select(l =>
+        FunctionalBackprop.Core.Network.ofDense(Enumerable.Range(0, network.Layers.Count).Select(l =>
             FunctionalBackprop.Core.Dense.create(FunctionalBackprop.Core.Matrix.ofArray2D(network.GetWeights(l)), FunctionalBackprop.Core.Matrix.ofVector(network.GetBiases(l)), FunctionalBackprop.Core.Activation.Sigmoid)));
 
     private static Core.Matrix<double> Columns(double[][] columns) => FunctionalBackprop.Core.Matrix.ofColumns(columns);

@@ -51,13 +51,15 @@ public sealed class WireTests(ClusterFixture fixture)
     {
         var serializer = fixture.Client.ServiceProvider.GetRequiredService<Serializer>();
         var weights = RawBytes.Of(SpecialDoubles.ToArray()).ToArray();
-        var request = new ComputeRequest(42, 10, new[] { new ShardTask(2, new[] { 7, 3, 9 }) }, weights);
+        var request = new ComputeRequest(42, 10, new[] { new ShardTask(2, new[] { 7, 3, 9 }, 30) }, weights, -5, 1234567890123);
         var copy = serializer.Deserialize<ComputeRequest>(serializer.SerializeToArray(request))!;
 
         Assert.Equal(request.Version, copy.Version);
         Assert.Equal(request.BatchExamples, copy.BatchExamples);
         Assert.Equal(request.Shards.Single().Shard, copy.Shards.Single().Shard);
         Assert.Equal(request.Shards.Single().Examples, copy.Shards.Single().Examples);
+        Assert.Equal(request.Shards.Single().First, copy.Shards.Single().First);
+        Assert.Equal((request.Seed, request.Step), (copy.Seed, copy.Step));
         Assert.Equal(weights, copy.Weights);
 
         var reply = new ComputeReply(true, new[] { new ShareReply(1, -0.0, weights.Length, weights), new ShareReply(2, double.NaN, 1 << 30, null) });

@@ -4,15 +4,19 @@ open System
 open System.Numerics
 open FunctionalBackprop.Core.GenericArithmetic
 
-/// What one layer computed in the forward pass, kept for the backward pass: its input aˡ⁻¹,
-/// its weighted input zˡ = wˡaˡ⁻¹ + bˡ and its output aˡ = σ(zˡ), one column per example.
+/// What one layer computed in the forward pass, kept for the backward pass: its input aˡ⁻¹, the
+/// kind's own output zˡ (for a dense layer the weighted input wˡaˡ⁻¹ + bˡ), its output
+/// aˡ = σ(zˡ), and what the kind keeps for its backward step (dropout's mask), one column per
+/// example.
 type LayerTrace<'T when 'T :> IFloatingPointIeee754<'T>> =
     { /// aˡ⁻¹ (for layer 1, the batch x itself).
       Input: Matrix<'T>
-      /// zˡ, the weighted input.
+      /// zˡ, the kind's output before σ.
       Z: Matrix<'T>
       /// aˡ = σ(zˡ), the layer's output.
-      A: Matrix<'T> }
+      A: Matrix<'T>
+      /// The kind's own buffers from the forward step (none for dense and activation layers).
+      Scratch: Matrix<'T> list }
 
 /// The tape of a forward pass: every layer's trace, input side first. Backprop reads it
 /// backwards, which is why the forward pass stores the intermediate values instead of
@@ -27,56 +31,63 @@ type Trace<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// The forward pass over a whole batch (one example per column).
 module Forward =
 
-    /// One layer into given buffers, from its input aˡ⁻¹: zˡ and aˡ.
-    [<HotPath>]
-    let internal layerInto (layer: Dense<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) : unit =
-        let rows = layer.weights.rows
-        // zˡ = wˡ aˡ⁻¹ + bˡ: each column of z starts as b, then the GEMM adds w·a on top (β = 1)
-        for j in 0 .. input.cols - 1 do
-            Array.Copy(layer.biases.values, 0, z.values, j * rows, rows)
-        Gemm.run false false rows input.cols layer.weights.cols 'T.One layer.weights.values input.values 'T.One z.values
-        // aˡ = σ(zˡ)
-        Activation.applyInto layer.activation z a
+    let private uninitialized (rows: int) (columns: int) : Matrix<'T> = Matrix.wrap rows columns (Matrix.uninitialized (rows * columns))
 
-    /// The forward pass into given buffers, from the batch x: every layer's zˡ and aˡ. No checks:
-    /// for the library's own buffers.
+    /// Layer i (from 0) into given buffers, from its input aˡ⁻¹: the kind's step gives zˡ, then
+    /// aˡ = σ(zˡ).
     [<HotPath>]
-    let internal traceInto (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) : unit =
+    let internal layerInto (mode: Mode) (i: int) (layer: Layer<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
+        Layer.forwardInto layer mode (i + 1) input z scratch
+        // aˡ = σ(zˡ)
+        Activation.applyInto (Layer.activation layer) z a
+
+    /// The forward pass into given buffers, from the batch x: every layer's zˡ, aˡ and scratch.
+    /// No checks: for the library's own buffers.
+    [<HotPath>]
+    let internal traceInto (mode: Mode) (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) : unit =
         let mutable l = 0
         let mutable input = x
         for layer in network.layers do
-            layerInto layer input z.[l] a.[l]
+            layerInto mode l layer input z.[l] a.[l] scratch.[l]
             input <- a.[l]
             l <- l + 1
 
     /// Buffers for every layer's zˡ (or aˡ) on a batch of `columns` examples, left uninitialised.
     let internal allocate (network: Network<'T>) (columns: int) : Matrix<'T>[] =
-        network.layers |> List.map (fun l -> Matrix.wrap l.OutputWidth columns (Matrix.uninitialized (l.OutputWidth * columns))) |> Array.ofList
+        network.shapes.Tail |> List.map (fun s -> uninitialized s.Size columns) |> Array.ofList
 
-    /// One layer: zˡ = wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ).
-    let layer (layer: Dense<'T>) (input: Matrix<'T>) : LayerTrace<'T> =
-        if input.rows <> layer.InputWidth then
-            invalidArg "input" $"The layer expects inputs with {layer.InputWidth} rows (its fan-in), got a {Matrix.shape input} batch."
-        let buffer () = Matrix.wrap layer.OutputWidth input.cols (Matrix.uninitialized (layer.OutputWidth * input.cols))
-        let t = { Input = input; Z = buffer (); A = buffer () }
-        layerInto layer input t.Z t.A
+    /// Every layer's scratch buffers on a batch of `columns` examples, left uninitialised.
+    let internal allocateScratch (network: Network<'T>) (columns: int) : Matrix<'T>[][] =
+        List.zip network.layers (List.take network.Depth network.shapes)
+        |> List.map (fun (l, shape) -> LayerSpec.scratchRows (Layer.spec l) shape |> List.map (fun rows -> uninitialized rows columns) |> Array.ofList)
+        |> Array.ofList
+
+    /// Layer i (from 0) of the network on its input, in new buffers.
+    let internal layer (mode: Mode) (network: Network<'T>) (i: int) (input: Matrix<'T>) : LayerTrace<'T> =
+        let layer, shape = network.layers.[i], network.shapes.[i + 1]
+        let scratch = LayerSpec.scratchRows (Layer.spec layer) network.shapes.[i] |> List.map (fun rows -> uninitialized rows input.cols)
+        let t = { Input = input; Z = uninitialized shape.Size input.cols; A = uninitialized shape.Size input.cols; Scratch = scratch }
+        layerInto mode i layer input t.Z t.A (Array.ofList scratch)
         t
 
-    /// The forward pass keeping every layer's zˡ and aˡ: the tape backprop reads.
-    let trace (network: Network<'T>) (x: Matrix<'T>) : Trace<'T> =
+    /// The forward pass in the given mode keeping every layer's zˡ, aˡ and scratch: the tape
+    /// backprop reads.
+    let trace (mode: Mode) (network: Network<'T>) (x: Matrix<'T>) : Trace<'T> =
         Network.checkInputs network x
-        let z, a = allocate network x.cols, allocate network x.cols
-        traceInto network x z a
-        { Layers = List.init z.Length (fun l -> { Input = (if l = 0 then x else a.[l - 1]); Z = z.[l]; A = a.[l] }) }
+        let z, a, scratch = allocate network x.cols, allocate network x.cols, allocateScratch network x.cols
+        traceInto mode network x z a scratch
+        { Layers = List.init z.Length (fun l -> { Input = (if l = 0 then x else a.[l - 1]); Z = z.[l]; A = a.[l]; Scratch = List.ofArray scratch.[l] }) }
 
-    /// The network's output aᴸ for a batch, f(x) = ψ_L(… ψ₁(x)), keeping nothing else.
+    /// The network's output aᴸ for a batch in inference mode, f(x) = ψ_L(… ψ₁(x)), keeping
+    /// nothing else.
     let run (network: Network<'T>) (x: Matrix<'T>) : Matrix<'T> =
         Network.checkInputs network x
-        network.layers |> List.fold (fun a l -> (layer l a).A) x
+        List.init network.Depth id |> List.fold (fun a i -> (layer Mode.Inference network i a).A) x
 
-    /// The mean cost C = (1/n) Σₓ Cₓ of the network on a batch, computed stably from zᴸ.
-    let cost (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : 'T =
-        let t = trace network x
+    /// The mean cost C = (1/n) Σₓ Cₓ of the network on a batch in the given mode, computed stably
+    /// from zᴸ.
+    let cost (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : 'T =
+        let t = trace mode network x
         Network.checkTargets network loss x y
         let output = List.last t.Layers
         Loss.value loss network.OutputActivation output.Z output.A y

@@ -12,20 +12,33 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     do
         if isNull (box network) then nullArg "network"
         if batchSize < 1 then raise (ArgumentOutOfRangeException("batchSize", batchSize, $"A batch needs at least 1 example, got {batchSize}."))
-    let widths = network.InputWidth :: (network.Layers |> List.map (fun l -> l.OutputWidth))
+    // What the buffers' sizes depend on: the shapes, each layer's kind, each tensor's shape.
+    let shapes = Array.ofList network.Shapes
+    let kinds = network.Layers |> List.map Layer.kind |> Array.ofList
+    let tensors = network.tensors |> Array.map (fun m -> struct (m.rows, m.cols))
     let pass = Backprop.allocate network (Matrix.zeros network.InputWidth batchSize)
+
+    /// Whether n has the layout the buffers were made for (walked without allocating).
+    let fits (n: Network<'T>) =
+        let mutable same = n.Depth = kinds.Length && n.tensors.Length = tensors.Length
+        let mutable i = 0
+        for s in n.Shapes do
+            same <- same && i < shapes.Length && s.Equals(shapes.[i])
+            i <- i + 1
+        i <- 0
+        for l in n.Layers do
+            same <- same && i < kinds.Length && String.Equals(Layer.kind l, kinds.[i])
+            i <- i + 1
+        for k in 0 .. (if same then tensors.Length - 1 else -1) do
+            let struct (rows, cols) = tensors.[k]
+            same <- same && n.tensors.[k].rows = rows && n.tensors.[k].cols = cols
+        same
 
     [<HotPath>]
     let check (loss: Loss) (n: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) =
         if isNull (box n) then nullArg "network"
-        let mutable same = n.InputWidth = widths.Head && n.Depth = widths.Length - 1
-        let mutable rest = widths.Tail
-        for l in n.Layers do
-            if same then
-                same <- l.OutputWidth = rest.Head
-                rest <- rest.Tail
-        if not same then
-            invalidArg "network" $"The buffer was made for a {String.Join('-', widths)} network, not {n}."
+        if not (fits n) then
+            invalidArg "network" $"The buffer was made for a network laid out as {network}, not {n}."
         Network.checkInputs n x
         if x.cols <> batchSize then
             invalidArg "x" $"The buffer was made for batches of {batchSize} examples, but x holds {x.cols} (one column per example)."
@@ -34,27 +47,27 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     /// The batch size the buffer was made for.
     member _.BatchSize = batchSize
 
-    /// ∂C/∂w and ∂C/∂b of the last LossAndGradient, over the buffer's own arrays (written over by
-    /// the next call).
+    /// The gradient of every parameter tensor from the last LossAndGradient, over the buffer's
+    /// own arrays (written over by the next call).
     member _.Gradient: Gradients<'T> = pass.Gradients
 
     /// The network's output aᴸ on the last batch (written over by the next call).
     member _.Output: Matrix<'T> = pass.A.[pass.A.Length - 1]
 
-    /// The batch's mean cost C = (1/n) Σₓ Cₓ and, in Gradient, its gradient ∇C: what
-    /// Backprop.lossAndGradient computes, bit for bit, with no allocation. The network must have
-    /// the shapes the buffer was made for, and x the batch size.
+    /// The batch's mean cost C = (1/n) Σₓ Cₓ in the given mode and, in Gradient, its gradient
+    /// ∇C: what Backprop.lossAndGradient computes, bit for bit, with no allocation. The network
+    /// must have the layout the buffer was made for, and x the batch size.
     [<HotPath>]
-    member _.LossAndGradient(loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
+    member _.LossAndGradient(mode: Mode, loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
         pass.X <- x
-        Real.ofFloat (Backprop.lossAndGradientInto loss network pass y x.cols / float x.cols)
+        Real.ofFloat (Backprop.lossAndGradientInto mode loss network pass y x.cols / float x.cols)
 
     /// The batch's mean cost alone, from a forward pass in the buffer's arrays: what Forward.cost
     /// computes, bit for bit, with no allocation.
     [<HotPath>]
-    member _.Loss(loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
+    member _.Loss(mode: Mode, loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
-        Forward.traceInto network x pass.Z pass.A
+        Forward.traceInto mode network x pass.Z pass.A pass.Scratch
         let last = pass.Z.Length - 1
         Loss.value loss network.OutputActivation pass.Z.[last] pass.A.[last] y

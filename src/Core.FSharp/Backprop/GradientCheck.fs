@@ -135,24 +135,24 @@ module GradientCheck =
         Math.Sqrt(Math.Sqrt(Real.epsilon<'T> ())) * Math.Max(1.0, Math.Abs cost)
 
     /// The finite-difference estimate ĝ and its uncertainty u (twice Ridders' error bound, and
-    /// at least the disagreement of two starting steps) of ∂C/∂w for every weight and bias, in
-    /// the order of Gradients.indices; None where every step crosses a ReLU, leaky-ReLU or step
+    /// at least the disagreement of two starting steps) of ∂C/∂w for every parameter, in the
+    /// order of Parameters.indices, with the cost evaluated in the given mode; None where every step crosses a ReLU, leaky-ReLU or step
     /// kink (the cost is not differentiable there). Evaluating a float32 network converted to
     /// float64 gives an oracle for float32 backprop far finer than float32 differences can be.
-    let estimate (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : (ParameterIndex * (float * float) option) list =
+    let estimate (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : (ParameterIndex * (float * float) option) list =
         Network.checkInputs network x
         Network.checkTargets network loss x y
-        let cost0 = Forward.cost loss network x y
-        let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise l.Activation)
-        let baseTrace = (Forward.trace network x).Layers |> Array.ofList
-        let kinks (layer: Dense<'T>) (t: LayerTrace<'T>) =
-            if Activation.isPiecewise layer.Activation then Some(t.Z.values |> Array.map (fun z -> 'T.op_GreaterThan (z, 'T.Zero))) else None
+        let cost0 = Forward.cost mode loss network x y
+        let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise (Layer.activation l))
+        let baseTrace = (Forward.trace mode network x).Layers |> Array.ofList
+        let kinks (layer: Layer<'T>) (t: LayerTrace<'T>) =
+            if Activation.isPiecewise (Layer.activation layer) then Some(t.Z.values |> Array.map (fun z -> 'T.op_GreaterThan (z, 'T.Zero))) else None
         let basePattern = List.zip network.Layers (List.ofArray baseTrace) |> List.choose (fun (l, t) -> kinks l t)
         // The cost and the on/off pattern of every kinked unit after perturbing a parameter of
         // layer `first` (0-based): the layers below it are unchanged, so their trace is reused.
         let evaluate (n: Network<'T>) (first: int) =
             let above = List.skip first n.Layers
-            let traces, _ = above |> List.mapFold (fun a l -> let t = Forward.layer l a in t, t.A) baseTrace.[first].Input
+            let traces, _ = [ first .. n.Depth - 1 ] |> List.mapFold (fun a i -> let t = Forward.layer mode n i a in t, t.A) baseTrace.[first].Input
             let last = List.last traces
             let pattern =
                 if not piecewise then []
@@ -172,17 +172,18 @@ module GradientCheck =
                         values.[i] <- saved
                 ridders (Real.epsilon<'T> ()) piecewise (Real.toFloat cost0) costAt
                 |> Option.map (fun (n, bound) -> n, 2.0 * bound))
-        List.zip (Gradients.indices (Gradients.zero network)) estimates
+        List.zip (Parameters.indices network) estimates
 
-    /// Backprop against Ridders-extrapolated central differences (see estimate) for every weight
-    /// and bias; a parameter whose every step crosses a kink is counted in AtKinks instead of
-    /// compared.
-    let run (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : GradientCheckReport =
-        let cost0, analytic = Backprop.lossAndGradient loss network x y
+    /// Backprop against Ridders-extrapolated central differences (see estimate) for every
+    /// parameter, both in the given mode (in training mode dropout's masks are fixed by the mode's
+    /// key, so the cost is a smooth function of the parameters); a parameter whose every step
+    /// crosses a kink is counted in AtKinks instead of compared.
+    let run (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : GradientCheckReport =
+        let cost0, analytic = Backprop.lossAndGradient mode loss network x y
         let floor = floorFor<'T> (Real.toFloat cost0)
-        let estimates = estimate loss network x y |> List.map snd
+        let estimates = estimate mode loss network x y |> List.map snd
         let compared =
-            List.zip (Gradients.indices analytic) estimates
+            List.zip (Parameters.indices network) estimates
             |> List.map (fun (p, estimate) -> p, Real.toFloat (Gradients.item p analytic), estimate)
         let valid = compared |> List.choose (fun (p, a, e) -> e |> Option.map (fun (n, u) -> p, a, n, u))
         let scale (_, a: float, n: float, _) = Math.Max(Math.Max(Math.Abs a, Math.Abs n), floor)

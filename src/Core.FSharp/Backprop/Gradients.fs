@@ -5,34 +5,41 @@ open System.Numerics
 open System.Numerics.Tensors
 open FunctionalBackprop.Core.GenericArithmetic
 
-/// The gradient of the cost with respect to one layer's parameters: ∂C/∂wˡ and ∂C/∂bˡ, shaped
-/// like the weights and biases.
+/// The gradient of the cost with respect to one layer's parameter tensors, each shaped like its
+/// tensor and in the layer's order (a dense layer's ∂C/∂wˡ then ∂C/∂bˡ; none for a layer without
+/// parameters).
 type LayerGradient<'T when 'T :> IFloatingPointIeee754<'T>> =
-    { /// ∂C/∂wˡ (nₒᵤₜ×nᵢₙ).
-      dW: Matrix<'T>
-      /// ∂C/∂bˡ (nₒᵤₜ×1).
-      db: Matrix<'T> }
+    { /// ∂C/∂ each parameter tensor, in order.
+      Tensors: Matrix<'T> list }
 
 /// The gradient of the cost with respect to every parameter of a network, one record per layer,
 /// input side first. Gradients form a vector space: see the Gradients module.
 type Gradients<'T when 'T :> IFloatingPointIeee754<'T>> =
-    { /// One gradient per layer, input side first.
-      Layers: LayerGradient<'T> list }
+    internal
+        { layers: LayerGradient<'T> list
+          /// Every tensor's values, layer by layer: what every walk goes over.
+          arrays: 'T[][] }
 
-/// The position of one parameter: a weight wˡⱼₖ or a bias bˡⱼ, with l counted from 1 and the
-/// row j and column k from 0.
+    /// One gradient per layer, input side first.
+    member g.Layers = g.layers
+
+/// The position of one parameter: entry (Row, Column) of tensor Tensor (from 0, in its layer's
+/// order) of layer Layer (from 1), whose symbol is Symbol ("w", "b").
 type ParameterIndex =
-    /// wˡⱼₖ, the weight from input k into unit j of layer l.
-    | Weight of layer: int * row: int * column: int
-    /// bˡⱼ, the bias of unit j of layer l.
-    | Bias of layer: int * row: int
+    { /// The layer, from 1.
+      Layer: int
+      /// The tensor within the layer, from 0.
+      Tensor: int
+      /// The tensor's symbol.
+      Symbol: string
+      /// The row, from 0.
+      Row: int
+      /// The column, from 0.
+      Column: int }
 
-    // Two code spans for the bias: the API site's Markdown would take a bracket then a parenthesis for a link.
-    /// <summary>The index as text: <c>w[2](3, 5)</c> or <c>b[1]</c><c>(7)</c>.</summary>
-    override p.ToString() =
-        match p with
-        | Weight(l, j, k) -> $"w[{l}]({j}, {k})"
-        | Bias(l, j) -> $"b[{l}]({j})"
+    // Code spans: the API site's Markdown would take a bracket then a parenthesis for a link.
+    /// <summary>The index as text: <c>w[2]</c><c>(3, 5)</c> for entry (3, 5) of layer 2's w.</summary>
+    override p.ToString() = $"{p.Symbol}[{p.Layer}]({p.Row}, {p.Column})"
 
 /// Per-thread scratch for the scaled entries of a norm, reused so that norms allocate nothing.
 type internal ScaledScratch<'T>() =
@@ -48,55 +55,69 @@ type internal ScaledScratch<'T>() =
 /// The vector-space operations on gradients (zero, add, scale, dot, norm, map), entry by entry.
 module Gradients =
 
+    /// The gradient of these layer records.
+    let ofLayers (layers: seq<LayerGradient<'T>>) : Gradients<'T> =
+        if isNull layers then nullArg "layers"
+        let layers = List.ofSeq layers
+        { layers = layers; arrays = layers |> List.collect (fun l -> l.Tensors |> List.map (fun m -> m.values)) |> Array.ofList }
+
+    /// The gradient whose tensors, in order, are the given ones, grouped as the network groups
+    /// its parameters into layers (no checks: for the library's own buffers).
+    let internal ofTensors (network: Network<'T>) (tensors: Matrix<'T>[]) : Gradients<'T> =
+        let layers = Array.init network.Depth (fun _ -> Collections.Generic.List<Matrix<'T>>())
+        tensors |> Array.iteri (fun k m -> layers.[network.owners.[k]].Add m)
+        ofLayers [ for l in layers -> { Tensors = List.ofSeq l } ]
+
     let private checkCompatible (g: Gradients<'T>) (h: Gradients<'T>) =
-        if g.Layers.Length <> h.Layers.Length then
-            invalidArg "h" $"The gradients have {g.Layers.Length} and {h.Layers.Length} layers."
-        List.iter2
-            (fun (a: LayerGradient<'T>) (b: LayerGradient<'T>) ->
-                Matrix.checkSameShape "dW" a.dW b.dW
-                Matrix.checkSameShape "db" a.db b.db)
-            g.Layers h.Layers
+        if g.layers.Length <> h.layers.Length then
+            invalidArg "h" $"The gradients have {g.layers.Length} and {h.layers.Length} layers."
+        List.iteri2
+            (fun i (a: LayerGradient<'T>) (b: LayerGradient<'T>) ->
+                if a.Tensors.Length <> b.Tensors.Length then
+                    invalidArg "h" $"Layer {i + 1} of the gradients has {a.Tensors.Length} and {b.Tensors.Length} tensors."
+                List.iter2 (Matrix.checkSameShape $"layer {i + 1}") a.Tensors b.Tensors)
+            g.layers h.layers
 
     /// The zero vector shaped like the network's parameters.
     let zero (network: Network<'T>) : Gradients<'T> =
-        { Layers =
-            network.Layers
-            |> List.map (fun l -> { dW = Matrix.zeros l.OutputWidth l.InputWidth; db = Matrix.zeros l.OutputWidth 1 }) }
+        ofTensors network (network.tensors |> Array.map (fun m -> Matrix.zeros m.rows m.cols))
 
-    /// Applies f to each layer's pair of matrices.
-    let mapLayers (f: Matrix<'T> -> Matrix<'T>) (g: Gradients<'T>) : Gradients<'T> =
-        { Layers = g.Layers |> List.map (fun l -> { dW = f l.dW; db = f l.db }) }
+    /// Applies f to each tensor.
+    let mapTensors (f: Matrix<'T> -> Matrix<'T>) (g: Gradients<'T>) : Gradients<'T> =
+        ofLayers (g.layers |> List.map (fun l -> { Tensors = List.map f l.Tensors }))
+
+    /// Applies f to the tensors of g and h at the same position.
+    let private mapTensors2 (f: Matrix<'T> -> Matrix<'T> -> Matrix<'T>) (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> =
+        checkCompatible g h
+        ofLayers (List.map2 (fun (a: LayerGradient<'T>) (b: LayerGradient<'T>) -> { Tensors = List.map2 f a.Tensors b.Tensors }) g.layers h.layers)
 
     /// Applies f to every entry.
-    let map (f: 'T -> 'T) (g: Gradients<'T>) : Gradients<'T> = mapLayers (Matrix.map f) g
+    let map (f: 'T -> 'T) (g: Gradients<'T>) : Gradients<'T> = mapTensors (Matrix.map f) g
 
     /// Applies f to the entries of g and h at the same position.
-    let map2 (f: 'T -> 'T -> 'T) (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> =
-        checkCompatible g h
-        { Layers =
-            List.map2 (fun (a: LayerGradient<'T>) (b: LayerGradient<'T>) -> { dW = Matrix.map2 f a.dW b.dW; db = Matrix.map2 f a.db b.db })
-                g.Layers h.Layers }
+    let map2 (f: 'T -> 'T -> 'T) (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> = mapTensors2 (Matrix.map2 f) g h
 
     /// g + h.
-    let add (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> =
-        checkCompatible g h
-        { Layers = List.map2 (fun (a: LayerGradient<'T>) b -> { dW = Matrix.add a.dW b.dW; db = Matrix.add a.db b.db }) g.Layers h.Layers }
+    let add (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> = mapTensors2 Matrix.add g h
 
     /// g − h.
-    let subtract (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> =
-        checkCompatible g h
-        { Layers = List.map2 (fun (a: LayerGradient<'T>) b -> { dW = Matrix.subtract a.dW b.dW; db = Matrix.subtract a.db b.db }) g.Layers h.Layers }
+    let subtract (g: Gradients<'T>) (h: Gradients<'T>) : Gradients<'T> = mapTensors2 Matrix.subtract g h
 
     /// α·g.
-    let scale (alpha: 'T) (g: Gradients<'T>) : Gradients<'T> = mapLayers (Matrix.scale alpha) g
+    let scale (alpha: 'T) (g: Gradients<'T>) : Gradients<'T> = mapTensors (Matrix.scale alpha) g
+
+    /// A copy of every tensor.
+    let copy (g: Gradients<'T>) : Gradients<'T> = mapTensors Matrix.copy g
 
     /// ⟨g, h⟩ = Σ of products of matching entries.
     let dot (g: Gradients<'T>) (h: Gradients<'T>) : 'T =
         checkCompatible g h
-        List.fold2 (fun (acc: 'T) (a: LayerGradient<'T>) (b: LayerGradient<'T>) -> acc + Matrix.dot a.dW b.dW + Matrix.dot a.db b.db) 'T.Zero g.Layers h.Layers
+        List.fold2
+            (fun (acc: 'T) (a: LayerGradient<'T>) (b: LayerGradient<'T>) -> List.fold2 (fun (acc: 'T) x y -> acc + Matrix.dot x y) acc a.Tensors b.Tensors)
+            'T.Zero g.layers h.layers
 
-    /// Each layer's ∂C/∂w array then its ∂C/∂b array, in the order of indices.
-    let internal arrays (g: Gradients<'T>) : 'T[] list = g.Layers |> List.collect (fun l -> [ l.dW.values; l.db.values ])
+    /// Every tensor's values, in the order of indices (the gradient's own arrays).
+    let internal arrays (g: Gradients<'T>) : 'T[][] = g.arrays
 
     /// m, or the largest magnitude of a's entries if larger.
     let private largestOf<'T when 'T :> IFloatingPointIeee754<'T>> (m: 'T) (a: 'T[]) : 'T =
@@ -110,65 +131,50 @@ module Gradients =
 
     /// The Euclidean norm of the vector whose entries are the arrays', √(Σ x²), computed as
     /// m·√(Σ (x/m)²) with m the largest magnitude, so that it neither overflows nor underflows
-    /// for any finite entries.
-    let internal normOf<'T when 'T :> IFloatingPointIeee754<'T>> (arrays: 'T[] list) : 'T =
-        let largest = arrays |> List.fold largestOf 'T.Zero
-        if 'T.IsZero(largest) || not ('T.IsFinite(largest)) then largest
-        else largest * 'T.Sqrt(arrays |> List.fold (fun total a -> total + scaledSquares largest a) 'T.Zero)
-
-    /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
-    /// underflows for any finite g (as normOf, walking the layers: no allocation).
+    /// for any finite entries. Allocates nothing.
     [<HotPath>]
-    let norm (g: Gradients<'T>) : 'T =
+    let internal normOf<'T when 'T :> IFloatingPointIeee754<'T>> (arrays: 'T[][]) : 'T =
         let mutable largest = 'T.Zero
-        for l in g.Layers do
-            largest <- largestOf (largestOf largest l.dW.values) l.db.values
+        for a in arrays do
+            largest <- largestOf largest a
         if 'T.IsZero(largest) || not ('T.IsFinite(largest)) then largest
         else
             let mutable total = 'T.Zero
-            for l in g.Layers do
-                total <- total + scaledSquares largest l.dW.values + scaledSquares largest l.db.values
+            for a in arrays do
+                total <- total + scaledSquares largest a
             largest * 'T.Sqrt(total)
+
+    /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
+    /// underflows for any finite g (see normOf).
+    [<HotPath>]
+    let norm (g: Gradients<'T>) : 'T = normOf g.arrays
 
     /// True when every entry is finite.
     let internal isFinite (g: Gradients<'T>) : bool =
-        g.Layers |> List.forall (fun l -> (Matrix.tryFindNonFinite l.dW).IsNone && (Matrix.tryFindNonFinite l.db).IsNone)
+        g.arrays |> Array.forall (Array.forall (fun v -> 'T.IsFinite(v)))
 
     /// Every entry in the order of indices, in one new array.
-    let internal toArray (g: Gradients<'T>) : 'T[] = Array.concat (arrays g)
+    let internal toArray (g: Gradients<'T>) : 'T[] = Array.concat g.arrays
 
     /// The gradient shaped like the network's parameters whose entries, in the order of indices,
-    /// are the given array's (which the result takes over).
+    /// are the given array's (copied).
     let internal ofArray (network: Network<'T>) (values: 'T[]) : Gradients<'T> =
-        let layers, _ =
-            network.Layers
-            |> List.mapFold
-                (fun offset l ->
-                    let weights = l.OutputWidth * l.InputWidth
-                    { dW = Matrix.wrap l.OutputWidth l.InputWidth (Array.sub values offset weights)
-                      db = Matrix.wrap l.OutputWidth 1 (Array.sub values (offset + weights) l.OutputWidth) },
-                    offset + weights + l.OutputWidth)
-                0
-        { Layers = layers }
+        let mutable offset = 0
+        network.tensors
+        |> Array.map (fun m ->
+            let part = Matrix.wrap m.rows m.cols (Array.sub values offset m.values.Length)
+            offset <- offset + m.values.Length
+            part)
+        |> ofTensors network
 
     /// The number of entries (the network's parameter count).
-    let count (g: Gradients<'T>) : int = g.Layers |> List.sumBy (fun l -> l.dW.values.Length + l.db.values.Length)
+    let count (g: Gradients<'T>) : int = g.arrays |> Array.sumBy (fun a -> a.Length)
 
     /// The entry at a parameter's position.
     let item (index: ParameterIndex) (g: Gradients<'T>) : 'T =
-        let layerOf l =
-            if l < 1 || l > g.Layers.Length then
-                raise (ArgumentOutOfRangeException("index", $"Layer {l} does not exist; the layers are 1…{g.Layers.Length}."))
-            g.Layers.[l - 1]
-        match index with
-        | Weight(l, j, k) -> (layerOf l).dW.[j, k]
-        | Bias(l, j) -> (layerOf l).db.[j, 0]
-
-    /// Every parameter position, layer by layer, weights (column-major) before biases.
-    let indices (g: Gradients<'T>) : ParameterIndex list =
-        g.Layers
-        |> List.indexed
-        |> List.collect (fun (i, l) ->
-            [ for k in 0 .. l.dW.cols - 1 do
-                  for j in 0 .. l.dW.rows - 1 -> Weight(i + 1, j, k)
-              for j in 0 .. l.db.rows - 1 -> Bias(i + 1, j) ])
+        if index.Layer < 1 || index.Layer > g.layers.Length then
+            raise (ArgumentOutOfRangeException("index", $"Layer {index.Layer} does not exist; the layers are 1…{g.layers.Length}."))
+        let tensors = g.layers.[index.Layer - 1].Tensors
+        if index.Tensor < 0 || index.Tensor >= tensors.Length then
+            raise (ArgumentOutOfRangeException("index", $"Layer {index.Layer} has {tensors.Length} parameter tensors; {index} names tensor {index.Tensor}."))
+        tensors.[index.Tensor].[index.Row, index.Column]

@@ -4,22 +4,44 @@ open System
 open System.Numerics
 open System.Numerics.Tensors
 
-/// A network's weights and biases taken together, as one vector: the one place where the
-/// parameter arrays are walked (copied, flattened, moved, checked), in the order of
-/// Gradients.indices: layer by layer, the weights column by column, then the biases.
+/// A network's parameters taken together, as one vector: the one place where parameter-shaped
+/// arrays (a network's tensors, a gradient's, an optimizer's slots) are walked, always in the
+/// order of indices: layer by layer, each layer's tensors in its order (a dense layer's weights
+/// column by column, then its biases). Nothing here asks what kind a layer is.
 module Parameters =
 
-    /// Each layer's weight array then its bias array.
-    let internal arrays (network: Network<'T>) : 'T[] list =
-        network.layers |> List.collect (fun l -> [ l.weights.values; l.biases.values ])
+    /// Every parameter tensor's values, in order (the network's own arrays).
+    let internal arrays (network: Network<'T>) : 'T[][] = network.arrays
+
+    /// What each tensor is, in order.
+    let specs (network: Network<'T>) : ParameterSpec list = List.ofArray network.specs
+
+    /// Runs f on each array of a parameter-shaped value, with its position.
+    let inline internal iter ([<InlineIfLambda>] f: int -> 'T[] -> unit) (a: 'T[][]) : unit =
+        for k in 0 .. a.Length - 1 do
+            f k a.[k]
+
+    /// Runs f on the arrays at each position of two parameter-shaped values.
+    let inline internal iter2 ([<InlineIfLambda>] f: 'T[] -> 'T[] -> unit) (a: 'T[][]) (b: 'T[][]) : unit =
+        for k in 0 .. a.Length - 1 do
+            f a.[k] b.[k]
+
+    /// Runs f on the arrays at each position of three parameter-shaped values.
+    let inline internal iter3 ([<InlineIfLambda>] f: 'T[] -> 'T[] -> 'T[] -> unit) (a: 'T[][]) (b: 'T[][]) (c: 'T[][]) : unit =
+        for k in 0 .. a.Length - 1 do
+            f a.[k] b.[k] c.[k]
+
+    /// target ← source, array by array.
+    let internal copyInto (source: 'T[][]) (target: 'T[][]) : unit =
+        iter2 (fun s t -> Array.Copy(s, t, s.Length)) source target
 
     /// Every parameter, in one new array.
-    let toArray (network: Network<'T>) : 'T[] = Array.concat (arrays network)
+    let toArray (network: Network<'T>) : 'T[] = Array.concat network.arrays
 
     /// The same network over copies of its parameter arrays: a private working copy that can be
     /// written without touching the original.
     let internal copy (network: Network<'T>) : Network<'T> =
-        network |> Network.mapLayers (fun _ l -> Dense.withParameters (Matrix.copy l.weights) (Matrix.copy l.biases) l)
+        network |> Network.mapLayers (fun _ l -> Layer.withParameters (Layer.parameters l |> List.map Matrix.copy) l)
 
     /// target ← w + α·Δ, entry by entry, where w is the network's parameters and target a network
     /// of the same shapes (the network itself, or a private copy): the one parameter update of
@@ -28,29 +50,37 @@ module Parameters =
     /// of w + Δ.
     [<HotPath>]
     let internal addScaledInto (alpha: 'T) (delta: Gradients<'T>) (network: Network<'T>) (target: Network<'T>) : unit =
-        let mutable changes, targets = delta.Layers, target.layers
-        for w in network.layers do
-            let d, t = changes.Head, targets.Head
-            // w ← w + α·Δ
-            Elementwise.scaleAdd (ReadOnlySpan d.dW.values, alpha, ReadOnlySpan w.weights.values, Span t.weights.values)
-            Elementwise.scaleAdd (ReadOnlySpan d.db.values, alpha, ReadOnlySpan w.biases.values, Span t.biases.values)
-            changes <- changes.Tail
-            targets <- targets.Tail
+        // w ← w + α·Δ
+        iter3 (fun d w t -> Elementwise.scaleAdd (ReadOnlySpan d, alpha, ReadOnlySpan w, Span t)) delta.arrays network.arrays target.arrays
 
     /// The network moved to w + α·Δ, in new arrays. Pure.
     let internal addScaled (alpha: 'T) (delta: Gradients<'T>) (network: Network<'T>) : Network<'T> =
-        let target =
-            network |> Network.mapLayers (fun _ l ->
-                let fresh (m: Matrix<'T>) = Matrix.wrap m.rows m.cols (Matrix.uninitialized m.values.Length)
-                Dense.withParameters (fresh l.weights) (fresh l.biases) l)
+        let target = network |> Network.mapLayers (fun _ l -> Layer.withParameters (Layer.parameters l |> List.map (fun m -> Matrix.wrap m.rows m.cols (Matrix.uninitialized m.values.Length))) l)
         addScaledInto alpha delta network target
         target
 
-    /// True when every weight and bias is finite.
+    /// True when every parameter is finite.
     let internal isFinite (network: Network<'T>) : bool =
-        network.layers |> List.forall (fun l -> (Matrix.tryFindNonFinite l.weights).IsNone && (Matrix.tryFindNonFinite l.biases).IsNone)
+        network.tensors |> Array.forall (fun m -> (Matrix.tryFindNonFinite m).IsNone)
 
     /// ‖w − v‖, the Euclidean distance between two networks' parameters (of the same shapes).
     let internal distance (w: Network<'T>) (v: Network<'T>) : 'T =
-        List.map2 (fun (a: 'T[]) (b: 'T[]) -> let d = Array.zeroCreate a.Length in TensorPrimitives.Subtract(ReadOnlySpan a, ReadOnlySpan b, Span d); d) (arrays w) (arrays v)
+        Array.map2 (fun (a: 'T[]) (b: 'T[]) -> let d = Array.zeroCreate a.Length in TensorPrimitives.Subtract(ReadOnlySpan a, ReadOnlySpan b, Span d); d) w.arrays v.arrays
         |> Gradients.normOf
+
+    /// The place among layer i's tensors (i and the place from 0) of the one with that name
+    /// ("weight", "bias"), if the layer has one.
+    let tensorIndex (network: Network<'T>) (i: int) (name: string) : int option =
+        network.specs
+        |> Array.indexed
+        |> Array.filter (fun (k, _) -> network.owners.[k] = i)
+        |> Array.tryFindIndex (fun (_, p) -> p.Name = name)
+
+    /// Every parameter's position, in order: layer by layer, each tensor column by column.
+    let indices (network: Network<'T>) : ParameterIndex list =
+        [ for k in 0 .. network.specs.Length - 1 do
+              let p, layer = network.specs.[k], network.owners.[k]
+              let first = network.owners |> Array.findIndex ((=) layer)
+              for column in 0 .. p.Columns - 1 do
+                  for row in 0 .. p.Rows - 1 ->
+                      { Layer = layer + 1; Tensor = k - first; Symbol = p.Symbol; Row = row; Column = column } ]

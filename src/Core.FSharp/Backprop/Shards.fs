@@ -52,23 +52,39 @@ module Shards =
             GemmScope.SingleThreaded <- true
             try f () finally GemmScope.SingleThreaded <- saved
 
-    /// acc ← acc + share, entry by entry: one step of the ordered sum.
-    let internal addInto (acc: Gradients<'T>) (share: Gradients<'T>) : unit =
-        for a, s in List.zip (Gradients.arrays acc) (Gradients.arrays share) do
-            Elementwise.add (ReadOnlySpan a, ReadOnlySpan s, Span a)
+    /// ∇C = share₀ + share₁ + …, entry by entry in shard order, into gradient (arrays shaped as
+    /// the shares'): the ordered sum, written once for the training fold and for lossAndGradient.
+    [<HotPath>]
+    let internal sumInto (gradient: 'T[][]) (shares: 'T[][][]) : unit =
+        if shares.Length = 1 then Parameters.copyInto shares.[0] gradient
+        else
+            Parameters.iter
+                (fun a g ->
+                    Elementwise.add (ReadOnlySpan shares.[0].[a], ReadOnlySpan shares.[1].[a], Span g)
+                    for k in 2 .. shares.Length - 1 do
+                        Elementwise.add (ReadOnlySpan g, ReadOnlySpan shares.[k].[a], Span g))
+                gradient
+
+    /// Σₓ Cₓ over the batch: the shards' sums added in shard order.
+    let internal total (totals: float[]) : float =
+        let mutable sum = 0.0
+        for t in totals do
+            sum <- sum + t
+        sum
 
     /// A shard's share of a batch of `examples` examples, from the shard's own inputs x and
-    /// targets y: the sum of its costs Σₓ Cₓ (float64) and (1/examples) Σₓ ∇Cₓ over its examples.
-    /// Pure: computed in new buffers, with every product on this thread when the batch is sharded
-    /// (x holds fewer than `examples`), as the training fold's shards run, so that a share has the
-    /// same bits wherever it is computed.
-    let share (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) (examples: int) : float * Gradients<'T> =
+    /// targets y in the shard's mode (whose key places its examples in the epoch's order): the sum
+    /// of its costs Σₓ Cₓ (float64) and (1/examples) Σₓ ∇Cₓ over its examples. Pure: computed in
+    /// new buffers, with every product on this thread when the batch is sharded (x holds fewer
+    /// than `examples`), as the training fold's shards run, so that a share has the same bits
+    /// wherever it is computed.
+    let share (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) (examples: int) : float * Gradients<'T> =
         Network.checkInputs network x
         Network.checkTargets network loss x y
         if examples < x.Cols then
             raise (ArgumentOutOfRangeException("examples", examples, $"The batch's {examples} examples cannot be fewer than the shard's {x.Cols}."))
         let pass = Backprop.allocate network x
-        let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto loss network pass y examples)
+        let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto mode loss network pass y examples)
         total, pass.Gradients
 
     /// Buffers for a shard of `size` examples of the network's batches.
@@ -77,31 +93,31 @@ module Shards =
 
     /// share, in a shard's own buffers and without allocating: gathers the examples
     /// indices[0 … size − 1] of inputs and targets into b and runs the shard's forward and backward
-    /// passes; returns Σₓ Cₓ and leaves the share in b.Pass.Gradients. The products run on this
-    /// thread as share's do when the caller has put it on one thread (onOneThread, ShardWorkers).
+    /// passes in the shard's mode; returns Σₓ Cₓ and leaves the share in b.Pass.Gradients. The
+    /// products run on this thread as share's do when the caller has put it on one thread
+    /// (onOneThread, ShardWorkers).
     [<HotPath>]
-    let internal shareInto (loss: Loss) (network: Network<'T>) (b: ShardBuffers<'T>) (indices: ReadOnlySpan<int>) (inputs: Matrix<'T>) (targets: Matrix<'T>) (examples: int) : float =
+    let internal shareInto (mode: Mode) (loss: Loss) (network: Network<'T>) (b: ShardBuffers<'T>) (indices: ReadOnlySpan<int>) (inputs: Matrix<'T>) (targets: Matrix<'T>) (examples: int) : float =
         let x = b.Pass.X
         for e in 0 .. x.cols - 1 do
             let j = indices.[e]
             Array.Copy(inputs.values, j * inputs.rows, x.values, e * inputs.rows, inputs.rows)
             Array.Copy(targets.values, j * targets.rows, b.Y.values, e * targets.rows, targets.rows)
-        Backprop.lossAndGradientInto loss network b.Pass b.Y examples
+        Backprop.lossAndGradientInto mode loss network b.Pass b.Y examples
 
-    /// The mean cost and gradient of a batch computed as `k` shards, one after another: the bits of
-    /// the training fold's parallel shards (and of any other place that computes the shares and
-    /// adds them in shard order). With k = 1 (or a batch of one example), Backprop.lossAndGradient.
-    let lossAndGradient (k: int) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : 'T * Gradients<'T> =
+    /// The mean cost and gradient of a batch in the given mode computed as `k` shards, one after
+    /// another: the bits of the training fold's parallel shards (and of any other place that
+    /// computes the shares and adds them in shard order). With k = 1 (or a batch of one
+    /// example), Backprop.lossAndGradient.
+    let lossAndGradient (k: int) (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : 'T * Gradients<'T> =
         if k < 1 then raise (ArgumentOutOfRangeException("k", k, $"A batch needs at least one shard, got {k}."))
         let n = x.Cols
-        if count n k = 1 then Backprop.lossAndGradient loss network x y
+        if count n k = 1 then Backprop.lossAndGradient mode loss network x y
         else
             let shares =
-                List.init (count n k) (fun i ->
+                Array.init (count n k) (fun i ->
                     let struct (first, size) = range n k i
-                    share loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n)
-            let total = shares |> List.sumBy fst
-            let gradient = snd shares.Head |> Gradients.mapLayers Matrix.copy
-            for _, g in shares.Tail do
-                addInto gradient g
-            Real.ofFloat (total / float n), gradient
+                    share (Mode.part first mode) loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n)
+            let gradient = Gradients.zero network
+            sumInto (Gradients.arrays gradient) (shares |> Array.map (fun (_, g) -> Gradients.arrays g))
+            Real.ofFloat (total (Array.map fst shares) / float n), gradient

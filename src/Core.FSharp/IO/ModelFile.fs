@@ -31,32 +31,37 @@ module ModelContents =
     /// A network alone: no scaler, no training state.
     let ofNetwork (network: Network<'T>) : ModelContents<'T> = { Network = network; Scaler = None; Training = None }
 
-/// The model file format, versions 1 and 2 (docs/model-format.md). All numbers are little-endian.
+/// The model file format, versions 1, 2 and 3 (docs/model-format.md). All numbers are
+/// little-endian.
 ///
 ///   magic        4 bytes  "FBNN"
-///   version      u16      2 when a scaler is present, else 1 (a file without a scaler is byte for
-///                         byte what version 1 wrote, so older readers still load it)
+///   version      u16      3 when a layer is not dense or the input is an image; else 2 when a
+///                         scaler is present, else 1 (a dense network's file without a scaler is
+///                         byte for byte what version 1 wrote, so older readers still load it)
 ///   real type    u8       8 = float64, 4 = float32
-///   flags        u8       bit 0: a training state follows; bit 1 (version 2 only): a scaler follows
-///                         the parameters
+///   flags        u8       bit 0: a training state follows; bit 1 (version 2 or 3): a scaler
+///                         follows the parameters
 ///   layers L     u32      1 … 65,536
-///   input width  u32      1 … 2³⁰
-///   per layer    u32 units (1 … 2³⁰), then the activation: a tag u8 and an f64 (activations below)
-///   per layer    weights, units × fan-in reals in column-major order, then biases, units reals
+///   input        version 1, 2: u32 width (1 … 2³⁰); version 3: u8 rank (1 or 3), then that many
+///                u32 dimensions (width, or channels, height, width)
+///   per layer    version 1, 2: u32 units (1 … 2³⁰), then the activation (a tag u8 and an f64);
+///                version 3: the layer's kind (a tag u8 and its fields: layers below)
+///   per layer    its parameter tensors in order (a dense layer's weights, units × fan-in reals
+///                in column-major order, then its biases, units reals)
 ///   if flag 1    the scaler: a tag u8 (scalers below), input-width f64 offsets, input-width f64 scales
 ///   if flag 0    i32 epoch, i64 step, u32 + UTF-8 optimizer name (≤ 4,096 bytes), then the
 ///                optimizer state: a tag u8 and its fields (states below)
 ///   checksum     u32      CRC-32 of every byte before it
 ///
-/// Each tagged union of the format (activations, scalers, optimizer states) has one table below
-/// that both the writer and the reader use. Reading checks every count against the bytes that
-/// remain before allocating anything, then the checksum; any fault is an InvalidDataException that
-/// says what is wrong, and no partial network is ever returned.
+/// Each tagged union of the format (layer kinds, activations, scalers, optimizer states) has one
+/// table below that both the writer and the reader use. Reading checks every count against the
+/// bytes that remain before allocating anything, then the checksum; any fault is an
+/// InvalidDataException that says what is wrong, and no partial network is ever returned.
 module ModelFile =
 
     /// The newest version this library writes and reads.
     [<Literal>]
-    let Version = 2
+    let Version = 3
 
     let private magic = "FBNN"B
 
@@ -149,6 +154,26 @@ module ModelFile =
                   else corrupt $"The file is corrupt: {what}'s leaky-ReLU slope {slope} is not in (0, 1)." }
           plain 6uy Activation.Softmax ]
 
+    /// Layer kinds (version 3): the tag, then the kind's settings.
+    let private layers: Case<LayerSpec> list =
+        [ { Tag = 0uy
+            Write = (function LayerSpec.Dense(units, activation, _) -> Some(fun w -> w.Write(uint32 units); writeCase activations w activation) | _ -> None)
+            Read =
+              fun r what ->
+                  let units = r.U32 $"{what}'s width"
+                  if units = 0u || units > (1u <<< 30) then corrupt $"The file is corrupt: {what}'s width {units} is not valid."
+                  LayerSpec.Dense(int units, readCase activations r $"{what}'s activation", None) }
+          { Tag = 1uy
+            Write = (function LayerSpec.Activation activation -> Some(fun w -> writeCase activations w activation) | _ -> None)
+            Read = fun r what -> LayerSpec.Activation(readCase activations r $"{what}'s activation") }
+          { Tag = 2uy
+            Write = (function LayerSpec.Dropout rate -> Some(fun w -> w.Write rate) | _ -> None)
+            Read =
+              fun r what ->
+                  let rate = r.F64 $"{what}'s rate"
+                  if rate >= 0.0 && rate < 1.0 then LayerSpec.Dropout rate
+                  else corrupt $"The file is corrupt: {what}'s dropout rate {rate} is not in [0, 1)." } ]
+
     /// Scalers of `width` features: the tag, then the offsets, then the scales, one f64 per feature.
     let private scalers (width: int) : Case<Scaler> list =
         let case tag kind =
@@ -167,16 +192,13 @@ module ModelFile =
         [ case 1uy ScalerKind.MinMax; case 2uy ScalerKind.Standard ]
 
     let private writeGradients (w: BinaryWriter) (g: Gradients<'T>) =
-        for l in g.Layers do
-            writeReals w l.dW.values
-            writeReals w l.db.values
+        Parameters.iter (fun _ a -> writeReals w a) (Gradients.arrays g)
 
-    /// A gradient shaped like the network's parameters: each layer's weights, then its biases.
+    /// A gradient shaped like the network's parameters: each tensor's values in order.
     let private readGradients<'T when 'T :> IFloatingPointIeee754<'T>> (network: Network<'T>) (r: Reader) (what: string) : Gradients<'T> =
-        { Layers =
-            network.Layers |> List.mapi (fun i l ->
-                { dW = Matrix.wrap l.OutputWidth l.InputWidth (readReals<'T> r (l.OutputWidth * l.InputWidth) $"{what}, layer {i + 1}")
-                  db = Matrix.wrap l.OutputWidth 1 (readReals<'T> r l.OutputWidth $"{what}, layer {i + 1}") }) }
+        network.tensors
+        |> Array.mapi (fun k m -> Matrix.wrap m.rows m.cols (readReals<'T> r m.values.Length $"{what}, layer {network.owners.[k] + 1}"))
+        |> Gradients.ofTensors network
 
     /// Optimizer states, for a network of the given shapes, read at the given depth of chains
     /// (nested at most 64 deep).
@@ -217,9 +239,7 @@ module ModelFile =
         if isNull (box contents) then nullArg "contents"
         let network = contents.Network
         if isNull (box network) then nullArg "network"
-        network.Layers |> List.iteri (fun i l ->
-            Dense.checkFinite $"layer {i + 1} weights" l.Weights
-            Dense.checkFinite $"layer {i + 1} biases" l.Biases)
+        Array.iteri (fun k m -> Dense.checkFinite $"layer {network.owners.[k] + 1} {network.specs.[k].Name}" m) network.tensors
         contents.Scaler |> Option.iter (fun s ->
             if s.Width <> network.InputWidth then
                 invalidArg "contents" $"The scaler maps {s.Width} features, but the network takes {network.InputWidth} inputs.")
@@ -227,20 +247,35 @@ module ModelFile =
             if not (OptimizerState.isFinite t.OptimizerState) then invalidArg "training" "The optimizer state holds a value that is not finite; it cannot be saved."
             if Encoding.UTF8.GetByteCount t.OptimizerName > 4096 then invalidArg "training" "The optimizer's name is longer than 4,096 bytes.")
 
+    /// Whether versions 1 and 2 hold the network: dense layers on vector inputs.
+    let private isDense (network: Network<'T>) : bool =
+        (match network.InputShape with Shape.Vector _ -> true | Shape.Image _ -> false)
+        && network.Layers |> List.forall (fun l -> match Layer.spec l with LayerSpec.Dense _ -> true | _ -> false)
+
+    /// The oldest version that holds the contents.
+    let private versionFor (contents: ModelContents<'T>) : int =
+        if not (isDense contents.Network) then 3 elif contents.Scaler.IsSome then 2 else 1
+
     let private writeBody (w: BinaryWriter) (contents: ModelContents<'T>) =
         let network = contents.Network
+        let version = versionFor contents
         w.Write magic
-        w.Write(uint16 (if contents.Scaler.IsSome then 2 else 1))
+        w.Write(uint16 version)
         w.Write(byte (realSize<'T> ()))
         w.Write((if contents.Training.IsSome then TrainingFlag else 0uy) ||| (if contents.Scaler.IsSome then ScalerFlag else 0uy))
         w.Write(uint32 network.Depth)
-        w.Write(uint32 network.InputWidth)
-        for l in network.Layers do
-            w.Write(uint32 l.OutputWidth)
-            writeCase activations w l.Activation
-        for l in network.Layers do
-            writeReals w l.Weights.values
-            writeReals w l.Biases.values
+        if version < 3 then
+            w.Write(uint32 network.InputWidth)
+            for l in network.Layers do
+                w.Write(uint32 (LayerSpec.outputShape (Layer.spec l) network.InputShape).Size)
+                writeCase activations w (Layer.activation l)
+        else
+            match network.InputShape with
+            | Shape.Vector n -> w.Write 1uy; w.Write(uint32 n)
+            | Shape.Image(c, h, wd) -> w.Write 3uy; w.Write(uint32 c); w.Write(uint32 h); w.Write(uint32 wd)
+            for l in network.Layers do
+                writeCase layers w (Layer.spec l)
+        Parameters.iter (fun _ a -> writeReals w a) (Parameters.arrays network)
         contents.Scaler |> Option.iter (writeCase (scalers network.InputWidth) w)
         contents.Training |> Option.iter (fun t ->
             w.Write t.Epoch
@@ -250,7 +285,8 @@ module ModelFile =
             w.Write name
             writeCase (states network 0) w t.OptimizerState)
 
-    /// Writes the contents to the stream: version 1 without a scaler, 2 with one. Throws
+    /// Writes the contents to the stream in the oldest version that holds them: 1 for dense
+    /// layers on vectors without a scaler, 2 with one, 3 for other layers or image inputs. Throws
     /// ArgumentException if a parameter or optimizer state is not finite (no NaN is ever saved) or
     /// the scaler does not fit the network's inputs; nothing is written then.
     let write (stream: Stream) (contents: ModelContents<'T>) : unit =
@@ -271,7 +307,24 @@ module ModelFile =
 
     // ---- Reading -------------------------------------------------------------------------------
 
-    type private Header = { Flags: byte; Depth: int; InputWidth: int }
+    type private Header = { Version: int; Flags: byte; Depth: int; Input: Shape }
+
+    let private readDimension (r: Reader) (what: string) : int =
+        let n = r.U32 what
+        if n = 0u || n > (1u <<< 30) then corrupt $"The file's {what} {n} is not valid."
+        int n
+
+    let private readInput (r: Reader) (version: int) : Shape =
+        if version < 3 then Shape.Vector(readDimension r "input width")
+        else
+            let shape =
+                match r.U8 "the input's rank" with
+                | 1uy -> Shape.Vector(readDimension r "input width")
+                | 3uy -> Shape.Image(readDimension r "input channel count", readDimension r "input height", readDimension r "input width")
+                | rank -> corrupt $"The file's input rank {rank} is neither 1 (a vector) nor 3 (an image)."
+            match Shape.problem shape with
+            | Some why -> corrupt $"The file's input shape is not valid: {why}"
+            | None -> shape
 
     let private readHeader<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) : Header =
         if not ((r.Bytes(4, "the magic number")).SequenceEqual(ReadOnlySpan magic)) then
@@ -290,34 +343,40 @@ module ModelFile =
         if flags &&& ~~~known <> 0uy then corrupt $"The file's flags {flags} are not valid for format {version} (the known bits are {known})."
         let depth = r.U32 "the layer count"
         if depth = 0u || depth > 65536u then corrupt $"The file's layer count {depth} is not valid (1 … 65,536)."
-        let inputWidth = r.U32 "the input width"
-        if inputWidth = 0u || inputWidth > (1u <<< 30) then corrupt $"The file's input width {inputWidth} is not valid."
-        { Flags = flags; Depth = int depth; InputWidth = int inputWidth }
+        { Version = version; Flags = flags; Depth = int depth; Input = readInput r version }
 
-    let private readLayerTable (r: Reader) (header: Header) : (int * Activation) list =
-        r.Need(int64 header.Depth * 13L, "the layer table")
+    /// The layer table: each layer's description (versions 1 and 2 hold dense layers only).
+    let private readLayerTable (r: Reader) (header: Header) : LayerSpec list =
+        // The smallest entry is 9 bytes (an activation layer's tag and its activation).
+        r.Need(int64 header.Depth * (if header.Version < 3 then 13L else 9L), "the layer table")
         [ for i in 1 .. header.Depth ->
-              let units = r.U32 $"layer {i}'s width"
-              if units = 0u || units > (1u <<< 30) then corrupt $"Layer {i}'s width {units} is not valid."
-              int units, readCase activations r $"layer {i}'s activation" ]
+              if header.Version < 3 then
+                  let units = r.U32 $"layer {i}'s width"
+                  if units = 0u || units > (1u <<< 30) then corrupt $"Layer {i}'s width {units} is not valid."
+                  LayerSpec.Dense(int units, readCase activations r $"layer {i}'s activation", None)
+              else readCase layers r $"layer {i}" ]
 
-    let private readParameters<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (header: Header) (specs: (int * Activation) list) : Network<'T> =
+    let private readParameters<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (header: Header) (specs: LayerSpec list) : Network<'T> =
+        let inputs = specs |> List.scan (fun shape spec -> LayerSpec.outputShape spec shape) header.Input
+        let tensors = List.map2 LayerSpec.parameterSpecs specs (List.take specs.Length inputs)
         // Check the parameter count against the bytes left before allocating any of it. The sum
-        // stops growing once it passes what the file can hold: each layer adds under 2⁶¹, so it
+        // stops growing once it passes what the file can hold: each tensor adds under 2⁶¹, so it
         // never overflows (65,536 layers of 2³⁰ × 2³⁰ would wrap round to a small count).
-        let fanIns = header.InputWidth :: (specs |> List.map fst |> List.take (specs.Length - 1))
         let room = int64 r.Remaining / int64 (realSize<'T> ())
         let parameterCount =
-            List.fold2 (fun total fanIn (units, _) -> if total > room then total else total + int64 units * int64 fanIn + int64 units) 0L fanIns specs
+            tensors |> List.concat |> List.fold (fun total p -> if total > room then total else total + int64 p.Rows * int64 p.Columns) 0L
         if parameterCount > room then
             corrupt $"The file is truncated or corrupt: its layers claim at least {parameterCount} parameters, but only {r.Remaining} bytes remain (room for {room})."
         List.mapi2
-            (fun i fanIn (units, activation) ->
-                let weights = readReals<'T> r (units * fanIn) $"layer {i + 1}'s weights"
-                let biases = readReals<'T> r units $"layer {i + 1}'s biases"
-                Dense.create (Matrix.wrap units fanIn weights) (Matrix.wrap units 1 biases) activation)
-            fanIns specs
-        |> Network.ofLayers
+            (fun i (spec, shape) (ps: ParameterSpec list) ->
+                let values = ps |> List.map (fun p -> Matrix.wrap p.Rows p.Columns (readReals<'T> r p.Count $"layer {i + 1}'s {p.Name}"))
+                try Layer.ofParameters spec shape values
+                with :? ArgumentException as e -> corrupt $"The file is corrupt: layer {i + 1} is not valid ({e.Message}).")
+            (List.zip specs (List.take specs.Length inputs))
+            tensors
+        |> fun built ->
+            try Network.create header.Input built
+            with :? ArgumentException as e -> corrupt $"The file is corrupt: its layers do not fit together ({e.Message})."
 
     let private readTraining<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (network: Network<'T>) : TrainingState<'T> =
         let epoch = r.I32 "the epoch"
@@ -335,7 +394,7 @@ module ModelFile =
         let actual = Crc32.compute (ReadOnlySpan<byte>(bytes, 0, bytes.Length - 4))
         if stored <> actual then corrupt $"The file is corrupt: its checksum is {stored:X8} but its content gives {actual:X8}."
 
-    /// Reads a model file (version 1 or 2) from the stream. Throws InvalidDataException for a
+    /// Reads a model file (version 1, 2 or 3) from the stream. Throws InvalidDataException for a
     /// truncated, corrupt or future-version file, or one that holds the other real type (float32
     /// vs float64).
     let read<'T when 'T :> IFloatingPointIeee754<'T>> (stream: Stream) : ModelContents<'T> =

@@ -146,18 +146,27 @@ module internal ActivationRules =
     module Softmax =
         open FunctionalBackprop.Core.GenericArithmetic
 
+        /// max z and Σₖ e^(zₖ − max z) over one column z[first .. first + rows − 1], the
+        /// exponentials written into e when it is given (not null): what softmax and the
+        /// log-sum-exp of cross-entropy both need, computed once here for both.
+        [<HotPath>]
+        let exponentials<'T when 'T :> IFloatingPointIeee754<'T>> (z: 'T[]) (first: int) (rows: int) (e: 'T[]) : struct ('T * 'T) =
+            let mutable top = z.[first]
+            for i in first + 1 .. first + rows - 1 do
+                top <- 'T.Max(top, z.[i])
+            let mutable sum = 'T.Zero
+            for i in first .. first + rows - 1 do
+                let ei = 'T.Exp(z.[i] - top)
+                if not (isNull e) then e.[i] <- ei
+                sum <- sum + ei
+            struct (top, sum)
+
         [<HotPath>]
         let forward<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) (z: 'T[]) (a: 'T[]) =
             for j in 0 .. (if rows = 0 then 0 else z.Length / rows) - 1 do
                 let first = j * rows
                 // aⱼ = e^(zⱼ − max z) / Σₖ e^(zₖ − max z): the largest entry first subtracted, so no eᶻ overflows
-                let mutable top = z.[first]
-                for i in first + 1 .. first + rows - 1 do
-                    top <- 'T.Max(top, z.[i])
-                let mutable sum = 'T.Zero
-                for i in first .. first + rows - 1 do
-                    a.[i] <- 'T.Exp(z.[i] - top)
-                    sum <- sum + a.[i]
+                let struct (_, sum) = exponentials z first rows a
                 for i in first .. first + rows - 1 do
                     a.[i] <- a.[i] / sum
         [<HotPath>]
@@ -236,6 +245,24 @@ module Activation =
         | Activation.ReLU -> Elementwise.binary ActivationRules.Rectifier.backwardReLU z.values g.values dz.values
         | Activation.LeakyReLU slope -> Elementwise.binary (snd (ActivationRules.Rectifier.kernels slope)) z.values g.values dz.values
         | Activation.Softmax -> ActivationRules.Softmax.backward z.rows a.values g.values dz.values
+
+    /// σ for one example's column z, one scalar at a time: the rules above written for any scalar
+    /// arithmetic (plain, dual numbers, tape variables), for automatic differentiation's check of
+    /// backprop. Softmax subtracts its largest entry as a constant, as the batched rule does.
+    let scalar (s: ScalarArithmetic<'S>) (f: Activation) (z: 'S[]) : 'S[] =
+        match f with
+        | Activation.Identity -> z
+        // A constant: the step's derivative is zero wherever it exists.
+        | Activation.Step -> z |> Array.map (fun zi -> s.Lift(if s.Value zi > 0.0 then 1.0 else 0.0))
+        | Activation.Sigmoid -> Array.map s.Sigmoid z
+        | Activation.Tanh -> Array.map s.Tanh z
+        | Activation.ReLU -> Array.map s.ReLU z
+        | Activation.LeakyReLU slope -> z |> Array.map (fun zi -> if s.Value zi > 0.0 then zi else s.Multiply(s.Lift slope, zi))
+        | Activation.Softmax ->
+            let m = s.Lift(z |> Array.map s.Value |> Array.max)
+            let e = z |> Array.map (fun zi -> s.Exp(s.Subtract(zi, m)))
+            let total = s.Sum e
+            e |> Array.map (fun ei -> s.Divide(ei, total))
 
     /// a = σ(z) for a whole batch.
     let apply (f: Activation) (z: Matrix<'T>) : Matrix<'T> =

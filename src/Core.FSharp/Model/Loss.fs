@@ -119,10 +119,7 @@ module Loss =
             let rows = z.rows
             for j in 0 .. z.cols - 1 do
                 let column = j * rows
-                let mutable top = zv.[column]
-                for i in 1 .. rows - 1 do top <- 'T.Max(top, zv.[column + i])
-                let mutable sum = 'T.Zero
-                for i in 0 .. rows - 1 do sum <- sum + 'T.Exp(zv.[column + i] - top)
+                let struct (top, sum) = ActivationRules.Softmax.exponentials zv column rows null
                 let logTotal = Real.ln sum
                 for k in column .. column + rows - 1 do
                     // Cₓ = Σᵢ yᵢ (lse(z) − zᵢ), with lse(z) − zᵢ = (max z − zᵢ) + ln Σₖ e^(zₖ − max z):

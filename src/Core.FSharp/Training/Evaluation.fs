@@ -21,7 +21,7 @@ module Evaluation =
         let total =
             chunks x
             |> List.sumBy (fun (start, count) ->
-                let c = Forward.cost loss network (Matrix.sliceColumns start count x) (Matrix.sliceColumns start count y)
+                let c = Forward.cost Mode.Inference loss network (Matrix.sliceColumns start count x) (Matrix.sliceColumns start count y)
                 Real.toFloat c * float count)
         total / float x.cols
 

@@ -49,7 +49,7 @@ module LevenbergMarquardt =
         let p = network.OutputWidth
         let rows =
             [| for j in 0 .. x.Cols - 1 do
-                   let trace = Forward.trace network (Matrix.sliceColumns j 1 x)
+                   let trace = Forward.trace Mode.Inference network (Matrix.sliceColumns j 1 x)
                    for k in 0 .. p - 1 do
                        let unit = Matrix.init p 1 (fun i _ -> if i = k then 'T.One else 'T.Zero)
                        let gradient, _ = Backprop.backward network trace (OutputGradient unit)
@@ -57,9 +57,9 @@ module LevenbergMarquardt =
         Array.map fst rows, Matrix.ofRows (Array.map snd rows)
 
     /// The mean quadratic cost (1/n) Σₓ ½‖a − y‖².
-    let private cost (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) = Real.toFloat (Forward.cost Loss.Quadratic network x y)
+    let private cost (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) = Real.toFloat (Forward.cost Mode.Inference Loss.Quadratic network x y)
 
-    /// The network moved by Δ (in the order of Gradients.indices).
+    /// The network moved by Δ (in the order of Parameters.indices).
     let private move (network: Network<'T>) (delta: float[]) : Network<'T> =
         Parameters.addScaled 'T.One (Gradients.ofArray network (Array.map Real.ofFloat delta)) network
 

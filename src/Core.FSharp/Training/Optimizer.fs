@@ -71,7 +71,7 @@ module Optimizer =
     /// One pure step: the stages on copies, then w + Δ in new arrays.
     let private step (optimizer: Optimizer<'T>) (context: StepContext<'T>) (state: OptimizerState<'T>) : Network<'T> * OptimizerState<'T> =
         let stages = start optimizer state
-        let u = Gradients.mapLayers Matrix.copy context.Gradient
+        let u = Gradients.copy context.Gradient
         let factor = stepInPlace stages context u
         Parameters.addScaled factor u context.Network, stateOf stages
 
@@ -79,11 +79,15 @@ module Optimizer =
         if isNull (box gradient) then nullArg "gradient"
         if gradient.Layers.Length <> network.Depth then
             invalidArg "gradient" $"The gradient has {gradient.Layers.Length} layers but the network has {network.Depth}."
-        List.iteri2
-            (fun i (g: LayerGradient<'T>) (l: Dense<'T>) ->
-                if g.dW.rows <> l.OutputWidth || g.dW.cols <> l.InputWidth || g.db.rows <> l.OutputWidth then
-                    invalidArg "gradient" $"Layer {i + 1} is {Matrix.shape l.Weights} but its gradient is {Matrix.shape g.dW}.")
-            gradient.Layers network.Layers
+        let arrays = Gradients.arrays gradient
+        if arrays.Length <> network.tensors.Length then
+            invalidArg "gradient" $"The gradient has {arrays.Length} tensors but the network has {network.tensors.Length} parameter tensors."
+        gradient.Layers
+        |> List.collect (fun l -> l.Tensors)
+        |> List.iteri (fun k g ->
+            let w = network.tensors.[k]
+            if g.rows <> w.rows || g.cols <> w.cols then
+                invalidArg "gradient" $"Layer {network.owners.[k] + 1}'s {network.specs.[k].Name} is {Matrix.shape w} but its gradient is {Matrix.shape g}.")
 
     /// (state, gradient, network) → (new network, new state). Pure: nothing passed in changes.
     let update (optimizer: Optimizer<'T>) (state: OptimizerState<'T>) (gradient: Gradients<'T>) (network: Network<'T>) : Network<'T> * OptimizerState<'T> =

@@ -35,7 +35,7 @@ module OptimizerState =
 
     /// The same state with every array copied (for a private, mutable working copy).
     let rec copy (state: OptimizerState<'T>) : OptimizerState<'T> =
-        let g (x: Gradients<'T>) = Gradients.mapLayers Matrix.copy x
+        let g (x: Gradients<'T>) = Gradients.copy x
         match state with
         | Stateless | StepCount _ | LastRate _ -> state
         | Velocity v -> Velocity(g v)

@@ -46,7 +46,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
     // The epoch in which the last step was taken.
     let mutable epochOfLastStep = start.Epoch
     // The cost of the batch being stepped on, for line searches: reads the batch buffers when called.
-    let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost options.Loss w xb yb)
+    let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost (Mode.Training workspace.Key) options.Loss w xb yb)
     // The step's context for each pair of parameter set and gradient buffer the run uses (the two
     // sets in turn, the full and the last batch's buffers), made once so that a step allocates
     // nothing.
@@ -99,13 +99,15 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
     [<HotPath>]
     member this.Batch(epoch: int, b: int, step: int64) : float =
         let first = b * m
-        let loss = Real.toFloat (workspace.Compute(order, first, Math.Min(first + m, n) - first, x, y))
+        // The key of the batch's random draws: the run's seed, the step it is for, its place in the epoch.
+        let key = { Seed = options.Seed; Step = step + 1L; First = first }
+        let loss = Real.toFloat (workspace.Compute(order, first, Math.Min(first + m, n) - first, x, y, key))
         if not (Double.IsFinite loss) then this.Diverged(epoch, step + 1L, loss)
         let context = contextFor workspace.Current workspace.Gradient
         let u =
             match updates with
             | Some u ->
-                List.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.Copy(source, target, source.Length)) (Gradients.arrays workspace.Gradient) (Gradients.arrays u)
+                Parameters.copyInto (Gradients.arrays workspace.Gradient) (Gradients.arrays u)
                 u
             | None -> workspace.Gradient
         workspace.Step(Optimizer.stepInPlace stages context u, u)
@@ -161,7 +163,7 @@ module Training =
         Network.checkInputs network x
         Network.checkTargets network options.Loss x y
         network.Layers |> List.iteri (fun i l ->
-            if l.Activation = Activation.Step then
+            if Layer.activation l = Activation.Step then
                 invalidArg "network" $"Layer {i + 1} uses the step activation, whose derivative is 0 wherever it exists: no gradient passes through it, so gradient descent cannot train this network. Use sigmoid (a smooth step) for training; step is for inference and perceptron demonstrations.")
         RunningLoss.validate options.RunningLoss
         for rule in options.Stopping do

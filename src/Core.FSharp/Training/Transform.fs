@@ -52,7 +52,7 @@ type Transform<'T when 'T :> IFloatingPointIeee754<'T>>
     /// (updates, state) → (transformed updates, new state). Pure: the stage works on copies.
     member _.Update(context: StepContext<'T>, state: OptimizerState<'T>, updates: Gradients<'T>) : Gradients<'T> * OptimizerState<'T> =
         let stage = start state
-        let u = Gradients.mapLayers Matrix.copy updates
+        let u = Gradients.copy updates
         stage.Step(context, u)
         u, stage.State()
 
@@ -86,13 +86,11 @@ module Transform =
         invalidArg "state" $"The {name} transform cannot use this state ({state}); was it made by another optimizer?"
 
     /// A private copy of a gradient-shaped slot.
-    let private own (g: Gradients<'T>) = Gradients.mapLayers Matrix.copy g
+    let private own (g: Gradients<'T>) = Gradients.copy g
 
     /// u ← factor·u.
     let private scaleInPlace (factor: 'T) (u: Gradients<'T>) =
-        for l in u.Layers do
-            Elementwise.scale (ReadOnlySpan l.dW.values, factor, Span l.dW.values)
-            Elementwise.scale (ReadOnlySpan l.db.values, factor, Span l.db.values)
+        Parameters.iter (fun _ a -> Elementwise.scale (ReadOnlySpan a, factor, Span a)) (Gradients.arrays u)
 
     /// A stage that remembers nothing.
     let private stateless (step: StepContext<'T> -> Gradients<'T> -> unit) (_: OptimizerState<'T>) : Stage<'T> =
@@ -108,7 +106,7 @@ module Transform =
             { new Stage<'T>() with
                 member _.Step(context, u) =
                     let u', state' = update context state u
-                    List.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.Copy(source, target, source.Length)) (Gradients.arrays u') (Gradients.arrays u)
+                    Parameters.copyInto (Gradients.arrays u') (Gradients.arrays u)
                     state <- state'
                 member _.State() = state }
         Transform(name, init, start, noRate, false)
@@ -122,19 +120,17 @@ module Transform =
             if norm > maxNorm then scaleInPlace (Real.ofFloat (maxNorm / norm)) u
         Transform($"clip(‖g‖ ≤ {maxNorm})", (fun _ -> Stateless), stateless step, noRate, false)
 
-    /// Weight decay as a gradient term: u ← u + λ·w on the weights (biases are not decayed, as in
-    /// network2.py). Before SGD it is L2 regularisation, w ← (1 − ηλ)w − η∇C; before Adam's
+    /// Weight decay as a gradient term: u ← u + λ·w on the tensors that decay (weights; biases are
+    /// not decayed, as in network2.py: see ParameterSpec.Decays). Before SGD it is L2 regularisation, w ← (1 − ηλ)w − η∇C; before Adam's
     /// learning-rate step (after its scaling) it is AdamW's decoupled decay.
     let addDecayedWeights<'T when 'T :> IFloatingPointIeee754<'T>> (lambda: float) : Transform<'T> =
         if not (lambda >= 0.0 && Double.IsFinite lambda) then
             raise (ArgumentOutOfRangeException("lambda", lambda, $"The weight decay λ must be non-negative and finite, got {lambda}."))
         let l: 'T = Real.ofFloat lambda
         let step (context: StepContext<'T>) (u: Gradients<'T>) =
-            let mutable layers = context.Network.Layers
-            for g in u.Layers do
-                let w = layers.Head.Weights.values
-                Elementwise.scaleAdd (ReadOnlySpan w, l, ReadOnlySpan g.dW.values, Span g.dW.values)
-                layers <- layers.Tail
+            let w, specs = Parameters.arrays context.Network, context.Network.specs
+            // u ← u + λ·w
+            Parameters.iter (fun k g -> if specs.[k].Decays then Elementwise.scaleAdd (ReadOnlySpan w.[k], l, ReadOnlySpan g, Span g)) (Gradients.arrays u)
         Transform($"decay(λ = {lambda})", (fun _ -> Stateless), stateless step, noRate, false)
 
     /// network2.py's L2 regularisation for a training set of n examples: decay λ/n, so that with
@@ -154,12 +150,7 @@ module Transform =
             let slot = match unwrap state with Some s -> own s | None -> unexpected name state
             { new Stage<'T>() with
                 member _.Step(_, u) =
-                    let mutable slots = slot.Layers
-                    for g in u.Layers do
-                        let s = slots.Head
-                        Elementwise.withSlot kernel g.dW.values s.dW.values g.dW.values s.dW.values
-                        Elementwise.withSlot kernel g.db.values s.db.values g.db.values s.db.values
-                        slots <- slots.Tail
+                    Parameters.iter2 (fun g s -> Elementwise.withSlot kernel g s g s) (Gradients.arrays u) (Gradients.arrays slot)
                 member _.State() = wrap slot }
         Transform(name, (fun network -> wrap (Gradients.zero network)), start, noRate, false)
 
@@ -209,13 +200,7 @@ module Transform =
             { new Stage<'T>() with
                 member _.Step(_, u) =
                     kernel.Step <- kernel.Step + 1L
-                    let mutable firsts, seconds = m.Layers, v.Layers
-                    for g in u.Layers do
-                        let f, s = firsts.Head, seconds.Head
-                        Elementwise.withMoments kernel g.dW.values f.dW.values s.dW.values g.dW.values f.dW.values s.dW.values
-                        Elementwise.withMoments kernel g.db.values f.db.values s.db.values g.db.values f.db.values s.db.values
-                        firsts <- firsts.Tail
-                        seconds <- seconds.Tail
+                    Parameters.iter3 (fun g f s -> Elementwise.withMoments kernel g f s g f s) (Gradients.arrays u) (Gradients.arrays m) (Gradients.arrays v)
                 member _.State() = Moments(kernel.Step, m, v) }
         Transform(name, (fun network -> Moments(0L, Gradients.zero network, Gradients.zero network)), start, noRate, false)
 

@@ -41,8 +41,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         let parts = if executor.IsSome then [||] else Array.init k shardBuffers
         let shares = if executor.IsSome then Array.init k (fun _ -> Gradients.zero network) else parts |> Array.map (fun p -> p.Pass.Gradients)
         let gradient = if k = 1 then shares.[0] else Gradients.zero network
-        let arrays (g: Gradients<'T>) = Array.ofList (Gradients.arrays g)
-        { Shards = parts; Totals = Array.zeroCreate k; Shares = shares; Gradient = gradient; Sum = arrays gradient, Array.map arrays shares }
+        { Shards = parts; Totals = Array.zeroCreate k; Shares = shares; Gradient = gradient; Sum = Gradients.arrays gradient, Array.map Gradients.arrays shares }
     let full = buffersFor batchSize
     let partial = if remainder > 0 then Some(buffersFor remainder) else None
     // The batch being computed: its buffers, examples, size and data.
@@ -52,13 +51,15 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     let mutable count = 0
     let mutable inputs = Unchecked.defaultof<Matrix<'T>>
     let mutable targets = Unchecked.defaultof<Matrix<'T>>
+    let mutable key = { Seed = 0UL; Step = 0L; First = 0 }
 
     /// Shard k of the batch: gathers its examples and runs its forward and backward passes.
     [<HotPath>]
     let shard (k: int) =
         if k < batch.Shards.Length then
             let struct (start, size) = Shards.range count shards k
-            batch.Totals.[k] <- Shards.shareInto loss current batch.Shards.[k] (ReadOnlySpan(indices, first + start, size)) inputs targets count
+            let mode = Mode.Training { key with First = key.First + start }
+            batch.Totals.[k] <- Shards.shareInto mode loss current batch.Shards.[k] (ReadOnlySpan(indices, first + start, size)) inputs targets count
 
     let workers = if full.Shards.Length > 1 then Some(new ShardWorkers(full.Shards.Length, shard)) else None
 
@@ -67,6 +68,9 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
 
     /// The gradient of the last batch, in buffers that the next step overwrites.
     member _.Gradient = batch.Gradient
+
+    /// The last batch's key (for a line search's cost, in the batch's own mode).
+    member _.Key = key
 
     /// The last batch's inputs and targets, gathered whole (for a line search's cost).
     member _.Batch =
@@ -79,31 +83,27 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     /// A copy of the parameters before the last step.
     member _.MaterializePrevious() = Parameters.copy spare
 
-    /// Runs the forward and backward passes on the examples at indices[start .. start + n − 1] of x
-    /// and y, shards at once (on this process's threads, or through the executor), adds the
-    /// shards' shares in shard order into Gradient and returns the batch's mean cost.
+    /// Runs the forward and backward passes in training mode with the batch's key on the examples
+    /// at indices[start .. start + n − 1] of x and y, shards at once (on this process's threads,
+    /// or through the executor), adds the shards' shares in shard order into Gradient and returns
+    /// the batch's mean cost.
     [<HotPath>]
-    member _.Compute(order: int[], start: int, n: int, x: Matrix<'T>, y: Matrix<'T>) : 'T =
+    member _.Compute(order: int[], start: int, n: int, x: Matrix<'T>, y: Matrix<'T>, batchKey: BatchKey) : 'T =
         batch <- (if n = batchSize then full else partial.Value)
         indices <- order
         first <- start
         count <- n
         inputs <- x
         targets <- y
+        key <- batchKey
         match executor, workers with
-        | Some e, _ -> e.Compute(current, ReadOnlyMemory(order, start, n), batch.Totals, batch.Shares)
+        | Some e, _ -> e.Compute(current, batchKey, ReadOnlyMemory(order, start, n), batch.Totals, batch.Shares)
         | None, Some w when batch.Shards.Length > 1 -> w.Run()
         | None, _ -> shard 0
         let gradient, parts = batch.Sum
-        // The ordered sum: ∇C = share₀ + share₁ + …, in shard order.
-        if parts.Length > 1 then
-            for a in 0 .. gradient.Length - 1 do
-                Elementwise.add (ReadOnlySpan parts.[0].[a], ReadOnlySpan parts.[1].[a], Span gradient.[a])
-                for k in 2 .. parts.Length - 1 do
-                    Elementwise.add (ReadOnlySpan gradient.[a], ReadOnlySpan parts.[k].[a], Span gradient.[a])
-        let mutable total = 0.0
-        for t in batch.Totals do total <- total + t
-        Real.ofFloat (total / float n)
+        // ∇C = share₀ + share₁ + …, in shard order (with one shard, its share is the gradient)
+        if parts.Length > 1 then Shards.sumInto gradient parts
+        Real.ofFloat (Shards.total batch.Totals / float n)
 
     /// w ← w + α·Δ, written into the spare set, which then becomes the current one.
     member _.Step(alpha: 'T, delta: Gradients<'T>) : unit =

@@ -46,7 +46,7 @@ internal static class OnnxWriter
             throw new ArgumentException($"The {scaler} maps {scaler.Width} features, but the network takes {network.InputWidth} inputs.", nameof(scaler));
         }
 
-        var layers = "Dense layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}"));
+        var layers = "Layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}"));
         var graph = new Proto.GraphProto
         {
             Name = "network",
@@ -116,8 +116,37 @@ internal static class OnnxWriter
         return "scaler.a";
     }
 
-    /// <summary>Adds layer l's initializers and nodes, reading <paramref name="input"/> and writing <paramref name="output"/>.</summary>
-    private static string AddLayer<T>(Proto.GraphProto graph, Core.Dense<T> layer, int l, string input, string output, int opset)
+    /// <summary>
+    /// Adds layer l's initializers and nodes, reading <paramref name="input"/>; returns the name of
+    /// its output, <paramref name="output"/> unless the layer adds no node (dropout, which is the
+    /// identity in inference, inside the graph).
+    /// </summary>
+    private static string AddLayer<T>(Proto.GraphProto graph, Core.Layer<T> layer, int l, string input, string output, int opset)
+        where T : IFloatingPointIeee754<T> => layer switch
+        {
+            Core.Layer<T>.Dense dense => AddDense(graph, dense.Item, l, input, output, opset),
+            Core.Layer<T>.Activation activation => AddActivation<T>(graph, activation.Item, l, input, output, opset),
+            Core.Layer<T>.Dropout dropout => PassThrough(graph, l, input, output, $"layer {l}: {dropout.Item}, the identity in inference"),
+            _ => throw new NotSupportedException($"Layer {l} ({layer}) has no ONNX form in this exporter."),
+        };
+
+    /// <summary>
+    /// A layer that is the identity here: no node, its output is its input, unless it ends the
+    /// graph, whose output must be named: then an Identity node.
+    /// </summary>
+    private static string PassThrough(Proto.GraphProto graph, int l, string input, string output, string doc)
+    {
+        if (output != OnnxFormat.OutputName)
+        {
+            return input;
+        }
+
+        graph.Node.Add(Node("Identity", $"layer{l}.identity", new[] { input }, output, doc));
+        return output;
+    }
+
+    /// <summary>Adds dense layer l's initializers, its Gemm and its activation, reading <paramref name="input"/> and writing <paramref name="output"/>.</summary>
+    private static string AddDense<T>(Proto.GraphProto graph, Core.Dense<T> layer, int l, string input, string output, int opset)
         where T : IFloatingPointIeee754<T>
     {
         var weights = $"layer{l}.weight";
@@ -133,13 +162,19 @@ internal static class OnnxWriter
         gemm.Attribute.Add(Float("beta", 1f));
         gemm.Attribute.Add(Int("transB", 1));
         graph.Node.Add(gemm);
+        return AddActivation<T>(graph, activation, l, z, output, opset);
+    }
 
+    /// <summary>Adds layer l's activation σ, reading <paramref name="z"/> and writing <paramref name="output"/> (the identity adds no node unless it must name the graph's output).</summary>
+    private static string AddActivation<T>(Proto.GraphProto graph, Core.Activation activation, int l, string z, string output, int opset)
+        where T : IFloatingPointIeee754<T>
+    {
         var name = $"layer{l}.{Core.ActivationModule.name(activation)}";
         var doc = $"layer {l}: σ = {Core.ActivationModule.name(activation)}";
         switch (activation)
         {
             case { IsIdentity: true }:
-                break;
+                return z == output ? output : PassThrough(graph, l, z, output, doc);
             case { IsSigmoid: true }:
                 graph.Node.Add(Node("Sigmoid", name, new[] { z }, output, doc));
                 break;

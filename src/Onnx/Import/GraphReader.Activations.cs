@@ -54,10 +54,12 @@ internal sealed partial class GraphReader<T>
             (ConstantValue c, DataValue<T> d) => (d, c),
             _ => throw r.Unsupported("multiplies two values that are not a weighted input and a constant; Mul is read only as α·z inside max(z, α·z), the leaky ReLU"),
         };
-        if (data.Stage is not Weighted<T> z)
+        if (data.Stage is not (Weighted<T> or Features<T>))
         {
-            throw r.Unsupported("multiplies something other than a layer's weighted input z by a constant; Mul is read only as α·z inside max(z, α·z), the leaky ReLU");
+            throw r.Unsupported("multiplies something other than a layer's weighted input z or output by a constant; Mul is read only as α·z inside max(z, α·z), the leaky ReLU");
         }
+
+        var z = data.Stage;
 
         var alpha = Scalar(r, constant, "factor α");
         var slope = typeof(T) == typeof(float) ? NodeReader.SlopeOf(float.CreateTruncating(alpha)) : double.CreateTruncating(alpha);
@@ -74,30 +76,30 @@ internal sealed partial class GraphReader<T>
 
         r.Arity(2, 2, 1, 1);
         var (left, right) = (Required(r, 0), Required(r, 1));
-        if (left is DataValue<T> { Stage: Scaled<T> } && right is DataValue<T> { Stage: Weighted<T> })
+        if (left is DataValue<T> { Stage: Scaled<T> } && right is DataValue<T> { Stage: Weighted<T> or Features<T> })
         {
             (left, right) = (right, left);
         }
 
-        if (left is DataValue<T> { Stage: Weighted<T> z } data && right is DataValue<T> { Stage: Scaled<T> scaled } other &&
-            ReferenceEquals(scaled.Z, z) && ReferenceEquals(data.Layers, other.Layers))
+        if (left is DataValue<T> { Stage: Weighted<T> or Features<T> } data && right is DataValue<T> { Stage: Scaled<T> scaled } other &&
+            ReferenceEquals(scaled.Z, data.Stage) && ReferenceEquals(data.Layers, other.Layers) && ReferenceEquals(data.Scaler, other.Scaler))
         {
             return Completed(data, Leaky(r, scaled.Slope, scaled.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
         }
 
-        throw r.Unsupported("takes a maximum other than max(z, α·z) of one layer's weighted input z; Max is read only as the leaky ReLU");
+        throw r.Unsupported("takes a maximum other than max(z, α·z) of one value z; Max is read only as the leaky ReLU");
     }
 
     /// <summary>Greater(z, 0), the first half of the step activation Cast(z > 0).</summary>
     private Value Greater(NodeReader r)
     {
         r.Arity(2, 2, 1, 1);
-        if (Required(r, 0) is DataValue<T> { Stage: Weighted<T> z } data && Required(r, 1) is ConstantValue zero && T.IsZero(Scalar(r, zero, "threshold")))
+        if (Required(r, 0) is DataValue<T> { Stage: Weighted<T> or Features<T> } data && Required(r, 1) is ConstantValue zero && T.IsZero(Scalar(r, zero, "threshold")))
         {
-            return data with { Stage = new Compared<T>(z) };
+            return data with { Stage = new Compared<T>(data.Stage) };
         }
 
-        throw r.Unsupported("compares something other than a layer's weighted input z with 0; Greater is read only as z > 0, followed by a Cast (the step activation)");
+        throw r.Unsupported("compares something other than a layer's weighted input z or output with 0; Greater is read only as z > 0, followed by a Cast (the step activation)");
     }
 
     /// <summary>

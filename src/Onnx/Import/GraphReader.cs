@@ -25,6 +25,7 @@ internal sealed partial class GraphReader<T>
     private readonly Core.ScalerKind? scalerKind;
     private readonly Dictionary<string, Value> values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> producers = new(StringComparer.Ordinal);
+    private long[]? inputShape;
 
     // Decoded once per tensor, however many nodes read it, so allocation stays bounded by the file.
     private readonly Dictionary<Proto.TensorProto, T[]> reals = new(ReferenceEqualityComparer.Instance);
@@ -66,7 +67,8 @@ internal sealed partial class GraphReader<T>
             }
         }
 
-        values[input.Name] = new DataValue<T>(ImmutableList<Core.Dense<T>>.Empty, Features<T>.Instance, input.ExampleShape);
+        inputShape = input.ExampleShape;
+        values[input.Name] = new DataValue<T>(ImmutableList<Core.Layer<T>>.Empty, Features<T>.Instance, input.ExampleShape);
         for (var i = graph.Node.Count - 1; i >= 0; i--)
         {
             foreach (var output in graph.Node[i].Output)
@@ -235,22 +237,30 @@ internal sealed partial class GraphReader<T>
     /// <summary>True for the stages at which a value is complete: x (scaled or not) or a layer's output, and a weighted input z.</summary>
     private static bool Complete(Stage<T> stage) => stage is Features<T> or Weighted<T>;
 
-    /// <summary>The open layer completed with σ: a = σ(W a + b).</summary>
+    /// <summary>
+    /// The open layer completed with σ: a dense layer a = σ(W a + b) when the data is a weighted
+    /// input, or an activation layer a = σ(a_in) when it is a completed output (the input x, or a
+    /// layer's output after its activation).
+    /// </summary>
     private static DataValue<T> Completed(DataValue<T> data, Core.Activation activation)
     {
+        if (data.Stage is Features<T>)
+        {
+            return data with { Layers = data.Layers.Add(Core.Layer<T>.NewActivation(activation)) };
+        }
+
         var z = (Weighted<T>)data.Stage;
         var units = z.Weights.Rows;
         var biases = Core.Matrix.ofColumnMajor(units, 1, z.Biases ?? new T[units]);
-        var layer = Core.Dense.create(z.Weights, biases, activation);
+        var layer = Core.Layer<T>.NewDense(Core.Dense.create(z.Weights, biases, activation));
         return data with { Layers = data.Layers.Add(layer), Stage = Features<T>.Instance, ExampleShape = new long[] { units } };
     }
 
-    /// <summary>The weighted input z of the data's open layer, for an activation.</summary>
-    private static Weighted<T> OpenLayer(NodeReader r, DataValue<T> data) => data.Stage switch
+    /// <summary>What an activation reads: a layer's weighted input z, or a completed output that an activation layer takes.</summary>
+    private static Stage<T> OpenLayer(NodeReader r, DataValue<T> data) => data.Stage switch
     {
         Weighted<T> z => z,
-        Features<T> when data.Layers.IsEmpty => throw r.Unsupported($"applies {r.Node.OpType} to the input x itself; an activation must follow a Gemm or MatMul"),
-        Features<T> => throw r.Unsupported($"applies {r.Node.OpType} to the output of layer {data.Layers.Count}, which already has its activation ({Core.ActivationModule.name(data.Layers[^1].Activation)}); a layer has one"),
+        Features<T> features => features,
         _ => throw Misplaced(r, data.Stage),
     };
 
@@ -290,10 +300,11 @@ internal sealed partial class GraphReader<T>
         };
         if (data.Layers.IsEmpty)
         {
-            throw new NotSupportedException($"{what} is the input x (reshaped or scaled), with no Gemm or MatMul: there is no dense layer to read. {OnnxFormat.Accepted}.");
+            throw new NotSupportedException($"{what} is the input x (reshaped or scaled), with no Gemm, MatMul or activation: there is no layer to read. {OnnxFormat.Accepted}.");
         }
 
-        var units = data.Layers[^1].OutputWidth;
+        var network = Core.Network.create(Core.Shape.NewVector(InputWidth(data, what)), data.Layers);
+        var units = network.OutputWidth;
         if (output.Type?.TensorType is { } tensor)
         {
             if (tensor.ElemType != 0 && tensor.ElemType != OnnxFormat.ElementType<T>())
@@ -313,6 +324,18 @@ internal sealed partial class GraphReader<T>
             throw new InvalidDataException($"The model is not valid ONNX: {what} is declared a {other.ValueCase}, but the graph computes a tensor.");
         }
 
-        return (Core.Network.ofLayers(data.Layers), data.Scaler);
+        return (network, data.Scaler);
     }
+
+    /// <summary>
+    /// The width of an input example: the first dense layer's fan-in (the layers before it, if
+    /// any, are activations, which keep the width), or for a network of activations alone, the
+    /// width the graph declares for x.
+    /// </summary>
+    private int InputWidth(DataValue<T> data, string what) =>
+        data.Layers.OfType<Core.Layer<T>.Dense>().FirstOrDefault() is { } first
+            ? first.Item.InputWidth
+            : inputShape is { Length: 1 } shape && shape[0] is > 0 and <= int.MaxValue
+                ? (int)shape[0]
+                : throw new NotSupportedException($"{what} applies activations to the input x alone, whose width the graph does not declare. {OnnxFormat.Accepted}.");
 }

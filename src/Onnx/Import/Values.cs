@@ -28,7 +28,7 @@ internal sealed record UnmodelledValue(string What) : Value;
 /// <param name="Stage">Where the current layer, or the input's scaler, stands.</param>
 /// <param name="ExampleShape">One example's dims (the tensor's shape without the batch axis); null when unknown, −1 for an unknown dim.</param>
 /// <param name="Scaler">The scaler x went through before the first layer; null when none.</param>
-internal sealed record DataValue<T>(ImmutableList<Core.Dense<T>> Layers, Stage<T> Stage, long[]? ExampleShape, Core.Scaler? Scaler = null) : Value
+internal sealed record DataValue<T>(ImmutableList<Core.Layer<T>> Layers, Stage<T> Stage, long[]? ExampleShape, Core.Scaler? Scaler = null) : Value
     where T : IFloatingPointIeee754<T>
 {
     /// <summary>One example's width when the tensor is [batch, width] (−1 if that width is unknown); null for other ranks.</summary>
@@ -55,14 +55,14 @@ internal sealed record Weighted<T>(Core.Matrix<T> Weights, T[]? Biases, string N
     where T : IFloatingPointIeee754<T>;
 
 /// <summary>Greater(z, 0): a boolean tensor that a Cast to T turns into the step activation.</summary>
-/// <param name="Z">The weighted input compared.</param>
-internal sealed record Compared<T>(Weighted<T> Z) : Stage<T>
+/// <param name="Z">What was compared: a layer's weighted input (<see cref="Weighted{T}"/>), or a completed output (<see cref="Features{T}"/>) that an activation layer takes.</param>
+internal sealed record Compared<T>(Stage<T> Z) : Stage<T>
     where T : IFloatingPointIeee754<T>;
 
 /// <summary>Mul(z, α): half of the leaky ReLU max(z, α·z).</summary>
-/// <param name="Z">The weighted input scaled (compared by reference with Max's other operand).</param>
+/// <param name="Z">What was scaled: a layer's weighted input (<see cref="Weighted{T}"/>), or a completed output (<see cref="Features{T}"/>) that an activation layer takes (compared by reference with Max's other operand).</param>
 /// <param name="Slope">α, as the library's activation holds it.</param>
-internal sealed record Scaled<T>(Weighted<T> Z, double Slope) : Stage<T>
+internal sealed record Scaled<T>(Stage<T> Z, double Slope) : Stage<T>
     where T : IFloatingPointIeee754<T>;
 
 /// <summary>

@@ -134,12 +134,12 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     }
 
     /// <inheritdoc/>
-    public void Compute(Core.Network<T> network, ReadOnlyMemory<int> examples, double[] totals, Core.Gradients<T>[] shares)
+    public void Compute(Core.Network<T> network, Core.BatchKey key, ReadOnlyMemory<int> examples, double[] totals, Core.Gradients<T>[] shares)
     {
         version++;
         var parameters = Core.Parameters.arrays(network).ToList();
         var weights = new Weights(parameters, options.ChunkBytes);
-        var request = new Batch(examples.ToArray(), totals, shares);
+        var request = new Batch(examples.ToArray(), key, totals, shares);
         Run(ComputeAll(weights, request), () => publish(Core.Parameters.copy(network)));
     }
 
@@ -160,8 +160,8 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         public int ChunkBytes => chunkBytes;
     }
 
-    /// <summary>A batch's examples and where its shards' results go.</summary>
-    private sealed record Batch(int[] Examples, double[] Totals, Core.Gradients<T>[] Shares);
+    /// <summary>A batch's examples, the key of its random draws, and where its shards' results go.</summary>
+    private sealed record Batch(int[] Examples, Core.BatchKey Key, double[] Totals, Core.Gradients<T>[] Shares);
 
     /// <summary>
     /// Every shard, by the live workers: shard k to live worker k modulo their number; the shards
@@ -210,9 +210,10 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
             var tasks = shards.Select(k =>
             {
                 var (first, size) = Core.Shards.range(n, batch.Totals.Length, k);
-                return new ShardTask(k, batch.Examples.AsSpan(first, size).ToArray());
+                return new ShardTask(k, batch.Examples.AsSpan(first, size).ToArray(), batch.Key.First + first);
             }).ToArray();
-            var reply = await Call(() => worker.Grain.ComputeAsync(new ComputeRequest(version, n, tasks, inline)), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
+            var request = new ComputeRequest(version, n, tasks, inline, unchecked((long)batch.Key.Seed), batch.Key.Step);
+            var reply = await Call(() => worker.Grain.ComputeAsync(request), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
             if (!reply.Ready)
             {
                 throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");

@@ -35,21 +35,28 @@ internal sealed record WorkerSetup(
     public long UploadBytes => ModelBytes + ((long)InputRows + TargetRows) * Examples * RealSize;
 }
 
-/// <summary>One shard to compute: its index in the batch and its examples (training-set columns, in batch order).</summary>
+/// <summary>
+/// One shard to compute: its index in the batch, its examples (training-set columns, in batch
+/// order) and the place of its first example in the epoch's order (which keys dropout's draws).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("FunctionalBackprop.Orleans.ShardTask")]
-internal sealed record ShardTask([property: Id(0)] int Shard, [property: Id(1)] int[] Examples);
+internal sealed record ShardTask([property: Id(0)] int Shard, [property: Id(1)] int[] Examples, [property: Id(2)] int First);
 
 /// <summary>
 /// Compute these shards' shares of a batch of <paramref name="BatchExamples"/> examples at the
 /// parameters of step <paramref name="Version"/>: sent before by PutWeights, or carried here
-/// whole in <paramref name="Weights"/> when they fit in one chunk.
+/// whole in <paramref name="Weights"/> when they fit in one chunk. The forward passes run in
+/// training mode keyed by the run's <paramref name="Seed"/> and the optimizer step
+/// <paramref name="Step"/> (Core.BatchKey), with each shard's first place in the epoch.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("FunctionalBackprop.Orleans.ComputeRequest")]
 internal sealed record ComputeRequest(
     [property: Id(0)] long Version,
     [property: Id(1)] int BatchExamples,
     [property: Id(2)] ShardTask[] Shards,
-    [property: Id(3)] byte[]? Weights);
+    [property: Id(3)] byte[]? Weights,
+    [property: Id(4)] long Seed,
+    [property: Id(5)] long Step);
 
 /// <summary>A shard's answer: the sum of its costs, its share's length in bytes, and the share itself when it fits in the reply.</summary>
 [GenerateSerializer, Immutable, Alias("FunctionalBackprop.Orleans.ShareReply")]

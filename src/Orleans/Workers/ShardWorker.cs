@@ -94,7 +94,7 @@ internal sealed class ShardWorker(ILocalSiloDetails silo) : Grain, IShardWorker
             return Task.FromResult(new ComputeReply(false, Array.Empty<ShareReply>()));
         }
 
-        var computed = state.Compute(request.BatchExamples, request.Shards);
+        var computed = state.Compute(request.BatchExamples, request.Shards, request.Seed, request.Step);
         sharesVersion = request.Version;
         shares = computed.ToDictionary(s => s.Shard, s => s.Share);
         // The shares travel in the reply when they fit in one chunk together; otherwise the

@@ -21,8 +21,8 @@ internal interface IWorkerState
     /// <summary>Whether the whole parameter vector of step <paramref name="version"/> has arrived.</summary>
     bool HasWeights(long version);
 
-    /// <summary>The shards' shares of a batch of <paramref name="batchExamples"/> examples at the current parameters.</summary>
-    IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards);
+    /// <summary>The shards' shares of a batch of <paramref name="batchExamples"/> examples at the current parameters, in training mode with the run's seed at the step given.</summary>
+    IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step);
 }
 
 /// <summary>
@@ -81,7 +81,7 @@ internal sealed class WorkerState<T> : IWorkerState
 
     public bool HasWeights(long version) => version == this.version && received == ParameterBytes;
 
-    public IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards)
+    public IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step)
     {
         var computed = new List<(int, double, byte[])>(shards.Count);
         foreach (var s in shards)
@@ -107,7 +107,8 @@ internal sealed class WorkerState<T> : IWorkerState
                 buffers.Add(s.Examples.Length, b);
             }
 
-            var total = Core.Shards.onOneThread(s.Examples.Length < batchExamples, FuncConvert.FromFunc(() => Core.Shards.shareInto(loss, network, b, s.Examples, x, y, batchExamples)));
+            var mode = Core.Mode.NewTraining(new Core.BatchKey(unchecked((ulong)seed), step, s.First));
+            var total = Core.Shards.onOneThread(s.Examples.Length < batchExamples, FuncConvert.FromFunc(() => Core.Shards.shareInto(mode, loss, network, b, s.Examples, x, y, batchExamples)));
             var arrays = Core.Gradients.arrays(b.Pass.Gradients);
             var bytes = new byte[RawBytes.Length(arrays)];
             RawBytes.Read(arrays, 0, bytes);

@@ -30,7 +30,7 @@ type SmallCases =
 
 let private setup (c: Case) = c.Network<float> (), c.Inputs<float> (), c.TargetMatrix<float> ()
 
-let private flat (g: Gradients<float>) = Gradients.indices g |> List.map (fun i -> Gradients.item i g) |> Array.ofList
+let private flat (g: Gradients<float>) = Gradients.toArray g
 
 /// Entry by entry within 10⁻⁹ relative, with a floor of 10⁻¹² of the gradient's scale for
 /// entries that are zero up to rounding.
@@ -39,7 +39,7 @@ let private agree (what: string) (expected: float[]) (actual: float[]) =
 
 let private backpropIsReverseMode (c: Case) =
     let network, x, y = setup c
-    agree "∇C, backprop vs reverse mode" (flat (Backprop.gradient c.Loss network x y)) (flat (NetworkAutoDiff.reverseGradient c.Loss network x y))
+    agree "∇C, backprop vs reverse mode" (flat (Backprop.gradient Mode.Inference c.Loss network x y)) (flat (NetworkAutoDiff.reverseGradient Mode.Inference c.Loss network x y))
     |> Prop.label (string c)
 
 [<Properties(Arbitrary = [| typeof<SmallCases> |], MaxTest = 100)>]
@@ -56,7 +56,7 @@ module Properties =
     [<Property>]
     let ``backprop equals forward mode parameter by parameter`` (SmallCase c) =
         let network, x, y = setup c
-        agree "∇C, backprop vs forward mode" (flat (Backprop.gradient c.Loss network x y)) (flat (NetworkAutoDiff.forwardGradient c.Loss network x y))
+        agree "∇C, backprop vs forward mode" (flat (Backprop.gradient Mode.Inference c.Loss network x y)) (flat (NetworkAutoDiff.forwardGradient Mode.Inference c.Loss network x y))
         |> Prop.label (string c)
 
     /// Both evaluate the same cost in float64 in other orders (the scalar code one product at a
@@ -67,8 +67,8 @@ module Properties =
     [<Property>]
     let ``the network written with scalars has the library's cost`` (SmallCase c) =
         let network, x, y = setup c
-        let expected = Forward.cost c.Loss network x y
-        let actual = NetworkAutoDiff.cost c.Loss network x y
+        let expected = Forward.cost Mode.Inference c.Loss network x y
+        let actual = NetworkAutoDiff.cost Mode.Inference c.Loss network x y
         let bound = 2.0 * Real.epsilon<float> () * RoundingBound.cost (Real.epsilon<float> ()) c.Loss network x y
         (abs (expected - actual) <= max bound (1e-12 * abs expected) + 1e-300)
         |> Prop.label $"C: library {expected:R}, scalars {actual:R}, bound {max bound (1e-12 * abs expected):R}"
@@ -81,13 +81,13 @@ module NearZeroCosts =
 
     /// One input, one unit per weight, zero biases.
     let private oneLayer (weights: float[]) (activation: Activation) =
-        Network.ofLayers [ Dense.create (Matrix.ofColumns [ weights ]) (Matrix.ofColumns [ Array.zeroCreate weights.Length ]) activation ]
+        Network.ofDense [ Dense.create (Matrix.ofColumns [ weights ]) (Matrix.ofColumns [ Array.zeroCreate weights.Length ]) activation ]
 
     let private sameCost (loss: Loss) (network: Network<float>) (y: float[]) =
         let x = Matrix.ofColumns [ [| 1.0 |] ]
         let y = Matrix.ofColumns [ y ]
-        let expected = Forward.cost loss network x y
-        let actual = NetworkAutoDiff.cost loss network x y
+        let expected = Forward.cost Mode.Inference loss network x y
+        let actual = NetworkAutoDiff.cost Mode.Inference loss network x y
         Assert.True(abs (expected - actual) <= 4.0 * Real.epsilon<float> () * expected, $"library {expected:R}, scalars {actual:R}")
 
     [<Fact>]

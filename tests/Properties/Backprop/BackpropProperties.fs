@@ -28,9 +28,9 @@ module Properties =
     let ``backprop equals central differences`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup c
-            let report = GradientCheck.run c.Loss network x y
+            let report = GradientCheck.run Mode.Inference c.Loss network x y
             let total = report.Checked + report.AtKinks
-            let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise l.Activation)
+            let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise (Layer.activation l))
             // No disagreement beyond the estimates' uncertainty may exceed 10⁻⁶. On smooth networks
             // every estimate must resolve a 10⁻⁶ error. Near ReLU kinks the steps must be small and
             // rounding noise limits the estimates, so there every estimate must see a 1% error and
@@ -46,32 +46,32 @@ module Properties =
     let ``BP3 the bias gradient is delta summed over the batch`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup c
-            let g = Backprop.gradient c.Loss network x y
+            let g = Backprop.gradient Mode.Inference c.Loss network x y
             let expected, _ = Reference.gradient network c.Loss x y
             referenceIsFinite expected ==> lazy (
             List.zip expected g.Layers
             |> List.mapi (fun l ((_, db), actual) ->
-                Approx.allClose $"layer {l + 1} ∂C/∂b" 1e-9 (1e-12 * (1.0 + Approx.scale db)) db (flat actual.db))
+                Approx.allClose $"layer {l + 1} ∂C/∂b" 1e-9 (1e-12 * (1.0 + Approx.scale db)) db (flat actual.Tensors.[1]))
             |> List.reduce (.&.)))
 
     [<Property>]
     let ``BP4 the weight gradient is delta times the layer input transposed`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup c
-            let g = Backprop.gradient c.Loss network x y
+            let g = Backprop.gradient Mode.Inference c.Loss network x y
             let expected, _ = Reference.gradient network c.Loss x y
             referenceIsFinite expected ==> lazy (
             List.zip expected g.Layers
             |> List.mapi (fun l ((dW, _), actual) ->
                 let dW = Matrix.ofArray2D dW |> flat
-                Approx.allClose $"layer {l + 1} ∂C/∂w" 1e-9 (1e-12 * (1.0 + Approx.scale dW)) dW (flat actual.dW))
+                Approx.allClose $"layer {l + 1} ∂C/∂w" 1e-9 (1e-12 * (1.0 + Approx.scale dW)) dW (flat actual.Tensors.[0]))
             |> List.reduce (.&.)))
 
     [<Property>]
     let ``dx equals W transpose delta`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup c
-            let trace = Forward.trace network x
+            let trace = Forward.trace Mode.Inference network x
             let last = List.last trace.Layers
             let _, dx = Backprop.backward network trace (Upstream.ofLoss c.Loss network.OutputActivation last.Z last.A y)
             let layers, expected = Reference.gradient network c.Loss x y
@@ -83,12 +83,12 @@ module Properties =
     let ``the batch gradient is the mean of the per-example gradients`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup c
-            let batch = Backprop.gradient c.Loss network x y
+            let batch = Backprop.gradient Mode.Inference c.Loss network x y
             let mean =
-                [ for j in 0 .. x.Cols - 1 -> Backprop.gradient c.Loss network (Matrix.sliceColumns j 1 x) (Matrix.sliceColumns j 1 y) ]
+                [ for j in 0 .. x.Cols - 1 -> Backprop.gradient Mode.Inference c.Loss network (Matrix.sliceColumns j 1 x) (Matrix.sliceColumns j 1 y) ]
                 |> List.reduce Gradients.add
                 |> Gradients.scale (1.0 / float x.Cols)
-            let flatten (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
+            let flatten (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ flat l.Tensors.[0]; flat l.Tensors.[1] ]) |> Array.concat
             let expected = flatten mean
             Approx.allClose "∇C" 1e-9 (1e-12 * (1.0 + Approx.scale expected)) expected (flatten batch))
 
@@ -102,7 +102,7 @@ module Properties =
             // arbitrarily large relative to the result: 2,238 cases found one at α = 1.5.
             let alpha = match abs k % 9 with 0 -> 0.0 | j -> float (sign k) * Math.ScaleB(1.0, j - 5)
             let network, x, y = setup c
-            let trace = Forward.trace network x
+            let trace = Forward.trace Mode.Inference network x
             let last = List.last trace.Layers
             let scaled =
                 match Upstream.ofLoss c.Loss network.OutputActivation last.Z last.A y with
@@ -111,7 +111,7 @@ module Properties =
             let gAlpha, dxAlpha = Backprop.backward network trace (fst scaled)
             let g, dx = Backprop.backward network trace (snd scaled)
             let flatten (g: Gradients<float>, dx: Matrix<float>) =
-                Array.concat [ yield! g.Layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]); yield flat dx ]
+                Array.concat [ yield! g.Layers |> List.collect (fun l -> [ flat l.Tensors.[0]; flat l.Tensors.[1] ]); yield flat dx ]
             let expected = flatten (Gradients.scale alpha g, Matrix.scale alpha dx)
             Approx.allClose $"α = {alpha}" 1e-10 (1e-14 * Approx.scale expected) expected (flatten (gAlpha, dxAlpha)))
 
@@ -119,15 +119,15 @@ module Properties =
     let ``backprop through g after f equals g's input gradient chained into f`` (s: Split) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup s.Case
-            let f = Network.ofLayers (List.take s.Cut network.Layers)
-            let g = Network.ofLayers (List.skip s.Cut network.Layers)
-            let whole = Backprop.gradient s.Case.Loss network x y
+            let f = Network.ofDense (List.take s.Cut (Generators.denseLayers network))
+            let g = Network.ofDense (List.skip s.Cut (Generators.denseLayers network))
+            let whole = Backprop.gradient Mode.Inference s.Case.Loss network x y
             let fx = Forward.run f x
-            let traceG = Forward.trace g fx
+            let traceG = Forward.trace Mode.Inference g fx
             let last = List.last traceG.Layers
             let gradG, dxG = Backprop.backward g traceG (Upstream.ofLoss s.Case.Loss g.OutputActivation last.Z last.A y)
-            let gradF, _ = Backprop.backward f (Forward.trace f x) (OutputGradient dxG)
-            let flatten (layers: LayerGradient<float> list) = layers |> List.collect (fun l -> [ flat l.dW; flat l.db ]) |> Array.concat
+            let gradF, _ = Backprop.backward f (Forward.trace Mode.Inference f x) (OutputGradient dxG)
+            let flatten (layers: LayerGradient<float> list) = layers |> List.collect (fun l -> List.map flat l.Tensors) |> Array.concat
             let expected = flatten whole.Layers
             Approx.allClose "∇C" 1e-12 1e-300 expected (flatten (gradF.Layers @ gradG.Layers)))
 
@@ -135,8 +135,8 @@ module Properties =
     let ``backprop leaves the network and the data unchanged`` (c: Case) (p: Provider) =
         p.Run(fun () ->
             let network, x, y = setup c
-            let before = network.Layers |> List.map (fun l -> l.Weights.ToArray(), l.Biases.ToArray()), x.ToArray(), y.ToArray()
-            Backprop.gradient c.Loss network x y |> ignore
-            NumericalGradient.centralDifference c.Loss network x y 1e-4 |> ignore
-            before = (network.Layers |> List.map (fun l -> l.Weights.ToArray(), l.Biases.ToArray()), x.ToArray(), y.ToArray()))
+            let before = Parameters.toArray network, x.ToArray(), y.ToArray()
+            Backprop.gradient Mode.Inference c.Loss network x y |> ignore
+            NumericalGradient.centralDifference Mode.Inference c.Loss network x y 1e-4 |> ignore
+            before = (Parameters.toArray network, x.ToArray(), y.ToArray()))
 

@@ -21,15 +21,15 @@ let private sameAsPure<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (c: Cas
     let buffer = GradientBuffer<'T>(network, x.Cols)
     [ x, y; x2, y2; x, y ]
     |> List.map (fun (x, y) ->
-        let cost, gradient = Backprop.lossAndGradient c.Loss network x y
-        let cost' = buffer.LossAndGradient(c.Loss, network, x, y)
+        let cost, gradient = Backprop.lossAndGradient Mode.Inference c.Loss network x y
+        let cost' = buffer.LossAndGradient(Mode.Inference, c.Loss, network, x, y)
         let sameGradient = bits (Gradients.toArray gradient) = bits (Gradients.toArray buffer.Gradient)
         let sameOutput = bits ((Forward.run network x).ToArray()) = bits (buffer.Output.ToArray())
-        let forwardOnly = buffer.Loss(c.Loss, network, x, y)
+        let forwardOnly = buffer.Loss(Mode.Inference, c.Loss, network, x, y)
         (sameGradient |> Prop.label "gradient")
         .&. (sameOutput |> Prop.label "output")
         .&. (bits [| cost |] = bits [| cost' |] |> Prop.label $"cost {cost} against {cost'}")
-        .&. (bits [| Forward.cost c.Loss network x y |] = bits [| forwardOnly |] |> Prop.label "forward-only cost"))
+        .&. (bits [| Forward.cost Mode.Inference c.Loss network x y |] = bits [| forwardOnly |] |> Prop.label "forward-only cost"))
     |> List.reduce (.&.)
 
 [<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 100)>]
@@ -43,12 +43,12 @@ module Properties =
 let ``after its first call a gradient buffer allocates nothing`` () =
     // W6's shape at batch 10: 784-100-10 sigmoid, quadratic; and a softmax output with cross-entropy.
     for loss, output in [ Loss.Quadratic, Activation.Sigmoid; Loss.CrossEntropy, Activation.Softmax ] do
-        let hidden = { Units = 100; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
-        let network = Network.init<float> 3UL 784 [ hidden; { hidden with Units = 10; Activation = output } ]
+        let hidden = LayerSpec.Dense(100, Activation.Sigmoid, Some(Initializer.XavierNormal))
+        let network = Network.init<float> 3UL (Shape.Vector 784) [ hidden; LayerSpec.Dense(10, output, Some Initializer.XavierNormal) ]
         let x = Matrix.init 784 10 (fun i j -> float ((i + 3 * j) % 17) / 17.0)
         let y = Matrix.init 10 10 (fun i j -> if i = j then 1.0 else 0.0)
         let buffer = GradientBuffer<float>(network, 10)
-        for _ in 1 .. 3 do buffer.LossAndGradient(loss, network, x, y) |> ignore
+        for _ in 1 .. 3 do buffer.LossAndGradient(Mode.Inference, loss, network, x, y) |> ignore
         // Seven windows of 200 calls of each. An allocation per call, however small (24 bytes for
         // the smallest object), adds at least 9,600 bytes to every window. The runtime allocates
         // now and then on the calling thread on its own (when tiered compilation swaps in a
@@ -59,21 +59,21 @@ let ``after its first call a gradient buffer allocates nothing`` () =
         let window () =
             let before = GC.GetAllocatedBytesForCurrentThread()
             for _ in 1 .. 200 do
-                buffer.LossAndGradient(loss, network, x, y) |> ignore
-                buffer.Loss(loss, network, x, y) |> ignore
+                buffer.LossAndGradient(Mode.Inference, loss, network, x, y) |> ignore
+                buffer.Loss(Mode.Inference, loss, network, x, y) |> ignore
             GC.GetAllocatedBytesForCurrentThread() - before
         let windows = Array.init 7 (fun _ -> window ()) |> Array.sort
         Assert.True(windows.[3] < 1024L, $"bytes per window of 400 calls, sorted: %A{windows}")
 
 [<Fact>]
 let ``a gradient buffer refuses another network's shapes or batch size, naming them`` () =
-    let spec units = { Units = units; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
-    let network = Network.init<float> 1UL 4 [ spec 3; spec 2 ]
+    let spec units = LayerSpec.Dense(units, Activation.Sigmoid, Some(Initializer.XavierNormal))
+    let network = Network.init<float> 1UL (Shape.Vector 4) [ spec 3; spec 2 ]
     let buffer = GradientBuffer<float>(network, 5)
     let x, y = Matrix.zeros<float> 4 5, Matrix.zeros<float> 2 5
-    let wider = Network.init<float> 1UL 4 [ spec 6; spec 2 ]
-    let e = Assert.Throws<ArgumentException>(fun () -> buffer.LossAndGradient(Loss.Quadratic, wider, x, y) |> ignore)
+    let wider = Network.init<float> 1UL (Shape.Vector 4) [ spec 6; spec 2 ]
+    let e = Assert.Throws<ArgumentException>(fun () -> buffer.LossAndGradient(Mode.Inference, Loss.Quadratic, wider, x, y) |> ignore)
     Assert.Contains("4-3-2", e.Message)
-    let e = Assert.Throws<ArgumentException>(fun () -> buffer.LossAndGradient(Loss.Quadratic, network, Matrix.zeros 4 6, Matrix.zeros 2 6) |> ignore)
+    let e = Assert.Throws<ArgumentException>(fun () -> buffer.LossAndGradient(Mode.Inference, Loss.Quadratic, network, Matrix.zeros 4 6, Matrix.zeros 2 6) |> ignore)
     Assert.Contains("batches of 5 examples", e.Message)
     Assert.Throws<ArgumentOutOfRangeException>(fun () -> GradientBuffer<float>(network, 0) |> ignore) |> ignore

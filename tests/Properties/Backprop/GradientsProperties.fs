@@ -9,12 +9,12 @@ open FsCheck.Xunit
 open FunctionalBackprop.Core
 open FunctionalBackprop.Properties.Generators
 
-let private flat (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ l.dW.ToArray(); l.db.ToArray() ]) |> Array.concat
+let private flat (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ l.Tensors.[0].ToArray(); l.Tensors.[1].ToArray() ]) |> Array.concat
 
 /// Two gradient-shaped vectors on the same network: its gradient and its parameters.
 let private pair (c: Case) =
     let network, x, y = c.Network<float> (), c.Inputs<float> (), c.TargetMatrix<float> ()
-    network, Backprop.gradient c.Loss network x y, Gradients.ofArray network (Parameters.toArray network)
+    network, Backprop.gradient Mode.Inference c.Loss network x y, Gradients.ofArray network (Parameters.toArray network)
 
 [<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 100)>]
 module Properties =
@@ -45,15 +45,15 @@ module Properties =
 
     [<Property>]
     let ``map and map2 act entry by entry`` (c: Case) =
-        let _, g, h = pair c
+        let network, g, h = pair c
         (flat (Gradients.map (fun v -> 2.0 * v) g) = (flat g |> Array.map (fun v -> 2.0 * v))) |> Prop.label "map"
         .&. ((flat (Gradients.map2 (fun a b -> a * b) g h) = Array.map2 (*) (flat g) (flat h)) |> Prop.label "map2")
         .&. ((Gradients.count g = Array.length (flat g)) |> Prop.label "count")
-        .&. ((Gradients.indices g |> List.map (fun p -> Gradients.item p g) |> Array.ofList = flat g) |> Prop.label "indices in storage order")
+        .&. ((Parameters.indices network |> List.map (fun p -> Gradients.item p g) |> Array.ofList = flat g) |> Prop.label "indices in storage order")
 
 [<Fact>]
 let ``the norm neither overflows nor underflows`` () =
-    let network = Network.init<float> 1UL 2 [ { Units = 2; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+    let network = Network.init<float> 1UL (Shape.Vector 2) [ LayerSpec.Dense(2, Activation.Identity, Some(Initializer.XavierNormal)) ]
     let big = Gradients.zero network |> Gradients.map (fun _ -> 1e200)
     let tiny = Gradients.zero network |> Gradients.map (fun _ -> 1e-200)
     // Six entries: ‖g‖ = √6·x, though x² overflows (or underflows) by itself.

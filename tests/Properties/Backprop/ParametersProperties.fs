@@ -62,18 +62,18 @@ let private network<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (widths: i
     let values = Array.map Real.ofFloat<'T> values
     List.zip (List.pairwise widths) (cut widths values)
     |> List.map (fun ((fanIn, units), (w, b)) -> Dense.create (Matrix.ofColumnMajor units fanIn w) (Matrix.ofColumnMajor units 1 b) Activation.Tanh)
-    |> Network.ofLayers
+    |> Network.ofDense
 
 /// The gradient-shaped Δ whose entries are the values, in the same order.
 let private step<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (widths: int list) (values: float[]) : Gradients<'T> =
     let values = Array.map Real.ofFloat<'T> values
-    { Layers =
-        List.zip (List.pairwise widths) (cut widths values)
-        |> List.map (fun ((fanIn, units), (w, b)) -> { dW = Matrix.ofColumnMajor units fanIn w; db = Matrix.ofColumnMajor units 1 b }) }
+    List.zip (List.pairwise widths) (cut widths values)
+    |> List.map (fun ((fanIn, units), (w, b)) -> { Tensors = [ Matrix.ofColumnMajor units fanIn w; Matrix.ofColumnMajor units 1 b ] })
+    |> Gradients.ofLayers
 
 let private bitsOf (xs: 'T[]) = xs |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v))
 let private bits (n: Network<'T>) = bitsOf (Parameters.toArray n)
-let private stepBits (g: Gradients<'T>) = g.Layers |> List.collect (fun l -> [ l.dW.ToArray(); l.db.ToArray() ]) |> Array.concat |> bitsOf
+let private stepBits (g: Gradients<'T>) = g.Layers |> List.collect (fun l -> l.Tensors |> List.map (fun m -> m.ToArray())) |> Array.concat |> bitsOf
 
 /// The unit roundoff u = ε/2 of 'T.
 let private unitRoundoff<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> () = Real.epsilon<'T> () / 2.0
@@ -97,30 +97,29 @@ let private addScaledAgrees<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (s
 module Laws =
 
     [<Property>]
-    let ``toArray lists layer by layer the weights column by column, then the biases: the order of Gradients.indices`` (s: Shaped) =
+    let ``toArray lists layer by layer the weights column by column, then the biases: the order of Parameters.indices`` (s: Shaped) =
         let n: Network<float> = network s.Widths s.W
         let parameters = Parameters.toArray n
         let read (p: ParameterIndex) =
-            match p with
-            | Weight(l, j, k) -> n.Layers.[l - 1].Weights.[j, k]
-            | Bias(l, j) -> n.Layers.[l - 1].Biases.[j, 0]
+            let l = (Generators.denseLayers n).[p.Layer - 1]
+            match p.Symbol, p.Tensor with
+            | "w", 0 -> l.Weights.[p.Row, p.Column]
+            | "b", 1 when p.Column = 0 -> l.Biases.[p.Row, 0]
+            | _ -> invalidOp $"A dense layer has w then b, not {p}."
         (bitsOf parameters = bitsOf s.W |> Prop.label "the documented order")
-        .&. (bitsOf parameters = (Gradients.indices (Gradients.zero n) |> List.map read |> Array.ofList |> bitsOf) |> Prop.label "the order of Gradients.indices")
+        .&. (bitsOf parameters = (Parameters.indices n |> List.map read |> Array.ofList |> bitsOf) |> Prop.label "the order of Parameters.indices")
 
     [<Property>]
     let ``a copy has the same bits and activations and shares no array with the original`` (s: Shaped) =
         let n: Network<float> = network s.Widths s.W
         let c = Parameters.copy n
         let shared =
-            List.zip n.Layers c.Layers
-            |> List.exists (fun (l, l') ->
-                [ l.weights.values; l.biases.values ]
-                |> List.exists (fun a -> [ l'.weights.values; l'.biases.values ] |> List.exists (fun b -> Object.ReferenceEquals(a, b))))
+            Parameters.arrays n |> Array.exists (fun a -> Parameters.arrays c |> Array.exists (fun b -> Object.ReferenceEquals(a, b)))
         let before, copied = bits n, bits c
         // Writing into the copy must leave the original alone.
         Parameters.addScaledInto 1.0 (step s.Widths s.Delta) c c
         (copied = before |> Prop.label "same bits")
-        .&. (List.map (fun (l: Dense<float>) -> l.Activation) c.Layers = List.map (fun (l: Dense<float>) -> l.Activation) n.Layers |> Prop.label "same activations")
+        .&. (List.map Layer.activation c.Layers = List.map Layer.activation n.Layers |> Prop.label "same activations")
         .&. (not shared |> Prop.label "no shared array")
         .&. (bits n = before |> Prop.label "the original unchanged by writes into the copy")
 
@@ -160,8 +159,8 @@ module Laws =
         // Write the value at the position in the documented order, in the copy's own arrays.
         let k = p.Position % s.W.Length
         let arrays = Parameters.arrays poisoned
-        let offsets = arrays |> List.scan (fun o (a: float[]) -> o + a.Length) 0
-        List.iter2 (fun (a: float[]) o -> if o <= k && k < o + a.Length then a.[k - o] <- p.Value) arrays (List.take arrays.Length offsets)
+        let offsets = arrays |> Array.scan (fun o (a: float[]) -> o + a.Length) 0
+        Array.iter2 (fun (a: float[]) o -> if o <= k && k < o + a.Length then a.[k - o] <- p.Value) arrays (Array.take arrays.Length offsets)
         (Parameters.isFinite n |> Prop.label "finite parameters")
         .&. (not (Parameters.isFinite poisoned) |> Prop.label $"{p.Value} at {k}")
         .&. (let planted = (Parameters.toArray poisoned).[k] in (planted = p.Value || Double.IsNaN planted && Double.IsNaN p.Value) |> Prop.label "planted where meant")

@@ -13,7 +13,7 @@ open FunctionalBackprop.Properties.Generators
 let private eps32 = 1.1920928955078125e-07
 
 let private flatten (g: Gradients<'T>, dx: Matrix<'T>) =
-    Array.concat [ yield! g.Layers |> List.collect (fun l -> [ l.dW.ToArray(); l.db.ToArray() ]); yield dx.ToArray() ] |> Array.map Real.toFloat
+    Array.concat [ yield! g.Layers |> List.collect (fun l -> [ l.Tensors.[0].ToArray(); l.Tensors.[1].ToArray() ]); yield dx.ToArray() ] |> Array.map Real.toFloat
 
 /// A float32 network, its batch, and the same parameters and batch promoted exactly to float64.
 let private both (c: Case) =
@@ -21,7 +21,7 @@ let private both (c: Case) =
     (n32, x32, y32), (Network.convert<float32, float> n32, Matrix.convert<float32, float> x32, Matrix.convert<float32, float> y32)
 
 let private gradientAndInput (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) =
-    let trace = Forward.trace network x
+    let trace = Forward.trace Mode.Inference network x
     let last = List.last trace.Layers
     Backprop.backward network trace (Upstream.ofLoss loss network.OutputActivation last.Z last.A y)
 
@@ -62,7 +62,7 @@ module Float32 =
             let bound = RoundingBound.gradient eps32 c.Loss n64 x64 y64
             // One estimate per parameter, in the order of Gradients.indices (the order of g32);
             // None where every step crossed a kink.
-            let estimates = GradientCheck.estimate c.Loss n64 x64 y64 |> List.map snd |> Array.ofList
+            let estimates = GradientCheck.estimate Mode.Inference c.Loss n64 x64 y64 |> List.map snd |> Array.ofList
             let exact = estimates |> Array.mapi (fun i e -> match e with Some(n, _) -> n | None -> g32.[i])
             let slack i = match estimates.[i] with Some(_, u) -> u | None -> 0.0
             match beyondBound bound g32.[.. estimates.Length - 1] exact slack with

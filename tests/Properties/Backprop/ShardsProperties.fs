@@ -31,8 +31,8 @@ let private flatten (g: Gradients<'T>) = Gradients.toArray g |> Array.map Real.t
 let private closeToOneShard<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (s: ShardCase) =
     let c = s.Case
     let network, x, y = c.Network<'T> (), c.Inputs<'T> (), c.TargetMatrix<'T> ()
-    let cost1, g1 = Backprop.lossAndGradient c.Loss network x y
-    let costK, gK = Shards.lossAndGradient s.Shards c.Loss network x y
+    let cost1, g1 = Backprop.lossAndGradient Mode.Inference c.Loss network x y
+    let costK, gK = Shards.lossAndGradient s.Shards Mode.Inference c.Loss network x y
     let eps = Real.epsilon<'T> ()
     let bound = RoundingBound.gradient eps c.Loss (Network.convert<'T, float> network) (Matrix.convert<'T, float> x) (Matrix.convert<'T, float> y)
     let a, b = flatten g1, flatten gK
@@ -74,8 +74,8 @@ module Properties =
             let shares =
                 [ for i in 0 .. Shards.count n s.Shards - 1 ->
                       let struct (first, size) = Shards.range n s.Shards i
-                      Shards.share c.Loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n ]
+                      Shards.share Mode.Inference c.Loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n ]
             let expected = shares |> List.map (snd >> Gradients.toArray) |> List.reduce (Array.map2 (+))
-            let _, gK = Shards.lossAndGradient s.Shards c.Loss network x y
+            let _, gK = Shards.lossAndGradient s.Shards Mode.Inference c.Loss network x y
             let bits (v: float[]) = Array.map BitConverter.DoubleToInt64Bits v
             (shares.Length = 1 || bits expected = bits (Gradients.toArray gK)) |> Prop.label "the sum in shard order")

@@ -206,9 +206,9 @@ let private checkpointFile =
         let x = Matrix.ofColumns [ [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] ]
         let y = Matrix.ofColumns [ [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] ]
         let network =
-            Network.init<float> 5UL 2
-                [ { Units = 3; Activation = Activation.LeakyReLU 0.1; Initializer = Initializer.XavierNormal }
-                  { Units = 1; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal } ]
+            Network.init<float> 5UL (Shape.Vector 2)
+                [ LayerSpec.Dense(3, Activation.LeakyReLU 0.1, Some(Initializer.XavierNormal))
+                  LayerSpec.Dense(1, Activation.Sigmoid, Some(Initializer.XavierNormal)) ]
         let optimizer = Optimizer.after [ Transform.l2 0.01 4 ] (Optimizer.adam (Schedule.Constant 0.05))
         let result = Training.train (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 5 2) network x y
         use stream = new MemoryStream()

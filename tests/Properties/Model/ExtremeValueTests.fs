@@ -78,12 +78,12 @@ let ``softmax over equal inputs is uniform and its cross-entropy is ln k, howeve
 let private network hidden : Network<float> =
     let w1 = Matrix.ofColumns [ [| 0.5; -0.25; 1.0; 0.75 |]; [| 0.25; 0.5; -0.5; 0.5 |]; [| -0.75; 0.25; 0.25; 1.0 |] ]
     let w2 = Matrix.ofColumns [ [| 0.5; -0.5 |]; [| 1.0; 0.25 |]; [| -0.25; 0.75 |]; [| 0.5; 1.0 |] ]
-    Network.ofLayers
+    Network.ofDense
         [ Dense.create w1 (column [ 0.1; -0.2; 0.3; 0.0 ]) hidden
           Dense.create w2 (column [ 0.05; -0.05 ]) Activation.Softmax ]
 
 let private finite (g: Gradients<float>) =
-    g.Layers |> List.forall (fun l -> Array.forall Double.IsFinite (l.dW.ToArray()) && Array.forall Double.IsFinite (l.db.ToArray()))
+    g.Layers |> List.forall (fun l -> Array.forall Double.IsFinite (l.Tensors.[0].ToArray()) && Array.forall Double.IsFinite (l.Tensors.[1].ToArray()))
 
 [<Fact>]
 let ``inputs of 1e300 saturate sigmoid and tanh layers: the gradient is finite and equals the saturated one`` () =
@@ -93,32 +93,32 @@ let ``inputs of 1e300 saturate sigmoid and tanh layers: the gradient is finite a
         // Inputs of 1e6 saturate the layer just as completely in float64 (σ(z) is exactly 0 below
         // z ≈ −745 and exactly 1 above 37).
         let large = column [ 1e6; -1e6; 1e6 ]
-        let cost, g = Backprop.lossAndGradient Loss.CrossEntropy (network hidden) huge y
-        let cost', g' = Backprop.lossAndGradient Loss.CrossEntropy (network hidden) large y
+        let cost, g = Backprop.lossAndGradient Mode.Inference Loss.CrossEntropy (network hidden) huge y
+        let cost', g' = Backprop.lossAndGradient Mode.Inference Loss.CrossEntropy (network hidden) large y
         Assert.True(Double.IsFinite cost && finite g, $"{Activation.name hidden}: cost {cost}")
         Assert.Equal(cost', cost)
         // σ'(z) is exactly 0 at saturation, so layer 1's gradient is 0 (its true value, e^(−1e300)·1e300, underflows).
-        Assert.All(g.Layers.[0].dW.ToArray(), fun v -> Assert.Equal(0.0, v))
-        Assert.Equal<float[]>(g'.Layers.[1].dW.ToArray(), g.Layers.[1].dW.ToArray())
-        Assert.Equal<float[]>(g'.Layers.[1].db.ToArray(), g.Layers.[1].db.ToArray())
+        Assert.All(g.Layers.[0].Tensors.[0].ToArray(), fun v -> Assert.Equal(0.0, v))
+        Assert.Equal<float[]>(g'.Layers.[1].Tensors.[0].ToArray(), g.Layers.[1].Tensors.[0].ToArray())
+        Assert.Equal<float[]>(g'.Layers.[1].Tensors.[1].ToArray(), g.Layers.[1].Tensors.[1].ToArray())
 
 [<Fact>]
 let ``inputs of 1e300 through ReLU stay finite under cross-entropy: the cost is the logit gap`` () =
     // The hidden layer passes (0, 0.5, 0.75, 2.25)·1e300, the logits are (1.4375, 2.9375)·1e300,
     // and the target is the smaller: C = 1.5e300, δ = a − y = (−1, 1).
-    let cost, g = Backprop.lossAndGradient Loss.CrossEntropy (network Activation.ReLU) (column [ 1e300; 1e300; 1e300 ]) (column [ 1.0; 0.0 ])
+    let cost, g = Backprop.lossAndGradient Mode.Inference Loss.CrossEntropy (network Activation.ReLU) (column [ 1e300; 1e300; 1e300 ]) (column [ 1.0; 0.0 ])
     Assert.True(Approx.close 1e-15 0.0 1.5e300 cost, $"cost {cost:R}")
     Assert.True(finite g)
-    Assert.Equal<float[]>([| -1.0; 1.0 |], g.Layers.[1].db.ToArray())
+    Assert.Equal<float[]>([| -1.0; 1.0 |], g.Layers.[1].Tensors.[1].ToArray())
 
 [<Fact>]
 let ``inputs of 1e-300 give a gradient that is δ times the input, not flushed to zero`` () =
     for hidden in [ Activation.Sigmoid; Activation.Tanh; Activation.ReLU ] do
         let x = column [ 1e-300; -3e-300; 2e-300 ]
-        let _, g = Backprop.lossAndGradient Loss.CrossEntropy (network hidden) x (column [ 1.0; 0.0 ])
+        let _, g = Backprop.lossAndGradient Mode.Inference Loss.CrossEntropy (network hidden) x (column [ 1.0; 0.0 ])
         Assert.True(finite g)
         // For one example, dW¹ = δ¹ xᵀ and db¹ = δ¹.
-        let dW, db = g.Layers.[0].dW, g.Layers.[0].db
+        let dW, db = g.Layers.[0].Tensors.[0], g.Layers.[0].Tensors.[1]
         for j in 0 .. 3 do
             for k in 0 .. 2 do
                 let expected = db.[j, 0] * x.[k, 0]
@@ -127,20 +127,20 @@ let ``inputs of 1e-300 give a gradient that is δ times the input, not flushed t
 
 [<Fact>]
 let ``a saturated sigmoid output under the quadratic loss has a zero, not NaN, gradient`` () =
-    let net = Network.ofLayers [ Dense.create (Matrix.ofColumns [ [| 1.0 |] ]) (column [ 0.0 ]) Activation.Sigmoid ]
+    let net = Network.ofDense [ Dense.create (Matrix.ofColumns [ [| 1.0 |] ]) (column [ 0.0 ]) Activation.Sigmoid ]
     for x in [ 1e4; -1e4; 1e300 ] do
-        let cost, g = Backprop.lossAndGradient Loss.Quadratic net (column [ x ]) (column [ 0.5 ])
+        let cost, g = Backprop.lossAndGradient Mode.Inference Loss.Quadratic net (column [ x ]) (column [ 0.5 ])
         Assert.Equal(0.125, cost)
-        Assert.Equal(0.0, g.Layers.[0].dW.[0, 0])
+        Assert.Equal(0.0, g.Layers.[0].Tensors.[0].[0, 0])
 
 [<Fact>]
 let ``an identity output of 1e300 overflows the quadratic loss to +∞, never NaN`` () =
     // ½(1e300)² exceeds float64: the core returns +∞ (the facade raises OverflowException).
-    let net = Network.ofLayers [ Dense.create (Matrix.ofColumns [ [| 1.0 |] ]) (column [ 0.0 ]) Activation.Identity ]
-    let cost, g = Backprop.lossAndGradient Loss.Quadratic net (column [ 1e300 ]) (column [ 0.0 ])
+    let net = Network.ofDense [ Dense.create (Matrix.ofColumns [ [| 1.0 |] ]) (column [ 0.0 ]) Activation.Identity ]
+    let cost, g = Backprop.lossAndGradient Mode.Inference Loss.Quadratic net (column [ 1e300 ]) (column [ 0.0 ])
     Assert.True(Double.IsPositiveInfinity cost)
-    Assert.Equal(1e300, g.Layers.[0].db.[0, 0])
-    Assert.False(Double.IsNaN g.Layers.[0].dW.[0, 0])
+    Assert.Equal(1e300, g.Layers.[0].Tensors.[1].[0, 0])
+    Assert.False(Double.IsNaN g.Layers.[0].Tensors.[0].[0, 0])
 
 [<Fact>]
 let ``where a cost is not defined the error says why`` () =
@@ -163,7 +163,7 @@ let ``where a cost is not defined the error says why`` () =
 [<Fact>]
 let ``inputs beyond float32's range are refused, naming the entry`` () =
     // 1e300 becomes +∞ in float32; the forward pass refuses it rather than computing NaN.
-    let net = Network.init<float32> 1UL 2 [ { Units = 2; Activation = Activation.Softmax; Initializer = Initializer.XavierNormal } ]
+    let net = Network.init<float32> 1UL (Shape.Vector 2) [ LayerSpec.Dense(2, Activation.Softmax, Some(Initializer.XavierNormal)) ]
     let x = Matrix.ofColumnMajor 2 1 [| Real.ofFloat<float32> 1e300; 1.0f |]
     let e = Assert.Throws<ArgumentException>(fun () -> Forward.run net x |> ignore)
     Assert.Contains("row 0 of example (column) 0", e.Message)

@@ -14,7 +14,7 @@ let private flat (m: Matrix<float>) = m.ToArray()
 /// Output-layer weighted inputs, activations and targets for a generated case.
 let private outputs (c: Case) =
     let network, x, y = c.Network<float> (), c.Inputs<float> (), c.TargetMatrix<float> ()
-    let last = List.last (Forward.trace network x).Layers
+    let last = List.last (Forward.trace Mode.Inference network x).Layers
     network.OutputActivation, last.Z, last.A, y
 
 [<Properties(Arbitrary = [| typeof<Arbitraries> |], MaxTest = 100)>]

@@ -27,12 +27,25 @@ let private drawing = initializer |> Gen.map (fun i -> if i = Initializer.Zeros 
 
 let private seed64 = Gen.map2 (fun (a: int) (b: int) -> (uint64 a <<< 32) ||| uint64 b) (Gen.choose (0, Int32.MaxValue)) (Gen.choose (0, Int32.MaxValue))
 
+/// A dense layer spec's units, activation and initializer.
+let private parts (spec: LayerSpec) =
+    match spec with
+    | LayerSpec.Dense(units, activation, Some initializer) -> units, activation, initializer
+    | other -> invalidArg "spec" $"The tests here draw dense layers with an initializer, not {other}."
+
+let private unitsOf spec = let u, _, _ = parts spec in u
+let private activationOf spec = let _, a, _ = parts spec in a
+let private initializerOf spec = let _, _, i = parts spec in i
+let private withUnits units spec = let _, a, i = parts spec in LayerSpec.Dense(units, a, Some i)
+let private withActivation activation spec = let u, _, i = parts spec in LayerSpec.Dense(u, activation, Some i)
+let private withInitializer initializer spec = let u, a, _ = parts spec in LayerSpec.Dense(u, a, Some initializer)
+
 /// A network to make: a seed, an input width and 1–5 layer specs of 1–8 units.
 type Architecture =
     { Seed: uint64; InputWidth: int; Specs: LayerSpec list }
-    member a.Network<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>() : Network<'T> = Network.init a.Seed a.InputWidth a.Specs
+    member a.Network<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>() : Network<'T> = Network.init a.Seed (Shape.Vector a.InputWidth) a.Specs
     /// n⁰ (the input width), n¹, …, nᴸ.
-    member a.Widths = a.InputWidth :: (a.Specs |> List.map (fun s -> s.Units))
+    member a.Widths = a.InputWidth :: (a.Specs |> List.map unitsOf)
 
 /// L ≥ 2 layers of equal shape w×w drawn by the same random initialiser.
 type Repeated = { Seed: uint64; Width: int; Depth: int; Initializer: Initializer }
@@ -49,7 +62,7 @@ let private architecture =
         let! inputWidth = Gen.choose (1, 8)
         let! depth = Gen.choose (1, 5)
         let! specs =
-            Gen.listOfLength depth (Gen.map3 (fun u a i -> { Units = u; Activation = a; Initializer = i }) (Gen.choose (1, 8)) activation initializer)
+            Gen.listOfLength depth (Gen.map3 (fun u a i -> LayerSpec.Dense(u, a, Some(i))) (Gen.choose (1, 8)) activation initializer)
         return { Seed = seed; InputWidth = inputWidth; Specs = specs }
     }
 
@@ -75,7 +88,7 @@ type NetworkArbitraries =
         |> Arb.fromGen
 
 let private bits (m: Matrix<'T>) = m.ToArray() |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v))
-let private layerBits (l: Dense<'T>) = bits l.Weights, bits l.Biases
+let private layerBits (l: Layer<'T>) = Layer.parameters l |> List.map bits
 
 let private shapeOf (rows: int) (cols: int) = $"{rows}×{cols}"
 
@@ -92,9 +105,11 @@ module Making =
         (List.map layerBits network.Layers = List.map layerBits again.Layers |> Prop.label "the same seed, the same bits")
         .&. (a.Specs
              |> List.mapi (fun i spec ->
-                 let expected = Dense.init<float> (Random.derive a.Seed (uint64 i)) widths.[i] spec.Units spec.Activation spec.Initializer
-                 let actual = network.Layers.[i]
-                 (layerBits actual = layerBits expected && actual.Activation = spec.Activation
+                 let units, activation, initializer = parts spec
+                 let expected = Layer.Dense(Dense.init<float> (Random.derive a.Seed (uint64 i)) widths.[i] units activation initializer)
+                 let actual = Generators.denseLayers(network).[i]
+                 let spec = {| Units = units; Activation = activation |}
+                 (layerBits (Layer.Dense actual) = layerBits expected && actual.Activation = spec.Activation
                   && (actual.Weights.Rows, actual.Weights.Cols, actual.Biases.Rows, actual.Biases.Cols) = (spec.Units, widths.[i], spec.Units, 1))
                  |> Prop.label $"layer {i + 1}")
              |> List.reduce (.&.))
@@ -102,14 +117,14 @@ module Making =
     [<Property>]
     let ``layers draw independent streams: layers of one shape and initialiser differ`` (r: Repeated) =
         // Every layer is w×w with the same distribution; drawn from one stream they would be equal.
-        let network = Network.init<float> r.Seed r.Width [ for _ in 1 .. r.Depth -> { Units = r.Width; Activation = Activation.ReLU; Initializer = r.Initializer } ]
-        let weights = network.Layers |> List.map (fun l -> bits l.Weights)
+        let network = Network.init<float> r.Seed (Shape.Vector r.Width) [ for _ in 1 .. r.Depth -> LayerSpec.Dense(r.Width, Activation.ReLU, Some(r.Initializer)) ]
+        let weights = Generators.denseLayers network |> List.map (fun l -> bits l.Weights)
         (List.distinct weights).Length = r.Depth
 
     [<Property>]
     let ``changing one layer's initialiser or activation leaves every other layer's parameters`` (f: Fault) (other: Initializer) =
         let a = f.Architecture
-        let changed = { a with Specs = a.Specs |> List.mapi (fun i s -> if i = f.Layer - 1 then { s with Initializer = other; Activation = Activation.Identity } else s) }
+        let changed = { a with Specs = a.Specs |> List.mapi (fun i s -> if i = f.Layer - 1 then s |> withInitializer other |> withActivation Activation.Identity else s) }
         List.zip (a.Network<float>().Layers) (changed.Network<float>().Layers)
         |> List.indexed
         |> List.filter (fun (i, _) -> i <> f.Layer - 1)
@@ -124,10 +139,10 @@ module Making =
         (network.Depth = a.Specs.Length |> Prop.label "Depth")
         .&. (network.InputWidth = a.InputWidth |> Prop.label "InputWidth")
         .&. (network.OutputWidth = List.last widths |> Prop.label "OutputWidth")
-        .&. (network.OutputActivation = (List.last a.Specs).Activation |> Prop.label "OutputActivation")
+        .&. (network.OutputActivation = activationOf (List.last a.Specs) |> Prop.label "OutputActivation")
         .&. (network.ParameterCount = count |> Prop.label $"ParameterCount {network.ParameterCount}, expected {count}")
         .&. ((Parameters.toArray network).Length = count |> Prop.label "Parameters.toArray")
-        .&. (network.Layers
+        .&. (Generators.denseLayers network
              |> List.forall (fun l -> l.ParameterCount = l.OutputWidth * l.InputWidth + l.OutputWidth && l.InputWidth = l.Weights.Cols && l.OutputWidth = l.Weights.Rows)
              |> Prop.label "each layer")
 
@@ -136,13 +151,13 @@ module Making =
         let n64 = a.Network<float> ()
         let n32: Network<float32> = Network.convert n64
         let back: Network<float> = Network.convert n32
-        let structure (n: Network<'T>) = n.Layers |> List.map (fun l -> l.Weights.Rows, l.Weights.Cols, l.Biases.Rows, l.Activation)
+        let structure (n: Network<'T>) = Generators.denseLayers n |> List.map (fun l -> l.Weights.Rows, l.Weights.Cols, l.Biases.Rows, l.Activation)
         let f32Bits (n: Network<float32>) = Parameters.toArray n |> Array.map BitConverter.SingleToInt32Bits
         (f32Bits n32 = (Parameters.toArray n64 |> Array.map (fun v -> BitConverter.SingleToInt32Bits(float32 v))) |> Prop.label "nearest float32")
         .&. ((Parameters.toArray back |> Array.map BitConverter.DoubleToInt64Bits) = (Parameters.toArray n32 |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(float v))) |> Prop.label "exact widening")
         .&. (f32Bits (Network.convert<float, float32> back) = f32Bits n32 |> Prop.label "float32 → float → float32")
         .&. ((structure n32 = structure n64 && structure back = structure n64) |> Prop.label "shapes and activations")
-        .&. (layerBits (Dense.convert<float32, float> n32.Layers.Head) = layerBits back.Layers.Head |> Prop.label "Dense.convert")
+        .&. (layerBits (Layer.Dense(Dense.convert<float32, float> (Generators.denseLayers n32).Head)) = layerBits back.Layers.Head |> Prop.label "Dense.convert")
 
     [<Property>]
     let ``isClassifier is true exactly for sigmoid, softmax and step outputs, whatever the hidden layers`` (a: Architecture) =
@@ -151,22 +166,22 @@ module Making =
         [ Activation.Identity, false; Activation.Step, true; Activation.Sigmoid, true; Activation.Tanh, false
           Activation.ReLU, false; Activation.LeakyReLU 0.1, false; Activation.Softmax, true ]
         |> List.map (fun (output, expected) ->
-            let specs = a.Specs |> List.mapi (fun i s -> if i = a.Specs.Length - 1 then { s with Activation = output } else s)
-            Network.isClassifier (Network.init<float> a.Seed a.InputWidth specs) = expected |> Prop.label (Activation.name output))
+            let specs = a.Specs |> List.mapi (fun i s -> if i = a.Specs.Length - 1 then withActivation output s else s)
+            Network.isClassifier (Network.init<float> a.Seed (Shape.Vector a.InputWidth) specs) = expected |> Prop.label (Activation.name output))
         |> List.reduce (.&.)
 
 [<Fact>]
 let ``a network and a layer describe themselves by widths, activations and type`` () =
-    let specs = [ { Units = 4; Activation = Activation.Tanh; Initializer = Initializer.XavierNormal }; { Units = 2; Activation = Activation.Softmax; Initializer = Initializer.XavierNormal } ]
-    Assert.Equal("3-4-2 (tanh, softmax) float64", (Network.init<float> 1UL 3 specs).ToString())
-    Assert.Equal("3-4-2 (tanh, softmax) float32", (Network.init<float32> 1UL 3 specs).ToString())
-    Assert.Equal("dense 3→4 tanh", (Network.init<float> 1UL 3 specs).Layers.Head.ToString())
+    let specs = [ LayerSpec.Dense(4, Activation.Tanh, Some(Initializer.XavierNormal)); LayerSpec.Dense(2, Activation.Softmax, Some(Initializer.XavierNormal)) ]
+    Assert.Equal("3-4-2 (tanh, softmax) float64", (Network.init<float> 1UL (Shape.Vector 3) specs).ToString())
+    Assert.Equal("3-4-2 (tanh, softmax) float32", (Network.init<float32> 1UL (Shape.Vector 3) specs).ToString())
+    Assert.Equal("dense 3→4 tanh", (Network.init<float> 1UL (Shape.Vector 3) specs).Layers.Head.ToString())
 
 [<Properties(Arbitrary = [| typeof<NetworkArbitraries> |], MaxTest = 100)>]
 module RefusingLayers =
 
     [<Property>]
-    let ``ofLayers refuses a layer whose fan-in is not the width below, naming both layers and their shapes`` (f: Fault) =
+    let ``ofDense refuses a layer whose fan-in is not the width below, naming both layers and their shapes`` (f: Fault) =
         // Widths n⁰ … nᴸ with L ≥ 2; layer k ≥ 2 takes nᵏ⁻¹ + offset inputs (at least one, and
         // never nᵏ⁻¹); every other layer fits.
         let widths = if f.Architecture.Widths.Length < 3 then f.Architecture.Widths @ [ 3 ] else f.Architecture.Widths
@@ -174,28 +189,28 @@ module RefusingLayers =
         let wrong = let w = Math.Max(1, widths.[k - 1] + f.Offset) in if w = widths.[k - 1] then w + 1 else w
         let fanIn l = if l = k then wrong else widths.[l - 1]
         let layers = [ for l in 1 .. widths.Length - 1 -> layer (uint64 l) (fanIn l) widths.[l] ]
-        let e = refused<ArgumentException> (fun () -> box (Network.ofLayers layers))
+        let e = refused<ArgumentException> (fun () -> box (Network.ofDense layers))
         names "layers" e
         .&. mentions e.Message
-                [ $"Layer {k} expects {fanIn k} inputs"; $"layer {k - 1} has {widths.[k - 1]} units"
-                  shapeOf widths.[k] (fanIn k); shapeOf widths.[k - 1] (fanIn (k - 1)) ]
+                [ $"Layer {k} (dense {fanIn k}→{widths.[k]}"; $"the output of layer {k - 1} of shape {widths.[k - 1]}"
+                  $"its weight is {shapeOf widths.[k] (fanIn k)}"; $"must be {shapeOf widths.[k] widths.[k - 1]}" ]
 
     [<Property>]
-    let ``ofLayers refuses a null layer and an empty list, naming the layer`` (f: Fault) =
+    let ``ofDense refuses a null layer and an empty list, naming the layer`` (f: Fault) =
         let widths = f.Architecture.Widths
         let layers = [ for l in 1 .. widths.Length - 1 -> if l = f.Layer then Unchecked.defaultof<Dense<float>> else layer (uint64 l) widths.[l - 1] widths.[l] ]
-        let e = refused<ArgumentException> (fun () -> box (Network.ofLayers layers))
+        let e = refused<ArgumentException> (fun () -> box (Network.ofDense layers))
         mentions e.Message [ $"Layer {f.Layer} is null" ]
-        .&. names "layers" (refused<ArgumentException> (fun () -> box (Network.ofLayers ([]: Dense<float> list))))
-        .&. names "layers" (refused<ArgumentNullException> (fun () -> box (Network.ofLayers (null: Dense<float> seq))))
+        .&. names "layers" (refused<ArgumentException> (fun () -> box (Network.ofDense ([]: Dense<float> list))))
+        .&. names "layers" (refused<ArgumentNullException> (fun () -> box (Network.ofDense (null: Dense<float> seq))))
 
     [<Property>]
     let ``init refuses a layer of no units, naming the layer and its width`` (f: Fault) =
         let a = f.Architecture
         let units = Math.Min(0, f.Offset)
-        let specs = a.Specs |> List.mapi (fun i s -> if i = f.Layer - 1 then { s with Units = units } else s)
-        let e = refused<ArgumentException> (fun () -> box (Network.init<float> a.Seed a.InputWidth specs))
-        names "specs" e .&. mentions e.Message [ $"Layer {f.Layer}"; $"{units} units" ]
+        let specs = a.Specs |> List.mapi (fun i s -> if i = f.Layer - 1 then withUnits units s else s)
+        let e = refused<ArgumentException> (fun () -> box (Network.init<float> a.Seed (Shape.Vector a.InputWidth) specs))
+        names "specs" e .&. mentions e.Message [ $"Layer {f.Layer}"; "at least one unit"; $"got {units}" ]
 
     // Failed before Network.init checked each spec's activation beside its width: the error came
     // from Activation.validate through Dense.create, naming neither the layer nor "specs".
@@ -203,21 +218,21 @@ module RefusingLayers =
     let ``init refuses a leaky ReLU slope outside (0, 1), naming the layer`` (f: Fault) =
         let a = f.Architecture
         let slope = [| 0.0; -0.5; 1.0; 1.5; nan; infinity |].[(f.Offset + 3) % 6]
-        let specs = a.Specs |> List.mapi (fun i s -> if i = f.Layer - 1 then { s with Activation = Activation.LeakyReLU slope } else s)
-        let e = refused<ArgumentException> (fun () -> box (Network.init<float> a.Seed a.InputWidth specs))
+        let specs = a.Specs |> List.mapi (fun i s -> if i = f.Layer - 1 then withActivation (Activation.LeakyReLU slope) s else s)
+        let e = refused<ArgumentException> (fun () -> box (Network.init<float> a.Seed (Shape.Vector a.InputWidth) specs))
         names "specs" e .&. mentions e.Message [ $"Layer {f.Layer}"; "slope" ]
 
     [<Property>]
     let ``init refuses no layers and input widths below 1`` (a: Architecture) (k: NonNegativeInt) =
         let width = -(k.Get % 3)
-        let e = refused<ArgumentOutOfRangeException> (fun () -> box (Network.init<float> a.Seed width a.Specs))
-        names "inputWidth" e
-        .&. names "specs" (refused<ArgumentException> (fun () -> box (Network.init<float> a.Seed a.InputWidth [])))
-        .&. names "specs" (refused<ArgumentNullException> (fun () -> box (Network.init<float> a.Seed a.InputWidth null)))
+        let e = refused<ArgumentOutOfRangeException> (fun () -> box (Network.init<float> a.Seed (Shape.Vector width) a.Specs))
+        names "input" e
+        .&. names "specs" (refused<ArgumentException> (fun () -> box (Network.init<float> a.Seed (Shape.Vector a.InputWidth) [])))
+        .&. names "specs" (refused<ArgumentNullException> (fun () -> box (Network.init<float> a.Seed (Shape.Vector a.InputWidth) null)))
 
     [<Property>]
     let ``Dense.create refuses empty weights and biases of another shape, naming the shapes`` (f: Fault) =
-        let units, fanIn = f.Architecture.Specs.Head.Units, f.Architecture.InputWidth
+        let units, fanIn = unitsOf f.Architecture.Specs.Head, f.Architecture.InputWidth
         let w = Matrix.zeros<float> units fanIn
         // Biases of any shape but units×1: a wrong height, or more than one column.
         let bRows, bCols = if f.Offset > 0 then units + f.Offset, 1 else units, 1 - f.Offset
@@ -233,7 +248,7 @@ module RefusingLayers =
 
     [<Property>]
     let ``Dense.create refuses a non-finite weight or bias, naming the entry`` (a: Architecture) (p: Poison) =
-        let units, fanIn = a.Specs.Head.Units, a.InputWidth
+        let units, fanIn = unitsOf a.Specs.Head, a.InputWidth
         let i, j = p.Row % units, p.Column % fanIn
         let w = Matrix.init units fanIn (fun r c -> if (r, c) = (i, j) then p.Value else 1.0)
         let b = Matrix.init units 1 (fun r _ -> if r = i then p.Value else 1.0)

@@ -27,6 +27,12 @@ let initializer: Gen<Initializer> =
         [ Initializer.SmallUniform; Initializer.StandardNormal; Initializer.ScaledNormal
           Initializer.XavierUniform; Initializer.XavierNormal; Initializer.HeNormal ]
 
+/// The layers of a network of dense layers alone (what the generators make), as dense layers.
+let denseLayers (network: Network<'T>) : Dense<'T> list =
+    network.Layers |> List.map (function
+        | Layer.Dense d -> d
+        | other -> invalidArg "network" $"The tests' dense-network helpers take dense layers only, not {other}.")
+
 /// How targets are drawn for cross-entropy with a softmax output.
 type TargetKind =
     | OneHot
@@ -45,8 +51,8 @@ type Case =
 
     /// The network, drawn from the seed.
     member c.Network<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>() : Network<'T> =
-        Network.init c.Seed c.InputWidth
-            [ for units, activation in c.Layers -> { Units = units; Activation = activation; Initializer = c.Initializer } ]
+        Network.init c.Seed (Shape.Vector c.InputWidth)
+            [ for units, activation in c.Layers -> LayerSpec.Dense(units, activation, Some(c.Initializer)) ]
 
     /// The inputs: one column of N(0, 1) entries per example.
     member c.Inputs<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>() : Matrix<'T> =

@@ -10,7 +10,7 @@ open FunctionalBackprop.Core
 type Layer = { W: float[,]; B: float[]; Activation: Activation }
 
 let ofNetwork (network: Network<float>) : Layer list =
-    network.Layers
+    Generators.denseLayers network
     |> List.map (fun l -> { W = Matrix.toArray2D l.Weights; B = Matrix.column 0 l.Biases; Activation = l.Activation })
 
 let sigma (activation: Activation) (z: float[]) : float[] =

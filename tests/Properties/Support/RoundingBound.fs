@@ -181,7 +181,7 @@ let private layerBounds (w: Matrix<float>) (input: Tracked) (delta: Tracked) : f
 /// The forward pass with its bounds: each layer's (input, z, a), input side first.
 let private forward (eps: float) (network: Network<float>) (x: Matrix<float>) =
     let input = { Rows = x.Rows; Cols = x.Cols; V = entries x; E = Array.zeroCreate (x.Rows * x.Cols) }
-    network.Layers
+    Generators.denseLayers network
     |> List.scan (fun (_, _, a) (l: Dense<float>) -> let z = affine l.Weights l.Biases a in a, z, activate eps l.Activation z) (input, input, input)
     |> List.tail
 
@@ -190,7 +190,7 @@ let private forward (eps: float) (network: Network<float>) (x: Matrix<float>) =
 /// flatten it (each layer's ∂C/∂w column-major, then ∂C/∂b; then ∂C/∂x), such that the
 /// lower-precision result differs from the exact one by at most eps·e to first order.
 let gradient (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float[] =
-    let layers = network.Layers
+    let layers = Generators.denseLayers network
     let trace = forward eps network x
     let _, zL, aL = List.last trace
     let top, fused = upstream loss network.OutputActivation zL aL (entries y)
@@ -214,5 +214,5 @@ let cost (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<float>) 
     let top, fused = upstream loss network.OutputActivation zL aL (entries y)
     let delta = if fused then top else backward eps network.OutputActivation zL aL top
     let carried = Array.fold2 (fun acc d e -> acc + abs d * e) 0.0 delta.V zL.E
-    let c = Forward.cost loss network x y
+    let c = Forward.cost Mode.Inference loss network x y
     carried + (float zL.V.Length + 10.0) * abs c

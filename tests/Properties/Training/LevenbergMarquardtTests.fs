@@ -10,9 +10,9 @@ let private n = 40
 let private x = Matrix.init 1 n (fun _ j -> float j / float (n - 1))
 let private y = Matrix.init 1 n (fun _ j -> 0.5 * Math.Sin(2.0 * Math.PI * float j / float (n - 1)))
 let private network () : Network<float> =
-    Network.init 3UL 1
-        [ { Units = 8; Activation = Activation.Tanh; Initializer = Initializer.XavierNormal }
-          { Units = 1; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+    Network.init 3UL (Shape.Vector 1)
+        [ LayerSpec.Dense(8, Activation.Tanh, Some(Initializer.XavierNormal))
+          LayerSpec.Dense(1, Activation.Identity, Some(Initializer.XavierNormal)) ]
 
 [<Fact>]
 let ``the Jacobian equals central differences of the residuals`` () =
@@ -22,19 +22,12 @@ let ``the Jacobian equals central differences of the residuals`` () =
     Assert.Equal<float[]>(residuals net, r)
     // Column p of J by central differences with h = 10⁻⁶ (error about h² = 10⁻¹²).
     let h = 1e-6
-    let moved (p: ParameterIndex) (delta: float) =
-            net.Layers
-            |> List.mapi (fun i l ->
-                match p with
-                | Weight(layer, row, col) when layer = i + 1 ->
-                    Dense.create (Matrix.init l.OutputWidth l.InputWidth (fun a b -> l.Weights.[a, b] + (if a = row && b = col then delta else 0.0))) l.Biases l.Activation
-                | Bias(layer, row) when layer = i + 1 ->
-                    Dense.create l.Weights (Matrix.init l.OutputWidth 1 (fun a _ -> l.Biases.[a, 0] + (if a = row then delta else 0.0))) l.Activation
-                | _ -> l)
-            |> Network.ofLayers
-    Gradients.indices (Gradients.zero net)
+    // The network with parameter p (in the order of Parameters.indices) moved by delta.
+    let moved (p: int) (delta: float) =
+        Parameters.addScaled 1.0 (Gradients.ofArray net (Array.init net.ParameterCount (fun i -> if i = p then delta else 0.0))) net
+    Parameters.indices net
     |> List.iteri (fun p index ->
-        let numeric = Array.map2 (fun a b -> (a - b) / (2.0 * h)) (residuals (moved index h)) (residuals (moved index -h))
+        let numeric = Array.map2 (fun a b -> (a - b) / (2.0 * h)) (residuals (moved p h)) (residuals (moved p -h))
         let analytic = Matrix.column p j
         Array.iteri2 (fun row e a -> Assert.True(Approx.close 1e-6 1e-9 e a, $"J[{row}, {index}]: differences {e:R}, backprop {a:R}")) numeric analytic)
 
@@ -68,9 +61,9 @@ let ``long fits survive a damping below rounding error`` () =
     let x = Matrix.init 1 points (fun _ j -> (float j + 0.5) / float points)
     let y = Matrix.init 1 points (fun _ j -> Math.Sin(2.0 * Math.PI * x.[0, j]))
     let start =
-        Network.init 1UL 1
-            [ { Units = 4; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
-              { Units = 1; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+        Network.init 1UL (Shape.Vector 1)
+            [ LayerSpec.Dense(4, Activation.Sigmoid, Some(Initializer.StandardNormal))
+              LayerSpec.Dense(1, Activation.Identity, Some(Initializer.XavierNormal)) ]
     let result = LevenbergMarquardt.fit { LevenbergMarquardt.defaults with MaxIterations = 200 } start x y
     let costs = Array.ofList result.Costs
     Assert.True(result.Iterations > 30, $"only {result.Iterations} steps")

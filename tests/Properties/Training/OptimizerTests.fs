@@ -14,7 +14,7 @@ open FunctionalBackprop.Properties.Generators
 /// ∂C/∂w = mean(r x), ∂C/∂b = mean(r), computed here by hand (not by backprop).
 let private xs, ys = [| 1.0; 2.0; -1.0 |], [| 1.0; 0.0; 2.0 |]
 let private x, y = Matrix.ofRows [ xs ], Matrix.ofRows [ ys ]
-let private start = Network.ofLayers [ Dense.create (Matrix.ofRows [ [| 0.5 |] ]) (Matrix.ofRows [ [| -0.2 |] ]) Activation.Identity ]
+let private start = Network.ofDense [ Dense.create (Matrix.ofRows [ [| 0.5 |] ]) (Matrix.ofRows [ [| -0.2 |] ]) Activation.Identity ]
 let private gradientAt (w: float) (b: float) =
     let r = Array.map2 (fun xi yi -> w * xi + b - yi) xs ys
     Array.average (Array.map2 (*) r xs), Array.average r
@@ -24,9 +24,9 @@ let private threeSteps (optimizer: Optimizer<float>) =
     let rec go n (network: Network<float>) state acc =
         if n = 0 then List.rev acc
         else
-            let g = Backprop.gradient Loss.Quadratic network x y
+            let g = Backprop.gradient Mode.Inference Loss.Quadratic network x y
             let network', state' = Optimizer.update optimizer state g network
-            let layer = network'.Layers.Head
+            let layer = (Generators.denseLayers network').Head
             go (n - 1) network' state' ((layer.Weights.[0, 0], layer.Biases.[0, 0]) :: acc)
     go 3 start (Optimizer.init optimizer start) []
 
@@ -142,8 +142,8 @@ let ``steepest descent with golden section finds the exact step on a quadratic``
     let h11, h12, h22 = Array.averageBy (fun v -> v * v) xs, Array.average xs, 1.0
     let exact = (gw * gw + gb * gb) / (gw * gw * h11 + 2.0 * gw * gb * h12 + gb * gb * h22)
     let optimizer = Optimizer.steepestDescent (LineSearch.GoldenSection(10.0, 1e-10))
-    let g = Backprop.gradient Loss.Quadratic start x y
-    let objective n = Forward.cost Loss.Quadratic n x y
+    let g = Backprop.gradient Mode.Inference Loss.Quadratic start x y
+    let objective n = Forward.cost Mode.Inference Loss.Quadratic n x y
     let _, state = Optimizer.updateWith objective optimizer (Optimizer.init optimizer start) g start
     let eta = (Optimizer.learningRate optimizer state).Value
     Assert.True(Math.Abs(eta - exact) < 1e-7, $"η = {eta:R}, exact {exact:R}")
@@ -158,7 +158,7 @@ let ``backtracking stops at the first rate meeting the Armijo condition`` () =
 [<Fact>]
 let ``a line search without the objective says what it needs`` () =
     let optimizer = Optimizer.steepestDescent (LineSearch.Backtracking(1.0, 0.5, 1e-4, 10))
-    let g = Backprop.gradient Loss.Quadratic start x y
+    let g = Backprop.gradient Mode.Inference Loss.Quadratic start x y
     let e = Assert.Throws<InvalidOperationException>(fun () -> Optimizer.update optimizer (Optimizer.init optimizer start) g start |> ignore)
     Assert.Contains("objective", e.Message)
 
@@ -195,15 +195,15 @@ type OptimizerArbitraries =
     static member Case() = Arbitraries.Case()
 
 let private snapshot (network: Network<float>) (state: OptimizerState<float>) (g: Gradients<float>) =
-    let ofGradients (g: Gradients<float>) = g.Layers |> List.collect (fun l -> [ l.dW.ToArray(); l.db.ToArray() ])
-    (network.Layers |> List.collect (fun l -> [ l.Weights.ToArray(); l.Biases.ToArray() ])),
+    let ofGradients (g: Gradients<float>) = g.Layers |> List.collect (fun l -> l.Tensors |> List.map (fun m -> m.ToArray()))
+    (Parameters.arrays network |> Array.map Array.copy |> List.ofArray),
     (OptimizerState.slots state |> List.collect ofGradients),
     ofGradients g
 
 [<Properties(Arbitrary = [| typeof<OptimizerArbitraries> |], MaxTest = 100)>]
 module Laws =
 
-    let private objective (c: Case) = fun n -> Forward.cost c.Loss n (c.Inputs<float> ()) (c.TargetMatrix<float> ())
+    let private objective (c: Case) = fun n -> Forward.cost Mode.Inference c.Loss n (c.Inputs<float> ()) (c.TargetMatrix<float> ())
 
     [<Property>]
     let ``a zero gradient leaves the network unchanged`` (u: UndecayedCase) =
@@ -220,17 +220,17 @@ module Laws =
         let zero = Gradients.zero network
         let check (optimizer: Optimizer<float>) (factor: float) =
             let moved, _ = Optimizer.update optimizer (Optimizer.init optimizer network) zero network
-            let expected = network.Layers |> List.map (fun l -> Matrix.scale factor l.Weights, l.Biases)
+            let expected = Generators.denseLayers network |> List.map (fun l -> Matrix.scale factor l.Weights, l.Biases)
             List.forall2 (fun (ew: Matrix<float>, eb: Matrix<float>) (l: Dense<float>) ->
                 Array.forall2 (Approx.close 1e-15 1e-300) (ew.ToArray()) (l.Weights.ToArray()) && eb.ToArray() = l.Biases.ToArray())
-                expected moved.Layers
+                expected (Generators.denseLayers moved)
             |> Prop.label optimizer.Name
         check (Optimizer.sgdL2 rate 0.1 100) (1.0 - 0.01 * 0.1 / 100.0) .&. check (Optimizer.adamW rate 0.001) (1.0 - 0.01 * 0.001)
 
     [<Property>]
     let ``an update never changes its inputs`` (oc: OptimizerCase) =
         let network = oc.Case.Network<float> ()
-        let g = Backprop.gradient oc.Case.Loss network (oc.Case.Inputs<float> ()) (oc.Case.TargetMatrix<float> ())
+        let g = Backprop.gradient Mode.Inference oc.Case.Loss network (oc.Case.Inputs<float> ()) (oc.Case.TargetMatrix<float> ())
         let n1, s1 = Optimizer.updateWith (objective oc.Case) oc.Optimizer (Optimizer.init oc.Optimizer network) g network
         let before = snapshot n1 s1 g
         Optimizer.updateWith (objective oc.Case) oc.Optimizer s1 g n1 |> ignore
@@ -241,8 +241,8 @@ module Laws =
         // A linear network with the quadratic cost is a convex quadratic in its parameters.
         let c = { oc.Case with Layers = [ fst (List.last oc.Case.Layers), Activation.Identity ]; Loss = Loss.Quadratic }
         let network, x, y = c.Network<float> (), c.Inputs<float> (), c.TargetMatrix<float> ()
-        let cost n = Forward.cost Loss.Quadratic n x y
-        let rec run k (n: Network<float>) s = if k = 0 then n else let n', s' = Optimizer.updateWith cost oc.Optimizer s (Backprop.gradient Loss.Quadratic n x y) n in run (k - 1) n' s'
+        let cost n = Forward.cost Mode.Inference Loss.Quadratic n x y
+        let rec run k (n: Network<float>) s = if k = 0 then n else let n', s' = Optimizer.updateWith cost oc.Optimizer s (Backprop.gradient Mode.Inference Loss.Quadratic n x y) n in run (k - 1) n' s'
         let after = cost (run 5 network (Optimizer.init oc.Optimizer network))
         (after < cost network) |> Prop.label $"{oc.Optimizer.Name}: {cost network:R} → {after:R}"
 
@@ -250,12 +250,12 @@ module Laws =
     let ``Adam's first step moves each weight by about η whatever the gradient's scale`` (c: Case) (k: int) =
         let network = c.Network<float> ()
         let scale = Math.Pow(10.0, float (k % 5))
-        let g = Backprop.gradient c.Loss network (c.Inputs<float> ()) (c.TargetMatrix<float> ()) |> Gradients.scale scale
+        let g = Backprop.gradient Mode.Inference c.Loss network (c.Inputs<float> ()) (c.TargetMatrix<float> ()) |> Gradients.scale scale
         let adam = Optimizer.adam (Schedule.Constant 0.01)
         let moved, _ = Optimizer.update adam (Optimizer.init adam network) g network
         let delta = Gradients.ofArray network (Array.map2 (-) (Parameters.toArray moved) (Parameters.toArray network))
         // |Δ| = η|g|/(|g| + ε) with ε = 10⁻⁸: within 10⁻⁶ of η wherever |g| ≥ 10⁻², and never above η.
-        Gradients.indices g
+        Parameters.indices network
         |> List.forall (fun p ->
             let gi, di = Math.Abs(Gradients.item p g), Math.Abs(Gradients.item p delta)
             di <= 0.01 * (1.0 + 1e-12) && (gi < 1e-2 || Math.Abs(di - 0.01) <= 1e-8))

@@ -10,17 +10,14 @@ open Xunit
 open FunctionalBackprop.Core
 open FunctionalBackprop.Properties.Generators
 
-/// Every parameter's bits, layer by layer.
-let private bits (network: Network<'T>) : int64[] =
-    [| for l in network.Layers do
-           for v in Array.append (l.Weights.ToArray()) (l.Biases.ToArray()) -> BitConverter.DoubleToInt64Bits(Real.toFloat v) |]
+/// Every parameter's bits, in order.
+let private bits (network: Network<'T>) : int64[] = Bits.ofNetwork network
 
-let private finite (network: Network<'T>) =
-    network.Layers |> List.forall (fun l -> Array.forall (fun (v: 'T) -> 'T.IsFinite v) (Array.append (l.Weights.ToArray()) (l.Biases.ToArray())))
+let private finite (network: Network<'T>) = Parameters.toArray network |> Array.forall (fun (v: 'T) -> 'T.IsFinite v)
 
 /// A 2 → 2 identity layer and four examples whose targets are a thousand times the inputs.
 let private linear () : Network<float> =
-    Network.init 1UL 2 [ { Units = 2; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+    Network.init 1UL (Shape.Vector 2) [ LayerSpec.Dense(2, Activation.Identity, Some(Initializer.XavierNormal)) ]
 
 let private xs = Matrix.ofColumns [ [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] ]
 let private ys = Matrix.map (fun v -> 1000.0 * v) xs
@@ -81,9 +78,9 @@ let ``the last finite network saves and loads, and a state holding NaN is never 
 /// A 6-10-4 softmax classifier trained with Adam on 48 seeded examples, mini-batches of 8.
 let private trainSmall<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (seed: uint64) (epochs: int) : Network<'T> =
     let network =
-        Network.init<'T> seed 6
-            [ { Units = 10; Activation = Activation.Tanh; Initializer = Initializer.XavierNormal }
-              { Units = 4; Activation = Activation.Softmax; Initializer = Initializer.XavierNormal } ]
+        Network.init<'T> seed (Shape.Vector 6)
+            [ LayerSpec.Dense(10, Activation.Tanh, Some(Initializer.XavierNormal))
+              LayerSpec.Dense(4, Activation.Softmax, Some(Initializer.XavierNormal)) ]
     let x = Random.normals (Random.derive seed 7UL) 0.0 1.0 (6 * 48) |> Array.map Real.ofFloat<'T> |> Matrix.ofColumnMajor 6 48
     let y = Matrix.init 4 48 (fun i j -> if i = j % 4 then 'T.One else 'T.Zero)
     let options = { TrainingOptions.create Loss.CrossEntropy (Optimizer.adam (Schedule.Constant 0.01)) epochs 8 with Seed = seed }

@@ -14,9 +14,9 @@ let private xorTargets = Matrix.ofColumns [ [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 
 
 /// A 2-3-1 sigmoid network from a fixed seed.
 let private xorNetwork () : Network<float> =
-    Network.init 5UL 2
-        [ { Units = 3; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal }
-          { Units = 1; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal } ]
+    Network.init 5UL (Shape.Vector 2)
+        [ LayerSpec.Dense(3, Activation.Sigmoid, Some(Initializer.StandardNormal))
+          LayerSpec.Dense(1, Activation.Sigmoid, Some(Initializer.StandardNormal)) ]
 
 let private c = Schedule.Constant
 
@@ -47,8 +47,7 @@ let ``each optimizer learns XOR`` (name: string) =
     let loss = Evaluation.loss Loss.BinaryCrossEntropy result.Network xor xorTargets
     Assert.True(loss < 0.05, $"{name}: final loss {loss}, outputs %A{outputs}")
 
-let private bits (n: Network<float>) =
-    n.Layers |> List.collect (fun l -> [ l.Weights.ToArray(); l.Biases.ToArray() ]) |> Array.concat |> Array.map BitConverter.DoubleToInt64Bits
+let private bits (n: Network<float>) = Bits.ofNetwork n
 
 let private shuffled epochs =
     { TrainingOptions.create Loss.BinaryCrossEntropy (Optimizer.adam (c 0.05)) epochs 2 with Seed = 42UL }
@@ -81,7 +80,7 @@ let ``training leaves the network passed in unchanged`` () =
 /// Ten examples of a 3→2 regression.
 let private x10 = Matrix.init 3 10 (fun i j -> float (i + 1) * Math.Sin(float (j + 1)))
 let private y10 = Matrix.init 2 10 (fun i j -> Math.Cos(float (i + j)))
-let private linear () : Network<float> = Network.init 1UL 3 [ { Units = 2; Activation = Activation.Identity; Initializer = Initializer.XavierNormal } ]
+let private linear () : Network<float> = Network.init 1UL (Shape.Vector 3) [ LayerSpec.Dense(2, Activation.Identity, Some(Initializer.XavierNormal)) ]
 
 [<Theory>]
 [<InlineData(10, 1)>] // batch gradient descent: the whole set
@@ -101,7 +100,7 @@ let ``batch gradient descent is the fold of backprop and the optimizer's update`
     let result = Training.train options (linear ()) x10 y10
     let byHand =
         [ 1 .. 5 ]
-        |> List.fold (fun (n, s) _ -> Optimizer.update optimizer s (snd (Shards.lossAndGradient (Shards.resolve options.Shards) Loss.Quadratic n x10 y10)) n) (linear (), Optimizer.init optimizer (linear ()))
+        |> List.fold (fun (n, s) _ -> Optimizer.update optimizer s (snd (Shards.lossAndGradient (Shards.resolve options.Shards) Mode.Inference Loss.Quadratic n x10 y10)) n) (linear (), Optimizer.init optimizer (linear ()))
     Assert.Equal<int64[]>(bits (fst byHand), bits result.Network)
 
 [<Fact>]
@@ -173,7 +172,7 @@ let ``a learning rate that blows up ends with the last finite network`` () =
     let options = TrainingOptions.create Loss.Quadratic (Optimizer.sgd (c 1e6)) 20 2
     let e = Assert.Throws<TrainingDivergedException<float>>(fun () -> Training.train options (linear ()) x10 y10 |> ignore)
     Assert.True(e.Step >= 1L && e.Epoch >= 1)
-    Assert.True(e.LastFiniteNetwork.Layers |> List.forall (fun l -> Array.forall Double.IsFinite (l.Weights.ToArray()) && Array.forall Double.IsFinite (l.Biases.ToArray())))
+    Assert.True(Parameters.toArray e.LastFiniteNetwork |> Array.forall Double.IsFinite)
     Assert.Contains($"epoch {e.Epoch}, step {e.Step}", e.Message)
 
 [<Fact>]
@@ -192,7 +191,7 @@ let ``cancellation stops between batches and returns what was learned`` () =
 
 [<Fact>]
 let ``a step activation cannot be trained, and training says why`` () =
-    let network = Network.init<float> 1UL 2 [ { Units = 2; Activation = Activation.Step; Initializer = Initializer.StandardNormal }; { Units = 1; Activation = Activation.Sigmoid; Initializer = Initializer.StandardNormal } ]
+    let network = Network.init<float> 1UL (Shape.Vector 2) [ LayerSpec.Dense(2, Activation.Step, Some(Initializer.StandardNormal)); LayerSpec.Dense(1, Activation.Sigmoid, Some(Initializer.StandardNormal)) ]
     let e = Assert.Throws<ArgumentException>(fun () -> Training.train (TrainingOptions.create Loss.BinaryCrossEntropy (Optimizer.sgd (c 0.1)) 1 4) network xor xorTargets |> ignore)
     Assert.Contains("Layer 1 uses the step activation", e.Message)
     Assert.Contains("derivative is 0", e.Message)
@@ -215,7 +214,7 @@ let ``bad options and data are refused with their name and value`` () =
 [<Fact>]
 let ``accuracy and the confusion matrix count classes`` () =
     // A fixed identity layer predicts the larger input as the class.
-    let network = Network.ofLayers [ Dense.create (Matrix.ofRows [ [| 1.0; 0.0 |]; [| 0.0; 1.0 |] ]) (Matrix.zeros 2 1) Activation.Softmax ]
+    let network = Network.ofDense [ Dense.create (Matrix.ofRows [ [| 1.0; 0.0 |]; [| 0.0; 1.0 |] ]) (Matrix.zeros 2 1) Activation.Softmax ]
     let inputs = Matrix.ofColumns [ [| 2.0; 1.0 |]; [| 0.0; 3.0 |]; [| 5.0; 1.0 |]; [| 1.0; 2.0 |] ]
     let targets = Matrix.ofColumns [ [| 1.0; 0.0 |]; [| 0.0; 1.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |] ]
     Assert.Equal(0.5, Evaluation.accuracy network inputs targets)

@@ -33,14 +33,14 @@ type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Shards: int; 
 /// machine would compute for the fold.
 type ShareByShare<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>(loss: Loss, x: Matrix<'T>, y: Matrix<'T>) =
     interface IShardExecutor<'T> with
-        member _.Compute(network, examples, totals, shares) =
+        member _.Compute(network, key, examples, totals, shares) =
             let n = examples.Length
             for k in 0 .. totals.Length - 1 do
                 let struct (first, size) = Shards.range n totals.Length k
                 let indices = examples.Slice(first, size).ToArray()
-                let total, share = Shards.share loss network (Matrix.selectColumns indices x) (Matrix.selectColumns indices y) n
+                let total, share = Shards.share (Mode.Training { key with First = key.First + first }) loss network (Matrix.selectColumns indices x) (Matrix.selectColumns indices y) n
                 totals.[k] <- total
-                List.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.blit source 0 target 0 source.Length) (Gradients.arrays share) (Gradients.arrays shares.[k])
+                Array.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.blit source 0 target 0 source.Length) (Gradients.arrays share) (Gradients.arrays shares.[k])
         member _.Dispose() = ()
 
 type FoldArbitraries =
@@ -60,8 +60,7 @@ type FoldArbitraries =
         |> Arb.fromGen
     static member Provider() = Arbitraries.Provider()
 
-let private bits (n: Network<'T>) =
-    n.Layers |> List.collect (fun l -> [ l.Weights.ToArray(); l.Biases.ToArray() ]) |> Array.concat |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v))
+let private bits (n: Network<'T>) = Bits.ofNetwork n
 
 /// An optimizer state's counters and the bits of its slots.
 let private stateBits (state: OptimizerState<'T>) =
@@ -73,7 +72,7 @@ let private stateBits (state: OptimizerState<'T>) =
         | Chain states -> List.collect counters states
         | Stateless | Velocity _ | SquaredGradients _ -> []
     counters state,
-    OptimizerState.slots state |> List.map (fun g -> g.Layers |> List.collect (fun l -> [ l.dW.ToArray(); l.db.ToArray() ]) |> Array.concat |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v)))
+    OptimizerState.slots state |> List.map Bits.ofGradients
 
 /// Training through Training.train (reused buffers, in-place steps) against the composition of
 /// the pure functions, with the same shuffles: the same bits, and the network passed in unchanged.
@@ -97,13 +96,16 @@ let private sameBits<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (f: FoldC
         |> List.fold
             (fun ((net: Network<'T>, state), diverged) epoch ->
                 let order = if m >= n then Array.init n id else Random.permutation (Random.derive c.Seed (uint64 epoch)) n
-                order
-                |> Array.chunkBySize m
+                let batches = order |> Array.chunkBySize m
+                batches
+                |> Array.indexed
                 |> Array.fold
-                    (fun ((net, state), diverged) indices ->
+                    (fun ((net, state), diverged) (b, indices) ->
                         let xb, yb = Matrix.selectColumns indices x, Matrix.selectColumns indices y
-                        let cost, g = Shards.lossAndGradient f.Shards c.Loss net xb yb
-                        Optimizer.updateWith (fun w -> Forward.cost c.Loss w xb yb) optimizer state g net, diverged || not ('T.IsFinite cost))
+                        // The fold's key: the run's seed, the step (from 1), the batch's place in the epoch.
+                        let mode = Mode.Training { Seed = c.Seed; Step = int64 ((epoch - 1) * batches.Length + b + 1); First = b * m }
+                        let cost, g = Shards.lossAndGradient f.Shards mode c.Loss net xb yb
+                        Optimizer.updateWith (fun w -> Forward.cost mode c.Loss w xb yb) optimizer state g net, diverged || not ('T.IsFinite cost))
                     ((net, state), diverged))
             ((network, Optimizer.init optimizer network), false)
     match trained with
@@ -132,8 +134,8 @@ module AutomaticShards =
 
     /// A 4-3-2 sigmoid network and 8 examples.
     let private problem () =
-        let layer units = { Units = units; Activation = Activation.Sigmoid; Initializer = Initializer.XavierNormal }
-        let network = Network.init<float> 5UL 4 [ layer 3; layer 2 ]
+        let layer units = LayerSpec.Dense(units, Activation.Sigmoid, Some(Initializer.XavierNormal))
+        let network = Network.init<float> 5UL (Shape.Vector 4) [ layer 3; layer 2 ]
         let x = Matrix.init 4 8 (fun i j -> sin (float (3 * i + 7 * j)))
         let y = Matrix.init 2 8 (fun i j -> if (i + j) % 2 = 0 then 1.0 else 0.0)
         Loss.Quadratic, network, x, y

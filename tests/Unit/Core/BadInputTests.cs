@@ -1,4 +1,5 @@
 using System;
+using Microsoft.FSharp.Core;
 using FunctionalBackprop.Core;
 using Xunit;
 
@@ -12,10 +13,10 @@ using Loss = FunctionalBackprop.Core.Loss;
 /// <summary>Bad input raises an ArgumentException that names the layer and both shapes, or the bad value.</summary>
 public class BadInputTests
 {
-    private static readonly Network<double> TwoLayers = Network.init<double>(1UL, 4, new[]
+    private static readonly Network<double> TwoLayers = Network.init<double>(1UL, Shape.NewVector(4), new[]
     {
-        new LayerSpec(5, Activation.Sigmoid, Initializer.XavierNormal),
-        new LayerSpec(3, Activation.Softmax, Initializer.XavierNormal),
+        LayerSpec.NewDense(5, Activation.Sigmoid, FSharpOption<Initializer>.Some(Initializer.XavierNormal)),
+        LayerSpec.NewDense(3, Activation.Softmax, FSharpOption<Initializer>.Some(Initializer.XavierNormal)),
     });
 
     private static Matrix<double> Ones(int rows, int cols) => Matrix.init(rows, cols, Microsoft.FSharp.Core.FuncConvert.FromFunc<int, int, double>((i, j) => 1.0));
@@ -26,7 +27,7 @@ public class BadInputTests
     [Fact]
     public void BatchWhoseHeightIsNotTheFanIn()
     {
-        var e = Assert.Throws<ArgumentException>(() => Backprop.gradient(Loss.CrossEntropy, TwoLayers, Ones(5, 2), OneHot(3, 2)));
+        var e = Assert.Throws<ArgumentException>(() => Backprop.gradient(Mode.Inference, Loss.CrossEntropy, TwoLayers, Ones(5, 2), OneHot(3, 2)));
         Assert.Contains("Layer 1", e.Message);
         Assert.Contains("4 rows", e.Message);
         Assert.Contains("5×2", e.Message);
@@ -35,7 +36,7 @@ public class BadInputTests
     [Fact]
     public void TargetsWhoseHeightIsNotTheOutputWidth()
     {
-        var e = Assert.Throws<ArgumentException>(() => Backprop.gradient(Loss.CrossEntropy, TwoLayers, Ones(4, 2), OneHot(2, 2)));
+        var e = Assert.Throws<ArgumentException>(() => Backprop.gradient(Mode.Inference, Loss.CrossEntropy, TwoLayers, Ones(4, 2), OneHot(2, 2)));
         Assert.Contains("Layer 2 (the output layer) has 3 units", e.Message);
         Assert.Contains("2×2", e.Message);
     }
@@ -43,7 +44,7 @@ public class BadInputTests
     [Fact]
     public void DifferentNumbersOfExamplesAndTargets()
     {
-        var e = Assert.Throws<ArgumentException>(() => Backprop.gradient(Loss.CrossEntropy, TwoLayers, Ones(4, 3), OneHot(3, 2)));
+        var e = Assert.Throws<ArgumentException>(() => Backprop.gradient(Mode.Inference, Loss.CrossEntropy, TwoLayers, Ones(4, 3), OneHot(3, 2)));
         Assert.Contains("3 examples", e.Message);
         Assert.Contains("hold 2", e.Message);
     }
@@ -65,28 +66,28 @@ public class BadInputTests
     [Fact]
     public void EmptyNetwork()
     {
-        var e = Assert.Throws<ArgumentException>(() => Network.ofLayers(Array.Empty<Dense<double>>()));
+        var e = Assert.Throws<ArgumentException>(() => Network.ofDense(Array.Empty<Dense<double>>()));
         Assert.Contains("at least one layer", e.Message);
     }
 
     [Fact]
     public void ZeroWidthLayer()
     {
-        var e = Assert.Throws<ArgumentException>(() => Network.init<double>(1UL, 4, new[]
+        var e = Assert.Throws<ArgumentException>(() => Network.init<double>(1UL, Shape.NewVector(4), new[]
         {
-            new LayerSpec(5, Activation.Sigmoid, Initializer.XavierNormal),
-            new LayerSpec(0, Activation.Sigmoid, Initializer.XavierNormal),
+            LayerSpec.NewDense(5, Activation.Sigmoid, FSharpOption<Initializer>.Some(Initializer.XavierNormal)),
+            LayerSpec.NewDense(0, Activation.Sigmoid, FSharpOption<Initializer>.Some(Initializer.XavierNormal)),
         }));
-        Assert.Contains("Layer 2 has zero width", e.Message);
+        Assert.Contains("Layer 2: A dense layer needs at least one unit, got 0.", e.Message);
     }
 
     [Fact]
     public void LayersWhoseWidthsDoNotChain()
     {
-        var layers = TwoLayers.Layers;
+        var first = Dense.create(Matrix.zeros<double>(5, 4), Matrix.zeros<double>(5, 1), Activation.Sigmoid);
         var wrong = Dense.create(Matrix.zeros<double>(2, 7), Matrix.zeros<double>(2, 1), Activation.Sigmoid);
-        var e = Assert.Throws<ArgumentException>(() => Network.ofLayers(new[] { layers.Head, wrong }));
-        Assert.Contains("Layer 2 expects 7 inputs but layer 1 has 5 units", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => Network.ofDense(new[] { first, wrong }));
+        Assert.Contains("Layer 2 (dense 7→2 sigmoid) does not fit its input, the output of layer 1 of shape 5: its weight is 2×7, but on that input it must be 2×5.", e.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System;
+using Microsoft.FSharp.Core;
 using System.Linq;
 using FunctionalBackprop.Core;
 using Xunit;
@@ -102,7 +103,7 @@ public class DataTests
     public void TheLossAndInitializerFollowTheActivation()
     {
         Network<double> Ending(Activation output, int units) =>
-            Network.init<double>(1UL, 2, new[] { new LayerSpec(units, output, Initializer.XavierNormal) });
+            Network.init<double>(1UL, Shape.NewVector(2), new[] { LayerSpec.NewDense(units, output, FSharpOption<Initializer>.Some(Initializer.XavierNormal)) });
         Assert.Equal(Loss.CrossEntropy, Network.defaultLoss(Ending(Activation.Softmax, 3)));
         Assert.Equal(Loss.BinaryCrossEntropy, Network.defaultLoss(Ending(Activation.Sigmoid, 1)));
         Assert.Equal(Loss.BinaryCrossEntropy, Network.defaultLoss(Ending(Activation.Sigmoid, 3)));

@@ -82,16 +82,16 @@ public class ModelFileTests
     public void TheFormatOneNetworksHoldTheWeightsTheirSeedDraws()
     {
         var specs = new[] { Activation.Identity, Activation.Step, Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.NewLeakyReLU(0.2) }
-            .Select(a => new LayerSpec(4, a, InitializerModule.forActivation(a)))
-            .Append(new LayerSpec(3, Activation.Softmax, Initializer.XavierNormal))
+            .Select(a => LayerSpec.NewDense(4, a, FSharpOption<Initializer>.Some(InitializerModule.forActivation(a))))
+            .Append(LayerSpec.NewDense(3, Activation.Softmax, FSharpOption<Initializer>.Some(Initializer.XavierNormal)))
             .ToArray();
         var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "network-v1-float64.fbnn");
         var loaded = Read<double>(File.ReadAllBytes(fixture));
         Assert.Null(loaded.Scaler);
         Assert.Null(loaded.Training);
-        Assert.Equal(Write(ModelContents.ofNetwork(Network.init<double>(21UL, 3, specs))), File.ReadAllBytes(fixture));
+        Assert.Equal(Write(ModelContents.ofNetwork(Network.init<double>(21UL, Shape.NewVector(3), specs))), File.ReadAllBytes(fixture));
         var single = Path.Combine(AppContext.BaseDirectory, "Fixtures", "network-v1-float32.fbnn");
-        Assert.Equal(Write(ModelContents.ofNetwork(Network.init<float>(21UL, 3, specs))), File.ReadAllBytes(single));
+        Assert.Equal(Write(ModelContents.ofNetwork(Network.init<float>(21UL, Shape.NewVector(3), specs))), File.ReadAllBytes(single));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public class ModelFileTests
 
     private static ModelContents<double> WithScaler(ScalerKind kind)
     {
-        var network = Network.init<double>(3UL, 2, new[] { new LayerSpec(3, Activation.Tanh, Initializer.XavierNormal) });
+        var network = Network.init<double>(3UL, Shape.NewVector(2), new[] { LayerSpec.NewDense(3, Activation.Tanh, FSharpOption<Initializer>.Some(Initializer.XavierNormal)) });
         var scaler = ScalerModule.create(kind, new[] { -1.5, 7.0 }, new[] { 0.25, 3.0 });
         return new ModelContents<double>(network, FSharpOption<Scaler>.Some(scaler), FSharpOption<TrainingState<double>>.None);
     }

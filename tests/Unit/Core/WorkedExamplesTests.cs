@@ -1,4 +1,5 @@
 using System;
+using Microsoft.FSharp.Core;
 using System.Linq;
 using FunctionalBackprop.Core;
 using Xunit;
@@ -38,7 +39,7 @@ public class WorkedExamplesTests
     {
         var layer1 = Dense.create(Column(w1), Column(0.0), Activation.Tanh);
         var layer2 = Dense.create(Column(w2), Column(0.0), Activation.Sigmoid);
-        var network = Network.ofLayers(new[] { layer1, layer2 });
+        var network = Network.ofDense(new[] { layer1, layer2 });
 
         var phi1 = Math.Tanh(w1 * x);
         var phi2 = 1.0 / (1.0 + Math.Exp(-w2 * phi1));
@@ -46,10 +47,10 @@ public class WorkedExamplesTests
         var dLdw2 = shared * phi1;
         var dLdw1 = shared * w2 * (1.0 - phi1 * phi1) * x;
 
-        var gradient = Backprop.gradient(Loss.Quadratic, network, Column(x), Column(y));
+        var gradient = Backprop.gradient(Mode.Inference, Loss.Quadratic, network, Column(x), Column(y));
         var layers = gradient.Layers.ToArray();
-        Assert.Equal(dLdw1, 2.0 * layers[0].dW[0, 0], 14);
-        Assert.Equal(dLdw2, 2.0 * layers[1].dW[0, 0], 14);
+        Assert.Equal(dLdw1, 2.0 * layers[0].Tensors[0][0, 0], 14);
+        Assert.Equal(dLdw2, 2.0 * layers[1].Tensors[0][0, 0], 14);
     }
 
     /// <summary>
@@ -61,30 +62,30 @@ public class WorkedExamplesTests
     {
         var w = Matrix.ofRows(new[] { new[] { 1.0, 2.0 }, new[] { 3.0, 4.0 } });
         var layer = Dense.create(w, Column(0.0, 0.0), Activation.Identity);
-        var network = Network.ofLayers(new[] { layer });
-        var trace = Forward.trace(network, Column(5, 6));
+        var network = Network.ofDense(new[] { layer });
+        var trace = Forward.trace(Mode.Inference, network, Column(5, 6));
 
         var (gradients, dx) = Backprop.backward(network, trace, Upstream<double>.NewOutputGradient(Column(7, 8)));
 
         // Wᵀ [7, 8] = [1·7 + 3·8, 2·7 + 4·8] = [31, 46].
         Assert.Equal(new[] { 31.0, 46.0 }, dx.ToArray());
         // [7, 8] [5, 6]ᵀ = [[35, 42], [40, 48]], stored column by column.
-        Assert.Equal(new[] { 35.0, 40.0, 42.0, 48.0 }, gradients.Layers.Head.dW.ToArray());
-        Assert.Equal(new[] { 7.0, 8.0 }, gradients.Layers.Head.db.ToArray());
+        Assert.Equal(new[] { 35.0, 40.0, 42.0, 48.0 }, gradients.Layers.Head.Tensors[0].ToArray());
+        Assert.Equal(new[] { 7.0, 8.0 }, gradients.Layers.Head.Tensors[1].ToArray());
     }
 
     [Fact]
     public void NoGradientPassesThroughTheStepActivation()
     {
         // The lecture: the step function's derivative is 0, so gradient descent cannot use it.
-        var network = Network.init<double>(3UL, 2, new[]
+        var network = Network.init<double>(3UL, Shape.NewVector(2), new[]
         {
-            new LayerSpec(3, Activation.Step, Initializer.StandardNormal),
-            new LayerSpec(1, Activation.Sigmoid, Initializer.StandardNormal),
+            LayerSpec.NewDense(3, Activation.Step, FSharpOption<Initializer>.Some(Initializer.StandardNormal)),
+            LayerSpec.NewDense(1, Activation.Sigmoid, FSharpOption<Initializer>.Some(Initializer.StandardNormal)),
         });
-        var gradient = Backprop.gradient(Loss.Quadratic, network, Column(0.5, -0.2), Column(1.0));
+        var gradient = Backprop.gradient(Mode.Inference, Loss.Quadratic, network, Column(0.5, -0.2), Column(1.0));
         var first = gradient.Layers.Head;
-        Assert.All(first.dW.ToArray().Concat(first.db.ToArray()), v => Assert.Equal(0.0, v));
-        Assert.Contains(gradient.Layers.Last().dW.ToArray(), v => v != 0.0);
+        Assert.All(first.Tensors[0].ToArray().Concat(first.Tensors[1].ToArray()), v => Assert.Equal(0.0, v));
+        Assert.Contains(gradient.Layers.Last().Tensors[0].ToArray(), v => v != 0.0);
     }
 }

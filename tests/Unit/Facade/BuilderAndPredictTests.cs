@@ -49,7 +49,9 @@ public class BuilderAndPredictTests
         Assert.Equal(3, network.InputWidth);
         Assert.Equal(2, network.OutputWidth);
         Assert.Equal((3 * 4) + 4 + (4 * 2) + 2, network.ParameterCount);
-        Assert.Equal(new[] { new LayerInfo(3, 4, Activation.Tanh), new LayerInfo(4, 2, Activation.Softmax) }, network.Layers);
+        Assert.Equal(
+            new[] { new LayerInfo(LayerKind.Dense, 3, 4, Activation.Tanh, "dense 3→4 tanh"), new LayerInfo(LayerKind.Dense, 4, 2, Activation.Softmax, "dense 4→2 softmax") },
+            network.Layers);
     }
 
     [Fact]
@@ -76,7 +78,7 @@ public class BuilderAndPredictTests
     {
         var builder = NeuralNetwork.Create(3).Dense(4, Activation.Tanh).Dense(0, Activation.Softmax);
         var e = Assert.Throws<ArgumentException>(() => builder.Build(1));
-        Assert.Contains("Layer 2 has 0 units", e.Message);
+        Assert.Contains("Layer 2: A dense layer needs at least one unit, got 0.", e.Message);
     }
 
     [Fact]

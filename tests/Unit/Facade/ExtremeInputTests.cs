@@ -22,7 +22,7 @@ public sealed class ExtremeInputTests : IDisposable
     {
         var two = T.CreateTruncating(2.0);
         var layer = Core.Dense.create(Core.Matrix.ofColumnMajor(1, 2, new[] { two, two }), Core.Matrix.ofColumnMajor(1, 1, new[] { T.Zero }), Core.Activation.Identity);
-        return new NeuralNetwork<T>(Core.Network.ofLayers(new[] { layer }));
+        return new NeuralNetwork<T>(Core.Network.ofDense(new[] { layer }));
     }
 
     [Fact]

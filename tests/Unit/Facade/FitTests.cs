@@ -1,4 +1,5 @@
 using System;
+using Microsoft.FSharp.Core;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -116,10 +117,10 @@ public class FitTests
         // The facade adds no math: the same seed, data and settings give the core's bits.
         var facade = XorNetwork().Fit(XorInputs, XorLabels, XorOptions(epochs: 40) with { BatchSize = 2, Seed = 9, Optimizer = Optimizer.Nesterov(0.3, 0.9) });
 
-        var core = Core.Network.init<double>(5UL, 2, new[]
+        var core = Core.Network.init<double>(5UL, Core.Shape.NewVector(2), new[]
         {
-            new Core.LayerSpec(3, Core.Activation.Sigmoid, Core.Initializer.StandardNormal),
-            new Core.LayerSpec(1, Core.Activation.Sigmoid, Core.Initializer.StandardNormal),
+            Core.LayerSpec.NewDense(3, Core.Activation.Sigmoid, FSharpOption<Core.Initializer>.Some(Core.Initializer.StandardNormal)),
+            Core.LayerSpec.NewDense(1, Core.Activation.Sigmoid, FSharpOption<Core.Initializer>.Some(Core.Initializer.StandardNormal)),
         });
         var x = Core.Matrix.ofColumns(XorInputs);
         var y = Core.Matrix.ofColumns(XorLabels.Select(l => new[] { (double)l }));
@@ -130,8 +131,9 @@ public class FitTests
 
         for (var layer = 0; layer < 2; layer++)
         {
-            Assert.Equal(Core.Matrix.toArray2D(trained.Layers[layer].Weights), facade.Network.GetWeights(layer));
-            Assert.Equal(trained.Layers[layer].Biases.ToArray(), facade.Network.GetBiases(layer));
+            var tensors = Core.Layer.parameters(trained.Layers[layer]);
+            Assert.Equal(Core.Matrix.toArray2D(tensors[0]), facade.Network.GetWeights(layer));
+            Assert.Equal(tensors[1].ToArray(), facade.Network.GetBiases(layer));
         }
     }
 

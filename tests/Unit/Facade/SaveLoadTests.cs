@@ -113,7 +113,7 @@ public sealed class SaveLoadTests : IDisposable
     public void AFileFromAFutureVersionSaysSo()
     {
         var bytes = Saved(Network());
-        bytes[4] = 3; // the version, little-endian u16 after the magic; this library reads 1 and 2
+        bytes[4] = 4; // the version, little-endian u16 after the magic; this library reads 1, 2 and 3
         var e = Assert.Throws<InvalidDataException>(() => NeuralNetwork<double>.Load(new MemoryStream(bytes)));
         Assert.Contains("newer version", e.Message);
     }

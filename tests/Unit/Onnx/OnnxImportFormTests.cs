@@ -21,7 +21,7 @@ public class OnnxImportFormTests
     {
         var w = Core.Matrix.ofColumnMajor(2, 3, WTransposed.Select(v => T.CreateTruncating(v)).ToArray());
         var b = Core.Matrix.ofColumnMajor(2, 1, B.Select(v => T.CreateTruncating(v)).ToArray());
-        return new NeuralNetwork<T>(Core.Network.ofLayers(new[] { Core.Dense.create(w, b, activation) }));
+        return new NeuralNetwork<T>(Core.Network.ofDense(new[] { Core.Dense.create(w, b, activation) }));
     }
 
     private static void Same<T>(NeuralNetwork<T> expected, GraphBuilder graph)
@@ -30,6 +30,28 @@ public class OnnxImportFormTests
         var loaded = OnnxModel.Load<T>(graph.Stream());
         Assert.Equal(expected.Layers, loaded.Layers);
         Assert.Equal(OnnxTesting.Bits(expected), OnnxTesting.Bits(loaded));
+    }
+
+    [Fact]
+    public void AnActivationAfterALayersActivationIsAnActivationLayer()
+    {
+        var g = OneLayer("Relu");
+        g.Graph.Node[1].Output[0] = "a";
+        g.Node("Sigmoid", new[] { "a" }, new[] { "y" });
+        var dense = Expected<float>(Core.Activation.ReLU).CoreNetwork.Layers.Head;
+        var expected = new NeuralNetwork<float>(Core.Network.create(Core.Shape.NewVector(3), new[] { dense, Core.Layer<float>.NewActivation(Core.Activation.Sigmoid) }));
+        Same(expected, g);
+    }
+
+    [Fact]
+    public void AnActivationOnTheInputIsAnActivationLayer()
+    {
+        var g = OneLayer(activation: null);
+        g.Graph.Node.Insert(0, new global::Onnx.NodeProto { OpType = "Relu", Name = "first", Input = { "x0" }, Output = { "x" } });
+        g.Graph.Input[0].Name = "x0";
+        var dense = Expected<float>(Core.Activation.Identity).CoreNetwork.Layers.Head;
+        var expected = new NeuralNetwork<float>(Core.Network.create(Core.Shape.NewVector(3), new[] { Core.Layer<float>.NewActivation(Core.Activation.ReLU), dense }));
+        Same(expected, g);
     }
 
     [Fact]

@@ -70,24 +70,6 @@ public class OnnxRefusalTests
         Refused<NotSupportedException>(OneLayer("LogSoftmax"), "node 2 'logsoftmax2' (LogSoftmax)", "Relu, Sigmoid, Tanh");
 
     [Fact]
-    public void TwoActivationsInARowAreRefused()
-    {
-        var g = OneLayer("Relu");
-        g.Graph.Node[1].Output[0] = "a";
-        g.Node("Sigmoid", new[] { "a" }, new[] { "y" });
-        Refused<NotSupportedException>(g, "(Sigmoid)", "already has its activation (relu)");
-    }
-
-    [Fact]
-    public void AnActivationOnTheInputIsRefused()
-    {
-        var g = OneLayer(activation: null);
-        g.Graph.Node.Insert(0, new Proto.NodeProto { OpType = "Relu", Name = "first", Input = { "x0" }, Output = { "x" } });
-        g.Graph.Input[0].Name = "x0";
-        Refused<NotSupportedException>(g, "'first' (Relu)", "to the input x itself");
-    }
-
-    [Fact]
     public void AGemmThatScalesIsRefused()
     {
         var g = OneLayer();

@@ -1,4 +1,5 @@
 using System;
+using Microsoft.FSharp.Core;
 using System.IO;
 using System.Linq;
 using System.Numerics;
@@ -72,10 +73,10 @@ public sealed class OnnxRoundTripTests : IDisposable
     [Fact]
     public void TheFSharpCoresNetworksRoundTripThroughOnnxNetwork()
     {
-        var network = Core.Network.init<double>(42UL, 2, new[]
+        var network = Core.Network.init<double>(42UL, Core.Shape.NewVector(2), new[]
         {
-            new Core.LayerSpec(3, Core.Activation.Tanh, Core.Initializer.XavierNormal),
-            new Core.LayerSpec(1, Core.Activation.Sigmoid, Core.Initializer.XavierNormal),
+            Core.LayerSpec.NewDense(3, Core.Activation.Tanh, FSharpOption<Core.Initializer>.Some(Core.Initializer.XavierNormal)),
+            Core.LayerSpec.NewDense(1, Core.Activation.Sigmoid, FSharpOption<Core.Initializer>.Some(Core.Initializer.XavierNormal)),
         });
         var path = Path.Combine(folder, "core.onnx");
         OnnxNetwork.Save(network, path);

@@ -53,32 +53,45 @@ internal static class OnnxTesting
         return inputs.Where(x =>
         {
             var a = x.Select(v => double.CreateTruncating(v)).ToArray();
+            var scales = a.Select(Math.Abs).ToArray();
             foreach (var layer in core.Layers)
             {
-                var w = layer.Weights;
-                var b = layer.Biases.ToArray();
-                var z = new double[w.Rows];
-                for (var j = 0; j < w.Rows; j++)
+                // A dense layer's z = W a + b with each z's scale Σ|wₖaₖ| + |b|; every other kind
+                // here passes its input on in inference (z = a).
+                var (z, scale) = layer is Core.Layer<double>.Dense dense ? Affine(dense.Item, a) : (a, scales);
+                var activation = Core.Layer.activation(layer);
+                if (activation.IsStep && z.Where((v, j) => Math.Abs(v) < 1e-3 * scale[j]).Any())
                 {
-                    var scale = Math.Abs(b[j]);
-                    z[j] = b[j];
-                    for (var k = 0; k < w.Cols; k++)
-                    {
-                        z[j] += w[j, k] * a[k];
-                        scale += Math.Abs(w[j, k] * a[k]);
-                    }
-
-                    if (layer.Activation.IsStep && Math.Abs(z[j]) < 1e-3 * scale)
-                    {
-                        return false;
-                    }
+                    return false;
                 }
 
-                a = Core.ActivationModule.apply(layer.Activation, Core.Matrix.ofColumnMajor(z.Length, 1, z)).ToArray();
+                a = Core.ActivationModule.apply(activation, Core.Matrix.ofColumnMajor(z.Length, 1, z)).ToArray();
+                scales = a.Select(Math.Abs).ToArray();
             }
 
             return true;
         }).ToArray();
+    }
+
+    /// <summary>z = W a + b in float64, and each entry's scale Σₖ|wⱼₖaₖ| + |bⱼ|.</summary>
+    private static (double[] Z, double[] Scale) Affine(Core.Dense<double> layer, double[] a)
+    {
+        var w = layer.Weights;
+        var b = layer.Biases.ToArray();
+        var z = new double[w.Rows];
+        var scale = new double[w.Rows];
+        for (var j = 0; j < w.Rows; j++)
+        {
+            scale[j] = Math.Abs(b[j]);
+            z[j] = b[j];
+            for (var k = 0; k < w.Cols; k++)
+            {
+                z[j] += w[j, k] * a[k];
+                scale[j] += Math.Abs(w[j, k] * a[k]);
+            }
+        }
+
+        return (z, scale);
     }
 
     /// <summary>Runs the model in ONNX Runtime (its CPU provider, default optimisations) on the batch; one output row per example.</summary>
@@ -121,9 +134,13 @@ internal static class OnnxTesting
             var magnitude = x.Select(v => Math.Abs(double.CreateTruncating(v))).ToArray();
             foreach (var layer in layers)
             {
-                var w = layer.Weights;
-                var b = layer.Biases.ToArray();
-                magnitude = Enumerable.Range(0, w.Rows).Select(j => Math.Abs(b[j]) + Enumerable.Range(0, w.Cols).Sum(k => Math.Abs(w[j, k]) * magnitude[k])).ToArray();
+                // Only dense layers change the scale; the others' |σ'| ≤ 1 and masks pass it on.
+                if (layer is Core.Layer<double>.Dense { Item: var dense })
+                {
+                    var w = dense.Weights;
+                    var b = dense.Biases.ToArray();
+                    magnitude = Enumerable.Range(0, w.Rows).Select(j => Math.Abs(b[j]) + Enumerable.Range(0, w.Cols).Sum(k => Math.Abs(w[j, k]) * magnitude[k])).ToArray();
+                }
             }
 
             return magnitude.Max();
@@ -161,13 +178,10 @@ internal static class OnnxTesting
     /// <summary>The tolerance of the issue: 10⁻⁶ for float32 (a few dozen ulps), 10⁻¹² for float64.</summary>
     public static double Tolerance<T>() => typeof(T) == typeof(float) ? 1e-6 : 1e-12;
 
-    /// <summary>Every weight and bias as raw bits, layer by layer.</summary>
+    /// <summary>Every parameter as raw bits, in the core's order (layer by layer, each tensor column-major).</summary>
     public static long[] Bits<T>(NeuralNetwork<T> network)
         where T : IFloatingPointIeee754<T> =>
-        Enumerable.Range(0, network.Layers.Count)
-            .SelectMany(i => network.GetWeights(i).Cast<T>().Concat(network.GetBiases(i)))
-            .Select(v => BitConverter.DoubleToInt64Bits(double.CreateTruncating(v)))
-            .ToArray();
+        Core.Parameters.toArray(network.CoreNetwork).Select(v => BitConverter.DoubleToInt64Bits(double.CreateTruncating(v))).ToArray();
 
     /// <summary>Outputs as raw bits, for bit-for-bit comparisons.</summary>
     public static long[] Bits<T>(T[][] outputs)
