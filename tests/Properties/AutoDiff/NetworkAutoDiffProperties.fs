@@ -69,7 +69,7 @@ module Properties =
         let network, x, y = setup c
         let expected = Forward.cost Mode.Inference c.Loss network x y
         let actual = NetworkAutoDiff.cost Mode.Inference c.Loss network x y
-        let bound = 2.0 * Real.epsilon<float> () * RoundingBound.cost (Real.epsilon<float> ()) c.Loss network x y
+        let bound = 2.0 * Real.epsilon<float> () * RoundingBound.cost (Real.epsilon<float> ()) Mode.Inference c.Loss network x y
         (abs (expected - actual) <= max bound (1e-12 * abs expected) + 1e-300)
         |> Prop.label $"C: library {expected:R}, scalars {actual:R}, bound {max bound (1e-12 * abs expected):R}"
         |> Prop.label (string c)

@@ -47,7 +47,7 @@ module Float32 =
             let (n32, x32, y32), (n64, x64, y64) = both c
             let g32 = flatten (gradientAndInput c.Loss n32 x32 y32)
             let g64 = flatten (gradientAndInput c.Loss n64 x64 y64)
-            let bound = RoundingBound.gradient eps32 c.Loss n64 x64 y64
+            let bound = RoundingBound.gradient eps32 Mode.Inference c.Loss n64 x64 y64
             match beyondBound bound g32 g64 (fun _ -> 0.0) with
             | None -> true |> Prop.ofTestable
             | Some i -> false |> Prop.label $"entry {i}: float32 {g32.[i]:R}, float64 {g64.[i]:R}, bound ε₃₂·{bound.[i]:R}")
@@ -59,7 +59,7 @@ module Float32 =
         p.Run(fun () ->
             let (n32, x32, y32), (n64, x64, y64) = both c
             let g32 = flatten (gradientAndInput c.Loss n32 x32 y32)
-            let bound = RoundingBound.gradient eps32 c.Loss n64 x64 y64
+            let bound = RoundingBound.gradient eps32 Mode.Inference c.Loss n64 x64 y64
             // One estimate per parameter, in the order of Gradients.indices (the order of g32);
             // None where every step crossed a kink.
             let estimates = GradientCheck.estimate Mode.Inference c.Loss n64 x64 y64 |> List.map snd |> Array.ofList

@@ -11,12 +11,12 @@ let private quickStart () =
     // quick start begins
     let network: Network<float> =
         Network.init 42UL (Shape.Vector 2)
-            [ LayerSpec.Dense(3, Activation.Tanh, Some(Initializer.XavierNormal))
-              LayerSpec.Dense(1, Activation.Sigmoid, Some(Initializer.XavierNormal)) ]
+            [ LayerSpec.Dense(3, Activation.Tanh, Some Initializer.XavierNormal)
+              LayerSpec.Dense(1, Activation.Sigmoid, Some Initializer.XavierNormal) ]
     let x = Matrix.ofColumns [ [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] ]
     let y = Matrix.ofColumns [ [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] ]
 
-    // Backprop's gradient, checked against finite differences.
+    // Backprop's gradient, checked against finite differences (in inference mode: no dropout here).
     let gradient = Backprop.gradient Mode.Inference Loss.BinaryCrossEntropy network x y
     let check = GradientCheck.run Mode.Inference Loss.BinaryCrossEntropy network x y
     printfn "‖∇C‖ = %g, largest relative error %g" (Gradients.norm gradient) check.MaxRelativeError

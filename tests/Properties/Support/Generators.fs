@@ -117,6 +117,59 @@ let case: Gen<Case> = Gen.choose (1, 5) |> Gen.bind caseOfDepth
 /// A case of 2–5 layers (for splitting a network in two).
 let deepCase: Gen<Case> = Gen.choose (2, 5) |> Gen.bind caseOfDepth
 
+/// How a layered case writes one of its case's dense layers: fused, Dense(n, σ), or split, Dense(n)
+/// then Activation(σ); and, for a hidden layer, whether a dropout layer of that rate follows it.
+type Form = { Split: bool; Dropout: float option }
+
+/// A generated network with layers of every kind: the case's dense layers, each written fused or
+/// split and the hidden ones followed by dropout or not, and the training key its passes use. Its
+/// parameters are the case network's, bit for bit (layers without parameters draw nothing), so in
+/// inference it computes what the case's network computes.
+type LayeredCase =
+    { Case: Case
+      Forms: Form list
+      Step: int64
+      First: int }
+
+    /// The layers: each of the case's dense layers in its form.
+    member c.Specs: LayerSpec list =
+        List.zip c.Case.Layers c.Forms
+        |> List.collect (fun ((units, activation), form) ->
+            let dense =
+                if form.Split then [ LayerSpec.Dense(units, Activation.Identity, Some c.Case.Initializer); LayerSpec.Activation activation ]
+                else [ LayerSpec.Dense(units, activation, Some c.Case.Initializer) ]
+            dense @ (form.Dropout |> Option.map LayerSpec.Dropout |> Option.toList))
+
+    /// The network, drawn from the case's seed.
+    member c.Network<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>() : Network<'T> =
+        Network.init c.Case.Seed (Shape.Vector c.Case.InputWidth) c.Specs
+
+    /// Training mode, keyed by the case's seed, the step and the batch's first place in the epoch.
+    member c.Mode = Mode.Training { Seed = c.Case.Seed; Step = c.Step; First = c.First }
+
+    override c.ToString() =
+        let specs = c.Specs |> List.map (fun s -> LayerSpec.tag s) |> String.concat ", "
+        $"{c.Case}; layers [{specs}]; step {c.Step}, first {c.First}"
+
+/// A layered case of a case from the generator: each layer fused or split, each hidden layer
+/// followed by dropout (rate 0 to 0.9) about half the time.
+let layeredOf (cases: Gen<Case>) : Gen<LayeredCase> =
+    gen {
+        let! c = cases
+        let rate = Gen.choose (0, 9) |> Gen.map (fun k -> float k / 10.0)
+        let! forms =
+            c.Layers
+            |> List.mapi (fun i _ ->
+                Gen.map2
+                    (fun split dropout -> { Split = split; Dropout = (if i < c.Layers.Length - 1 then dropout else None) })
+                    (Gen.elements [ false; true ])
+                    (Gen.oneof [ Gen.constant None; Gen.map Some rate ]))
+            |> Gen.sequenceToList
+        let! step = Gen.choose (1, Int32.MaxValue) |> Gen.map int64
+        let! first = Gen.choose (0, 100000)
+        return { Case = c; Forms = forms; Step = step; First = first }
+    }
+
 /// A finite real of moderate size, for activation and loss properties.
 let moderate: Gen<float> = Gen.choose (-4000, 4000) |> Gen.map (fun k -> float k / 400.0)
 
@@ -150,6 +203,7 @@ type Split = { Case: Case; Cut: int }
 /// The generators FsCheck looks up by type.
 type Arbitraries =
     static member Case() : Arbitrary<Case> = Arb.fromGen case
+    static member LayeredCase() : Arbitrary<LayeredCase> = Arb.fromGen (layeredOf case)
     static member Provider() : Arbitrary<Provider> = Arb.fromGen (Gen.elements Provider.Available)
     static member Split() : Arbitrary<Split> =
         gen {

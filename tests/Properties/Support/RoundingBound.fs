@@ -178,30 +178,53 @@ let private layerBounds (w: Matrix<float>) (input: Tracked) (delta: Tracked) : f
         { Rows = c; Cols = n; V = v; E = e }
     dW, db, below
 
+/// z = a ⊙ m for dropout's multipliers m (one product each: the error carried through |m| plus
+/// one rounding; and one more for the multiplier 1/(1 − p) itself, rounded in the working type).
+let private masked (mode: Mode) (index: int) (d: Dropout) (a: Tracked) : Tracked =
+    let m k = Dropout.multiplier<float> d mode index (k / a.Rows) (k % a.Rows)
+    let v = Array.init a.V.Length (fun k -> a.V.[k] * m k)
+    { a with V = v; E = Array.init v.Length (fun k -> abs (m k) * a.E.[k] + 2.0 * abs v.[k]) }
+
+/// The kind's own forward step with its bound: z from the layer's input a.
+let private own (mode: Mode) (index: int) (layer: Layer<float>) (a: Tracked) : Tracked =
+    match layer with
+    | Layer.Dense d -> affine d.Weights d.Biases a
+    | Layer.Activation _ -> a
+    | Layer.Dropout d -> masked mode index d a
+
+/// The kind's own backward step with its bounds: each parameter tensor's gradient, in order, and
+/// the gradient sent below, from δ = ∂C/∂z.
+let private ownBackward (mode: Mode) (index: int) (layer: Layer<float>) (a: Tracked) (delta: Tracked) : float[] list * Tracked =
+    match layer with
+    | Layer.Dense d -> let dW, db, below = layerBounds d.Weights a delta in [ dW; db ], below
+    | Layer.Activation _ -> [], delta
+    | Layer.Dropout d -> [], masked mode index d delta
+
 /// The forward pass with its bounds: each layer's (input, z, a), input side first.
-let private forward (eps: float) (network: Network<float>) (x: Matrix<float>) =
+let private forward (eps: float) (mode: Mode) (network: Network<float>) (x: Matrix<float>) =
     let input = { Rows = x.Rows; Cols = x.Cols; V = entries x; E = Array.zeroCreate (x.Rows * x.Cols) }
-    Generators.denseLayers network
-    |> List.scan (fun (_, _, a) (l: Dense<float>) -> let z = affine l.Weights l.Biases a in a, z, activate eps l.Activation z) (input, input, input)
+    network.Layers
+    |> List.indexed
+    |> List.scan (fun (_, _, a) (i, l) -> let z = own mode (i + 1) l a in a, z, activate eps (Layer.activation l) z) (input, input, input)
     |> List.tail
 
-/// For a network (float64 parameters that the lower-precision network holds exactly), a batch x
-/// and targets y: the bound e of every entry of backprop's result in the order the properties
-/// flatten it (each layer's ∂C/∂w column-major, then ∂C/∂b; then ∂C/∂x), such that the
+/// For a network (float64 parameters that the lower-precision network holds exactly), a mode, a
+/// batch x and targets y: the bound e of every entry of backprop's result in the order the
+/// properties flatten it (each parameter tensor column-major, in order; then ∂C/∂x), such that the
 /// lower-precision result differs from the exact one by at most eps·e to first order.
-let gradient (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float[] =
-    let layers = Generators.denseLayers network
-    let trace = forward eps network x
+let gradient (eps: float) (mode: Mode) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float[] =
+    let trace = forward eps mode network x
     let _, zL, aL = List.last trace
     let top, fused = upstream loss network.OutputActivation zL aL (entries y)
-    let rec down (pairs: (Dense<float> * (Tracked * Tracked * Tracked)) list) (g: Tracked) (first: bool) (acc: float[] list) =
-        match pairs with
+    let rec down (layers: (int * Layer<float> * (Tracked * Tracked * Tracked)) list) (g: Tracked) (first: bool) (acc: float[] list) =
+        match layers with
         | [] -> acc, g
-        | (l, (a, z, out)) :: rest ->
-            let delta = if first && fused then g else backward eps l.Activation z out g
-            let dW, db, below = layerBounds l.Weights a delta
-            down rest below false ([ dW; db ] @ acc)
-    let bounds, dx = down (List.rev (List.zip layers trace)) top true []
+        | (i, l, (a, z, out)) :: rest ->
+            let delta = if first && fused then g else backward eps (Layer.activation l) z out g
+            let tensors, below = ownBackward mode (i + 1) l a delta
+            down rest below false (tensors @ acc)
+    let layers = List.mapi2 (fun i l t -> i, l, t) network.Layers trace
+    let bounds, dx = down (List.rev layers) top true []
     Array.concat [ yield! bounds; yield dx.E ]
 
 /// The bound e of the batch's mean cost C, such that the lower-precision cost differs from the
@@ -209,10 +232,10 @@ let gradient (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<floa
 /// ∂C/∂zᴸ = δᴸ (|δᴸ|·e(zᴸ)), and each example's terms, non-negative for every loss here,
 /// evaluated within a few ulps (log-sum-exp, softplus: 8 allowed) and summed (one rounding per
 /// term, in float64, plus the final rounding to the working type).
-let cost (eps: float) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float =
-    let _, zL, aL = List.last (forward eps network x)
+let cost (eps: float) (mode: Mode) (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float =
+    let _, zL, aL = List.last (forward eps mode network x)
     let top, fused = upstream loss network.OutputActivation zL aL (entries y)
     let delta = if fused then top else backward eps network.OutputActivation zL aL top
     let carried = Array.fold2 (fun acc d e -> acc + abs d * e) 0.0 delta.V zL.E
-    let c = Forward.cost Mode.Inference loss network x y
+    let c = Forward.cost mode loss network x y
     carried + (float zL.V.Length + 10.0) * abs c
