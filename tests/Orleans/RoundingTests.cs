@@ -24,7 +24,7 @@ public sealed class RoundingTests(ClusterFixture fixture)
         var sharded = new DistributedTrainer(fixture.Client).Fit(network, data, options with { Shards = 3 }).Network;
         var oneShard = network.Fit(data, options with { Shards = 1 }).Network;
 
-        var bound = RoundingBound.gradient(Math.Pow(2, -52), FunctionalBackprop.Core.Loss.Quadratic, CoreNetwork(network), Columns(data.GetInputs()), Columns(data.GetTargets()));
+        var bound = RoundingBound.gradient(Math.Pow(2, -52), FunctionalBackprop.Core.Mode.Inference, FunctionalBackprop.Core.Loss.Quadratic, CoreNetwork(network), Columns(data.GetInputs()), Columns(data.GetTargets()));
         var a = Parameters(sharded);
         var b = Parameters(oneShard);
         for (var i = 0; i < a.Length; i++)

@@ -23,35 +23,6 @@ type Gradients<'T when 'T :> IFloatingPointIeee754<'T>> =
     /// One gradient per layer, input side first.
     member g.Layers = g.layers
 
-/// The position of one parameter: entry (Row, Column) of tensor Tensor (from 0, in its layer's
-/// order) of layer Layer (from 1), whose symbol is Symbol ("w", "b").
-type ParameterIndex =
-    { /// The layer, from 1.
-      Layer: int
-      /// The tensor within the layer, from 0.
-      Tensor: int
-      /// The tensor's symbol.
-      Symbol: string
-      /// The row, from 0.
-      Row: int
-      /// The column, from 0.
-      Column: int }
-
-    // Code spans: the API site's Markdown would take a bracket then a parenthesis for a link.
-    /// <summary>The index as text: <c>w[2]</c><c>(3, 5)</c> for entry (3, 5) of layer 2's w.</summary>
-    override p.ToString() = $"{p.Symbol}[{p.Layer}]({p.Row}, {p.Column})"
-
-/// Per-thread scratch for the scaled entries of a norm, reused so that norms allocate nothing.
-type internal ScaledScratch<'T>() =
-    [<ThreadStatic; DefaultValue>]
-    static val mutable private buffer: 'T[]
-
-    /// An array of at least n entries.
-    static member Get(n: int) : 'T[] =
-        if isNull ScaledScratch<'T>.buffer || ScaledScratch<'T>.buffer.Length < n then
-            ScaledScratch<'T>.buffer <- Array.zeroCreate n
-        ScaledScratch<'T>.buffer
-
 /// The vector-space operations on gradients (zero, add, scale, dot, norm, map), entry by entry.
 module Gradients =
 
@@ -119,39 +90,13 @@ module Gradients =
     /// Every tensor's values, in the order of indices (the gradient's own arrays).
     let internal arrays (g: Gradients<'T>) : 'T[][] = g.arrays
 
-    /// m, or the largest magnitude of a's entries if larger.
-    let private largestOf<'T when 'T :> IFloatingPointIeee754<'T>> (m: 'T) (a: 'T[]) : 'T =
-        if a.Length = 0 then m else 'T.Max(m, TensorPrimitives.MaxMagnitude(ReadOnlySpan a) |> 'T.Abs)
-
-    /// Σ (x/m)² over a's entries, the quotients in a per-thread scratch array (no allocation).
-    let private scaledSquares (m: 'T) (a: 'T[]) : 'T =
-        let scaled = Span<'T>(ScaledScratch<'T>.Get a.Length, 0, a.Length)
-        TensorPrimitives.Divide(ReadOnlySpan a, m, scaled)
-        TensorPrimitives.SumOfSquares(Span<'T>.op_Implicit scaled)
-
-    /// The Euclidean norm of the vector whose entries are the arrays', √(Σ x²), computed as
-    /// m·√(Σ (x/m)²) with m the largest magnitude, so that it neither overflows nor underflows
-    /// for any finite entries. Allocates nothing.
-    [<HotPath>]
-    let internal normOf<'T when 'T :> IFloatingPointIeee754<'T>> (arrays: 'T[][]) : 'T =
-        let mutable largest = 'T.Zero
-        for a in arrays do
-            largest <- largestOf largest a
-        if 'T.IsZero(largest) || not ('T.IsFinite(largest)) then largest
-        else
-            let mutable total = 'T.Zero
-            for a in arrays do
-                total <- total + scaledSquares largest a
-            largest * 'T.Sqrt(total)
-
     /// The Euclidean norm ‖g‖ = √⟨g, g⟩, computed with scaling so that it neither overflows nor
-    /// underflows for any finite g (see normOf).
+    /// underflows for any finite g (see Parameters.normOf).
     [<HotPath>]
-    let norm (g: Gradients<'T>) : 'T = normOf g.arrays
+    let norm (g: Gradients<'T>) : 'T = Parameters.normOf g.arrays
 
     /// True when every entry is finite.
-    let internal isFinite (g: Gradients<'T>) : bool =
-        g.arrays |> Array.forall (Array.forall (fun v -> 'T.IsFinite(v)))
+    let internal isFinite (g: Gradients<'T>) : bool = Parameters.allFinite g.arrays
 
     /// Every entry in the order of indices, in one new array.
     let internal toArray (g: Gradients<'T>) : 'T[] = Array.concat g.arrays

@@ -61,7 +61,7 @@ module LevenbergMarquardt =
 
     /// The network moved by Δ (in the order of Parameters.indices).
     let private move (network: Network<'T>) (delta: float[]) : Network<'T> =
-        Parameters.addScaled 'T.One (Gradients.ofArray network (Array.map Real.ofFloat delta)) network
+        Parameters.addScaled 'T.One (Gradients.arrays (Gradients.ofArray network (Array.map Real.ofFloat delta))) network
 
     /// Fits the network to targets y by Levenberg–Marquardt on the quadratic loss. Pure.
     let fit (options: LevenbergMarquardtOptions) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : LevenbergMarquardtResult<'T> =

@@ -73,7 +73,7 @@ module Optimizer =
         let stages = start optimizer state
         let u = Gradients.copy context.Gradient
         let factor = stepInPlace stages context u
-        Parameters.addScaled factor u context.Network, stateOf stages
+        Parameters.addScaled factor (Gradients.arrays u) context.Network, stateOf stages
 
     let private checkGradient (network: Network<'T>) (gradient: Gradients<'T>) =
         if isNull (box gradient) then nullArg "gradient"

@@ -238,7 +238,7 @@ module Transform =
                         | Some f -> f
                         | None -> invalidOp $"The {name} step evaluates the cost along the direction, so it needs the objective: call Optimizer.updateWith, or train with Training.train."
                     // φ(η) = C(w − η u), from new networks (pure); u is left alone until η is chosen.
-                    let phi (eta: float) = Real.toFloat (objective (Parameters.addScaled (Real.ofFloat (-eta)) u context.Network))
+                    let phi (eta: float) = Real.toFloat (objective (Parameters.addScaled (Real.ofFloat (-eta)) (Gradients.arrays u) context.Network))
                     let eta =
                         match search with
                         | LineSearch.Backtracking(initial, shrink, c, tries) ->

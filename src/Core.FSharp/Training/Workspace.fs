@@ -107,7 +107,7 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
 
     /// w ← w + α·Δ, written into the spare set, which then becomes the current one.
     member _.Step(alpha: 'T, delta: Gradients<'T>) : unit =
-        Parameters.addScaledInto alpha delta current spare
+        Parameters.addScaledInto alpha (Gradients.arrays delta) current spare
         let previous = current
         current <- spare
         spare <- previous

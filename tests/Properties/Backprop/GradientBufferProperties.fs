@@ -9,7 +9,7 @@ open FsCheck.Xunit
 open FunctionalBackprop.Core
 open FunctionalBackprop.Properties.Generators
 
-let private bits (v: 'T[]) = v |> Array.map (fun x -> BitConverter.DoubleToInt64Bits(Real.toFloat x))
+let private bits (v: 'T[]) = Bits.ofValues v
 
 /// The buffer's cost and gradient against Backprop.lossAndGradient, and its forward-only cost
 /// against Forward.cost, bit for bit; twice in a row, on two batches, so that nothing of the first

@@ -71,8 +71,8 @@ let private step<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (widths: int 
     |> List.map (fun ((fanIn, units), (w, b)) -> { Tensors = [ Matrix.ofColumnMajor units fanIn w; Matrix.ofColumnMajor units 1 b ] })
     |> Gradients.ofLayers
 
-let private bitsOf (xs: 'T[]) = xs |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v))
-let private bits (n: Network<'T>) = bitsOf (Parameters.toArray n)
+let private bitsOf (xs: 'T[]) = Bits.ofValues xs
+let private bits (n: Network<'T>) = Bits.ofNetwork n
 let private stepBits (g: Gradients<'T>) = g.Layers |> List.collect (fun l -> l.Tensors |> List.map (fun m -> m.ToArray())) |> Array.concat |> bitsOf
 
 /// The unit roundoff u = ε/2 of 'T.
@@ -88,7 +88,7 @@ let private addScaledAgrees<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (s
     let delta: Gradients<'T> = step s.Widths s.Delta
     let before = bits n, stepBits delta
     let alpha: 'T = Real.ofFloat alpha
-    let moved = Parameters.addScaled alpha delta n
+    let moved = Parameters.addScaled alpha (Gradients.arrays delta) n
     let expected = movedByHand alpha (Parameters.toArray n) (Array.map Real.ofFloat<'T> s.Delta)
     (bits moved = bitsOf expected |> Prop.label $"{Real.typeName<'T> ()}: w + α·Δ, α = {alpha}")
     .&. ((bits n, stepBits delta) = before |> Prop.label $"{Real.typeName<'T> ()}: inputs unchanged")
@@ -117,7 +117,7 @@ module Laws =
             Parameters.arrays n |> Array.exists (fun a -> Parameters.arrays c |> Array.exists (fun b -> Object.ReferenceEquals(a, b)))
         let before, copied = bits n, bits c
         // Writing into the copy must leave the original alone.
-        Parameters.addScaledInto 1.0 (step s.Widths s.Delta) c c
+        Parameters.addScaledInto 1.0 (Gradients.arrays (step s.Widths s.Delta)) c c
         (copied = before |> Prop.label "same bits")
         .&. (List.map Layer.activation c.Layers = List.map Layer.activation n.Layers |> Prop.label "same activations")
         .&. (not shared |> Prop.label "no shared array")
@@ -134,12 +134,12 @@ module Laws =
         let alpha = [| 1.0; -0.25; 0.1 |].[Math.Abs(k % 3)]
         let n: Network<float> = network s.Widths s.W
         let delta = step s.Widths s.Delta
-        let expected = bits (Parameters.addScaled alpha delta n)
+        let expected = bits (Parameters.addScaled alpha (Gradients.arrays delta) n)
         let inPlace = Parameters.copy n
-        Parameters.addScaledInto alpha delta inPlace inPlace
+        Parameters.addScaledInto alpha (Gradients.arrays delta) inPlace inPlace
         // A target holding other values: every entry must be overwritten.
         let target: Network<float> = network s.Widths s.V
-        Parameters.addScaledInto alpha delta n target
+        Parameters.addScaledInto alpha (Gradients.arrays delta) n target
         (bits inPlace = expected |> Prop.label "in place") .&. (bits target = expected |> Prop.label "into another network")
         .&. (bits n = bitsOf s.W |> Prop.label "the source unchanged")
 
@@ -148,7 +148,7 @@ module Laws =
         // 0·Δ is ±0 for finite Δ and w + ±0 = w, except that IEEE 754 gives −0 + +0 = +0 (round to
         // nearest): a −0 parameter with Δ ≥ +0 becomes +0, equal in value though not in bits.
         let n: Network<float> = network s.Widths s.W
-        let moved = Parameters.toArray (Parameters.addScaled 0.0 (step s.Widths s.Delta) n)
+        let moved = Parameters.toArray (Parameters.addScaled 0.0 (Gradients.arrays (step s.Widths s.Delta)) n)
         let negativeZero (x: float) = x = 0.0 && Double.IsNegative x
         Array.forall2 (fun (w: float) (m: float) -> m = w && (negativeZero w || BitConverter.DoubleToInt64Bits m = BitConverter.DoubleToInt64Bits w)) s.W moved
 

@@ -83,5 +83,4 @@ module Properties =
                       Shards.share (Mode.part first s.Mode) c.Loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n ]
             let expected = shares |> List.map (snd >> Gradients.toArray) |> List.reduce (Array.map2 (+))
             let _, gK = Shards.lossAndGradient s.Shards s.Mode c.Loss network x y
-            let bits (v: float[]) = Array.map BitConverter.DoubleToInt64Bits v
-            (shares.Length = 1 || bits expected = bits (Gradients.toArray gK)) |> Prop.label "the sum in shard order")
+            (shares.Length = 1 || Bits.ofValues expected = Bits.ofGradients gK) |> Prop.label "the sum in shard order")

@@ -87,7 +87,7 @@ type NetworkArbitraries =
         Gen.map3 (fun r c v -> { Row = r; Column = c; Value = v }) (Gen.choose (0, 100)) (Gen.choose (0, 100)) (Gen.elements [ nan; infinity; -infinity ])
         |> Arb.fromGen
 
-let private bits (m: Matrix<'T>) = m.ToArray() |> Array.map (fun v -> BitConverter.DoubleToInt64Bits(Real.toFloat v))
+let private bits (m: Matrix<'T>) = Bits.ofValues (m.ToArray())
 let private layerBits (l: Layer<'T>) = Layer.parameters l |> List.map bits
 
 let private shapeOf (rows: int) (cols: int) = $"{rows}×{cols}"

@@ -101,7 +101,7 @@ type RandomArbitraries =
         let polar = Gen.choose (1, Int32.MaxValue) |> Gen.map (fun k -> float k / 2147483648.0)
         Gen.oneof [ anyNormal; nearOne; nearRootTwo; polar ] |> Gen.map (fun x -> { X = x }) |> Arb.fromGen
 
-let private bits (xs: float[]) = Array.map BitConverter.DoubleToInt64Bits xs
+let private bits (xs: float[]) = Bits.ofValues xs
 
 [<Fact>]
 let ``the reference generators reproduce their published outputs`` () =

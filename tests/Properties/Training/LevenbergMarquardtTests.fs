@@ -24,7 +24,7 @@ let ``the Jacobian equals central differences of the residuals`` () =
     let h = 1e-6
     // The network with parameter p (in the order of Parameters.indices) moved by delta.
     let moved (p: int) (delta: float) =
-        Parameters.addScaled 1.0 (Gradients.ofArray net (Array.init net.ParameterCount (fun i -> if i = p then delta else 0.0))) net
+        Parameters.addScaled 1.0 (Gradients.arrays (Gradients.ofArray net (Array.init net.ParameterCount (fun i -> if i = p then delta else 0.0)))) net
     Parameters.indices net
     |> List.iteri (fun p index ->
         let numeric = Array.map2 (fun a b -> (a - b) / (2.0 * h)) (residuals (moved p h)) (residuals (moved p -h))
