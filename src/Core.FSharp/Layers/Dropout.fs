@@ -13,8 +13,8 @@ type Dropout =
     /// p, the probability that a unit is dropped, in [0, 1).
     member d.Rate = d.rate
 
-    /// "dropout(p = 0.5)".
-    override d.ToString() = $"dropout(p = {d.rate})"
+    /// "dropout(p = 0.5)", in the invariant culture.
+    override d.ToString() = $"dropout(p = {d.rate.ToString(Globalization.CultureInfo.InvariantCulture)})"
 
 /// The dropout kind: its masks, and its forward and backward steps.
 ///
@@ -30,7 +30,7 @@ module Dropout =
     /// ArgumentOutOfRangeException naming the rate otherwise.
     let create (rate: float) : Dropout =
         if not (rate >= 0.0 && rate < 1.0) then
-            raise (ArgumentOutOfRangeException("rate", rate, $"A dropout rate is a probability in [0, 1): the chance that a unit is dropped, got {rate}."))
+            raise (ArgumentOutOfRangeException("rate", rate, $"A dropout rate is a probability in [0, 1): the chance that a unit is dropped, got {rate.ToString(Globalization.CultureInfo.InvariantCulture)}."))
         { rate = rate }
 
     /// Shape rule: the input's shape.

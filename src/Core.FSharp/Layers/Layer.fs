@@ -53,7 +53,7 @@ module LayerSpec =
         | LayerSpec.Dense(_, activation, _)
         | LayerSpec.Activation activation -> Activation.problem activation
         | LayerSpec.Dropout rate when not (rate >= 0.0 && rate < 1.0) ->
-            Some $"A dropout rate is a probability in [0, 1): the chance that a unit is dropped, got {rate}."
+            Some $"A dropout rate is a probability in [0, 1): the chance that a unit is dropped, got {rate.ToString(Globalization.CultureInfo.InvariantCulture)}."
         | LayerSpec.Dropout _ -> None
 
     /// The shape of the layer's output for inputs of the given shape.
@@ -90,7 +90,7 @@ module LayerSpec =
         match spec with
         | LayerSpec.Dense(_, activation, _)
         | LayerSpec.Activation activation -> Activation.name activation
-        | LayerSpec.Dropout rate -> $"dropout({rate})"
+        | LayerSpec.Dropout rate -> $"dropout({rate.ToString(Globalization.CultureInfo.InvariantCulture)})"
 
 /// Layers of every kind: each function dispatches to the kind's own file.
 module Layer =

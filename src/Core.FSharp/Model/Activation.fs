@@ -193,7 +193,7 @@ module Activation =
         | Activation.Sigmoid -> "sigmoid"
         | Activation.Tanh -> "tanh"
         | Activation.ReLU -> "relu"
-        | Activation.LeakyReLU slope -> $"leaky-relu({slope})"
+        | Activation.LeakyReLU slope -> $"leaky-relu({slope.ToString(Globalization.CultureInfo.InvariantCulture)})"
         | Activation.Softmax -> "softmax"
 
     /// Why the activation's parameter is out of range, if it is.

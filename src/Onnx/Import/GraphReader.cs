@@ -304,7 +304,13 @@ internal sealed partial class GraphReader<T>
         }
 
         var network = Core.Network.create(Core.Shape.NewVector(InputWidth(data, what)), data.Layers);
-        var units = network.OutputWidth;
+        CheckDeclared(output, what, network.OutputWidth);
+        return (network, data.Scaler);
+    }
+
+    /// <summary>Throws <see cref="InvalidDataException"/> unless the graph declares its output as what it computes: T, [batch, units].</summary>
+    private static void CheckDeclared(Proto.ValueInfoProto output, string what, int units)
+    {
         if (output.Type?.TensorType is { } tensor)
         {
             if (tensor.ElemType != 0 && tensor.ElemType != OnnxFormat.ElementType<T>())
@@ -323,8 +329,6 @@ internal sealed partial class GraphReader<T>
         {
             throw new InvalidDataException($"The model is not valid ONNX: {what} is declared a {other.ValueCase}, but the graph computes a tensor.");
         }
-
-        return (network, data.Scaler);
     }
 
     /// <summary>

@@ -91,9 +91,9 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         var total = parts.Sum(p => (long)p.Length);
         var chunks = new List<byte[]>();
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        for (long offset = 0; offset < total; offset += chunkBytes)
+        foreach (var (_, offset, length) in RawBytes.Chunks(total, chunkBytes))
         {
-            var chunk = new byte[Math.Min(chunkBytes, total - offset)];
+            var chunk = new byte[length];
             RawBytes.Read(parts, offset, chunk);
             sha.AppendData(chunk);
             chunks.Add(chunk);
@@ -152,10 +152,9 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
 
         public bool FitsInOneChunk => length <= chunkBytes;
 
-        public byte[] Whole => whole ??= RawBytes.Chunk(arrays, 0, length, chunkBytes);
+        public byte[] Whole => whole ??= RawBytes.Chunk(arrays, 0, (int)length);
 
-        public byte[][] Chunks => chunks ??= Enumerable.Range(0, (int)((length + chunkBytes - 1) / chunkBytes))
-            .Select(i => RawBytes.Chunk(arrays, (long)i * chunkBytes, length, chunkBytes)).ToArray();
+        public byte[][] Chunks => chunks ??= RawBytes.Chunks(length, chunkBytes).Select(c => RawBytes.Chunk(arrays, c.Offset, c.Length)).ToArray();
 
         public int ChunkBytes => chunkBytes;
     }
@@ -250,9 +249,9 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
             return;
         }
 
-        await Task.WhenAll(Enumerable.Range(0, (int)((share.Length + chunkBytes - 1) / chunkBytes)).Select(async i =>
+        await Task.WhenAll(RawBytes.Chunks(share.Length, chunkBytes).Select(async c =>
         {
-            var offset = (long)i * chunkBytes;
+            var offset = c.Offset;
             var chunk = await Call(() => worker.Grain.ReadShareAsync(version, share.Shard, offset), $"worker {worker.Index} sending shard {share.Shard}").ConfigureAwait(false)
                 ?? throw new WorkerLostException($"worker {worker.Index} no longer holds shard {share.Shard}'s share (its silo restarted)");
             RawBytes.Write(arrays, offset, chunk);

@@ -120,11 +120,28 @@ internal static class RawBytes
         }
     }
 
-    /// <summary>The arrays' bytes from <paramref name="offset"/>, at most <paramref name="count"/> of them, in a new array.</summary>
-    public static byte[] Chunk<T>(IEnumerable<T[]> arrays, long offset, long total, int count)
+    /// <summary>
+    /// The chunks of a byte vector of <paramref name="length"/> bytes sent <paramref name="chunkBytes"/>
+    /// at a time: each one's index, offset and length, in order (the last may be shorter). Every
+    /// transfer of the wire — the upload, the parameters, the shares — walks its bytes this way.
+    /// </summary>
+    public static IEnumerable<(int Index, long Offset, int Length)> Chunks(long length, int chunkBytes)
+    {
+        var index = 0;
+        for (long offset = 0; offset < length; offset += chunkBytes)
+        {
+            yield return (index++, offset, ChunkAt(length, offset, chunkBytes));
+        }
+    }
+
+    /// <summary>The length of the chunk at <paramref name="offset"/> of a byte vector of <paramref name="length"/> bytes sent <paramref name="chunkBytes"/> at a time.</summary>
+    public static int ChunkAt(long length, long offset, int chunkBytes) => (int)Math.Min(chunkBytes, length - offset);
+
+    /// <summary>The arrays' bytes from <paramref name="offset"/>, <paramref name="count"/> of them, in a new array.</summary>
+    public static byte[] Chunk<T>(IEnumerable<T[]> arrays, long offset, int count)
         where T : IFloatingPointIeee754<T>
     {
-        var chunk = new byte[Math.Min(count, total - offset)];
+        var chunk = new byte[count];
         Read(arrays, offset, chunk);
         return chunk;
     }

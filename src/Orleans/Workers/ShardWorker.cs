@@ -110,7 +110,7 @@ internal sealed class ShardWorker(ILocalSiloDetails silo) : Grain, IShardWorker
             return Task.FromResult<byte[]?>(null);
         }
 
-        var n = (int)Math.Min(setup!.ChunkBytes, share.Length - offset);
+        var n = RawBytes.ChunkAt(share.Length, offset, setup!.ChunkBytes);
         return Task.FromResult<byte[]?>(share.AsSpan((int)offset, n).ToArray());
     }
 
