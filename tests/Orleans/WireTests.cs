@@ -100,10 +100,10 @@ public sealed class WireTests(ClusterFixture fixture)
         var serializer = fixture.Client.ServiceProvider.GetRequiredService<Serializer>();
         var total = RawBytes.Length(arrays);
         var received = arrays.Select(a => new T[a.Length]).ToArray();
-        var offsets = Enumerable.Range(0, (int)((total + chunk - 1) / chunk)).Select(i => (long)i * chunk).Reverse();
-        foreach (var offset in offsets)
+        // Last chunk first: the writes must land by offset, whatever the order they arrive in.
+        foreach (var (_, offset, length) in RawBytes.Chunks(total, chunk).Reverse())
         {
-            var bytes = RawBytes.Chunk<T>(arrays, offset, total, chunk);
+            var bytes = RawBytes.Chunk<T>(arrays, offset, length);
             var copy = serializer.Deserialize<byte[]>(serializer.SerializeToArray(bytes));
             RawBytes.Write<T>(received, offset, copy);
         }
