@@ -6,6 +6,7 @@ using System.Linq;
 using System.Reflection;
 using Microsoft.FSharp.Reflection;
 using Xunit;
+using Xunit.Abstractions;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Tests.Facade;
@@ -17,7 +18,7 @@ namespace FunctionalBackprop.Tests.Facade;
 /// passes the gradient check in training mode; networks of every kind save, load and resume bit
 /// for bit; and every kind of the core has its facade kind and builder method.
 /// </summary>
-public sealed class LayerTests
+public sealed class LayerTests(ITestOutputHelper output)
 {
     /// <summary>The activations by name (leaky ReLU with a slope that is not a float32 exactly).</summary>
     private static readonly IReadOnlyDictionary<string, Activation> Activations = new Dictionary<string, Activation>
@@ -362,6 +363,7 @@ public sealed class LayerTests
         var u = Math.Pow(2, -53);
         double Allowed(int p, double w) => (2 * (n - 1) * u * magnitudes[p]) + (Math.BitIncrement(Math.Abs(w)) - Math.Abs(w));
         var k = Parameters(sharded);
+        output.WriteLine($"{shards} shards against one: largest difference {Enumerable.Range(0, one.Length).Max(p => Math.Abs(k[p] - one[p]) / Allowed(p, one[p])):G3} of the allowed");
         for (var p = 0; p < one.Length; p++)
         {
             Assert.True(Math.Abs(k[p] - one[p]) <= Allowed(p, one[p]), $"parameter {p}: {shards} shards {k[p]:R}, one shard {one[p]:R}, allowed {Allowed(p, one[p]):R}");
