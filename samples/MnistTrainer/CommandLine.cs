@@ -6,9 +6,9 @@ using System.Linq;
 namespace FunctionalBackprop.Samples;
 
 /// <summary>
-/// The main job's training options (network, dropout, loss, optimizer, schedule, epochs, batch, seed, data,
-/// outputs), each checked while parsing, and the <see cref="Settings"/> they make. The main job and
-/// samples/DistributedTrainer parse with the same options.
+/// The main job's training options (network, dropout, loss, optimizer, schedule, epochs, batch,
+/// seed, data, outputs), each checked while parsing, and the <see cref="Settings"/> they make. The
+/// main job and samples/DistributedTrainer parse with the same options.
 /// </summary>
 internal sealed class CommandLine
 {
