@@ -6,9 +6,9 @@ using System.Linq;
 namespace FunctionalBackprop.Samples;
 
 /// <summary>
-/// The main job's training options (network, loss, optimizer, schedule, epochs, batch, seed, data,
-/// outputs), each checked while parsing, and the <see cref="Settings"/> they make. The main job and
-/// samples/DistributedTrainer parse with the same options.
+/// The main job's training options (network, dropout, loss, optimizer, schedule, epochs, batch,
+/// seed, data, outputs), each checked while parsing, and the <see cref="Settings"/> they make. The
+/// main job and samples/DistributedTrainer parse with the same options.
 /// </summary>
 internal sealed class CommandLine
 {
@@ -42,6 +42,8 @@ internal sealed class CommandLine
 
     public Option<double> L2 { get; } = new("--l2") { Description = "L2 regularisation λ (network2.py's form); 0 turns it off.", DefaultValueFactory = _ => 0 };
 
+    public Option<double> Dropout { get; } = new("--dropout") { Description = "Dropout rate after each hidden layer: the chance that a hidden unit is dropped in each training step (inverted dropout, scaled by 1/(1 − rate); none when testing). 0 (the default) adds no dropout layers.", DefaultValueFactory = _ => 0 };
+
     public Option<bool> Float32 { get; } = new("--float32") { Description = "Train in float32 instead of float64." };
 
     public Option<string> Model { get; } = new("--model") { Description = "Where to save the trained model.", DefaultValueFactory = _ => "out/mnist.fbnn" };
@@ -70,6 +72,14 @@ internal sealed class CommandLine
                 result.AddError($"--momentum must lie in [0, 1), got {value}.");
             }
         });
+        Dropout.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (!(value >= 0 && value < 1))
+            {
+                result.AddError($"--dropout must lie in [0, 1), got {value}.");
+            }
+        });
         Decay.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<double>();
@@ -81,13 +91,13 @@ internal sealed class CommandLine
     }
 
     /// <summary>Every option, for a command to take.</summary>
-    public Option[] All => new Option[] { Data, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Float32, Model, Plot, Onnx };
+    public Option[] All => new Option[] { Data, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Dropout, Float32, Model, Plot, Onnx };
 
     /// <summary>The settings a parse gave (the data folder found, the hidden widths read).</summary>
     public Settings Read(ParseResult parsed) => new(
         Settings.FindData(parsed.GetValue(Data)!), Settings.ParseHidden(parsed.GetValue(Hidden)!), parsed.GetValue(Activation)!, parsed.GetValue(Loss)!,
         parsed.GetValue(Optimizer)!, parsed.GetValue(Rate), parsed.GetValue(Momentum), parsed.GetValue(Schedule)!, parsed.GetValue(Decay),
-        parsed.GetValue(Init)!, parsed.GetValue(Epochs), parsed.GetValue(Batch), parsed.GetValue(Shards), parsed.GetValue(Seed), parsed.GetValue(L2),
+        parsed.GetValue(Init)!, parsed.GetValue(Epochs), parsed.GetValue(Batch), parsed.GetValue(Shards), parsed.GetValue(Seed), parsed.GetValue(L2), parsed.GetValue(Dropout),
         parsed.GetValue(Float32), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
 
     /// <summary>Prints the parse's errors one line each (even where the parser lists choices line by line); false when there were none.</summary>

@@ -22,6 +22,7 @@ internal sealed record Settings(
     int Shards,
     long Seed,
     double L2,
+    double Dropout,
     bool Float32,
     string ModelPath,
     string PlotPath,
@@ -35,6 +36,9 @@ internal sealed record Settings(
 
     /// <summary>784-30-10 and so on.</summary>
     public string Architecture => string.Join("-", Hidden.Prepend(784).Append(10));
+
+    /// <summary>", dropout 0.2" when hidden units are dropped in training, else nothing.</summary>
+    public string DropoutNote => Dropout > 0 ? FormattableString.Invariant($", dropout {Dropout}") : string.Empty;
 
     /// <summary>σ for the hidden layers.</summary>
     public Activation HiddenActivation => Activation switch

@@ -19,7 +19,11 @@ internal static class Trainer
         where T : IFloatingPointIeee754<T>
     {
         var digits = Mnist.Load<T>(settings.DataFolder);
-        var builder = settings.Hidden.Aggregate(NeuralNetwork.Create(784), (b, units) => b.Dense(units, settings.HiddenActivation, settings.WeightInitializer));
+        var builder = settings.Hidden.Aggregate(NeuralNetwork.Create(784), (b, units) =>
+        {
+            var hidden = b.Dense(units, settings.HiddenActivation, settings.WeightInitializer);
+            return settings.Dropout > 0 ? hidden.Dropout(settings.Dropout) : hidden;
+        });
         var network = builder.Dense(10, settings.OutputActivation, settings.WeightInitializer).Build<T>(settings.Seed);
         var stepsPerEpoch = (digits.Training.Count + settings.BatchSize - 1) / settings.BatchSize;
         var options = new FitOptions<T>
@@ -35,7 +39,7 @@ internal static class Trainer
         };
 
         var total = digits.Test.Count;
-        AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
+        AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}{Markup.Escape(settings.DropoutNote)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
         AnsiConsole.MarkupLine($"{digits.Training.Count} training and {total} test digits from {Markup.Escape(settings.DataFolder)}");
         AnsiConsole.MarkupLine($"Matrix products: {Markup.Escape(LinearAlgebra.Provider)}; {Math.Min(settings.Shards == 0 ? LinearAlgebra.AutomaticShards : settings.Shards, settings.BatchSize)} shard(s) per mini-batch{(where is null ? "" : $" {Markup.Escape(where)}")}");
 
@@ -59,7 +63,7 @@ internal static class Trainer
         AnsiConsole.MarkupLine($"Final test accuracy: [bold]{final.Accuracy:P2}[/] ({(int)Math.Round(final.Accuracy * total)} / {total}); test loss {final.Loss:F4}");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!);
         result.Network.Save(settings.ModelPath);
-        LearningCurve.Save(settings.PlotPath, result.History, $"MNIST {settings.Architecture}, {options.Optimizer.Name}");
+        LearningCurve.Save(settings.PlotPath, result.History, $"MNIST {settings.Architecture}{settings.DropoutNote}, {options.Optimizer.Name}");
         AnsiConsole.MarkupLine($"Saved the model to {Markup.Escape(settings.ModelPath)} and the learning curve to {Markup.Escape(settings.PlotPath)}");
         if (settings.OnnxPath is { } onnx)
         {

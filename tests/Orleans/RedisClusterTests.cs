@@ -20,7 +20,24 @@ public sealed class RedisClusterTests : IDisposable
     private readonly string folder = Directory.CreateTempSubdirectory("fbp-orleans-").FullName;
 
     [RedisFact]
-    public void TwoSiloProcessesAndTheCoordinatorTrainAsTheMainJobBitForBit()
+    public void TwoSiloProcessesAndTheCoordinatorTrainAsTheMainJobBitForBit() => TrainOnTwoSilosAndInTheMainJob(string.Empty);
+
+    [RedisFact]
+    public void WithDropoutTwoSiloProcessesAndTheCoordinatorTrainAsTheMainJobBitForBit()
+    {
+        // The samples share their options: --dropout puts the same layers in both, and the
+        // workers draw the masks the main job's two shards draw.
+        TrainOnTwoSilosAndInTheMainJob("--dropout 0.3");
+        var trained = NeuralNetwork<double>.Load($"{folder}/distributed.fbnn");
+        Assert.Equal(new[] { LayerKind.Dense, LayerKind.Dropout, LayerKind.Dense }, trained.Layers.Select(l => l.Kind));
+    }
+
+    /// <summary>
+    /// Two silo processes with membership in a private redis-server, the coordinator training one
+    /// epoch on them with <paramref name="options"/>, and the main job with as many shards: the
+    /// same lines and the same model file, byte for byte.
+    /// </summary>
+    private void TrainOnTwoSilosAndInTheMainJob(string options)
     {
         using var redis = new RedisServer();
         var siloPort = Ports.Consecutive(2);
@@ -31,7 +48,7 @@ public sealed class RedisClusterTests : IDisposable
         silo0.WaitFor("Silo 0 is up", Start);
         silo1.WaitFor("Silo 1 is up", Start);
 
-        var run = $"--epochs 1 --seed 4 --plot \"{folder}/curve.png\"";
+        var run = $"--epochs 1 --seed 4 {options} --plot \"{folder}/curve.png\"";
         using var coordinator = ChildProcess.Dotnet("coordinator", "DistributedTrainer.dll", $"train --workers 2 {cluster} {run} --model \"{folder}/distributed.fbnn\"");
         Assert.True(coordinator.WaitForExit(Training) == 0, $"The coordinator failed:\n{coordinator.Output}");
         using var mainJob = ChildProcess.Dotnet("main job", "MnistTrainer.dll", $"--shards 2 {run} --model \"{folder}/main.fbnn\"");
@@ -43,7 +60,11 @@ public sealed class RedisClusterTests : IDisposable
         Assert.Equal(File.ReadAllBytes($"{folder}/main.fbnn"), File.ReadAllBytes($"{folder}/distributed.fbnn"));
         Assert.Matches($@"Worker 0 on silo 127\.0\.0\.1:{siloPort}@", coordinator.Output);
         Assert.Matches($@"Worker 1 on silo 127\.0\.0\.1:{siloPort + 1}@", coordinator.Output);
+        Assert.Equal(HeaderLine(mainJob.Output), HeaderLine(coordinator.Output));
     }
+
+    /// <summary>The first line, which describes the run ("784-30-10 sigmoid, quadratic, …").</summary>
+    private static string HeaderLine(string output) => Regex.Match(output, @"^784-.*$", RegexOptions.Multiline).Value;
 
     /// <summary>"Epoch k: correct / total", the timings left out.</summary>
     private static string[] EpochLines(string output) =>

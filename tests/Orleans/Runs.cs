@@ -18,6 +18,10 @@ internal static class Runs
     public static NeuralNetwork<double> Network() =>
         NeuralNetwork.Create(784).Dense(30, Activation.Sigmoid).Dense(10, Activation.Sigmoid).Build<double>(seed: 3);
 
+    /// <summary>The same network with dropout on its inputs and after its hidden layer (the same initial weights: dropout has none).</summary>
+    public static NeuralNetwork<double> DropoutNetwork() =>
+        NeuralNetwork.Create(784).Dropout(0.2).Dense(30, Activation.Sigmoid).Dropout(0.5).Dense(10, Activation.Sigmoid).Build<double>(seed: 3);
+
     /// <summary>Two epochs of mini-batches of 10 with momentum (a state that the checkpoint must carry), split into <paramref name="shards"/> shards.</summary>
     public static FitOptions<double> Options(int shards, int epochs = 2) => new()
     {

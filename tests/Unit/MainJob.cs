@@ -18,6 +18,16 @@ internal static class MainJob
     /// </summary>
     public static (double Accuracy, int Correct, string Output) Train(string folder, string arguments, params (string Name, string Value)[] environment)
     {
+        var (code, text) = Run(folder, arguments, environment);
+        Assert.True(code == 0, $"The trainer failed ({code}):\n{text}");
+        var match = Regex.Match(text, @"Final test accuracy: ([0-9.]+) % \((\d+) / \d+\)");
+        Assert.True(match.Success, $"No final accuracy in the output:\n{text}");
+        return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) / 100, int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), text);
+    }
+
+    /// <summary>Runs the trainer as <see cref="Train"/> does and returns its exit code and everything it printed, whatever the code.</summary>
+    public static (int ExitCode, string Output) Run(string folder, string arguments, params (string Name, string Value)[] environment)
+    {
         var program = Path.Combine(AppContext.BaseDirectory, "MnistTrainer.dll");
         var start = new ProcessStartInfo("dotnet", $"\"{program}\" {arguments} --model \"{folder}/model.fbnn\" --plot \"{folder}/curve.png\"")
         {
@@ -34,10 +44,6 @@ internal static class MainJob
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "The trainer did not finish in 5 minutes.");
-        var text = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"The trainer failed ({process.ExitCode}):\n{text}");
-        var match = Regex.Match(text, @"Final test accuracy: ([0-9.]+) % \((\d+) / \d+\)");
-        Assert.True(match.Success, $"No final accuracy in the output:\n{text}");
-        return (double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) / 100, int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), text);
+        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

@@ -59,6 +59,90 @@ public sealed class OnnxRoundTripTests : IDisposable
         SameNetwork(network, OnnxModel.Load<float>(stream));
     }
 
+    /// <summary>
+    /// The network read back is <paramref name="asRead"/>'s layers over <paramref name="exported"/>'s
+    /// parameters, and predicts exactly what <paramref name="exported"/> predicts.
+    /// </summary>
+    private static void ReadsBackAs<T>(NeuralNetwork<T> exported, NeuralNetwork<T> asRead, NeuralNetwork<T> imported)
+        where T : IFloatingPointIeee754<T>
+    {
+        Assert.Equal(asRead.Layers, imported.Layers);
+        Assert.Equal(Bits(exported), Bits(imported));
+        var inputs = Inputs<T>(50, exported.InputWidth, seed: 5);
+        Assert.Equal(Bits(exported.Predict(inputs)), Bits(imported.Predict(inputs)));
+    }
+
+    [Theory]
+    [MemberData(nameof(ActivationNames))]
+    public void ActivationLayersExportThenImportPredictingEveryBitInFloat64(string activation)
+    {
+        var network = ActivationLayers<double>(Activations[activation], seed: 6);
+        ReadsBackAs(network, ActivationLayersAsRead<double>(Activations[activation], seed: 6), OnnxModel.Load<double>(new MemoryStream(Export(network))));
+    }
+
+    [Theory]
+    [MemberData(nameof(ActivationNames))]
+    public void ActivationLayersExportThenImportPredictingEveryBitInFloat32(string activation)
+    {
+        var network = ActivationLayers<float>(Activations[activation], seed: 7);
+        ReadsBackAs(network, ActivationLayersAsRead<float>(Activations[activation], seed: 7), OnnxModel.Load<float>(new MemoryStream(Export(network))));
+    }
+
+    [Fact]
+    public void Float64LeakyReluAndStepLayersAreWrittenAsExactPairsAndReadBackOnAnyInput()
+    {
+        // On x, after a dense layer, and after another activation layer.
+        var network = NeuralNetwork.Create(3)
+            .Activation(Activation.LeakyReLU(0.1)).Activation(Activation.Step)
+            .Dense(4).Activation(Activation.Step).Activation(Activation.LeakyReLU(0.1))
+            .Build<double>(seed: 9);
+        var model = Proto.ModelProto.Parser.ParseFrom(Export(network));
+        Assert.Equal(new[] { "Mul", "Max", "Greater", "Cast", "Gemm", "Greater", "Cast", "Mul", "Max" }, model.Graph.Node.Select(n => n.OpType));
+
+        var asRead = NeuralNetwork.Create(3)
+            .Activation(Activation.LeakyReLU(0.1)).Activation(Activation.Step)
+            .Dense(4, Activation.Step).Activation(Activation.LeakyReLU(0.1))
+            .Build<double>(seed: 9);
+        ReadsBackAs(network, asRead, OnnxModel.Load<double>(new MemoryStream(Export(network))));
+    }
+
+    public static TheoryData<string, bool> DropoutCases()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var name in Activations.Keys)
+        {
+            data.Add(name, false);
+            data.Add(name, true);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(DropoutCases))]
+    public void DropoutLayersLeaveNoNodeAndReadBackAsNoLayer(string activation, bool last)
+    {
+        var network = DropoutLayers<double>(Activations[activation], seed: 8, last);
+        var plain = WithoutDropout<double>(Activations[activation], seed: 8);
+        var model = Proto.ModelProto.Parser.ParseFrom(Export(network));
+        var withoutDropout = Proto.ModelProto.Parser.ParseFrom(Export(plain));
+
+        // The graph of the network without dropout, and for a network ending in dropout one
+        // Identity node more, naming the output.
+        Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "Dropout");
+        var expected = withoutDropout.Graph.Node.Select(n => n.OpType).Concat(last ? new[] { "Identity" } : Array.Empty<string>());
+        Assert.Equal(expected, model.Graph.Node.Select(n => n.OpType));
+        Assert.Equal(withoutDropout.Graph.Initializer.Select(i => i.RawData), model.Graph.Initializer.Select(i => i.RawData));
+        if (last)
+        {
+            var identity = model.Graph.Node[^1];
+            Assert.Equal("y", Assert.Single(identity.Output));
+            Assert.Equal(model.Graph.Node[^2].Output.Single(), Assert.Single(identity.Input));
+        }
+
+        ReadsBackAs(network, plain, OnnxModel.Load<double>(new MemoryStream(Export(network))));
+    }
+
     [Fact]
     public void EveryOpsetWrittenReadsBack()
     {

@@ -33,6 +33,52 @@ internal static class OnnxTesting
             .Dense(4, activation, Initializer.XavierNormal)
             .Build<T>(seed);
 
+    /// <summary>
+    /// A 6-8-4 network with σ as layers of their own in each place an importer meets one: on x,
+    /// after a dense layer of identity σ (a Gemm, then σ), after another activation layer, and last
+    /// (σ, dense 6→8, σ, σ, dense 8→4, σ), Xavier-normal weights from the seed.
+    /// </summary>
+    public static NeuralNetwork<T> ActivationLayers<T>(Activation activation, int seed)
+        where T : IFloatingPointIeee754<T> =>
+        NeuralNetwork.Create(6)
+            .Activation(activation)
+            .Dense(8, initializer: Initializer.XavierNormal).Activation(activation).Activation(activation)
+            .Dense(4, initializer: Initializer.XavierNormal).Activation(activation)
+            .Build<T>(seed);
+
+    /// <summary>
+    /// <see cref="ActivationLayers{T}"/> as an ONNX file of it reads back: σ right after a Gemm joins
+    /// that dense layer, σ on x or after another σ stays a layer of its own, and the identity, which
+    /// leaves no node, leaves no layer. The same weights from the same seed.
+    /// </summary>
+    public static NeuralNetwork<T> ActivationLayersAsRead<T>(Activation activation, int seed)
+        where T : IFloatingPointIeee754<T> =>
+        activation.Kind == ActivationKind.Identity
+            ? NeuralNetwork.Create(6).Dense(8, activation, Initializer.XavierNormal).Dense(4, activation, Initializer.XavierNormal).Build<T>(seed)
+            : NeuralNetwork.Create(6)
+                .Activation(activation)
+                .Dense(8, activation, Initializer.XavierNormal).Activation(activation)
+                .Dense(4, activation, Initializer.XavierNormal)
+                .Build<T>(seed);
+
+    /// <summary>
+    /// A 6-8-4 network with σ on both dense layers and dropout on x, after the hidden layer and,
+    /// when <paramref name="last"/>, after the output layer; Xavier-normal weights from the seed.
+    /// </summary>
+    public static NeuralNetwork<T> DropoutLayers<T>(Activation activation, int seed, bool last)
+        where T : IFloatingPointIeee754<T>
+    {
+        var builder = NeuralNetwork.Create(6)
+            .Dropout(0.2).Dense(8, activation, Initializer.XavierNormal)
+            .Dropout(0.5).Dense(4, activation, Initializer.XavierNormal);
+        return (last ? builder.Dropout(0.3) : builder).Build<T>(seed);
+    }
+
+    /// <summary><see cref="DropoutLayers{T}"/> without its dropout layers, as its ONNX file reads back: the same weights from the same seed.</summary>
+    public static NeuralNetwork<T> WithoutDropout<T>(Activation activation, int seed)
+        where T : IFloatingPointIeee754<T> =>
+        NeuralNetwork.Create(6).Dense(8, activation, Initializer.XavierNormal).Dense(4, activation, Initializer.XavierNormal).Build<T>(seed);
+
     /// <summary>Examples drawn uniformly from [−2, 2] with a fixed seed.</summary>
     public static T[][] Inputs<T>(int count, int width, int seed)
         where T : IFloatingPointIeee754<T>
