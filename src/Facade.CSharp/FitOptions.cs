@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using Microsoft.FSharp.Core;
+using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
@@ -30,7 +32,7 @@ public record FitOptions<T>
     public int Epochs
     {
         get => epochs;
-        init => epochs = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Epochs), value, $"Training needs at least 1 epoch, got {value}.");
+        init => epochs = Checked(value, Core.TrainingOptions.epochsProblem(value), nameof(Epochs));
     }
 
     /// <summary>
@@ -40,7 +42,7 @@ public record FitOptions<T>
     public int BatchSize
     {
         get => batchSize;
-        init => batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, $"The batch size must be at least 1, got {value}.");
+        init => batchSize = Checked(value, Core.TrainingOptions.batchSizeProblem(value), nameof(BatchSize));
     }
 
     /// <summary>
@@ -56,7 +58,7 @@ public record FitOptions<T>
     public int Shards
     {
         get => shards;
-        init => shards = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Shards), value, $"The shard count must be 0 (automatic) or more, got {value}.");
+        init => shards = Checked(value, Core.Shards.problem(value), nameof(Shards));
     }
 
     /// <summary>
@@ -106,14 +108,14 @@ public record FitOptions<T>
     public int? EarlyStoppingPatience
     {
         get => earlyStoppingPatience;
-        init => earlyStoppingPatience = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), value, $"The patience must be at least 1 epoch, got {value}.");
+        init => earlyStoppingPatience = value is { } patience ? Checked(patience, Core.TrainingOptions.patienceProblem(patience), nameof(EarlyStoppingPatience)) : null;
     }
 
     /// <summary>Stop once an epoch moves the weights by at most this (Euclidean) distance. Off when null.</summary>
     public double? WeightChangeTolerance
     {
         get => weightChangeTolerance;
-        init => weightChangeTolerance = value is null || value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(WeightChangeTolerance), value, $"The tolerance must be positive, got {value}.");
+        init => weightChangeTolerance = value is { } epsilon ? Checked(epsilon, Core.TrainingOptions.weightChangeProblem(epsilon), nameof(WeightChangeTolerance)) : null;
     }
 
     /// <summary>
@@ -123,8 +125,12 @@ public record FitOptions<T>
     public double L2
     {
         get => l2;
-        init => l2 = value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(L2), value, $"L2's λ must be non-negative and finite, got {value}.");
+        init => l2 = Checked(value, Core.Transform.decayProblem(value), nameof(L2));
     }
+
+    /// <summary>The value of the option <paramref name="name"/>, unless the core's rule for it finds a problem.</summary>
+    private static TValue Checked<TValue>(TValue value, FSharpOption<string>? problem, string name) =>
+        problem is { } why ? throw new ArgumentOutOfRangeException(name, value, why.Value) : value;
 }
 
 /// <summary>Options for float64 networks: <c>new FitOptions { Epochs = 30 }</c>.</summary>

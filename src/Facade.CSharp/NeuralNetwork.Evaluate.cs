@@ -103,17 +103,14 @@ public sealed partial class NeuralNetwork<T>
             Core.ScalerModule.applyInto(Scaler.CoreScaler, x, x.values);
         }
 
-        var core = (loss ?? DefaultLoss).ToCore();
-        T cost;
-        try
+        if (!buffer.CoreBuffer.Fits(CoreNetwork))
         {
-            cost = buffer.CoreBuffer.LossAndGradient(TrainingMode.ToCore(training), core, CoreNetwork, x, y);
+            throw new ArgumentException($"The buffer was made for a network laid out as {buffer.CoreBuffer.Layout}, not {CoreNetwork}.", nameof(buffer));
         }
-        catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
-        {
-            var parameter = e.ParamName switch { "y" => nameof(targets), "x" => nameof(inputs), "loss" => nameof(loss), _ => nameof(buffer) };
-            throw new ArgumentException(CallerTerms.Explanation(e), parameter, e);
-        }
+
+        var core = (loss ?? DefaultLoss).ToCore(nameof(loss));
+        CheckLoss(core, y, static () => Naming.Jagged(nameof(targets)), nameof(loss));
+        var cost = buffer.CoreBuffer.LossAndGradient(TrainingMode.ToCore(training), core, CoreNetwork, x, y);
 
         if (!T.IsFinite(cost))
         {
@@ -230,29 +227,27 @@ public sealed partial class NeuralNetwork<T>
         var data = examples.Data;
         Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
         Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {OutputWidth} units");
-        CallerTerms.Check(() => Core.LossModule.checkPairing(loss, CoreNetwork.OutputActivation), lossParameter);
-        try
+        CheckLoss(loss, data.Targets, () => examples.Targets, lossParameter);
+    }
+
+    /// <summary>
+    /// The core's rules for the loss, in the caller's terms: it must suit the output layer (an
+    /// error names <paramref name="lossParameter"/>) and accept every target (an error names the
+    /// target as <paramref name="naming"/>, made only then, says the caller indexes it).
+    /// </summary>
+    private void CheckLoss(Core.Loss loss, Core.Matrix<T> targets, Func<Naming> naming, string lossParameter)
+    {
+        if (Core.LossModule.pairingProblem(loss, CoreNetwork.OutputActivation) is { } why)
         {
-            Core.LossModule.checkTargets(loss, data.Targets);
-            return;
-        }
-        catch (ArgumentException)
-        {
-            // Find the entry, in the caller's terms, by the same check on each value alone.
+            throw new ArgumentException(why.Value, lossParameter);
         }
 
-        var y = data.Targets.ToArray();
-        for (var k = 0; k < y.Length; k++)
+        var k = Core.LossModule.firstInvalidTarget(loss, targets);
+        if (k >= 0)
         {
-            try
-            {
-                Core.LossModule.checkTargets(loss, Core.Matrix.ofColumnMajor(1, 1, new[] { y[k] }));
-            }
-            catch (ArgumentException)
-            {
-                var rule = loss.IsCrossEntropy ? "cross-entropy needs targets of at least 0" : "binary cross-entropy needs targets in [0, 1]";
-                throw new ArgumentException($"{examples.Targets.Value(k % data.TargetWidth, k / data.TargetWidth)} is {y[k]}, which the loss does not accept: {rule}.", examples.Targets.Parameter);
-            }
+            var v = targets.values[k];
+            var names = naming();
+            throw new ArgumentException($"{names.Value(k % targets.Rows, k / targets.Rows)} is {v}, which the loss does not accept: {Core.LossModule.name(loss)} needs targets {Core.LossModule.targetRange(loss)}.", names.Parameter);
         }
     }
 }

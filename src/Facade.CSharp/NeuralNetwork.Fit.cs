@@ -105,6 +105,11 @@ public sealed partial class NeuralNetwork<T>
     internal FitResult<T> Train(Examples<T> examples, FitOptions<T> options, TrainingCheckpoint<T>? resume, IProgress<EpochReport>? progress, Core.ShardExecution<T> execution, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (Core.Network.untrainable(CoreNetwork) is { } why)
+        {
+            throw new InvalidOperationException(why.Value);
+        }
+
         var loss = options.Loss ?? DefaultLoss;
         var coreLoss = loss.ToCore(nameof(options));
         Check(examples, coreLoss, nameof(options));
@@ -140,10 +145,6 @@ public sealed partial class NeuralNetwork<T>
         catch (Core.TrainingDivergedException<T> e)
         {
             throw new TrainingDivergedException<T>(e.Message, new NeuralNetwork<T>(e.LastFiniteNetwork, Scaler), e.Epoch, e.Step, e.Loss, e);
-        }
-        catch (ArgumentException e) when (e.ParamName == "network")
-        {
-            throw new InvalidOperationException(CallerTerms.Explanation(e), e);
         }
     }
 

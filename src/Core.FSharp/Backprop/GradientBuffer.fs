@@ -47,6 +47,13 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     /// The batch size the buffer was made for.
     member _.BatchSize = batchSize
 
+    /// Whether the buffers fit the network: the shapes, kinds and parameter tensors of the one
+    /// the buffer was made for.
+    member _.Fits(n: Network<'T>) : bool = not (isNull (box n)) && fits n
+
+    /// The network layout the buffer was made for, as the network describes itself.
+    member _.Layout: string = string network
+
     /// The gradient of every parameter tensor from the last LossAndGradient, over the buffer's
     /// own arrays (written over by the next call).
     member _.Gradient: Gradients<'T> = pass.Gradients

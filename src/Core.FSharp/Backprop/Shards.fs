@@ -39,10 +39,16 @@ module Shards =
         | :? NativeGemm -> 1
         | _ -> Environment.ProcessorCount
 
-    /// The shard count asked for, or the automatic one for 0.
+    /// Why a shard count cannot be asked for, if it cannot: it must be 0 (automatic) or more.
+    let problem (asked: int) : string option =
+        if asked < 0 then Some $"The shard count must be 0 (automatic) or more, got {asked}." else None
+
+    /// The shard count asked for, or the automatic one for 0. Throws ArgumentOutOfRangeException
+    /// (naming "Shards") for a negative count.
     let resolve (asked: int) : int =
-        if asked < 0 then raise (ArgumentOutOfRangeException("Shards", asked, $"The shard count must be 0 (automatic) or more, got {asked}."))
-        if asked = 0 then automatic () else asked
+        match problem asked with
+        | Some why -> raise (ArgumentOutOfRangeException("Shards", asked, why))
+        | None -> if asked = 0 then automatic () else asked
 
     /// Runs f with this thread's products kept on one thread when the batch is sharded.
     let internal onOneThread (sharded: bool) (f: unit -> 'R) : 'R =

@@ -163,6 +163,16 @@ module Network =
         Loss.checkPairing loss network.OutputActivation
         Loss.checkTargets loss y
 
+    /// Why gradient descent cannot train the network, if it cannot: a layer applies the step
+    /// activation, whose derivative is 0 wherever it exists, so no gradient passes through it.
+    let untrainable (network: Network<'T>) : string option =
+        network.layers
+        |> List.indexed
+        |> List.tryPick (fun (i, l) ->
+            if Layer.activation l = Activation.Step then
+                Some $"Layer {i + 1} uses the step activation, whose derivative is 0 wherever it exists: no gradient passes through it, so gradient descent cannot train this network. Use sigmoid (a smooth step) for training; step is for inference and perceptron demonstrations."
+            else None)
+
     /// Whether the network's outputs are class scores: a sigmoid, softmax or step output layer.
     /// Its predicted class is then the arg-max of the outputs, or for one output, 1 when it is at
     /// least ½ (Evaluation.classes), and accuracy is defined.

@@ -29,37 +29,56 @@ module Loss =
         | Loss.CrossEntropy -> "cross-entropy"
         | Loss.BinaryCrossEntropy -> "binary-cross-entropy"
 
-    /// Throws ArgumentException unless the loss is defined for the output activation's range.
-    [<HotPath>]
-    let checkPairing (loss: Loss) (output: Activation) : unit =
+    /// Why the loss is not defined on the output activation's range, if it is not: cross-entropy
+    /// takes ln a, binary cross-entropy ln a and ln(1 − a).
+    let pairingProblem (loss: Loss) (output: Activation) : string option =
         match loss, output with
         | Loss.Quadratic, _
         | Loss.CrossEntropy, (Activation.Softmax | Activation.Sigmoid)
-        | Loss.BinaryCrossEntropy, Activation.Sigmoid -> ()
+        | Loss.BinaryCrossEntropy, Activation.Sigmoid -> None
         | Loss.CrossEntropy, other ->
-            invalidArg "loss" $"Cross-entropy takes ln of the outputs, so it needs outputs in (0, 1]: use a softmax or sigmoid output layer, not {Activation.name other}."
+            Some $"Cross-entropy takes ln of the outputs, so it needs outputs in (0, 1]: use a softmax or sigmoid output layer, not {Activation.name other}."
         | Loss.BinaryCrossEntropy, other ->
-            invalidArg "loss" $"Binary cross-entropy takes ln a and ln(1 − a), so it needs outputs in (0, 1): use a sigmoid output layer, not {Activation.name other}."
+            Some $"Binary cross-entropy takes ln a and ln(1 − a), so it needs outputs in (0, 1): use a sigmoid output layer, not {Activation.name other}."
 
-    /// Throws ArgumentException, naming the entry, unless every target is valid for the loss:
-    /// finite; non-negative for cross-entropy; within [0, 1] for binary cross-entropy.
+    /// Throws ArgumentException (naming "loss") unless the loss is defined for the output
+    /// activation's range (see pairingProblem).
+    [<HotPath>]
+    let checkPairing (loss: Loss) (output: Activation) : unit =
+        match pairingProblem loss output with
+        | Some why -> invalidArg "loss" why
+        | None -> ()
+
+    /// The range the loss's targets must lie in, besides being finite: "any finite value",
+    /// "non-negative", "within [0, 1]".
+    let targetRange (loss: Loss) : string =
+        match loss with
+        | Loss.Quadratic -> "any finite value"
+        | Loss.CrossEntropy -> "non-negative"
+        | Loss.BinaryCrossEntropy -> "within [0, 1]"
+
+    /// The place (column-major, row + column × rows) of the first target that is not finite or,
+    /// for the cross-entropies, outside targetRange; −1 when every target is valid. A plain loop
+    /// that allocates nothing, for the per-batch checks.
+    [<HotPath>]
+    let firstInvalidTarget (loss: Loss) (y: Matrix<'T>) : int =
+        let bounded, atMostOne = loss <> Loss.Quadratic, loss = Loss.BinaryCrossEntropy
+        let mutable bad, k = -1, 0
+        while bad < 0 && k < y.values.Length do
+            let v = y.values.[k]
+            if not ('T.IsFinite(v)) || (bounded && ('T.IsNegative(v) || (atMostOne && 'T.op_GreaterThan (v, 'T.One)))) then bad <- k
+            k <- k + 1
+        bad
+
+    /// Throws ArgumentException (naming "y"), naming the entry, unless every target is valid for
+    /// the loss (see firstInvalidTarget).
     [<HotPath>]
     let checkTargets (loss: Loss) (y: Matrix<'T>) : unit =
-        match Matrix.tryFindNonFinite y with
-        | Some(i, j, v) -> invalidArg "y" $"Targets must be finite: row {i}, column {j} is {v}."
-        | None -> ()
-        // The first target outside the loss's range, by a plain loop (no allocation).
-        let mutable bad = -1
-        if loss <> Loss.Quadratic then
-            let atMostOne = loss = Loss.BinaryCrossEntropy
-            let mutable k = 0
-            while bad < 0 && k < y.values.Length do
-                let v = y.values.[k]
-                if 'T.IsNegative(v) || (atMostOne && 'T.op_GreaterThan (v, 'T.One)) then bad <- k
-                k <- k + 1
+        let bad = firstInvalidTarget loss y
         if bad >= 0 then
-            let range = if loss = Loss.CrossEntropy then "non-negative" else "within [0, 1]"
-            invalidArg "y" $"{name loss} needs targets {range}: row {bad % y.rows}, column {bad / y.rows} is {y.values.[bad]}."
+            let i, j, v = bad % y.rows, bad / y.rows, y.values.[bad]
+            if not ('T.IsFinite(v)) then invalidArg "y" $"Targets must be finite: row {i}, column {j} is {v}."
+            else invalidArg "y" $"{name loss} needs targets {targetRange loss}: row {i}, column {j} is {v}."
 
     let private checkBatch (a: Matrix<'T>) (y: Matrix<'T>) =
         Matrix.checkSameShape "outputs and targets" a y

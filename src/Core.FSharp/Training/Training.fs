@@ -151,9 +151,13 @@ module Training =
 
     let private validate (options: TrainingOptions<'T>) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) =
         if isNull (box options.Optimizer) then nullArg "Optimizer"
-        if options.Epochs < 1 then raise (ArgumentOutOfRangeException("Epochs", options.Epochs, $"Training needs at least 1 epoch, got {options.Epochs}."))
-        if options.BatchSize < 1 then raise (ArgumentOutOfRangeException("BatchSize", options.BatchSize, $"The batch size must be at least 1, got {options.BatchSize}."))
-        if options.Shards < 0 then raise (ArgumentOutOfRangeException("Shards", options.Shards, $"The shard count must be 0 (automatic) or more, got {options.Shards}."))
+        let refuse (name: string) (value: obj) (problem: string option) =
+            match problem with
+            | Some why -> raise (ArgumentOutOfRangeException(name, value, why))
+            | None -> ()
+        refuse "Epochs" options.Epochs (TrainingOptions.epochsProblem options.Epochs)
+        refuse "BatchSize" options.BatchSize (TrainingOptions.batchSizeProblem options.BatchSize)
+        refuse "Shards" options.Shards (Shards.problem options.Shards)
         match options.Execution with
         | ShardExecution.Remote _ when options.Shards = 0 ->
             raise (ArgumentOutOfRangeException("Shards", 0, "A run whose shards are computed elsewhere needs an explicit shard count: it decides the bits of the result."))
@@ -162,19 +166,17 @@ module Training =
         if y.cols <> x.cols then invalidArg "y" $"The inputs hold {x.cols} examples but the targets hold {y.cols}; they must match one to one."
         Network.checkInputs network x
         Network.checkTargets network options.Loss x y
-        network.Layers |> List.iteri (fun i l ->
-            if Layer.activation l = Activation.Step then
-                invalidArg "network" $"Layer {i + 1} uses the step activation, whose derivative is 0 wherever it exists: no gradient passes through it, so gradient descent cannot train this network. Use sigmoid (a smooth step) for training; step is for inference and perceptron demonstrations.")
+        match Network.untrainable network with
+        | Some why -> invalidArg "network" why
+        | None -> ()
         RunningLoss.validate options.RunningLoss
         for rule in options.Stopping do
             match rule with
-            | StoppingRule.WeightChange epsilon when not (epsilon > 0.0) ->
-                raise (ArgumentOutOfRangeException("WeightChange", epsilon, $"The weight-change threshold ε must be positive, got {epsilon}."))
-            | StoppingRule.EarlyStopping patience when patience < 1 ->
-                raise (ArgumentOutOfRangeException("EarlyStopping", patience, $"Early stopping's patience must be at least 1 epoch, got {patience}."))
-            | StoppingRule.EarlyStopping _ when options.Validation.IsNone ->
-                invalidArg "Stopping" "Early stopping watches the validation loss, so it needs validation data (TrainingOptions.Validation)."
-            | _ -> ()
+            | StoppingRule.WeightChange epsilon -> refuse "WeightChange" epsilon (TrainingOptions.weightChangeProblem epsilon)
+            | StoppingRule.EarlyStopping patience ->
+                refuse "EarlyStopping" patience (TrainingOptions.patienceProblem patience)
+                if options.Validation.IsNone then
+                    invalidArg "Stopping" "Early stopping watches the validation loss, so it needs validation data (TrainingOptions.Validation)."
         match options.Validation with
         | Some(vx, vy) ->
             Network.checkInputs network vx

@@ -108,6 +108,22 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// Making training options.
 module TrainingOptions =
 
+    /// Why an epoch count cannot be asked for, if it cannot (at least 1).
+    let epochsProblem (epochs: int) : string option =
+        if epochs < 1 then Some $"Training needs at least 1 epoch, got {epochs}." else None
+
+    /// Why a batch size cannot be asked for, if it cannot (at least 1).
+    let batchSizeProblem (size: int) : string option =
+        if size < 1 then Some $"The batch size must be at least 1, got {size}." else None
+
+    /// Why early stopping's patience cannot be asked for, if it cannot (at least 1 epoch).
+    let patienceProblem (patience: int) : string option =
+        if patience < 1 then Some $"Early stopping's patience must be at least 1 epoch, got {patience}." else None
+
+    /// Why a weight-change threshold ε cannot be asked for, if it cannot (positive).
+    let weightChangeProblem (epsilon: float) : string option =
+        if not (epsilon > 0.0) then Some $"The weight-change threshold ε must be positive, got {epsilon}." else None
+
     /// Options with seed 0, the automatic shard count, no validation set, no stopping rule, a running
     /// mean, and reports after each epoch to nobody.
     let create (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batchSize: int) : TrainingOptions<'T> =

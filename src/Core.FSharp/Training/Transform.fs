@@ -92,6 +92,11 @@ module Transform =
     let private scaleInPlace (factor: 'T) (u: Gradients<'T>) =
         Parameters.iter (fun _ a -> Elementwise.scale (ReadOnlySpan a, factor, Span a)) (Gradients.arrays u)
 
+    /// Why a weight decay (or L2) λ cannot be asked for, if it cannot: it must be non-negative
+    /// and finite.
+    let decayProblem (lambda: float) : string option =
+        if not (lambda >= 0.0 && Double.IsFinite lambda) then Some $"The weight decay λ must be non-negative and finite, got {lambda}." else None
+
     /// A stage that remembers nothing.
     let private stateless (step: StepContext<'T> -> Gradients<'T> -> unit) (_: OptimizerState<'T>) : Stage<'T> =
         { new Stage<'T>() with
@@ -124,8 +129,9 @@ module Transform =
     /// not decayed, as in network2.py: see ParameterSpec.Decays). Before SGD it is L2 regularisation, w ← (1 − ηλ)w − η∇C; before Adam's
     /// learning-rate step (after its scaling) it is AdamW's decoupled decay.
     let addDecayedWeights<'T when 'T :> IFloatingPointIeee754<'T>> (lambda: float) : Transform<'T> =
-        if not (lambda >= 0.0 && Double.IsFinite lambda) then
-            raise (ArgumentOutOfRangeException("lambda", lambda, $"The weight decay λ must be non-negative and finite, got {lambda}."))
+        match decayProblem lambda with
+        | Some why -> raise (ArgumentOutOfRangeException("lambda", lambda, why))
+        | None -> ()
         let l: 'T = Real.ofFloat lambda
         let step (context: StepContext<'T>) (u: Gradients<'T>) =
             let w, specs = Parameters.arrays context.Network, context.Network.specs

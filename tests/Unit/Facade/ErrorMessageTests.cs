@@ -49,7 +49,7 @@ public class ErrorMessageTests
         var sigmoid = NeuralNetwork.Create(3).Dense(2, Activation.Sigmoid).Build(seed: 1);
         var target = Assert.Throws<ArgumentException>(() => sigmoid.Fit(inputs, new[] { new[] { 0.0, 1.0 }, new[] { 1.0, 2.0 } }));
         Assert.Equal("targets", target.ParamName);
-        Assert.StartsWith("targets[1][1] is 2, which the loss does not accept: binary cross-entropy needs targets in [0, 1].", target.Message);
+        Assert.StartsWith("targets[1][1] is 2, which the loss does not accept: binary-cross-entropy needs targets within [0, 1].", target.Message);
     }
 
     [Fact]
