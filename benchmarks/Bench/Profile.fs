@@ -33,7 +33,7 @@ let run<'T when 'T :> IFloatingPointIeee754<'T>> (widths: int list) (hidden: Act
         let xs = Array.init 2 (fun k -> Matrix.sliceColumns (k * half) half d.X)
         let ys = Array.init 2 (fun k -> Matrix.sliceColumns (k * half) half d.Y)
         let passes = Array.init 2 (fun k -> Backprop.allocate network xs.[k])
-        let pass k = Backprop.lossAndGradientInto Mode.Inference loss network passes.[k] ys.[k] batch |> ignore
+        let pass k = Backprop.lossAndGradientInto ValueNone loss network passes.[k] ys.[k] batch |> ignore
         let alone = new ShardWorkers(2, fun k -> if k = 0 then pass 0)
         let both = new ShardWorkers(2, pass)
         report "one half-batch pass, other core idle" alone.Run

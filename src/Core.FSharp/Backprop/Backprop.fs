@@ -96,14 +96,14 @@ module Backprop =
     let internal backwardInto (network: Network<'T>) (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) : unit =
         down pass fused inputGradient 0 network.layers
 
-    /// One forward pass in the given mode and one backward pass into the pass's buffers, for the
+    /// One forward pass with the mode's key (Mode.key) and one backward pass into the pass's buffers, for the
     /// batch in its trace and the targets y, as part of a batch of `examples` examples (all of
     /// them, or the shard of a larger batch this pass holds): returns the sum of their costs
     /// Σₓ Cₓ, in float64, and leaves (1/examples)·Σₓ ∇Cₓ in pass.Gradient. No checks: for buffers
     /// the library made for this network.
     [<HotPath>]
-    let internal lossAndGradientInto (mode: Mode) (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) (examples: int) : float =
-        Forward.traceInto mode network pass.X pass.Z pass.A pass.Scratch
+    let internal lossAndGradientInto (draws: BatchKey voption) (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) (examples: int) : float =
+        Forward.traceInto draws network pass.X pass.Z pass.A pass.Scratch
         let last = pass.Z.Length - 1
         let total = Loss.total loss network.OutputActivation pass.Z.[last] pass.A.[last] y
         let fused = Loss.upstreamInto loss network.OutputActivation pass.Z.[last] pass.A.[last] y examples pass.OutputGradients.[last].values
@@ -140,7 +140,7 @@ module Backprop =
         Network.checkInputs network x
         Network.checkTargets network loss x y
         let pass = allocate network x
-        let total = lossAndGradientInto mode loss network pass y x.cols
+        let total = lossAndGradientInto (Mode.key mode) loss network pass y x.cols
         Real.ofFloat (total / float x.cols), pass.Gradients
 
     /// The gradient ∇C of the batch's mean cost in the given mode with respect to every parameter.

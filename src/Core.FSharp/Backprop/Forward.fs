@@ -36,19 +36,19 @@ module Forward =
     /// Layer i (from 0) into given buffers, from its input aˡ⁻¹: the kind's step gives zˡ, then
     /// aˡ = σ(zˡ).
     [<HotPath>]
-    let internal layerInto (mode: Mode) (i: int) (layer: Layer<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
-        Layer.forwardInto layer mode (i + 1) input z scratch
+    let internal layerInto (draws: BatchKey voption) (i: int) (layer: Layer<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
+        Layer.forwardInto layer draws (i + 1) input z scratch
         // aˡ = σ(zˡ)
         Activation.applyInto (Layer.activation layer) z a
 
-    /// The forward pass into given buffers, from the batch x: every layer's zˡ, aˡ and scratch.
-    /// No checks: for the library's own buffers.
+    /// The forward pass into given buffers, from the batch x, with the mode's key (Mode.key):
+    /// every layer's zˡ, aˡ and scratch. No checks: for the library's own buffers.
     [<HotPath>]
-    let internal traceInto (mode: Mode) (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) : unit =
+    let internal traceInto (draws: BatchKey voption) (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) : unit =
         let mutable l = 0
         let mutable input = x
         for layer in network.layers do
-            layerInto mode l layer input z.[l] a.[l] scratch.[l]
+            layerInto draws l layer input z.[l] a.[l] scratch.[l]
             input <- a.[l]
             l <- l + 1
 
@@ -67,7 +67,7 @@ module Forward =
         let layer, shape = network.layers.[i], network.shapes.[i + 1]
         let scratch = LayerSpec.scratchRows (Layer.spec layer) network.shapes.[i] |> List.map (fun rows -> uninitialized rows input.cols)
         let t = { Input = input; Z = uninitialized shape.Size input.cols; A = uninitialized shape.Size input.cols; Scratch = scratch }
-        layerInto mode i layer input t.Z t.A (Array.ofList scratch)
+        layerInto (Mode.key mode) i layer input t.Z t.A (Array.ofList scratch)
         t
 
     /// The forward pass in the given mode keeping every layer's zˡ, aˡ and scratch: the tape
@@ -75,7 +75,7 @@ module Forward =
     let trace (mode: Mode) (network: Network<'T>) (x: Matrix<'T>) : Trace<'T> =
         Network.checkInputs network x
         let z, a, scratch = allocate network x.cols, allocate network x.cols, allocateScratch network x.cols
-        traceInto mode network x z a scratch
+        traceInto (Mode.key mode) network x z a scratch
         { Layers = List.init z.Length (fun l -> { Input = (if l = 0 then x else a.[l - 1]); Z = z.[l]; A = a.[l]; Scratch = List.ofArray scratch.[l] }) }
 
     /// The network's output aᴸ for a batch in inference mode, f(x) = ψ_L(… ψ₁(x)), keeping

@@ -68,13 +68,13 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     member _.LossAndGradient(mode: Mode, loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
         pass.X <- x
-        Real.ofFloat (Backprop.lossAndGradientInto mode loss network pass y x.cols / float x.cols)
+        Real.ofFloat (Backprop.lossAndGradientInto (Mode.key mode) loss network pass y x.cols / float x.cols)
 
     /// The batch's mean cost alone, from a forward pass in the buffer's arrays: what Forward.cost
     /// computes, bit for bit, with no allocation.
     [<HotPath>]
     member _.Loss(mode: Mode, loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
-        Forward.traceInto mode network x pass.Z pass.A pass.Scratch
+        Forward.traceInto (Mode.key mode) network x pass.Z pass.A pass.Scratch
         let last = pass.Z.Length - 1
         Loss.value loss network.OutputActivation pass.Z.[last] pass.A.[last] y

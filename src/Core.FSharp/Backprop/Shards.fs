@@ -90,7 +90,7 @@ module Shards =
         if examples < x.Cols then
             raise (ArgumentOutOfRangeException("examples", examples, $"The batch's {examples} examples cannot be fewer than the shard's {x.Cols}."))
         let pass = Backprop.allocate network x
-        let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto mode loss network pass y examples)
+        let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto (Mode.key mode) loss network pass y examples)
         total, pass.Gradients
 
     /// Buffers for a shard of `size` examples of the network's batches.
@@ -99,17 +99,17 @@ module Shards =
 
     /// share, in a shard's own buffers and without allocating: gathers the examples
     /// indices[0 … size − 1] of inputs and targets into b and runs the shard's forward and backward
-    /// passes in the shard's mode; returns Σₓ Cₓ and leaves the share in b.Pass.Gradients. The
+    /// passes with the shard's key (none in inference); returns Σₓ Cₓ and leaves the share in b.Pass.Gradients. The
     /// products run on this thread as share's do when the caller has put it on one thread
     /// (onOneThread, ShardWorkers).
     [<HotPath>]
-    let internal shareInto (mode: Mode) (loss: Loss) (network: Network<'T>) (b: ShardBuffers<'T>) (indices: ReadOnlySpan<int>) (inputs: Matrix<'T>) (targets: Matrix<'T>) (examples: int) : float =
+    let internal shareInto (draws: BatchKey voption) (loss: Loss) (network: Network<'T>) (b: ShardBuffers<'T>) (indices: ReadOnlySpan<int>) (inputs: Matrix<'T>) (targets: Matrix<'T>) (examples: int) : float =
         let x = b.Pass.X
         for e in 0 .. x.cols - 1 do
             let j = indices.[e]
             Array.Copy(inputs.values, j * inputs.rows, x.values, e * inputs.rows, inputs.rows)
             Array.Copy(targets.values, j * targets.rows, b.Y.values, e * targets.rows, targets.rows)
-        Backprop.lossAndGradientInto mode loss network b.Pass b.Y examples
+        Backprop.lossAndGradientInto draws loss network b.Pass b.Y examples
 
     /// The mean cost and gradient of a batch in the given mode computed as `k` shards, one after
     /// another: the bits of the training fold's parallel shards (and of any other place that

@@ -57,12 +57,13 @@ module Dropout =
             if kept d.rate (streamOf key layer (key.First + example)) u then Real.ofFloat (1.0 / (1.0 - d.rate)) else 'T.Zero
 
     /// z = a_in ⊙ m into z, with the multipliers m written into mask (the layer's one scratch
-    /// buffer, shaped like z) for the backward step; `layer` is the layer's position (from 1).
+    /// buffer, shaped like z) for the backward step; `draws` is the mode's key (none in
+    /// inference), `layer` the layer's position (from 1).
     [<HotPath>]
-    let internal forwardInto (d: Dropout) (mode: Mode) (layer: int) (input: Matrix<'T>) (z: Matrix<'T>) (mask: Matrix<'T>) : unit =
-        match mode with
-        | Mode.Inference -> Array.Fill(mask.values, 'T.One)
-        | Mode.Training key ->
+    let internal forwardInto (d: Dropout) (draws: BatchKey voption) (layer: int) (input: Matrix<'T>) (z: Matrix<'T>) (mask: Matrix<'T>) : unit =
+        match draws with
+        | ValueNone -> Array.Fill(mask.values, 'T.One)
+        | ValueSome key ->
             let scale: 'T = Real.ofFloat (1.0 / (1.0 - d.rate))
             let rows = input.rows
             for j in 0 .. input.cols - 1 do

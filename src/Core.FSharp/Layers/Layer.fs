@@ -179,14 +179,15 @@ module Layer =
         | Layer.Activation f -> Layer.Activation f
         | Layer.Dropout d -> Layer.Dropout d
 
-    /// The kind's own forward step into z, from the input (one example per column) and in the
-    /// mode given; `index` is the layer's position in the network (from 1), scratch its buffers.
+    /// The kind's own forward step into z, from the input (one example per column), with the
+    /// mode's key (Mode.key: none in inference); `index` is the layer's position in the network
+    /// (from 1), scratch its buffers.
     [<HotPath>]
-    let internal forwardInto (layer: Layer<'T>) (mode: Mode) (index: int) (input: Matrix<'T>) (z: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
+    let internal forwardInto (layer: Layer<'T>) (draws: BatchKey voption) (index: int) (input: Matrix<'T>) (z: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
         match layer with
         | Layer.Dense d -> Dense.forwardInto d input z
         | Layer.Activation _ -> ActivationLayer.forwardInto input z
-        | Layer.Dropout d -> Dropout.forwardInto d mode index input z scratch.[0]
+        | Layer.Dropout d -> Dropout.forwardInto d draws index input z scratch.[0]
 
     /// The kind's own backward step from δ = ∂C/∂z: the gradient of each parameter tensor into
     /// gradient (in order), and ∂C/∂a_in into inputGradient when one is wanted.

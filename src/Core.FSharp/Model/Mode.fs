@@ -3,7 +3,9 @@ namespace FunctionalBackprop.Core
 /// What keys the random draws of one batch of a training run (dropout's masks): the run's seed,
 /// the optimizer step the batch is for, and where its first example stands in the epoch's order.
 /// An example's draws depend on these and on its own position, never on the thread, shard or
-/// machine that computes it, so K shards or K workers draw what one shard draws.
+/// machine that computes it, so K shards or K workers draw what one shard draws. A value type:
+/// the training fold makes one per batch and per shard without allocating.
+[<Struct>]
 type BatchKey =
     { /// The training run's seed.
       Seed: uint64
@@ -16,7 +18,8 @@ type BatchKey =
 /// How a forward pass runs: for inference (prediction, evaluation, export), where every layer is
 /// a fixed function of its input, or for training, where a layer may also draw at random
 /// (dropout keeps each unit with probability 1 − p). Passed explicitly to every pass, as the
-/// functional libraries pass their random keys.
+/// functional libraries pass their random keys. (The per-batch code takes the key alone, a
+/// BatchKey voption, which allocates nothing: see Mode.key.)
 [<RequireQualifiedAccess>]
 type Mode =
     /// Every layer a fixed function (dropout is the identity).
@@ -33,3 +36,9 @@ module Mode =
         match mode with
         | Mode.Inference -> Mode.Inference
         | Mode.Training key -> Mode.Training { key with First = key.First + first }
+
+    /// The key of the mode's random draws: none in inference.
+    let key (mode: Mode) : BatchKey voption =
+        match mode with
+        | Mode.Inference -> ValueNone
+        | Mode.Training key -> ValueSome key

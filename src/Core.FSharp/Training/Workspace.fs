@@ -58,8 +58,8 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
     let shard (k: int) =
         if k < batch.Shards.Length then
             let struct (start, size) = Shards.range count shards k
-            let mode = Mode.Training { key with First = key.First + start }
-            batch.Totals.[k] <- Shards.shareInto mode loss current batch.Shards.[k] (ReadOnlySpan(indices, first + start, size)) inputs targets count
+            let draws = ValueSome { key with First = key.First + start }
+            batch.Totals.[k] <- Shards.shareInto draws loss current batch.Shards.[k] (ReadOnlySpan(indices, first + start, size)) inputs targets count
 
     let workers = if full.Shards.Length > 1 then Some(new ShardWorkers(full.Shards.Length, shard)) else None
 

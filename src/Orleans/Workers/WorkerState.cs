@@ -107,8 +107,8 @@ internal sealed class WorkerState<T> : IWorkerState
                 buffers.Add(s.Examples.Length, b);
             }
 
-            var mode = Core.Mode.NewTraining(new Core.BatchKey(unchecked((ulong)seed), step, s.First));
-            var total = Core.Shards.onOneThread(s.Examples.Length < batchExamples, FuncConvert.FromFunc(() => Core.Shards.shareInto(mode, loss, network, b, s.Examples, x, y, batchExamples)));
+            var draws = FSharpValueOption<Core.BatchKey>.NewValueSome(new Core.BatchKey(unchecked((ulong)seed), step, s.First));
+            var total = Core.Shards.onOneThread(s.Examples.Length < batchExamples, FuncConvert.FromFunc(() => Core.Shards.shareInto(draws, loss, network, b, s.Examples, x, y, batchExamples)));
             var arrays = Core.Gradients.arrays(b.Pass.Gradients);
             var bytes = new byte[RawBytes.Length(arrays)];
             RawBytes.Read(arrays, 0, bytes);
