@@ -128,11 +128,7 @@ public sealed class ReadmeExampleTests
         // The pipeline normalizes the pixels before the network: the network's input is that column.
         var features = run.Test.GetInput(0);
         var expected = network.Predict(features);
-        Assert.Equal(expected.Length, run.Prediction.Score.Length);
-        for (var k = 0; k < expected.Length; k++)
-        {
-            Assert.True(Agreement.Within(run.Prediction.Score[k], expected[k]), $"Score[{k}]: the loaded model gave {run.Prediction.Score[k]:R}, the network {expected[k]:R}");
-        }
+        Agreement.Close(network, features, run.Prediction.Score, expected, "the first test digit");
 
         // Keys in value order: class k is the digit k.
         Assert.Equal(network.Classify(features), (int)run.Prediction.PredictedDigit);

@@ -13,15 +13,49 @@ public sealed class ReadmeCollection
     public const string Name = "README examples, run from the repository root";
 }
 
-/// <summary>How close ML.NET's outputs (ONNX Runtime's float32 arithmetic) are to the network's own.</summary>
+/// <summary>
+/// How close ML.NET's outputs (ONNX Runtime's float32 arithmetic) are to the network's own, by the
+/// measure of the ONNX tests (tests/Unit/Onnx/OnnxTesting.cs): the difference relative to the scale
+/// the outputs are computed at, the forward pass in absolute values ẑˡ = |Wˡ| ẑˡ⁻¹ + |bˡ| from the
+/// scaled input's |x|, largest over the output units (at least the largest output). Rounding errors
+/// grow with those sums, not with an output that cancels to near 0.
+/// </summary>
 internal static class Agreement
 {
-    /// <summary>The largest relative difference allowed: float32 arithmetic in another order.</summary>
+    /// <summary>The tolerance: 10⁻⁶ for float32, a few dozen ulps.</summary>
     public const double Relative = 1e-6;
 
-    /// <summary>|a − b| ≤ 10⁻⁶ · max(|a|, |b|).</summary>
-    public static bool Within(float actual, float expected) =>
-        actual == expected || Math.Abs((double)actual - expected) <= Relative * Math.Max(Math.Abs((double)actual), Math.Abs((double)expected));
+    /// <summary>max |actualₖ − expectedₖ| / max(scale, max |expectedₖ|) for one example.</summary>
+    public static double Difference(NeuralNetwork<float> network, float[] input, float[] actual, float[] expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var scale = Math.Max(Scale(network, input), expected.Max(v => Math.Abs((double)v)));
+        var difference = actual.Zip(expected, (a, b) => Math.Abs((double)a - b)).Max();
+        return difference == 0 ? 0 : difference / scale;
+    }
+
+    /// <summary>Fails unless the outputs agree within <see cref="Relative"/>, naming the example and the outputs.</summary>
+    public static void Close(NeuralNetwork<float> network, float[] input, float[] actual, float[] expected, string where)
+    {
+        var difference = Difference(network, input, actual, expected);
+        Assert.True(difference <= Relative,
+            $"{where}: ML.NET gave [{string.Join(", ", actual.Select(v => v.ToString("R")))}], the network [{string.Join(", ", expected.Select(v => v.ToString("R")))}]: {difference:E2} relative to the scale.");
+    }
+
+    private static double Scale(NeuralNetwork<float> network, float[] input)
+    {
+        var scaler = network.Scaler;
+        var magnitude = input.Select((v, i) => Math.Abs(scaler is null ? v : (v - scaler.Offsets[i]) / scaler.Scales[i])).ToArray();
+        for (var l = 0; l < network.Layers.Count; l++)
+        {
+            var w = network.GetWeights(l);
+            var b = network.GetBiases(l);
+            var previous = magnitude;
+            magnitude = Enumerable.Range(0, w.GetLength(0)).Select(j => Math.Abs((double)b[j]) + Enumerable.Range(0, w.GetLength(1)).Sum(k => Math.Abs((double)w[j, k]) * previous[k])).ToArray();
+        }
+
+        return magnitude.Max();
+    }
 }
 
 internal static class Code
