@@ -66,3 +66,17 @@ internal static class Code
             .Select(line => line.Trim())
             .Where(line => line.Length > 0 && !Regex.IsMatch(line, @"^using [A-Za-z.]+;$")));
 }
+
+/// <summary>
+/// Schema shapes, which estimators are given before training. ML.NET makes them for its estimator
+/// chains with SchemaShape.Create, which it keeps internal; the tests call it the same way.
+/// </summary>
+internal static class Shapes
+{
+    private static readonly System.Reflection.MethodInfo Create = typeof(Microsoft.ML.SchemaShape).GetMethod(
+        "Create", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static, new[] { typeof(Microsoft.ML.DataViewSchema) })
+        ?? throw new InvalidOperationException("ML.NET has no SchemaShape.Create(DataViewSchema) any more.");
+
+    /// <summary>The shape of a data view's schema, as an estimator chain gives it to its steps.</summary>
+    public static Microsoft.ML.SchemaShape Of(Microsoft.ML.IDataView data) => (Microsoft.ML.SchemaShape)Create.Invoke(null, new object[] { data.Schema })!;
+}
