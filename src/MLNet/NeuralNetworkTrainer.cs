@@ -71,7 +71,8 @@ public sealed class NeuralNetworkTrainer : IEstimator<NeuralNetworkTransformer>
         ColumnNames.TryFind(inputSchema, Options.FeatureColumnName, out var features);
 
         // The same transforms as a trained network's, for a network of the same output: ML.NET's
-        // own estimators then say what they will write.
+        // own estimators then say what they will write. (The placeholder's ONNX Runtime session is
+        // left to the garbage collector: an estimator keeps its transformer out of reach.)
         var placeholder = task.WithOutputLayer(NeuralNetwork.Create(1), 2).Build<float>(0);
         return Scoring(placeholder, features.ItemType == NumberDataViewType.Double, KeyValues.Placeholder(label)).GetOutputSchema(inputSchema);
     }
