@@ -12,9 +12,6 @@ namespace FunctionalBackprop.MLNet.Tasks;
 internal sealed class BinaryTask : PredictionTask
 {
     /// <inheritdoc/>
-    public override string Name => "binary classification";
-
-    /// <inheritdoc/>
     public override LabelKind LabelKind => LabelKind.Boolean;
 
     /// <inheritdoc/>

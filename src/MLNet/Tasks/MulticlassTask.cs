@@ -12,9 +12,6 @@ namespace FunctionalBackprop.MLNet.Tasks;
 internal sealed class MulticlassTask : PredictionTask
 {
     /// <inheritdoc/>
-    public override string Name => "multiclass classification";
-
-    /// <inheritdoc/>
     public override LabelKind LabelKind => LabelKind.Key;
 
     /// <inheritdoc/>

@@ -12,9 +12,6 @@ namespace FunctionalBackprop.MLNet.Tasks;
 /// </summary>
 internal abstract class PredictionTask
 {
-    /// <summary>The task in words, for messages: "multiclass classification".</summary>
-    public abstract string Name { get; }
-
     /// <summary>The label kind the task takes.</summary>
     public abstract LabelKind LabelKind { get; }
 

@@ -11,9 +11,6 @@ namespace FunctionalBackprop.MLNet.Tasks;
 internal sealed class RegressionTask : PredictionTask
 {
     /// <inheritdoc/>
-    public override string Name => "regression";
-
-    /// <inheritdoc/>
     public override LabelKind LabelKind => LabelKind.Number;
 
     /// <inheritdoc/>
