@@ -17,7 +17,7 @@ namespace FunctionalBackprop.Packaging;
 /// from the packed folder (and their third-party dependencies from the machine's registry, into
 /// a package cache of their own), then build and run README.md's quick starts and print what
 /// README.md says they print; the C# one also saves its network through FunctionalBackprop.Onnx
-/// and loads it back. Nothing of the repository reaches them but the packages.
+/// and loads it back. A third runs README's ML.NET example on FunctionalBackprop.MLNet. Nothing of the repository reaches them but the packages.
 /// </summary>
 [Collection(PackagesCollection.Name)]
 public class ConsumerTests
@@ -133,6 +133,29 @@ public class ConsumerTests
         var assets = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "obj", "project.assets.json")));
         var fsharpCore = assets.RootElement.GetProperty("libraries").EnumerateObject().Single(l => l.Name.StartsWith("FSharp.Core/", StringComparison.Ordinal)).Name;
         Assert.Equal("FSharp.Core/" + packed.Packages["FunctionalBackprop.Core"].Dependencies["net10.0"]["FSharp.Core"], fsharpCore);
+    }
+
+    [Fact]
+    public void ACSharpConsoleAppRunsReadmesMLNetExample()
+    {
+        var folder = NewProject("MLNetExample", "C#", "FunctionalBackprop.MLNet");
+        var example = ReadmeSections.Block(Repository.Readme(), "From ML.NET", "csharp");
+        Assert.False(string.IsNullOrWhiteSpace(example), "README.md's section \"From ML.NET\" has no ```csharp block.");
+
+        // README's code as it stands, reading the digits by the same relative path as in the repository.
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), example);
+        var data = Directory.CreateDirectory(Path.Combine(folder, "data", "digits")).FullName;
+        File.Copy(Path.Combine(Repository.Root, "data", "digits", "digits.csv"), Path.Combine(data, "digits.csv"));
+        var output = Run(folder);
+
+        // README prints ML.NET's accuracy and log-loss, its confusion table, then a prediction of the
+        // model loaded back from ML.NET's model file.
+        // (Percentages as the machine's culture writes them: "90.68 %", "90.68%", "90,68 %".)
+        var metrics = Regex.Match(output, @"^accuracy (\d+[.,]\d+)\s?%, log-loss (\d+[.,]\d{4})\s*$", RegexOptions.Multiline);
+        Assert.True(metrics.Success, $"The example printed no accuracy and log-loss:\n{output}");
+        Assert.True(double.Parse(metrics.Groups[1].Value.Replace(',', '.'), CultureInfo.InvariantCulture) >= 88, $"The accuracy is low:\n{output}");
+        Assert.Contains("Confusion table", output);
+        Assert.Matches(@"(?m)^the first test digit is a \d, predicted \d$", output);
     }
 
     [Fact]

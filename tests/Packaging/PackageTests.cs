@@ -193,6 +193,16 @@ public class PackageTests(PackedLibraries packed)
         Assert.Equal(new[] { "FSharp.Core", "FunctionalBackprop", "FunctionalBackprop.Core", "Google.Protobuf" }, dependencies.Keys.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void TheMLNetPackageDependsOnTheLibrariesFSharpCoreMLNetItsOnnxTransformerAndOnnxRuntimeOnly()
+    {
+        // ONNX Runtime's CPU package brings the native runtime that ML.NET's OnnxTransformer runs the network in.
+        var dependencies = Assert.Single(packed.Packages["FunctionalBackprop.MLNet"].Dependencies).Value;
+        Assert.Equal(
+            new[] { "FSharp.Core", "FunctionalBackprop", "FunctionalBackprop.Core", "FunctionalBackprop.Onnx", "Microsoft.ML", "Microsoft.ML.OnnxRuntime", "Microsoft.ML.OnnxTransformer" },
+            dependencies.Keys.Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(Ids))]
     public void TheSymbolPackageMapsEverySourceFileToTheRepository(string id)
