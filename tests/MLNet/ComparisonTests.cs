@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using FunctionalBackprop.Testing;
 using Xunit;
 
 namespace FunctionalBackprop.MLNet.Tests;

@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using FunctionalBackprop.Testing;
 using Xunit;
 
 namespace FunctionalBackprop.MLNet.Tests;

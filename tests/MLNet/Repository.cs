@@ -9,18 +9,7 @@ namespace FunctionalBackprop.MLNet.Tests;
 internal static class Repository
 {
     /// <summary>The repository's root: the first folder above the test binaries that holds the solution.</summary>
-    public static string Root()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "FunctionalBackprop.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("FunctionalBackprop.sln not found above the test binaries.");
-    }
+    public static string Root() => FunctionalBackprop.Testing.RepositoryRoot.Path;
 
     /// <summary>Runs the example from the repository root, as README's commands run.</summary>
     public static TResult FromRoot<TResult>(Func<TResult> example)

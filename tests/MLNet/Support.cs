@@ -58,15 +58,6 @@ internal static class Agreement
     }
 }
 
-internal static class Code
-{
-    /// <summary>Code without blank lines, indentation or its using directives, to compare README's blocks with the tests' regions.</summary>
-    public static string Normalise(string code) =>
-        string.Join("\n", code.Replace("\r\n", "\n").Split('\n')
-            .Select(line => line.Trim())
-            .Where(line => line.Length > 0 && !Regex.IsMatch(line, @"^using [A-Za-z.]+;$")));
-}
-
 /// <summary>
 /// Schema shapes, which estimators are given before training. ML.NET makes them for its estimator
 /// chains with SchemaShape.Create, which it keeps internal; the tests call it the same way.

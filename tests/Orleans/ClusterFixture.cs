@@ -102,16 +102,5 @@ internal static class Digits
     public static Dataset<double> Test(int count) => Loaded.Value.Test.Take(count);
 
     /// <summary>The repository's root: the first folder above the test binaries that holds the solution.</summary>
-    public static string Root()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "FunctionalBackprop.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("FunctionalBackprop.sln not found above the test binaries.");
-    }
+    public static string Root() => FunctionalBackprop.Testing.RepositoryRoot.Path;
 }

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using FunctionalBackprop.Build;
 using Orleans;
+using FunctionalBackprop.Testing;
 using Xunit;
 
 namespace FunctionalBackprop.Orleans.Tests;
@@ -66,9 +67,7 @@ public sealed class ReadmeTests(ClusterFixture fixture)
         var region = source.Split("// README example begins\n")[1].Split("// README example ends")[0];
         var block = ReadmeSections.Block(File.ReadAllText(Path.Combine(Digits.Root(), "README.md")), "Training on several machines", "csharp");
         Assert.False(string.IsNullOrWhiteSpace(block), "README.md's section \"Training on several machines\" has no ```csharp block.");
-        Assert.Equal(Normalise(region), Normalise(block!));
+        Assert.Equal(Code.Normalise(region), Code.Normalise(block!));
     }
 
-    private static string Normalise(string code) =>
-        string.Join("\n", code.Replace("\r\n", "\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
 }

@@ -51,9 +51,7 @@ internal static class Runs
     }
 
     /// <summary>A history's numbers, as bits (the elapsed times left out).</summary>
-    public static long[] Bits(IEnumerable<EpochReport> history) =>
-        history.SelectMany(r => new[] { r.TrainingLoss, r.ValidationLoss ?? double.NaN, r.ValidationAccuracy ?? double.NaN })
-            .Select(BitConverter.DoubleToInt64Bits).ToArray();
+    public static long[] Bits(IEnumerable<EpochReport> history) => FunctionalBackprop.Testing.Bits.Of(history);
 }
 
 /// <summary>Worker events as they were told, in order.</summary>

@@ -9,20 +9,7 @@ namespace FunctionalBackprop.Packaging;
 public static class Repository
 {
     /// <summary>The first folder above the test binaries that holds the solution.</summary>
-    public static string Root { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "FunctionalBackprop.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("FunctionalBackprop.sln not found above the test binaries.");
-    }
+    public static string Root => FunctionalBackprop.Testing.RepositoryRoot.Path;
 
     /// <summary>
     /// Every library of src/ (each is a package): the project references of this test project,

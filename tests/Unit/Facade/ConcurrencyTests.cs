@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.FSharp.Core;
 using FunctionalBackprop.Tests.Support;
+using FunctionalBackprop.Testing;
 using Xunit;
 using Core = FunctionalBackprop.Core;
 
@@ -36,16 +37,7 @@ public sealed class ConcurrencyTests
         return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, width).Select(_ => random.NextDouble() * 2 - 1).ToArray()).ToArray();
     }
 
-    private static double[][] OneHot(int count, int classes) =>
-        Enumerable.Range(0, count).Select(j => Enumerable.Range(0, classes).Select(i => i == j % classes ? 1.0 : 0.0).ToArray()).ToArray();
-
-    private static long[] Bits(IEnumerable<double> values) => values.Select(BitConverter.DoubleToInt64Bits).ToArray();
-
-    private static long[] Bits(NetworkGradients<double> g) =>
-        Bits(g.Layers.SelectMany(l => l.Weights.Cast<double>().Concat(l.Biases)).Prepend(g.Loss));
-
-    private static long[] Bits(NeuralNetwork<double> network) =>
-        Bits(Enumerable.Range(0, network.Layers.Count).SelectMany(i => network.GetWeights(i).Cast<double>().Concat(network.GetBiases(i))));
+    private static double[][] OneHot(int count, int classes) => Targets.OneHot(count, classes, j => j);
 
     /// <summary>Starts the actions on threads of their own at the same moment and waits for them all.</summary>
     private static void AllAtOnce(IReadOnlyList<Action> actions)
@@ -94,9 +86,9 @@ public sealed class ConcurrencyTests
             (Network: NeuralNetwork.Create(256).Dense(128, Activation.ReLU).Dense(10, Activation.Softmax).Build(seed: 4), Inputs: Random(2, 130, 256), Targets: OneHot(130, 10)),
         };
         var expected = cases.Select(c => On(provider, () =>
-            (Outputs: Bits(c.Network.Predict(c.Inputs).SelectMany(r => r)),
-             Single: Bits(c.Network.Predict(c.Inputs[5])),
-             Gradients: Bits(c.Network.ComputeGradients(c.Inputs, c.Targets, Loss.CrossEntropy))))).ToArray();
+            (Outputs: Bits.Of(c.Network.Predict(c.Inputs).SelectMany(r => r)),
+             Single: Bits.Of(c.Network.Predict(c.Inputs[5])),
+             Gradients: Bits.Of(c.Network.ComputeGradients(c.Inputs, c.Targets, Loss.CrossEntropy))))).ToArray();
 
         var actions = Enumerable.Range(0, Threads).Select(t => (Action)(() => On(provider, () =>
         {
@@ -107,13 +99,13 @@ public sealed class ConcurrencyTests
                 var c = cases[k];
                 if ((t + round) % 2 == 0)
                 {
-                    Assert.Equal(expected[k].Gradients, Bits(c.Network.ComputeGradients(c.Inputs, c.Targets, Loss.CrossEntropy)));
-                    Assert.Equal(expected[k].Outputs, Bits(c.Network.Predict(c.Inputs).SelectMany(r => r)));
+                    Assert.Equal(expected[k].Gradients, Bits.Of(c.Network.ComputeGradients(c.Inputs, c.Targets, Loss.CrossEntropy)));
+                    Assert.Equal(expected[k].Outputs, Bits.Of(c.Network.Predict(c.Inputs).SelectMany(r => r)));
                 }
                 else
                 {
-                    Assert.Equal(expected[k].Single, Bits(c.Network.Predict(c.Inputs[5])));
-                    Assert.Equal(expected[k].Gradients, Bits(c.Network.ComputeGradients(c.Inputs, c.Targets, Loss.CrossEntropy)));
+                    Assert.Equal(expected[k].Single, Bits.Of(c.Network.Predict(c.Inputs[5])));
+                    Assert.Equal(expected[k].Gradients, Bits.Of(c.Network.ComputeGradients(c.Inputs, c.Targets, Loss.CrossEntropy)));
                 }
             }
 
@@ -129,13 +121,13 @@ public sealed class ConcurrencyTests
         var network = NeuralNetwork.Create(12).Dense(16, Activation.Sigmoid).Dense(4, Activation.Softmax).Build(seed: 8);
         var inputs = Random(5, 40, 12);
         var targets = OneHot(40, 4);
-        var expected = new[] { "managed", "native" }.ToDictionary(p => p, p => On(p, () => Bits(network.ComputeGradients(inputs, targets, Loss.CrossEntropy))));
+        var expected = new[] { "managed", "native" }.ToDictionary(p => p, p => On(p, () => Bits.Of(network.ComputeGradients(inputs, targets, Loss.CrossEntropy))));
         var actions = Enumerable.Range(0, Threads).Select(t => (Action)(() =>
         {
             var provider = t % 2 == 0 ? "managed" : "native";
             for (var round = 0; round < 5; round++)
             {
-                Assert.Equal(expected[provider], On(provider, () => Bits(network.ComputeGradients(inputs, targets, Loss.CrossEntropy))));
+                Assert.Equal(expected[provider], On(provider, () => Bits.Of(network.ComputeGradients(inputs, targets, Loss.CrossEntropy))));
             }
         })).ToList();
         AllAtOnce(actions);
@@ -154,7 +146,7 @@ public sealed class ConcurrencyTests
         var labels = Enumerable.Range(0, 64).Select(j => inputs[j].Sum() > 0 ? 1 : 0).ToArray();
         var options = new FitOptions { Epochs = 10, BatchSize = 8, Seed = 2, Loss = Loss.BinaryCrossEntropy, Optimizer = Optimizer.Adam(0.01) };
         NeuralNetwork<double> Build(int seed) => NeuralNetwork.Create(8).Dense(12, Activation.Tanh).Dense(1, Activation.Sigmoid).Build(seed: seed);
-        long[] Train(int seed) => On(provider, () => Bits(Build(seed).Fit(inputs, labels, options).Network));
+        long[] Train(int seed) => On(provider, () => Bits.Of(Build(seed).Fit(inputs, labels, options).Network));
         var seeds = new[] { 21, 22, 21, 22 };
         var alone = seeds.Select(Train).ToArray();
         Assert.NotEqual(alone[0], alone[1]);

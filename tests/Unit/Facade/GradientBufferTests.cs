@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using FunctionalBackprop.Testing;
 using Xunit;
 
 namespace FunctionalBackprop.Tests.Facade;
@@ -13,8 +14,7 @@ public sealed class GradientBufferTests
         return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, width).Select(_ => random.NextDouble() * 2 - 1).ToArray()).ToArray();
     }
 
-    private static double[][] OneHot(int count, int classes) =>
-        Enumerable.Range(0, count).Select(j => Enumerable.Range(0, classes).Select(i => i == (j * 7) % classes ? 1.0 : 0.0).ToArray()).ToArray();
+    private static double[][] OneHot(int count, int classes) => Targets.OneHot(count, classes, j => j * 7);
 
     [Fact]
     public void TheBufferHoldsTheBitsOfTheAllocatingGradientCallAfterCall()

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using Microsoft.FSharp.Reflection;
+using FunctionalBackprop.Testing;
 using Xunit;
 using Xunit.Abstractions;
 using Core = FunctionalBackprop.Core;
@@ -66,17 +67,6 @@ public sealed class LayerTests(ITestOutputHelper output)
             .Select(v => double.CreateTruncating(v))
             .ToArray();
 
-    private static long[] Bits(IEnumerable<double> values) => values.Select(BitConverter.DoubleToInt64Bits).ToArray();
-
-    private static long[] Bits(double[][] outputs) => Bits(outputs.SelectMany(row => row));
-
-    /// <summary>A history's numbers as bits (times left out).</summary>
-    private static long[] Bits(IEnumerable<EpochReport> history) =>
-        Bits(history.SelectMany(r => new[] { r.TrainingLoss, r.ValidationLoss ?? double.NaN, r.ValidationAccuracy ?? double.NaN }));
-
-    /// <summary>The gradient's entries of every layer, as bits (layers without parameters contribute none).</summary>
-    private static long[] Bits(NetworkGradients<double> gradients) =>
-        Bits(gradients.Layers.SelectMany(g => g.Weights.Cast<double>().Concat(g.Biases)));
 
     private static byte[] Saved(NeuralNetwork<double> network)
     {
@@ -117,7 +107,7 @@ public sealed class LayerTests(ITestOutputHelper output)
         Assert.Equal(compact.IsClassifier, layered.IsClassifier);
         Assert.Equal(compact.DefaultLoss, layered.DefaultLoss);
         var (inputs, _) = Data(40, seed: 1);
-        Assert.Equal(Bits(compact.Predict(inputs)), Bits(layered.Predict(inputs)));
+        Assert.Equal(Bits.Of(compact.Predict(inputs)), Bits.Of(layered.Predict(inputs)));
     }
 
     /// <summary>Hidden σ, output σ and loss: the fused paths (softmax with cross-entropy, sigmoid with either cross-entropy) among them.</summary>
@@ -146,9 +136,9 @@ public sealed class LayerTests(ITestOutputHelper output)
         var b = layered.Fit(inputs, targets, options);
 
         Assert.Equal(ParameterBits(a.Network), ParameterBits(b.Network));
-        Assert.Equal(Bits(a.History), Bits(b.History));
-        Assert.Equal(Bits(a.Network.Predict(inputs)), Bits(b.Network.Predict(inputs)));
-        Assert.Equal(Bits(compact.ComputeGradients(inputs, targets, Losses[loss])), Bits(layered.ComputeGradients(inputs, targets, Losses[loss])));
+        Assert.Equal(Bits.Of(a.History), Bits.Of(b.History));
+        Assert.Equal(Bits.Of(a.Network.Predict(inputs)), Bits.Of(b.Network.Predict(inputs)));
+        Assert.Equal(Bits.Of(compact.ComputeGradients(inputs, targets, Losses[loss])), Bits.Of(layered.ComputeGradients(inputs, targets, Losses[loss])));
     }
 
     // ----- dropout's rate and the layers' descriptions -----
@@ -241,7 +231,7 @@ public sealed class LayerTests(ITestOutputHelper output)
 
         var (inputs, targets) = Data(50, seed: 4);
         var labels = targets.Select(t => Array.IndexOf(t, 1.0)).ToArray();
-        Assert.Equal(Bits(plain.Predict(inputs)), Bits(dropout.Predict(inputs)));
+        Assert.Equal(Bits.Of(plain.Predict(inputs)), Bits.Of(dropout.Predict(inputs)));
         Assert.Equal(plain.Classify(inputs), dropout.Classify(inputs));
         Assert.Equal(plain.Evaluate(inputs, targets).Loss, dropout.Evaluate(inputs, targets).Loss);
         var a = plain.EvaluateClassifier(inputs, labels);
@@ -285,10 +275,10 @@ public sealed class LayerTests(ITestOutputHelper output)
         var plain = WithoutDropout().Build(seed: 3).Fit(inputs, targets, DropoutOptions(seed: 12));
 
         Assert.Equal(ParameterBits(first.Network), ParameterBits(again.Network));
-        Assert.Equal(Bits(first.History), Bits(again.History));
+        Assert.Equal(Bits.Of(first.History), Bits.Of(again.History));
         // The same initial weights and the same order of examples: only the masks differ.
         Assert.NotEqual(ParameterBits(plain.Network), ParameterBits(first.Network));
-        Assert.NotEqual(Bits(plain.History), Bits(first.History));
+        Assert.NotEqual(Bits.Of(plain.History), Bits.Of(first.History));
     }
 
     [Fact]
@@ -299,7 +289,7 @@ public sealed class LayerTests(ITestOutputHelper output)
         var zero = WithDropout(0.0, 0.0).Build(seed: 3).Fit(inputs, targets, DropoutOptions(seed: 12));
         var plain = WithoutDropout().Build(seed: 3).Fit(inputs, targets, DropoutOptions(seed: 12));
         Assert.Equal(ParameterBits(plain.Network), ParameterBits(zero.Network));
-        Assert.Equal(Bits(plain.History), Bits(zero.History));
+        Assert.Equal(Bits.Of(plain.History), Bits.Of(zero.History));
     }
 
     [Fact]
@@ -319,10 +309,10 @@ public sealed class LayerTests(ITestOutputHelper output)
             var (w, b, g) = (network.GetWeights(l), network.GetBiases(l), gradient.Layers[l]);
             return w.Cast<double>().Zip(g.Weights.Cast<double>(), (v, d) => v - (0.5 * d)).Concat(b.Zip(g.Biases, (v, d) => v - (0.5 * d)));
         });
-        Assert.Equal(Bits(expected), ParameterBits(stepped));
+        Assert.Equal(Bits.Of(expected), ParameterBits(stepped));
         Assert.NotEqual(
-            Bits(gradient),
-            Bits(network.ComputeGradients(inputs, targets, Loss.CrossEntropy, new TrainingMode(18))));
+            Bits.Of(gradient),
+            Bits.Of(network.ComputeGradients(inputs, targets, Loss.CrossEntropy, new TrainingMode(18))));
     }
 
     [Theory]
@@ -386,8 +376,8 @@ public sealed class LayerTests(ITestOutputHelper output)
 
         // The mode is a fixed key: the same gradient twice, and another than inference's.
         var training = network.ComputeGradients(inputs, targets, Loss.CrossEntropy, mode);
-        Assert.Equal(Bits(training), Bits(network.ComputeGradients(inputs, targets, Loss.CrossEntropy, mode)));
-        Assert.NotEqual(Bits(training), Bits(network.ComputeGradients(inputs, targets, Loss.CrossEntropy)));
+        Assert.Equal(Bits.Of(training), Bits.Of(network.ComputeGradients(inputs, targets, Loss.CrossEntropy, mode)));
+        Assert.NotEqual(Bits.Of(training), Bits.Of(network.ComputeGradients(inputs, targets, Loss.CrossEntropy)));
     }
 
     [Fact]
@@ -400,7 +390,7 @@ public sealed class LayerTests(ITestOutputHelper output)
         var a = dropout.ComputeGradients(inputs, targets, Loss.CrossEntropy, training: null);
         var b = plain.ComputeGradients(inputs, targets, Loss.CrossEntropy);
         Assert.Equal(BitConverter.DoubleToInt64Bits(b.Loss), BitConverter.DoubleToInt64Bits(a.Loss));
-        Assert.Equal(Bits(b), Bits(a));
+        Assert.Equal(Bits.Of(b), Bits.Of(a));
         Assert.True(dropout.CheckGradients(inputs, targets, Loss.CrossEntropy).MaxRelativeError < 1e-6, "the inference-mode gradient check fails");
     }
 
@@ -419,7 +409,7 @@ public sealed class LayerTests(ITestOutputHelper output)
         var loaded = NeuralNetwork<double>.Load(new MemoryStream(bytes));
         Assert.Equal(network.Layers, loaded.Layers);
         Assert.Equal(ParameterBits(network), ParameterBits(loaded));
-        Assert.Equal(Bits(network.Predict(inputs)), Bits(loaded.Predict(inputs)));
+        Assert.Equal(Bits.Of(network.Predict(inputs)), Bits.Of(loaded.Predict(inputs)));
         Assert.Equal(bytes, Saved(loaded));
     }
 
@@ -447,7 +437,7 @@ public sealed class LayerTests(ITestOutputHelper output)
         var resumed = TrainingCheckpoint<double>.Load(stream).Resume(data, DropoutOptions(seed: 17));
         Assert.Equal(ParameterBits(straight.Network), ParameterBits(resumed.Network));
         Assert.Equal(straight.Checkpoint.Step, resumed.Checkpoint.Step);
-        Assert.Equal(Bits(straight.History.Skip(2)), Bits(resumed.History.Skip(resumed.History.Count - 3)));
+        Assert.Equal(Bits.Of(straight.History.Skip(2)), Bits.Of(resumed.History.Skip(resumed.History.Count - 3)));
     }
 
     // ----- every kind of the core in the facade -----

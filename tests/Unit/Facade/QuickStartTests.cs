@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using FunctionalBackprop.Testing;
 using Xunit;
 
 namespace FunctionalBackprop.Tests.Facade;
@@ -110,9 +111,6 @@ public class QuickStartTests
         }
     }
 
-    private static string Normalise(string code) =>
-        string.Join("\n", code.Replace("using FunctionalBackprop;", string.Empty).Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
-
     [Theory]
     [InlineData("C# quick start")]
     [InlineData("Your own data")]
@@ -123,7 +121,7 @@ public class QuickStartTests
         Assert.False(string.IsNullOrWhiteSpace(region), $"No region for \"{heading}\" in QuickStartTests.cs.");
         var block = Repository.ReadmeCSharp(heading);
         Assert.False(string.IsNullOrWhiteSpace(block), $"README.md's section \"{heading}\" has no ```csharp block.");
-        Assert.Equal(Normalise(region), Normalise(block));
+        Assert.Equal(Code.Normalise(region), Code.Normalise(block));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using FunctionalBackprop.Onnx;
 using Microsoft.ML.OnnxRuntime;
+using FunctionalBackprop.Testing;
 using Xunit;
 
 namespace FunctionalBackprop.Tests.Onnx;
@@ -32,9 +33,6 @@ public class OnnxReadmeTests
         return (y, network, loaded, pixels);
     }
 
-    private static string Normalise(string code) =>
-        string.Join("\n", code.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith("using FunctionalBackprop", StringComparison.Ordinal) && line != "using Microsoft.ML.OnnxRuntime;"));
-
     [Fact]
     public void TheExampleRunsInOnnxRuntimeAndLoadsBack()
     {
@@ -51,6 +49,6 @@ public class OnnxReadmeTests
         var block = Repository.ReadmeCSharp("ONNX");
         var code = Repository.MarkedCode(Path.Combine("Onnx", "OnnxReadmeTests.cs"), "onnx example");
         Assert.False(string.IsNullOrWhiteSpace(block), "README.md has no \"## ONNX\" section with a ```csharp block.");
-        Assert.Equal(Normalise(code), Normalise(block));
+        Assert.Equal(Code.Normalise(code), Code.Normalise(block));
     }
 }
