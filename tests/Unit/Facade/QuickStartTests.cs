@@ -96,6 +96,18 @@ public class QuickStartTests
         return result;
     }
 
+    private static NeuralNetwork<double> WithDropout()
+    {
+        // README "Layers of several kinds, and dropout" begins
+        var network = NeuralNetwork.Create(inputWidth: 784)
+            .Dense(300, Activation.ReLU, Initializer.HeNormal)
+            .Dropout(0.1)
+            .Dense(10, Activation.Softmax, Initializer.HeNormal)
+            .Build(seed: 1);
+        // README "Layers of several kinds, and dropout" ends
+        return network;
+    }
+
     /// <summary>Runs the example from the repository root, as README's commands run.</summary>
     private static TResult FromRoot<TResult>(Func<TResult> example)
     {
@@ -115,6 +127,7 @@ public class QuickStartTests
     [InlineData("C# quick start")]
     [InlineData("Your own data")]
     [InlineData("FunctionalBackprop")]
+    [InlineData("Layers of several kinds, and dropout")]
     public void TheReadmeShowsThisCode(string heading)
     {
         var region = Repository.MarkedCode(Path.Combine("Facade", "QuickStartTests.cs"), $"README \"{heading}\"");
@@ -138,6 +151,17 @@ public class QuickStartTests
         Assert.Equal(result.Network.Predict(test), loaded.Predict(test));
         Assert.Equal(result.Network.Scaler!.Offsets, loaded.Scaler!.Offsets);
         Assert.Equal(evaluation.Accuracy, (double)Enumerable.Range(0, 10).Sum(k => evaluation.ConfusionMatrix[k, k]) / evaluation.Count);
+    }
+
+    [Fact]
+    public void ReadmesDropoutNetworkHasTheDenseNetworksWeightsAndPredictsAsIt()
+    {
+        var network = WithDropout();
+        Assert.Equal(new[] { LayerKind.Dense, LayerKind.Dropout, LayerKind.Dense }, network.Layers.Select(l => l.Kind));
+        var dense = NeuralNetwork.Create(784).Dense(300, Activation.ReLU, Initializer.HeNormal).Dense(10, Activation.Softmax, Initializer.HeNormal).Build(seed: 1);
+        Assert.Equal(dense.GetWeights(1), network.GetWeights(2));
+        var digits = FromRoot(() => Mnist.Load<double>("data/mnist-10k")).Test.Take(20);
+        Assert.Equal(dense.Predict(digits), network.Predict(digits));
     }
 
     [Fact]
