@@ -16,14 +16,21 @@ public sealed class Optimizer
     private readonly Func<Core.Schedule, Core.Optimizer<float>> makeSingle;
     private readonly double? clipNorm;
 
+    /// <summary>
+    /// The float64 optimizer of the rate as given (its schedule in steps): made once, it checks the
+    /// hyper-parameters, gives the name, and is the optimizer a float64 run uses when neither a
+    /// schedule in epochs nor FitOptions.Schedule replaces the rate.
+    /// </summary>
+    private readonly Core.Optimizer<double> asGiven;
+
     private Optimizer(Schedule rate, Func<Core.Schedule, Core.Optimizer<double>> makeDouble, Func<Core.Schedule, Core.Optimizer<float>> makeSingle, double? clipNorm)
     {
         LearningRate = rate;
         this.makeDouble = makeDouble;
         this.makeSingle = makeSingle;
         this.clipNorm = clipNorm;
-        var representative = ToCore<double>(null, 1, 1).Name;
-        Name = rate.Unit == ScheduleUnit.Epochs ? representative.Replace(Core.ScheduleModule.name(rate.Representative), rate.ToString(), StringComparison.Ordinal) : representative;
+        asGiven = Clipped(makeDouble(rate.Representative));
+        Name = rate.Unit == ScheduleUnit.Epochs ? asGiven.Name.Replace(Core.ScheduleModule.name(rate.Representative), rate.ToString(), StringComparison.Ordinal) : asGiven.Name;
     }
 
     /// <summary>The optimizer's learning rate (a <see cref="FitOptions{T}.Schedule"/> replaces it).</summary>
@@ -137,13 +144,22 @@ public sealed class Optimizer
     internal Core.Optimizer<T> ToCore<T>(Schedule? schedule, int stepsPerEpoch, int epochs)
         where T : IFloatingPointIeee754<T>
     {
+        if (schedule is null && LearningRate.Unit == ScheduleUnit.Steps && asGiven is Core.Optimizer<T> same)
+        {
+            return same;
+        }
+
         var rate = (schedule ?? LearningRate).ToCore(schedule is null ? "learningRate" : "Schedule", stepsPerEpoch, epochs);
         object core = typeof(T) == typeof(float) ? makeSingle(rate) : makeDouble(rate);
-        var optimizer = (Core.Optimizer<T>)core;
-        return clipNorm is { } norm
+        return Clipped((Core.Optimizer<T>)core);
+    }
+
+    /// <summary>The optimizer with gradient clipping in front, when this one clips.</summary>
+    private Core.Optimizer<T> Clipped<T>(Core.Optimizer<T> optimizer)
+        where T : IFloatingPointIeee754<T> =>
+        clipNorm is { } norm
             ? Core.Optimizer.after(CoreConvert.List(new[] { Core.Transform.clipByGlobalNorm<T>(norm) }), optimizer)
             : optimizer;
-    }
 
     /// <summary>
     /// An optimizer whose hyper-parameters are checked now, where they were given: the rate under
