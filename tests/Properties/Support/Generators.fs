@@ -152,11 +152,16 @@ type LayeredCase =
         $"{c.Case}; layers [{specs}]; step {c.Step}, first {c.First}"
 
 /// A layered case of a case from the generator: each layer fused or split, each hidden layer
-/// followed by dropout (rate 0 to 0.9) about half the time.
+/// followed by dropout (rate 0 to 0.5) about half the time. Rates stop at 0.5, the range used in
+/// practice (Srivastava et al. advise 0.5 for hidden units): a kept unit is scaled by 1/(1 − p),
+/// and at p = 0.8 three dropout layers multiply the cost's curvature by up to 5⁶, where Ridders'
+/// extrapolation can no longer resolve every parameter near a ReLU kink (1 case in about 200 at
+/// rates up to 0.9: an uncertainty of 98 relative at one of 893 parameters, no disagreement
+/// beyond it). Higher rates are checked by DropoutProperties on a layer alone.
 let layeredOf (cases: Gen<Case>) : Gen<LayeredCase> =
     gen {
         let! c = cases
-        let rate = Gen.choose (0, 9) |> Gen.map (fun k -> float k / 10.0)
+        let rate = Gen.choose (0, 5) |> Gen.map (fun k -> float k / 10.0)
         let! forms =
             c.Layers
             |> List.mapi (fun i _ ->
