@@ -8,14 +8,17 @@ open FunctionalBackprop.Core
 /// Backprop against Ridders-extrapolated finite differences (GradientCheck.run's report on the
 /// network). No disagreement beyond the estimates' uncertainty may exceed 10⁻⁶. On smooth
 /// networks every estimate must resolve a 10⁻⁶ error. Near ReLU kinks the steps must be small and
-/// rounding noise limits the estimates, so there every estimate must see a 1% error and three in
+/// rounding noise limits the estimates, so there every estimate must see a 10% error and three in
 /// four a 10⁻⁶ one: over 298 generated piecewise cases (measured 2026-11-23) the smallest resolved
-/// fraction was 0.91 and the largest relative uncertainty 3.9·10⁻⁴.
+/// fraction was 0.91 and the largest relative uncertainty 3.9·10⁻⁴. The bound was 1% until a case
+/// (seed 16714323210603748702,17967468911783185849) put a bias within a step of a leaky-ReLU kink:
+/// uncertainty 2.0·10⁻² there, no disagreement anywhere; it came up about once in seven runs of
+/// 100 cases. At 10%, 3,000 cases of this property and of the layered one passed (2026-12-06).
 let gradientCheck (network: Network<'T>) (report: GradientCheckReport) : Property =
     let total = report.Checked + report.AtKinks
     let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise (Layer.activation l))
     let resolution =
-        if piecewise then report.MaxRelativeUncertainty < 1e-2 && 4 * report.Resolved >= 3 * total
+        if piecewise then report.MaxRelativeUncertainty < 1e-1 && 4 * report.Resolved >= 3 * total
         else report.Resolved = report.Checked && report.AtKinks = 0
     (report.MaxRelativeError < 1e-6 && resolution)
     |> Prop.label $"max relative error {report.MaxRelativeError:E2} at {report.Worst} (backprop {report.Analytic:R}, differences {report.Numeric:R} ± {report.NumericError:E1}), largest relative uncertainty {report.MaxRelativeUncertainty:E1} at {report.LeastCertain}, floor {report.Floor:E1}, resolved {report.Resolved} of {total}, at kinks {report.AtKinks}"
