@@ -11,7 +11,8 @@ public sealed partial class NeuralNetwork<T>
 {
     /// <summary>
     /// The mean loss over the examples; for a classifier (<see cref="IsClassifier"/>) the result is
-    /// a <see cref="ClassificationResult"/>, with accuracy and confusion matrix.
+    /// a <see cref="ClassificationResult"/>, with accuracy and confusion matrix, and for any other
+    /// network a <see cref="RegressionResult"/>, with R², RMSE and MAE in the targets' units.
     /// </summary>
     /// <param name="data">The examples (raw inputs, when the network has a scaler).</param>
     /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
@@ -101,6 +102,11 @@ public sealed partial class NeuralNetwork<T>
         if (Scaler is not null)
         {
             Core.ScalerModule.applyInto(Scaler.CoreScaler, x, x.values);
+        }
+
+        if (TargetScaler is not null)
+        {
+            Core.ScalerModule.applyInto(TargetScaler.CoreScaler, y, y.values);
         }
 
         if (!buffer.CoreBuffer.Fits(CoreNetwork))
@@ -202,7 +208,10 @@ public sealed partial class NeuralNetwork<T>
 
         if (!IsClassifier)
         {
-            return new EvaluationResult(chosen, value, x.Cols);
+            var raw = examples.Data.Targets;
+            var errors = Core.RegressionMetricsModule.measure(CoreConvert.Option(TargetScaler?.CoreScaler), CoreNetwork, x, raw);
+            var outputs = errors.RSquared.Zip(errors.RootMeanSquaredError, errors.MeanAbsoluteError).Select(e => new OutputErrors(e.First, e.Second, e.Third)).ToArray();
+            return new RegressionResult(chosen, value, x.Cols, errors.AverageRSquared, errors.AverageRootMeanSquaredError, errors.AverageMeanAbsoluteError, outputs);
         }
 
         var counts = Core.Evaluation.confusionMatrix(CoreNetwork, x, y);
@@ -214,7 +223,7 @@ public sealed partial class NeuralNetwork<T>
     {
         var core = (loss ?? DefaultLoss).ToCore(nameof(loss));
         Check(examples, core, nameof(loss));
-        return (Prepare(examples.Data.Inputs, examples.Inputs), examples.Data.Targets, core);
+        return (Prepare(examples.Data.Inputs, examples.Inputs), Learned(examples.Data.Targets, examples.Targets), core);
     }
 
     /// <summary>
@@ -226,7 +235,7 @@ public sealed partial class NeuralNetwork<T>
     {
         var data = examples.Data;
         Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
-        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {OutputWidth} units");
+        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {Core.Wording.count(OutputWidth, "unit")}");
         CheckLoss(loss, data.Targets, () => examples.Targets, lossParameter);
     }
 

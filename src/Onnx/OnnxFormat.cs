@@ -46,6 +46,12 @@ internal static class OnnxFormat
     /// </summary>
     public const string ScalerProperty = "FunctionalBackprop.scaler";
 
+    /// <summary>
+    /// The model's metadata property that names the kind of the target scaler whose inverse
+    /// y = a·scale + offset follows the last layer ("min-max" or "standard").
+    /// </summary>
+    public const string TargetScalerProperty = "FunctionalBackprop.targetScaler";
+
     /// <summary>The value of <see cref="ScalerProperty"/> for a scaler kind.</summary>
     public static string ScalerKindName(Core.ScalerKind kind) => kind.IsMinMax ? "min-max" : "standard";
 

@@ -219,6 +219,15 @@ module Activation =
         | Activation.ReLU | Activation.LeakyReLU _ | Activation.Step -> true
         | _ -> false
 
+    /// True when σ takes every real value (identity, leaky ReLU): an output layer that can reach
+    /// any target, that of a regression network, whose targets scaled to mean 0 and deviation 1
+    /// stay within its reach. Bounded outputs (sigmoid, tanh, ReLU, …) would miss scaled targets
+    /// outside their range.
+    let hasRealRange (f: Activation) : bool =
+        match f with
+        | Activation.Identity | Activation.LeakyReLU _ -> true
+        | _ -> false
+
     /// a = σ(z), written into a (which may be z itself).
     [<HotPath>]
     let internal applyInto<'T when 'T :> IFloatingPointIeee754<'T>> (f: Activation) (z: Matrix<'T>) (a: Matrix<'T>) : unit =

@@ -12,8 +12,9 @@ namespace FunctionalBackprop.Onnx.Export;
 
 /// <summary>
 /// A network as an ONNX model: input x [batch, n₀], output y [batch, n_L], the input's scaler if it
-/// has one, and per layer l one Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and
-/// PyTorch's Linear) followed by its activation. Identity adds no node; leaky ReLU in float64
+/// has one, per layer l one Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and
+/// PyTorch's Linear) followed by its activation, and the target scaler's inverse after the last
+/// layer if it has one. Identity adds no node; leaky ReLU in float64
 /// (which ONNX Runtime has no kernel for) and the step (which ONNX has no operator for) are written
 /// as the exact equivalents Max(z, Mul(z, α)) and Cast(Greater(z, 0)).
 /// </summary>
@@ -22,28 +23,36 @@ internal static class OnnxWriter
     /// <summary>Protobuf's limit for one message; a larger model needs ONNX's external data, which is not written.</summary>
     private const long LargestModel = int.MaxValue - (1L << 20);
 
-    /// <summary>Writes the model of the network, and of the scaler its inputs go through first (null for none), to the stream.</summary>
-    public static void Write<T>(Core.Network<T> network, Core.Scaler? scaler, Stream stream, OnnxExportOptions options)
+    /// <summary>
+    /// Writes the model of the network, of the scaler its inputs go through first and of the
+    /// target scaler its outputs go back through (null for none), to the stream.
+    /// </summary>
+    public static void Write<T>(Core.Network<T> network, Core.Scaler? scaler, Core.Scaler? targetScaler, Stream stream, OnnxExportOptions options)
         where T : IFloatingPointIeee754<T>
     {
-        var bytes = Bytes(network, scaler);
+        var bytes = Bytes(network, scaler) + (targetScaler is null ? 0 : 16L * targetScaler.Width);
         if (bytes > LargestModel)
         {
             throw new NotSupportedException($"The network's {network.ParameterCount:N0} parameters{(scaler is null ? string.Empty : " and its scaler's")} take {bytes:N0} bytes, more than the 2 GB a protobuf message can hold; ONNX's external data files are not written.");
         }
 
-        Model(network, scaler, options).WriteTo(stream);
+        Model(network, scaler, targetScaler, options).WriteTo(stream);
     }
 
-    /// <summary>The model for a network whose inputs go through the scaler first (null for none).</summary>
-    /// <exception cref="ArgumentException">The scaler maps another number of features than the network takes.</exception>
-    public static Proto.ModelProto Model<T>(Core.Network<T> network, Core.Scaler? scaler, OnnxExportOptions options)
+    /// <summary>The model for a network whose inputs go through the scaler first and whose outputs go back through the target scaler (null for none).</summary>
+    /// <exception cref="ArgumentException">The scaler maps another number of features than the network takes, or the target scaler another number than it gives.</exception>
+    public static Proto.ModelProto Model<T>(Core.Network<T> network, Core.Scaler? scaler, Core.Scaler? targetScaler, OnnxExportOptions options)
         where T : IFloatingPointIeee754<T>
     {
         options.Check();
         if (scaler is not null && scaler.Width != network.InputWidth)
         {
-            throw new ArgumentException($"The {scaler} maps {scaler.Width} features, but the network takes {network.InputWidth} inputs.", nameof(scaler));
+            throw new ArgumentException($"The {scaler} does not fit the network's input, of width {network.InputWidth}: it must map as many features as the network takes inputs.", nameof(scaler));
+        }
+
+        if (targetScaler is not null && targetScaler.Width != network.OutputWidth)
+        {
+            throw new ArgumentException($"The target {targetScaler} does not fit the network's output, of width {network.OutputWidth}: it must map as many values as the network gives outputs.", nameof(targetScaler));
         }
 
         var layers = "Layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}"));
@@ -59,8 +68,14 @@ internal static class OnnxWriter
         foreach (var layer in network.Layers)
         {
             index++;
-            var output = index == network.Depth ? OnnxFormat.OutputName : $"layer{index}.a";
+            var output = index == network.Depth && targetScaler is null ? OnnxFormat.OutputName : $"layer{index}.a";
             input = AddLayer(graph, layer, index, input, output, options.Opset);
+        }
+
+        if (targetScaler is not null)
+        {
+            graph.DocString += $" The outputs go back through the target scaler, a {targetScaler}: y = a·scale + offset in float64.";
+            AddTargetScaler<T>(graph, targetScaler, input);
         }
 
         var model = new Proto.ModelProto
@@ -68,7 +83,7 @@ internal static class OnnxWriter
             IrVersion = options.IrVersion,
             ProducerName = OnnxFormat.ProducerName,
             ProducerVersion = OnnxFormat.ProducerVersion,
-            DocString = scaler is null ? network.ToString() : $"{network} after a {scaler}",
+            DocString = network + (scaler is null ? string.Empty : $" after a {scaler}") + (targetScaler is null ? string.Empty : $", its outputs through a target {targetScaler}"),
             Graph = graph,
         };
         model.OpsetImport.Add(new Proto.OperatorSetIdProto { Domain = string.Empty, Version = options.Opset });
@@ -77,7 +92,46 @@ internal static class OnnxWriter
             model.MetadataProps.Add(new Proto.StringStringEntryProto { Key = OnnxFormat.ScalerProperty, Value = OnnxFormat.ScalerKindName(scaler.Kind) });
         }
 
+        if (targetScaler is not null)
+        {
+            model.MetadataProps.Add(new Proto.StringStringEntryProto { Key = OnnxFormat.TargetScalerProperty, Value = OnnxFormat.ScalerKindName(targetScaler.Kind) });
+        }
+
         return model;
+    }
+
+    /// <summary>
+    /// Adds the target scaler's inverse after the last layer, reading <paramref name="input"/> (the
+    /// last layer's output a) and writing the graph's output y. The library computes
+    /// y = a·scale + offset in float64 and rounds once to T (Scaler.inverse), so the file does too:
+    /// Mul and Add of DOUBLE constants, in a float32 graph between a Cast of a to DOUBLE (exact)
+    /// and one back to FLOAT (the one rounding).
+    /// </summary>
+    private static void AddTargetScaler<T>(Proto.GraphProto graph, Core.Scaler scaler, string input)
+        where T : IFloatingPointIeee754<T>
+    {
+        var width = new long[] { scaler.Width };
+        graph.Initializer.Add(Initializer("target.scale", width, scaler.Scales.ToArray()));
+        graph.Initializer.Add(Initializer("target.offset", width, scaler.Offsets.ToArray()));
+        var single = typeof(T) == typeof(float);
+        var a = input;
+        if (single)
+        {
+            var widen = Node("Cast", "target.widen", new[] { input }, "target.a", $"target {scaler}: a in float64, exactly");
+            widen.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Double));
+            graph.Node.Add(widen);
+            a = "target.a";
+        }
+
+        var unscaled = single ? "target.y" : OnnxFormat.OutputName;
+        graph.Node.Add(Node("Mul", "target.mul", new[] { a, "target.scale" }, "target.stretched", $"target {scaler}: a·scale"));
+        graph.Node.Add(Node("Add", "target.add", new[] { "target.stretched", "target.offset" }, unscaled, $"target {scaler}: y = a·scale + offset"));
+        if (single)
+        {
+            var narrow = Node("Cast", "target.narrow", new[] { unscaled }, OnnxFormat.OutputName, $"target {scaler}: y rounded once to float32");
+            narrow.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Float));
+            graph.Node.Add(narrow);
+        }
     }
 
     /// <summary>

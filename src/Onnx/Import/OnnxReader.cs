@@ -71,6 +71,7 @@ internal static class OnnxReader
         return new Core.ModelContents<T>(
             network,
             CoreConvert.Option(scaler),
+            FSharpOption<Core.Scaler>.None,
             FSharpOption<Core.TrainingState<T>>.None);
     }
 

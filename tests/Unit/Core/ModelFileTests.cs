@@ -118,7 +118,7 @@ public class ModelFileTests
     {
         var network = Network.init<double>(3UL, Shape.NewVector(2), new[] { LayerSpec.NewDense(3, Activation.Tanh, FSharpOption<Initializer>.Some(Initializer.XavierNormal)) });
         var scaler = ScalerModule.create(kind, new[] { -1.5, 7.0 }, new[] { 0.25, 3.0 });
-        return new ModelContents<double>(network, FSharpOption<Scaler>.Some(scaler), FSharpOption<TrainingState<double>>.None);
+        return new ModelContents<double>(network, FSharpOption<Scaler>.Some(scaler), FSharpOption<Scaler>.None, FSharpOption<TrainingState<double>>.None);
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public class ModelFileTests
         var contents = WithScaler(ScalerKind.MinMax);
         var wide = ScalerModule.create(ScalerKind.MinMax, new[] { 0.0, 0.0, 0.0 }, new[] { 1.0, 1.0, 1.0 });
         using var stream = new MemoryStream();
-        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(contents.Network, FSharpOption<Scaler>.Some(wide), contents.Training)));
+        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(contents.Network, FSharpOption<Scaler>.Some(wide), contents.TargetScaler, contents.Training)));
         Assert.Contains("maps 3 features, but the network takes 2 inputs", e.Message);
         Assert.Equal(0, stream.Length);
     }
