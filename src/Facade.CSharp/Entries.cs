@@ -153,6 +153,9 @@ internal sealed record Examples<T>(Dataset<T> Data, Naming Inputs, Naming Target
             : throw new ArgumentException($"{name} holds no examples: there must be at least one to train on or measure.", name);
     }
 
+    /// <summary>The same examples with class labels encoded for an output layer of <paramref name="outputWidth"/> units (see <see cref="Dataset{T}.ForOutputs"/>).</summary>
+    public Examples<T> ForOutputs(int outputWidth) => this with { Data = Data.ForOutputs(outputWidth) };
+
     /// <summary>Inputs and targets passed as the parameters <c>inputs</c> and <c>targets</c>.</summary>
     public static Examples<T> Of(T[][] inputs, T[][] targets) =>
         new(Dataset<T>.FromArrays(inputs, targets), Naming.Jagged(nameof(inputs)), Naming.Jagged(nameof(targets)));

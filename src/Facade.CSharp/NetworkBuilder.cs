@@ -120,7 +120,7 @@ public sealed class NetworkBuilder
     /// <summary>Builds a network of real type <typeparamref name="T"/> (double or float) from the seed.</summary>
     /// <typeparam name="T">double or float.</typeparam>
     /// <param name="seed">Any number.</param>
-    /// <exception cref="ArgumentException">A layer is invalid; the message names the layer and says why.</exception>
+    /// <exception cref="ArgumentException">A layer is invalid (a setting out of range, or softmax over one unit, whose output is the constant 1); the message names the layer and says why.</exception>
     public NeuralNetwork<T> Build<T>(long seed)
         where T : IFloatingPointIeee754<T>
     {
@@ -135,11 +135,18 @@ public sealed class NetworkBuilder
             throw new ArgumentException("The network has no layers: add at least one with Dense(…).");
         }
 
+        var shape = Core.Shape.NewVector(InputWidth);
         for (var i = 0; i < layers.Count; i++)
         {
             if (Core.LayerSpecModule.problem(layers[i]) is { } why)
             {
                 throw new ArgumentException($"Layer {i + 1}: {why.Value}");
+            }
+
+            shape = Core.LayerSpecModule.outputShape(layers[i], shape);
+            if (Core.ActivationModule.widthProblem(Core.LayerSpecModule.activation(layers[i]), shape.Size) is { } narrow)
+            {
+                throw new ArgumentException($"Layer {i + 1} ({Core.LayerSpecModule.kind(layers[i])}, {Core.Wording.count(shape.Size, "unit")}): {narrow.Value} In C#: .Dense(1, Activation.Sigmoid) or .Dense(2, Activation.Softmax) for two classes, .Dense(1) for a number.");
             }
         }
 

@@ -195,10 +195,12 @@ public sealed partial class NeuralNetwork<T>
     {
         if (classifierOnly && !IsClassifier)
         {
-            throw new InvalidOperationException($"The output layer is {Layers[^1].Activation}: its outputs are not class scores, so there is no accuracy. Evaluate gives the loss; a classifier ends in softmax or sigmoid.");
+            var why = Core.ActivationModule.widthProblem(CoreNetwork.OutputActivation, OutputWidth)?.Value ?? "its outputs are not class scores.";
+            throw new InvalidOperationException($"The output layer is {Layers[^1]}: {why} So there is no accuracy to measure: Evaluate gives the loss, and for a regression network R², RMSE and MAE. A classifier ends in .Dense(1, Activation.Sigmoid) for two classes or .Dense(k, Activation.Softmax) for k ≥ 2.");
         }
 
         var chosen = loss ?? DefaultLoss;
+        examples = examples.ForOutputs(OutputWidth);
         var (x, y, core) = Checked(examples, chosen);
         var value = Core.Evaluation.loss(core, CoreNetwork, x, y);
         if (!double.IsFinite(value))
@@ -234,8 +236,9 @@ public sealed partial class NeuralNetwork<T>
     private void Check(Examples<T> examples, Core.Loss loss, string lossParameter)
     {
         var data = examples.Data;
-        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
-        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {Core.Wording.count(OutputWidth, "unit")}");
+        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, InputWidthRule);
+        var classes = data.ClassCount is { } k ? $" (the data hold labels of {k} classes, which an output layer of {k} softmax units takes{(k == 2 ? ", or one sigmoid unit" : string.Empty)})" : string.Empty;
+        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {Core.Wording.count(OutputWidth, "unit")}{classes}");
         CheckLoss(loss, data.Targets, () => examples.Targets, lossParameter);
     }
 
@@ -256,7 +259,20 @@ public sealed partial class NeuralNetwork<T>
         {
             var v = targets.values[k];
             var names = naming();
-            throw new ArgumentException($"{names.Value(k % targets.Rows, k / targets.Rows)} is {v}, which the loss does not accept: {Core.LossModule.name(loss)} needs targets {Core.LossModule.targetRange(loss)}.", names.Parameter);
+            throw new ArgumentException($"{names.Value(k % targets.Rows, k / targets.Rows)} is {v}, which the loss does not accept: {Core.LossModule.name(loss)} needs targets {Core.LossModule.targetRange(loss)}.{ClassTargetsFix(loss)}", names.Parameter);
+        }
+
+        var j = Core.LossModule.firstUnnormalisedExample(loss, targets);
+        if (j >= 0)
+        {
+            var names = naming();
+            throw new ArgumentException($"{names.Example(j)}'s targets sum to {Core.LossModule.exampleSum(targets, j)}, but {Core.LossModule.distributionRule}.{ClassTargetsFix(loss)}", names.Parameter);
         }
     }
+
+    /// <summary>What to do about targets a cross-entropy refuses, in C# terms.</summary>
+    private static string ClassTargetsFix(Core.Loss loss) =>
+        loss.IsQuadratic
+            ? string.Empty
+            : " Classes are given as labels (Fit(inputs, labels), Dataset.FromLabels) or one-hot targets; a network that predicts numbers ends in .Dense(units) with no activation, and trains with the quadratic loss.";
 }

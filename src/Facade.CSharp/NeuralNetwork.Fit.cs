@@ -98,7 +98,7 @@ public sealed partial class NeuralNetwork<T>
     internal NeuralNetwork<T> ForTraining(Examples<T> examples, FitOptions<T> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var targets = examples.Data.Targets;
+        var targets = examples.ForOutputs(OutputWidth).Data.Targets;
         var scales = TargetScaler is null && options.TargetScaling == TargetScaling.Standard && Core.ActivationModule.hasRealRange(CoreNetwork.OutputActivation) && targets.Rows == OutputWidth;
         return scales ? WithTargetScaler(new Scaler(CallerTerms.Call(() => Core.ScalerModule.fitStandard(targets), examples.Targets.Parameter))) : this;
     }
@@ -134,8 +134,9 @@ public sealed partial class NeuralNetwork<T>
 
         var loss = options.Loss ?? DefaultLoss;
         var coreLoss = loss.ToCore(nameof(options));
+        examples = examples.ForOutputs(OutputWidth);
         Check(examples, coreLoss, nameof(options));
-        var validation = options.ValidationData is { } v ? Examples<T>.Of(v, $"{nameof(options)}.{nameof(options.ValidationData)}") : null;
+        var validation = options.ValidationData is { } v ? Examples<T>.Of(v, $"{nameof(options)}.{nameof(options.ValidationData)}").ForOutputs(OutputWidth) : null;
         if (validation is not null)
         {
             Check(validation, coreLoss, nameof(options));

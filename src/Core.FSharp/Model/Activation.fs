@@ -209,6 +209,14 @@ module Activation =
         | Some why -> invalidArg "f" why
         | None -> ()
 
+    /// Why σ cannot be the activation of a layer of that many units, if it cannot: softmax over
+    /// one unit is e^z/e^z = 1 for every z, a constant output that no training changes.
+    let widthProblem (f: Activation) (units: int) : string option =
+        match f with
+        | Activation.Softmax when units = 1 ->
+            Some "softmax over 1 unit is e^z/e^z = 1 for every input: its output is the constant 1, which training cannot change. For two classes use one sigmoid unit or softmax over two units; for a number (regression), no activation."
+        | _ -> None
+
     /// True when σ acts on each entry alone (everything but softmax).
     let isElementwise (f: Activation) : bool = f <> Activation.Softmax
 
