@@ -189,9 +189,12 @@ public sealed partial class NeuralNetwork<T>
             return Scaler.Apply(raw, naming);
         }
 
-        Entries.CheckWidth(raw, InputWidth, naming, $"The network takes inputs of {Core.Wording.count(InputWidth, "value")} (layer 1's fan-in)");
+        Entries.CheckWidth(raw, InputWidth, naming, InputWidthRule);
         return raw;
     }
+
+    /// <summary>What the network takes as inputs, for messages about their width.</summary>
+    private string InputWidthRule => $"The network takes inputs of {Core.Wording.count(InputWidth, "value")} (layer 1's fan-in)";
 
     /// <summary>Raw targets (of the output width, checked finite) as the output layer learns them: through the target scaler if any.</summary>
     private Core.Matrix<T> Learned(Core.Matrix<T> raw, Naming naming) => TargetScaler is null ? raw : TargetScaler.Apply(raw, naming);
