@@ -105,34 +105,17 @@ internal static class OnnxWriter
     /// last layer's output a) and writing the graph's output y. The library computes
     /// y = a·scale + offset in float64 and rounds once to T (Scaler.inverse), so the file does too:
     /// Mul and Add of DOUBLE constants, in a float32 graph between a Cast of a to DOUBLE (exact)
-    /// and one back to FLOAT (the one rounding).
+    /// and one back to FLOAT (the one rounding). The model's metadata names the kind.
     /// </summary>
     private static void AddTargetScaler<T>(Proto.GraphProto graph, Core.Scaler scaler, string input)
-        where T : IFloatingPointIeee754<T>
-    {
-        var width = new long[] { scaler.Width };
-        graph.Initializer.Add(Initializer("target.scale", width, scaler.Scales.ToArray()));
-        graph.Initializer.Add(Initializer("target.offset", width, scaler.Offsets.ToArray()));
-        var single = typeof(T) == typeof(float);
-        var a = input;
-        if (single)
-        {
-            var widen = Node("Cast", "target.widen", new[] { input }, "target.a", $"target {scaler}: a in float64, exactly");
-            widen.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Double));
-            graph.Node.Add(widen);
-            a = "target.a";
-        }
-
-        var unscaled = single ? "target.y" : OnnxFormat.OutputName;
-        graph.Node.Add(Node("Mul", "target.mul", new[] { a, "target.scale" }, "target.stretched", $"target {scaler}: a·scale"));
-        graph.Node.Add(Node("Add", "target.add", new[] { "target.stretched", "target.offset" }, unscaled, $"target {scaler}: y = a·scale + offset"));
-        if (single)
-        {
-            var narrow = Node("Cast", "target.narrow", new[] { unscaled }, OnnxFormat.OutputName, $"target {scaler}: y rounded once to float32");
-            narrow.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Float));
-            graph.Node.Add(narrow);
-        }
-    }
+        where T : IFloatingPointIeee754<T> =>
+        AddInFloat64<T>(
+            graph,
+            new Float64Steps(
+                "target", $"target {scaler}", input, "a",
+                new("Mul", "scale", scaler.Scales, "stretched", "a·scale"),
+                new("Add", "offset", scaler.Offsets, "y", "y = a·scale + offset"),
+                OnnxFormat.OutputName));
 
     /// <summary>
     /// Adds the scaler's nodes, reading <paramref name="input"/>; returns the name of the scaled
@@ -144,31 +127,56 @@ internal static class OnnxWriter
     private static string AddScaler<T>(Proto.GraphProto graph, Core.Scaler scaler, string input)
         where T : IFloatingPointIeee754<T>
     {
-        var width = new long[] { scaler.Width };
-        graph.Initializer.Add(Initializer("scaler.offset", width, scaler.Offsets.ToArray()));
-        graph.Initializer.Add(Initializer("scaler.scale", width, scaler.Scales.ToArray()));
+        AddInFloat64<T>(
+            graph,
+            new Float64Steps(
+                "scaler", scaler.ToString(), input, "x",
+                new("Sub", "offset", scaler.Offsets, "centred", "x − offset"),
+                new("Div", "scale", scaler.Scales, "scaled", "x′ = (x − offset)/scale"),
+                "scaler.a"));
+        return "scaler.a";
+    }
+
+    /// <summary>
+    /// Adds two element-wise steps with per-feature DOUBLE constants, computed in float64 and
+    /// rounded once to T, as a scaler computes them: in a DOUBLE graph the two nodes alone, in a
+    /// FLOAT graph between a Cast of the input to DOUBLE (exact) and a Cast of the result back to
+    /// FLOAT (the one rounding). Names are <c>prefix.name</c>: the nodes after their operators
+    /// (lower case), the constants and the values after the steps' names.
+    /// </summary>
+    private static void AddInFloat64<T>(Proto.GraphProto graph, Float64Steps steps)
+        where T : IFloatingPointIeee754<T>
+    {
+        string Named(string name) => $"{steps.Prefix}.{name}";
+        var width = new long[] { steps.First.Values.Count };
+        graph.Initializer.Add(Initializer(Named(steps.First.Constant), width, steps.First.Values.ToArray()));
+        graph.Initializer.Add(Initializer(Named(steps.Second.Constant), width, steps.Second.Values.ToArray()));
         var single = typeof(T) == typeof(float);
-        var x = input;
+        var input = steps.Input;
         if (single)
         {
-            var widen = Node("Cast", "scaler.widen", new[] { input }, "scaler.x", $"{scaler}: x in float64, exactly");
+            var widen = Node("Cast", Named("widen"), new[] { input }, Named(steps.Symbol), $"{steps.Description}: {steps.Symbol} in float64, exactly");
             widen.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Double));
             graph.Node.Add(widen);
-            x = "scaler.x";
+            input = Named(steps.Symbol);
         }
 
-        var scaled = single ? "scaler.scaled" : "scaler.a";
-        graph.Node.Add(Node("Sub", "scaler.sub", new[] { x, "scaler.offset" }, "scaler.centred", $"{scaler}: x − offset"));
-        graph.Node.Add(Node("Div", "scaler.div", new[] { "scaler.centred", "scaler.scale" }, scaled, $"{scaler}: x′ = (x − offset)/scale"));
+        var result = single ? Named(steps.Second.Result) : steps.Output;
+        graph.Node.Add(Node(steps.First.Op, Named(steps.First.Op.ToLowerInvariant()), new[] { input, Named(steps.First.Constant) }, Named(steps.First.Result), $"{steps.Description}: {steps.First.Doc}"));
+        graph.Node.Add(Node(steps.Second.Op, Named(steps.Second.Op.ToLowerInvariant()), new[] { Named(steps.First.Result), Named(steps.Second.Constant) }, result, $"{steps.Description}: {steps.Second.Doc}"));
         if (single)
         {
-            var narrow = Node("Cast", "scaler.narrow", new[] { scaled }, "scaler.a", $"{scaler}: x′ rounded once to float32");
+            var narrow = Node("Cast", Named("narrow"), new[] { result }, steps.Output, $"{steps.Description}: {steps.Second.Doc}, rounded once to float32");
             narrow.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Float));
             graph.Node.Add(narrow);
         }
-
-        return "scaler.a";
     }
+
+    /// <summary>One step of a scaler in float64: the operator, its constant's name and values, the name of its result, and what it computes.</summary>
+    private sealed record Float64Step(string Op, string Constant, IReadOnlyList<double> Values, string Result, string Doc);
+
+    /// <summary>A scaler's two steps in float64, from <paramref name="Input"/> (called <paramref name="Symbol"/>) to <paramref name="Output"/>, its nodes named <c>Prefix.…</c>.</summary>
+    private sealed record Float64Steps(string Prefix, string Description, string Input, string Symbol, Float64Step First, Float64Step Second, string Output);
 
     /// <summary>
     /// Adds layer l's initializers and nodes, reading <paramref name="input"/>; returns the name of
