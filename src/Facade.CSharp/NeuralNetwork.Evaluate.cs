@@ -38,7 +38,7 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
     /// <exception cref="InvalidOperationException">The network is not a classifier: its outputs are not class scores.</exception>
     public ClassificationResult EvaluateClassifier(Dataset<T> data, Loss? loss = null) =>
-        (ClassificationResult)Measure(Examples<T>.Of(data, nameof(data)), loss, classifierOnly: true);
+        (ClassificationResult)Measure(Examples<T>.Of(data, nameof(data)), loss, Measurement.Classifier);
 
     /// <summary>A classifier's loss, accuracy and confusion matrix for integer class labels.</summary>
     /// <param name="inputs">One array per example.</param>
@@ -46,7 +46,25 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
     /// <exception cref="InvalidOperationException">The network is not a classifier.</exception>
     public ClassificationResult EvaluateClassifier(T[][] inputs, IReadOnlyList<int> labels, Loss? loss = null) =>
-        (ClassificationResult)Measure(Examples<T>.Labelled(inputs, labels, OutputWidth), loss, classifierOnly: true);
+        (ClassificationResult)Measure(Examples<T>.Labelled(inputs, labels, OutputWidth), loss, Measurement.Classifier);
+
+    /// <summary>
+    /// A regression network's loss and its R², RMSE and MAE (per output and averaged over the
+    /// outputs) on the examples, in the targets' own units.
+    /// </summary>
+    /// <param name="data">The examples (raw inputs and targets, when the network has scalers).</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="InvalidOperationException">The network is a classifier: its outputs are class scores (<see cref="EvaluateClassifier(Dataset{T}, Loss?)"/> measures it).</exception>
+    public RegressionResult EvaluateRegression(Dataset<T> data, Loss? loss = null) =>
+        (RegressionResult)Measure(Examples<T>.Of(data, nameof(data)), loss, Measurement.Regression);
+
+    /// <summary>A regression network's loss, R², RMSE and MAE for inputs and the targets at the same indices.</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="InvalidOperationException">The network is a classifier.</exception>
+    public RegressionResult EvaluateRegression(T[][] inputs, T[][] targets, Loss? loss = null) =>
+        (RegressionResult)Measure(Examples<T>.Of(inputs, targets), loss, Measurement.Regression);
 
     /// <summary>The batch's mean cost and its gradient with respect to every weight and bias (by backprop; raw inputs go through the scaler first).</summary>
     /// <param name="inputs">One array per example.</param>
@@ -191,9 +209,14 @@ public sealed partial class NeuralNetwork<T>
         return new ParameterLocation(l, spec.Name, p.Row, spec.Columns == 1 ? null : p.Column);
     }
 
-    private EvaluationResult Measure(Examples<T> examples, Loss? loss, bool classifierOnly = false)
+    private EvaluationResult Measure(Examples<T> examples, Loss? loss, Measurement asked = Measurement.Any)
     {
-        if (classifierOnly && !IsClassifier)
+        if (asked == Measurement.Regression && IsClassifier)
+        {
+            throw new InvalidOperationException($"The output layer is {Layers[^1]}: its outputs are class scores, not numbers to compare with targets. EvaluateClassifier gives its loss, accuracy and confusion matrix; a regression network ends in .Dense(units) with no activation.");
+        }
+
+        if (asked == Measurement.Classifier && !IsClassifier)
         {
             var why = Core.ActivationModule.widthProblem(CoreNetwork.OutputActivation, OutputWidth)?.Value ?? "its outputs are not class scores.";
             throw new InvalidOperationException($"The output layer is {Layers[^1]}: {why} So there is no accuracy to measure: Evaluate gives the loss, and for a regression network R², RMSE and MAE. A classifier ends in .Dense(1, Activation.Sigmoid) for two classes or .Dense(k, Activation.Softmax) for k ≥ 2.");
@@ -266,7 +289,7 @@ public sealed partial class NeuralNetwork<T>
         if (j >= 0)
         {
             var names = naming();
-            throw new ArgumentException($"{names.Example(j)}'s targets sum to {Core.LossModule.exampleSum(targets, j)}, but {Core.LossModule.distributionRule}.{ClassTargetsFix(loss)}", names.Parameter);
+            throw new ArgumentException($"{names.Example(j)} sums to {Core.LossModule.exampleSum(targets, j):R}, but {Core.LossModule.distributionRule}.{ClassTargetsFix(loss)}", names.Parameter);
         }
     }
 
@@ -275,4 +298,17 @@ public sealed partial class NeuralNetwork<T>
         loss.IsQuadratic
             ? string.Empty
             : " Classes are given as labels (Fit(inputs, labels), Dataset.FromLabels) or one-hot targets; a network that predicts numbers ends in .Dense(units) with no activation, and trains with the quadratic loss.";
+}
+
+/// <summary>What a caller of Evaluate asked to measure: whatever suits the network, or a classifier's or a regression's figures only.</summary>
+internal enum Measurement
+{
+    /// <summary>Evaluate: a classifier's figures or a regression's, as the network is.</summary>
+    Any,
+
+    /// <summary>EvaluateClassifier: accuracy and confusion matrix; refused for a network that cannot classify.</summary>
+    Classifier,
+
+    /// <summary>EvaluateRegression: R², RMSE and MAE; refused for a classifier.</summary>
+    Regression,
 }

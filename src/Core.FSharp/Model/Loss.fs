@@ -72,8 +72,10 @@ module Loss =
         bad
 
     /// How far from 1 an example's cross-entropy targets may sum: the roundings of making and
-    /// adding `rows` probabilities in 'T, with room to spare (4·rows·ε).
-    let private sumTolerance<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) : float = 4.0 * float rows * Real.epsilon<'T> ()
+    /// adding `rows` probabilities in float32, with room to spare (4·rows·ε₃₂), whatever 'T is,
+    /// so that probabilities made or stored in float32 pass in float64 too. A sum that is not a
+    /// distribution's (0.8, 151) is far outside it.
+    let private sumTolerance (rows: int) : float = 4.0 * float rows * Real.epsilon<float32> ()
 
     /// Σᵢ yᵢⱼ, the sum of example j's targets, in float64.
     let exampleSum (y: Matrix<'T>) (j: int) : float =
@@ -90,7 +92,7 @@ module Loss =
         let mutable bad, j = -1, 0
         while loss = Loss.CrossEntropy && bad < 0 && j < y.cols do
             // Σᵢ yᵢ = 1
-            if not (Math.Abs(exampleSum y j - 1.0) <= sumTolerance<'T> y.rows) then bad <- j
+            if not (Math.Abs(exampleSum y j - 1.0) <= sumTolerance y.rows) then bad <- j
             j <- j + 1
         bad
 
