@@ -78,7 +78,7 @@ module Loss =
     let private sumTolerance (rows: int) : float = 4.0 * float rows * Real.epsilon<float32> ()
 
     /// Σᵢ yᵢⱼ, the sum of example j's targets, in float64.
-    let exampleSum (y: Matrix<'T>) (j: int) : float =
+    let internal exampleSum (y: Matrix<'T>) (j: int) : float =
         let mutable total = 0.0
         for i in 0 .. y.rows - 1 do
             total <- total + Real.toFloat y.values.[j * y.rows + i]
@@ -97,7 +97,7 @@ module Loss =
         bad
 
     /// What cross-entropy needs of each example's targets and why, for messages.
-    let distributionRule: string =
+    let internal distributionRule: string =
         "cross-entropy −Σⱼ yⱼ ln aⱼ compares the outputs with a probability distribution, so each example's targets must sum to 1 (one-hot for a class, or soft labels)"
 
     /// Throws ArgumentException (naming "y"), naming the entry or the example, unless every target
