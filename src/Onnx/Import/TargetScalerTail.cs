@@ -44,22 +44,37 @@ internal static class TargetScalerTail
 
         var single = elementType == (int)DataType.Float;
         var y = graph.Output[0].Name;
-        var narrow = single ? Producer(graph, y, "Cast", (int)DataType.Float) : null;
-        var add = Producer(graph, narrow?.Input[0] ?? y, "Add", null);
-        var mul = Producer(graph, add.Input[0], "Mul", null);
-        var widen = single ? Producer(graph, mul.Input[0], "Cast", (int)DataType.Double) : null;
-        var a = (widen ?? mul).Input[0];
+        var narrow = single ? Producer(graph, y, graph.Node.Count, "Cast", (int)DataType.Float) : null;
+        var add = Producer(graph, narrow?.Input[0] ?? y, Index(graph, narrow), "Add", null);
+        var mul = Producer(graph, add.Input[0], Index(graph, add), "Mul", null);
+        var widen = single ? Producer(graph, mul.Input[0], Index(graph, mul), "Cast", (int)DataType.Double) : null;
+        var first = widen ?? mul;
+        var a = first.Input[0];
         var tail = new[] { narrow, add, mul, widen }.OfType<Proto.NodeProto>().ToList();
-
-        // The values between the tail's nodes feed the next one alone.
-        var others = graph.Node.Where(n => !tail.Any(t => ReferenceEquals(t, n))).ToList();
-        foreach (var inner in tail.Skip(1).Select(n => n.Output[0]))
+        var writerOfA = Enumerable.Range(0, graph.Node.Count).FirstOrDefault(i => graph.Node[i].Output.Contains(a), -1);
+        if (writerOfA >= Index(graph, first))
         {
-            if (others.Any(n => n.Input.Contains(inner)))
+            throw OutOfOrder(graph, Index(graph, first), a, writerOfA);
+        }
+
+        // The values the tail writes feed its next node (or are the output) alone; a node that
+        // reads one before it is written is out of order (or a cycle), one that reads it after is
+        // a branch.
+        foreach (var node in tail)
+        {
+            var written = Index(graph, node);
+            for (var i = 0; i < graph.Node.Count; i++)
             {
-                throw Refused($"{OnnxFormat.Quote(inner)}, inside the target scaler, is read by another node too");
+                if (!tail.Any(t => ReferenceEquals(t, graph.Node[i])) && graph.Node[i].Input.Contains(node.Output[0]))
+                {
+                    throw i <= written
+                        ? OutOfOrder(graph, i, node.Output[0], written)
+                        : Refused($"{OnnxFormat.Quote(node.Output[0])}, inside the target scaler, is read by another node too");
+                }
             }
         }
+
+        var others = graph.Node.Where(n => !tail.Any(t => ReferenceEquals(t, n))).ToList();
 
         var scales = PerOutput(graph, mul, "scale");
         var offsets = PerOutput(graph, add, "offset");
@@ -86,33 +101,74 @@ internal static class TargetScalerTail
         return (trimmed, scaler);
     }
 
-    /// <summary>The node that writes <paramref name="value"/>, which must be <paramref name="op"/> (a Cast to <paramref name="castTo"/>), with one output.</summary>
-    private static Proto.NodeProto Producer(Proto.GraphProto graph, string value, string op, int? castTo)
+    /// <summary>
+    /// The node that writes <paramref name="value"/>, read by node <paramref name="reader"/> (the
+    /// node count for the graph's output), which must be <paramref name="op"/> (a Cast to
+    /// <paramref name="castTo"/>) with one output; a value no node or several nodes write, or one
+    /// written at or after its reader, is not valid ONNX.
+    /// </summary>
+    private static Proto.NodeProto Producer(Proto.GraphProto graph, string value, int reader, string op, int? castTo)
     {
-        var writers = graph.Node.Where(n => n.Output.Contains(value)).ToList();
-        if (writers.Count != 1 || writers[0].OpType != op || writers[0].Domain is not ("" or "ai.onnx") || writers[0].Output.Count != 1 || writers[0].Input.Count != (op == "Cast" ? 1 : 2))
+        var writers = Enumerable.Range(0, graph.Node.Count).Where(i => graph.Node[i].Output.Contains(value)).ToList();
+        if (writers.Count > 1)
         {
-            var found = writers.Count == 1 ? $"{OnnxFormat.Quote(writers[0].OpType)} node {OnnxFormat.Quote(writers[0].Name)}" : $"{writers.Count} nodes";
-            throw Refused($"{OnnxFormat.Quote(value)} is written by {found}, where the target scaler's {op} belongs");
+            throw new InvalidDataException($"The model is not valid ONNX: {OnnxFormat.Quote(value)} is written by {writers.Count} nodes; every value has one definition.");
         }
 
-        if (castTo is { } to && writers[0].Attribute.SingleOrDefault(attribute => attribute.Name == "to")?.I != to)
+        if (writers.Count == 0)
         {
-            throw Refused($"the Cast node {OnnxFormat.Quote(writers[0].Name)} does not cast to {OnnxFormat.TypeName(to)}");
+            throw graph.Initializer.Any(i => i.Name == value) || graph.Input.Any(i => i.Name == value)
+                ? Refused($"{OnnxFormat.Quote(value)} is an initializer or input, where the target scaler's {op} belongs")
+                : new InvalidDataException($"The model is not valid ONNX: {OnnxFormat.Quote(value)}, which the target scaler reads, is defined by no node, initializer or input.");
         }
 
-        return writers[0];
+        if (writers[0] >= reader)
+        {
+            throw OutOfOrder(graph, reader, value, writers[0]);
+        }
+
+        var writer = graph.Node[writers[0]];
+        if (writer.OpType != op || writer.Domain is not ("" or "ai.onnx") || writer.Output.Count != 1 || writer.Input.Count != (op == "Cast" ? 1 : 2))
+        {
+            throw Refused($"{OnnxFormat.Quote(value)} is written by the {OnnxFormat.Quote(writer.OpType)} node {OnnxFormat.Quote(writer.Name)}, where the target scaler's {op} belongs");
+        }
+
+        if (castTo is { } to && writer.Attribute.SingleOrDefault(attribute => attribute.Name == "to")?.I != to)
+        {
+            throw Refused($"the Cast node {OnnxFormat.Quote(writer.Name)} does not cast to {OnnxFormat.TypeName(to)}");
+        }
+
+        return writer;
     }
+
+    /// <summary>The node's index in the graph (the node count for none: the graph's output).</summary>
+    private static int Index(Proto.GraphProto graph, Proto.NodeProto? node) =>
+        node is null ? graph.Node.Count : Enumerable.Range(0, graph.Node.Count).First(i => ReferenceEquals(graph.Node[i], node));
+
+    /// <summary>Node <paramref name="reader"/> reads <paramref name="value"/> before node <paramref name="writer"/> writes it.</summary>
+    private static InvalidDataException OutOfOrder(Proto.GraphProto graph, int reader, string value, int writer) =>
+        new($"The model is not valid ONNX: node {reader + 1} ({graph.Node[Math.Min(reader, graph.Node.Count - 1)].OpType}) reads {OnnxFormat.Quote(value)} before node {writer + 1} produces it: the nodes are not in topological order, or they form a cycle.");
+
 
     /// <summary>The node's second operand, an initializer of one DOUBLE value per output ([n] or [1, n]).</summary>
     private static double[] PerOutput(Proto.GraphProto graph, Proto.NodeProto node, string role)
     {
-        var tensor = graph.Initializer.SingleOrDefault(i => i.Name == node.Input[1])
-            ?? throw Refused($"the {role} of node {OnnxFormat.Quote(node.Name)}, {OnnxFormat.Quote(node.Input[1])}, is not an initializer");
-        var what = $"The target scaler's {role} {OnnxFormat.Quote(tensor.Name)}";
+        var name = node.Input[1];
+        var tensors = graph.Initializer.Where(i => i.Name == name).ToList();
+        if (tensors.Count != 1)
+        {
+            throw tensors.Count > 1
+                ? new InvalidDataException($"The model is not valid ONNX: two initializers are named {OnnxFormat.Quote(name)}.")
+                : graph.Node.Any(n => n.Output.Contains(name)) || graph.Input.Any(i => i.Name == name)
+                    ? Refused($"the {role} of node {OnnxFormat.Quote(node.Name)}, {OnnxFormat.Quote(name)}, is not an initializer")
+                    : new InvalidDataException($"The model is not valid ONNX: node {OnnxFormat.Quote(node.Name)} reads {OnnxFormat.Quote(name)}, which no graph input, initializer or node defines (a missing initializer?).");
+        }
+
+        var tensor = tensors[0];
+        var what = $"The target scaler's {role} {OnnxFormat.Quote(name)}";
         if (tensor.DataType != (int)DataType.Double)
         {
-            throw Refused($"{what} holds {OnnxFormat.TypeName(tensor.DataType)} values, where the target scaler computes in DOUBLE");
+            throw new InvalidDataException($"The model is not valid ONNX: {what} holds {OnnxFormat.TypeName(tensor.DataType)} values, but the target scaler's {node.OpType} computes in DOUBLE; both operands have one type.");
         }
 
         var dims = Tensors.Shape(tensor, what);

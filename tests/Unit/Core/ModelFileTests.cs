@@ -140,6 +140,32 @@ public class ModelFileTests
     }
 
     [Fact]
+    public void ATargetScalerMakesAVersionTwoFileWithFlagBitTwoAndComesBackExactly()
+    {
+        var network = WithScaler(ScalerKind.MinMax).Network;
+        var target = ScalerModule.create(ScalerKind.Standard, new[] { 150.0, -2.0, 0.5 }, new[] { 77.25, 1e-3, 4.0 });
+        var alone = Write(new ModelContents<double>(network, FSharpOption<Scaler>.None, FSharpOption<Scaler>.Some(target), FSharpOption<TrainingState<double>>.None));
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(alone.AsSpan(4)));
+        Assert.Equal(4, alone[7]);
+        var loaded = Read<double>(alone);
+        Assert.True(loaded.Scaler is null);
+        Assert.Equal(new[] { 150.0, -2.0, 0.5 }, loaded.TargetScaler!.Value.Offsets);
+        Assert.Equal(new[] { 77.25, 1e-3, 4.0 }, loaded.TargetScaler.Value.Scales);
+        Assert.Equal(alone, Write(loaded));
+        Assert.Equal(alone.Length, Write(ModelContents.ofNetwork(network)).Length + 1 + (2 * 3 * 8));
+
+        var both = Write(new ModelContents<double>(network, WithScaler(ScalerKind.MinMax).Scaler, FSharpOption<Scaler>.Some(target), FSharpOption<TrainingState<double>>.None));
+        Assert.Equal(6, both[7]);
+        Assert.Equal(both, Write(Read<double>(both)));
+
+        var wide = ScalerModule.create(ScalerKind.Standard, new[] { 0.0, 1.0 }, new[] { 1.0, 1.0 });
+        using var stream = new MemoryStream();
+        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(network, FSharpOption<Scaler>.None, FSharpOption<Scaler>.Some(wide), FSharpOption<TrainingState<double>>.None)));
+        Assert.Contains("maps 2 targets, but the network gives 3 outputs", e.Message);
+        Assert.Equal(0, stream.Length);
+    }
+
+    [Fact]
     public void AScalerBitInAFormatOneFileIsRefused()
     {
         var bytes = Write(ModelContents.ofNetwork(WithScaler(ScalerKind.MinMax).Network));
