@@ -5,7 +5,8 @@ namespace FunctionalBackprop;
 /// <summary>
 /// The core checks its arguments under its own names ("learning rate", "x"); a facade caller knows
 /// only the facade's. These run a core call and raise its <see cref="ArgumentException"/> again
-/// under the caller's parameter name, keeping the core's explanation.
+/// under the caller's parameter name, keeping the core's explanation. The core's exception is not
+/// kept as the inner one: it would only repeat the message under the core's name.
 /// </summary>
 internal static class CallerTerms
 {
@@ -25,7 +26,7 @@ internal static class CallerTerms
         }
         catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
         {
-            throw new ArgumentException(Explanation(e), rename(e.ParamName), e);
+            throw new ArgumentException(Explanation(e), rename(e.ParamName));
         }
     }
 

@@ -9,13 +9,16 @@ namespace FunctionalBackprop;
 /// <summary>
 /// Examples for training or evaluation: each an input vector with a target vector. Immutable: the
 /// arrays given are copied and checked (consistent widths, finite values), and every method that
-/// selects or transforms examples returns a new data set.
+/// selects or transforms examples returns a new data set. Targets made from class labels
+/// (<see cref="FromLabels"/>, <see cref="CsvData.LoadClassification{T}"/>, <see cref="Mnist.Load{T}"/>)
+/// remember their <see cref="ClassCount"/>, so they follow the network's output layer: two classes
+/// train one sigmoid unit (a 0/1 target) or two softmax units (one-hot) alike.
 /// </summary>
 /// <typeparam name="T">double or float.</typeparam>
 public sealed class Dataset<T>
     where T : IFloatingPointIeee754<T>
 {
-    private Dataset(Core.Matrix<T> inputs, Core.Matrix<T> targets)
+    private Dataset(Core.Matrix<T> inputs, Core.Matrix<T> targets, int? classCount = null)
     {
         if (inputs.Cols != targets.Cols)
         {
@@ -24,6 +27,7 @@ public sealed class Dataset<T>
 
         Inputs = inputs;
         Targets = targets;
+        ClassCount = classCount;
     }
 
     /// <summary>The number of examples.</summary>
@@ -34,6 +38,15 @@ public sealed class Dataset<T>
 
     /// <summary>The length of each target.</summary>
     public int TargetWidth => Targets.Rows;
+
+    /// <summary>
+    /// The number of classes when the targets encode class labels (one-hot, or one 0/1 target for
+    /// two classes), as <see cref="FromLabels"/>, <see cref="CsvData.LoadClassification{T}"/> and
+    /// <see cref="Mnist.Load{T}"/> make them; null for other targets. Fit and Evaluate then encode
+    /// the labels for the network's output layer: one 0/1 target for one sigmoid unit, one-hot for
+    /// as many units as classes.
+    /// </summary>
+    public int? ClassCount { get; }
 
     /// <summary>The inputs, one column per example.</summary>
     internal Core.Matrix<T> Inputs { get; }
@@ -80,7 +93,7 @@ public sealed class Dataset<T>
         var targets = CallerTerms.Call(
             () => singleOutput ? Core.ClassLabels.binary<T>(values) : Core.ClassLabels.oneHot<T>(classCount, values),
             core => core == "classes" ? nameof(classCount) : nameof(labels));
-        return new Dataset<T>(Entries.FromJagged(inputs, nameof(inputs)), targets);
+        return new Dataset<T>(Entries.FromJagged(inputs, nameof(inputs)), targets, classCount);
     }
 
     /// <summary>Examples from (input, target) pairs.</summary>
@@ -98,8 +111,19 @@ public sealed class Dataset<T>
     public static Dataset<T> FromRows(T[,] inputs, T[,] targets) =>
         new(Entries.FromRows(inputs, nameof(inputs)), Entries.FromRows(targets, nameof(targets)));
 
-    /// <summary>Wraps core matrices (one column per example) that the caller gives up.</summary>
-    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets) => new(inputs, targets);
+    /// <summary>Wraps core matrices (one column per example) that the caller gives up; the targets encode labels of <paramref name="classCount"/> classes when it is given.</summary>
+    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets, int? classCount = null) => new(inputs, targets, classCount);
+
+    /// <summary>
+    /// The same examples with their class labels encoded for an output layer of
+    /// <paramref name="outputWidth"/> units, when the targets encode labels and that width takes
+    /// them another way: one 0/1 target for one unit and two classes, one-hot for as many units
+    /// as classes. Itself otherwise (the width is then checked against the network's as given).
+    /// </summary>
+    internal Dataset<T> ForOutputs(int outputWidth) =>
+        ClassCount is { } classes && outputWidth != TargetWidth && (outputWidth == classes || (outputWidth == 1 && classes == 2))
+            ? new(Inputs, Core.ClassLabels.forOutput<T>(outputWidth, GetLabels()), classes)
+            : this;
 
     /// <summary>Input <paramref name="index"/>, copied.</summary>
     /// <param name="index">The example, from 0.</param>
@@ -129,42 +153,42 @@ public sealed class Dataset<T>
     /// </summary>
     public int[] GetLabels() => Core.Evaluation.classes(Targets);
 
-    /// <summary>The examples from <paramref name="start"/> on, <paramref name="count"/> of them.</summary>
-    /// <param name="start">The first example, from 0.</param>
-    /// <param name="count">How many, at least 1.</param>
+    /// <summary>The examples from <paramref name="start"/> on, <paramref name="count"/> of them (as <see cref="Span{T}.Slice(int, int)"/> takes them).</summary>
+    /// <param name="start">The first example, from 0; <see cref="Count"/> for none.</param>
+    /// <param name="count">How many, 0 … <see cref="Count"/> − <paramref name="start"/>.</param>
     public Dataset<T> Slice(int start, int count)
     {
-        if (start < 0 || start >= Count)
+        if (start < 0 || start > Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(start), start, $"The examples are 0 … {Count - 1}.");
+            throw new ArgumentOutOfRangeException(nameof(start), start, $"The data set holds {Core.Wording.count(Count, "example")}, so a slice starts at 0 … {Count}.");
         }
 
-        if (count < 1 || count > Count - start)
+        if (count < 0 || count > Count - start)
         {
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"From example {start}, between 1 and {Count - start} examples can be taken.");
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"From example {start}, 0 … {Count - start} examples can be taken.");
         }
 
-        return new Dataset<T>(Core.Matrix.sliceColumns(start, count, Inputs), Core.Matrix.sliceColumns(start, count, Targets));
+        return new Dataset<T>(Core.Matrix.sliceColumns(start, count, Inputs), Core.Matrix.sliceColumns(start, count, Targets), ClassCount);
     }
 
-    /// <summary>The first <paramref name="count"/> examples.</summary>
-    /// <param name="count">1 … <see cref="Count"/>.</param>
-    public Dataset<T> Take(int count) => count >= 1 && count <= Count
-        ? Slice(0, count)
-        : throw new ArgumentOutOfRangeException(nameof(count), count, $"Between 1 and {Count} examples can be taken.");
+    /// <summary>The first <paramref name="count"/> examples, or all of them when there are fewer, as LINQ's <see cref="System.Linq.Enumerable.Take{TSource}(IEnumerable{TSource}, int)"/> takes them (none for a count of 0 or less).</summary>
+    /// <param name="count">How many.</param>
+    public Dataset<T> Take(int count) => Slice(0, Math.Clamp(count, 0, Count));
 
-    /// <summary>The examples after the first <paramref name="count"/>.</summary>
-    /// <param name="count">0 … <see cref="Count"/> − 1 (at least one example must remain).</param>
-    public Dataset<T> Skip(int count) => count >= 0 && count < Count
-        ? Slice(count, Count - count)
-        : throw new ArgumentOutOfRangeException(nameof(count), count, $"Between 0 and {Count - 1} examples can be skipped (at least one must remain).");
+    /// <summary>The examples after the first <paramref name="count"/>, as LINQ's <see cref="System.Linq.Enumerable.Skip{TSource}(IEnumerable{TSource}, int)"/> skips them (none when there are no more, all for a count of 0 or less).</summary>
+    /// <param name="count">How many to skip.</param>
+    public Dataset<T> Skip(int count)
+    {
+        var skipped = Math.Clamp(count, 0, Count);
+        return Slice(skipped, Count - skipped);
+    }
 
     /// <summary>The examples in a random order drawn from the seed: the same seed gives the same order on every machine.</summary>
     /// <param name="seed">Any number.</param>
     public Dataset<T> Shuffle(long seed)
     {
         var order = Core.Random.permutation(unchecked((ulong)seed), Count);
-        return new Dataset<T>(Core.Matrix.selectColumns(order, Inputs), Core.Matrix.selectColumns(order, Targets));
+        return new Dataset<T>(Core.Matrix.selectColumns(order, Inputs), Core.Matrix.selectColumns(order, Targets), ClassCount);
     }
 
     /// <summary>
@@ -188,14 +212,14 @@ public sealed class Dataset<T>
 
     /// <summary>The same examples with each input replaced by <paramref name="map"/> of it (targets unchanged).</summary>
     /// <param name="map">Given a copy of an input; returns the new input, of one length for every example, finite.</param>
-    public Dataset<T> MapInputs(Func<T[], T[]> map) => new(Mapped(Inputs, map, nameof(map)), Targets);
+    public Dataset<T> MapInputs(Func<T[], T[]> map) => new(Mapped(Inputs, map, nameof(map)), Targets, ClassCount);
 
     /// <summary>The same examples with each target replaced by <paramref name="map"/> of it (inputs unchanged).</summary>
     /// <param name="map">Given a copy of a target; returns the new target, of one length for every example, finite.</param>
     public Dataset<T> MapTargets(Func<T[], T[]> map) => new(Inputs, Mapped(Targets, map, nameof(map)));
 
-    /// <summary>"1797 examples, 64 inputs → 10 targets".</summary>
-    public override string ToString() => $"{Count} examples, {InputWidth} inputs → {TargetWidth} targets";
+    /// <summary>"1797 examples, 64 inputs → 10 targets", "1 example, 2 inputs → 1 target".</summary>
+    public override string ToString() => $"{Core.Wording.count(Count, "example")}, {Core.Wording.count(InputWidth, "input")} → {Core.Wording.count(TargetWidth, "target")}";
 
     private int Checked(int index, string name) =>
         index >= 0 && index < Count ? index : throw new ArgumentOutOfRangeException(name, index, $"The examples are 0 … {Count - 1}.");

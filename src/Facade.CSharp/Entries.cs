@@ -145,8 +145,16 @@ internal sealed record Examples<T>(Dataset<T> Data, Naming Inputs, Naming Target
     where T : IFloatingPointIeee754<T>
 {
     /// <summary>A data set passed as the parameter <paramref name="name"/>.</summary>
-    public static Examples<T> Of(Dataset<T>? data, string name) =>
-        new(data ?? throw new ArgumentNullException(name), Naming.DataInputs(name), Naming.DataTargets(name));
+    public static Examples<T> Of(Dataset<T>? data, string name)
+    {
+        ArgumentNullException.ThrowIfNull(data, name);
+        return data.Count > 0
+            ? new(data, Naming.DataInputs(name), Naming.DataTargets(name))
+            : throw new ArgumentException($"{name} holds no examples: there must be at least one to train on or measure.", name);
+    }
+
+    /// <summary>The same examples with class labels encoded for an output layer of <paramref name="outputWidth"/> units (see <see cref="Dataset{T}.ForOutputs"/>).</summary>
+    public Examples<T> ForOutputs(int outputWidth) => this with { Data = Data.ForOutputs(outputWidth) };
 
     /// <summary>Inputs and targets passed as the parameters <c>inputs</c> and <c>targets</c>.</summary>
     public static Examples<T> Of(T[][] inputs, T[][] targets) =>

@@ -8,8 +8,9 @@ namespace FunctionalBackprop;
 /// <summary>
 /// How <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>
 /// trains. Every property has a default that works out of the box: 30 epochs of mini-batches of
-/// 10, the loss that suits the output layer (<see cref="NeuralNetwork{T}.DefaultLoss"/>) and Adam
-/// with α = 0.001. Every property is checked when it is set. The textbook's settings are one line:
+/// 10, the loss that suits the output layer (<see cref="NeuralNetwork{T}.DefaultLoss"/>), Adam
+/// with α = 0.001, and for regression targets scaled to mean 0 and deviation 1
+/// (<see cref="TargetScaling"/>). Every property is checked when it is set. The textbook's settings are one line:
 /// <code>
 /// var options = new FitOptions { Epochs = 30, BatchSize = 10, Loss = Loss.Quadratic, Optimizer = Optimizer.Sgd(3.0) };
 /// </code>
@@ -27,6 +28,7 @@ public record FitOptions<T>
     private readonly int? earlyStoppingPatience;
     private readonly double? weightChangeTolerance;
     private readonly double l2;
+    private readonly TargetScaling targetScaling;
 
     /// <summary>The last epoch to run (at least 1; 30 by default).</summary>
     public int Epochs
@@ -126,6 +128,18 @@ public record FitOptions<T>
     {
         get => l2;
         init => l2 = Checked(value, Core.Transform.decayProblem(value), nameof(L2));
+    }
+
+    /// <summary>
+    /// Whether a regression network's targets are scaled: <see cref="TargetScaling.Standard"/> (the
+    /// default) fits a standard scaler to the training targets when the network has no
+    /// <see cref="NeuralNetwork{T}.TargetScaler"/> and its output layer gives any real value; the
+    /// trained network keeps it. <see cref="TargetScaling.None"/> trains on the targets as given.
+    /// </summary>
+    public TargetScaling TargetScaling
+    {
+        get => targetScaling;
+        init => targetScaling = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(TargetScaling), value, $"{value} is not a way of scaling targets.");
     }
 
     /// <summary>The value of the option <paramref name="name"/>, unless the core's rule for it finds a problem.</summary>

@@ -39,5 +39,5 @@ public static class Mnist
 
     private static Dataset<T> ToDataset<T>(Core.DigitSet<T> set)
         where T : IFloatingPointIeee754<T> =>
-        Dataset<T>.FromCore(set.Images, Core.ClassLabels.oneHot<T>(10, set.Labels));
+        Dataset<T>.FromCore(set.Images, Core.ClassLabels.oneHot<T>(10, set.Labels), 10);
 }

@@ -60,7 +60,15 @@ public sealed class NetworkBuilder
     /// <summary>Adds a fully connected layer, z = W·a + b, then its activation.</summary>
     /// <param name="units">The layer's width (at least 1, checked at <see cref="Build(long)"/>).</param>
     /// <param name="activation">σ for the layer; none (the identity) when null, as for a layer followed by <see cref="Activation"/>.</param>
-    /// <param name="initializer">How its first weights are drawn; by default He (normal) for ReLU and leaky ReLU, Xavier (normal) otherwise, judged by the activation the weights feed (the layer's own, or for none, that of an activation layer right after it).</param>
+    /// <param name="initializer">
+    /// How its first weights are drawn. By default, in a classifier (and any network whose output
+    /// layer is bounded), He (normal) for ReLU and leaky ReLU and Xavier (normal) otherwise, judged
+    /// by the activation the weights feed (the layer's own, or for none, that of an activation
+    /// layer right after it); in a regression network, whose output layer gives any real value (no
+    /// activation, or leaky ReLU), Xavier (normal) for every layer, as scikit-learn's
+    /// MLPRegressor draws its weights: on small tabular sets He's larger first weights generalised
+    /// worse (docs/regression.md has the measurements).
+    /// </param>
     /// <returns>A new builder with the layer added.</returns>
     public NetworkBuilder Dense(int units, Activation? activation = null, Initializer? initializer = null)
     {
@@ -112,7 +120,7 @@ public sealed class NetworkBuilder
     /// <summary>Builds a network of real type <typeparamref name="T"/> (double or float) from the seed.</summary>
     /// <typeparam name="T">double or float.</typeparam>
     /// <param name="seed">Any number.</param>
-    /// <exception cref="ArgumentException">A layer is invalid; the message names the layer and says why.</exception>
+    /// <exception cref="ArgumentException">A layer is invalid (a setting out of range, or softmax over one unit, whose output is the constant 1); the message names the layer and says why.</exception>
     public NeuralNetwork<T> Build<T>(long seed)
         where T : IFloatingPointIeee754<T>
     {
@@ -127,15 +135,38 @@ public sealed class NetworkBuilder
             throw new ArgumentException("The network has no layers: add at least one with Dense(…).");
         }
 
+        var shape = Core.Shape.NewVector(InputWidth);
         for (var i = 0; i < layers.Count; i++)
         {
             if (Core.LayerSpecModule.problem(layers[i]) is { } why)
             {
                 throw new ArgumentException($"Layer {i + 1}: {why.Value}");
             }
+
+            shape = Core.LayerSpecModule.outputShape(layers[i], shape);
+            if (Core.ActivationModule.widthProblem(Core.LayerSpecModule.activation(layers[i]), shape.Size) is { } narrow)
+            {
+                throw new ArgumentException($"Layer {i + 1} ({Core.LayerSpecModule.kind(layers[i])}, {Core.Wording.count(shape.Size, "unit")}): {narrow.Value} In C#: .Dense(1, Activation.Sigmoid) or .Dense(2, Activation.Softmax) for two classes, .Dense(1) for a number.");
+            }
         }
 
-        return new NeuralNetwork<T>(Core.Network.init<T>(unchecked((ulong)seed), Core.Shape.NewVector(InputWidth), layers));
+        return new NeuralNetwork<T>(Core.Network.init<T>(unchecked((ulong)seed), Core.Shape.NewVector(InputWidth), WithDefaultInitializers(layers)));
+    }
+
+    /// <summary>
+    /// The layers with the regression networks' default initializer, Xavier normal, where none was
+    /// given, when the output layer gives any real value; as they are otherwise (the core then
+    /// draws each layer's weights by the activation they feed).
+    /// </summary>
+    private static IEnumerable<Core.LayerSpec> WithDefaultInitializers(ImmutableList<Core.LayerSpec> layers)
+    {
+        if (!Core.ActivationModule.hasRealRange(Core.LayerSpecModule.activation(layers[^1])))
+        {
+            return layers;
+        }
+
+        var xavier = Microsoft.FSharp.Core.FSharpOption<Core.Initializer>.Some(Core.Initializer.XavierNormal);
+        return layers.Select(spec => spec is Core.LayerSpec.Dense { initializer: null } dense ? Core.LayerSpec.NewDense(dense.units, dense.activation, xavier) : spec);
     }
 
     /// <summary>"784-30-10 builder".</summary>

@@ -11,7 +11,8 @@ public sealed partial class NeuralNetwork<T>
 {
     /// <summary>
     /// The mean loss over the examples; for a classifier (<see cref="IsClassifier"/>) the result is
-    /// a <see cref="ClassificationResult"/>, with accuracy and confusion matrix.
+    /// a <see cref="ClassificationResult"/>, with accuracy and confusion matrix, and for any other
+    /// network a <see cref="RegressionResult"/>, with R², RMSE and MAE in the targets' units.
     /// </summary>
     /// <param name="data">The examples (raw inputs, when the network has a scaler).</param>
     /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
@@ -37,7 +38,7 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
     /// <exception cref="InvalidOperationException">The network is not a classifier: its outputs are not class scores.</exception>
     public ClassificationResult EvaluateClassifier(Dataset<T> data, Loss? loss = null) =>
-        (ClassificationResult)Measure(Examples<T>.Of(data, nameof(data)), loss, classifierOnly: true);
+        (ClassificationResult)Measure(Examples<T>.Of(data, nameof(data)), loss, Measurement.Classifier);
 
     /// <summary>A classifier's loss, accuracy and confusion matrix for integer class labels.</summary>
     /// <param name="inputs">One array per example.</param>
@@ -45,7 +46,25 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
     /// <exception cref="InvalidOperationException">The network is not a classifier.</exception>
     public ClassificationResult EvaluateClassifier(T[][] inputs, IReadOnlyList<int> labels, Loss? loss = null) =>
-        (ClassificationResult)Measure(Examples<T>.Labelled(inputs, labels, OutputWidth), loss, classifierOnly: true);
+        (ClassificationResult)Measure(Examples<T>.Labelled(inputs, labels, OutputWidth), loss, Measurement.Classifier);
+
+    /// <summary>
+    /// A regression network's loss and its R², RMSE and MAE (per output and averaged over the
+    /// outputs) on the examples, in the targets' own units.
+    /// </summary>
+    /// <param name="data">The examples (raw inputs and targets, when the network has scalers).</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="InvalidOperationException">The network is a classifier: its outputs are class scores (<see cref="EvaluateClassifier(Dataset{T}, Loss?)"/> measures it).</exception>
+    public RegressionResult EvaluateRegression(Dataset<T> data, Loss? loss = null) =>
+        (RegressionResult)Measure(Examples<T>.Of(data, nameof(data)), loss, Measurement.Regression);
+
+    /// <summary>A regression network's loss, R², RMSE and MAE for inputs and the targets at the same indices.</summary>
+    /// <param name="inputs">One array per example.</param>
+    /// <param name="targets">One array per example.</param>
+    /// <param name="loss">The loss to measure; <see cref="DefaultLoss"/> when null.</param>
+    /// <exception cref="InvalidOperationException">The network is a classifier.</exception>
+    public RegressionResult EvaluateRegression(T[][] inputs, T[][] targets, Loss? loss = null) =>
+        (RegressionResult)Measure(Examples<T>.Of(inputs, targets), loss, Measurement.Regression);
 
     /// <summary>The batch's mean cost and its gradient with respect to every weight and bias (by backprop; raw inputs go through the scaler first).</summary>
     /// <param name="inputs">One array per example.</param>
@@ -101,6 +120,11 @@ public sealed partial class NeuralNetwork<T>
         if (Scaler is not null)
         {
             Core.ScalerModule.applyInto(Scaler.CoreScaler, x, x.values);
+        }
+
+        if (TargetScaler is not null)
+        {
+            Core.ScalerModule.applyInto(TargetScaler.CoreScaler, y, y.values);
         }
 
         if (!buffer.CoreBuffer.Fits(CoreNetwork))
@@ -185,14 +209,21 @@ public sealed partial class NeuralNetwork<T>
         return new ParameterLocation(l, spec.Name, p.Row, spec.Columns == 1 ? null : p.Column);
     }
 
-    private EvaluationResult Measure(Examples<T> examples, Loss? loss, bool classifierOnly = false)
+    private EvaluationResult Measure(Examples<T> examples, Loss? loss, Measurement asked = Measurement.Any)
     {
-        if (classifierOnly && !IsClassifier)
+        if (asked == Measurement.Regression && IsClassifier)
         {
-            throw new InvalidOperationException($"The output layer is {Layers[^1].Activation}: its outputs are not class scores, so there is no accuracy. Evaluate gives the loss; a classifier ends in softmax or sigmoid.");
+            throw new InvalidOperationException($"The output layer is {Layers[^1]}: its outputs are class scores, not numbers to compare with targets. EvaluateClassifier gives its loss, accuracy and confusion matrix; a regression network ends in .Dense(units) with no activation.");
+        }
+
+        if (asked == Measurement.Classifier && !IsClassifier)
+        {
+            var why = Core.ActivationModule.widthProblem(CoreNetwork.OutputActivation, OutputWidth)?.Value ?? "its outputs are not class scores.";
+            throw new InvalidOperationException($"The output layer is {Layers[^1]}: {why} So there is no accuracy to measure: Evaluate gives the loss, and for a regression network R², RMSE and MAE. A classifier ends in .Dense(1, Activation.Sigmoid) for two classes or .Dense(k, Activation.Softmax) for k ≥ 2.");
         }
 
         var chosen = loss ?? DefaultLoss;
+        examples = examples.ForOutputs(OutputWidth);
         var (x, y, core) = Checked(examples, chosen);
         var value = Core.Evaluation.loss(core, CoreNetwork, x, y);
         if (!double.IsFinite(value))
@@ -202,7 +233,10 @@ public sealed partial class NeuralNetwork<T>
 
         if (!IsClassifier)
         {
-            return new EvaluationResult(chosen, value, x.Cols);
+            var raw = examples.Data.Targets;
+            var errors = Core.RegressionMetricsModule.measure(CoreConvert.Option(TargetScaler?.CoreScaler), CoreNetwork, x, raw);
+            var outputs = errors.RSquared.Zip(errors.RootMeanSquaredError, errors.MeanAbsoluteError).Select(e => new OutputErrors(e.First, e.Second, e.Third)).ToArray();
+            return new RegressionResult(chosen, value, x.Cols, errors.AverageRSquared, errors.AverageRootMeanSquaredError, errors.AverageMeanAbsoluteError, outputs);
         }
 
         var counts = Core.Evaluation.confusionMatrix(CoreNetwork, x, y);
@@ -214,7 +248,7 @@ public sealed partial class NeuralNetwork<T>
     {
         var core = (loss ?? DefaultLoss).ToCore(nameof(loss));
         Check(examples, core, nameof(loss));
-        return (Prepare(examples.Data.Inputs, examples.Inputs), examples.Data.Targets, core);
+        return (Prepare(examples.Data.Inputs, examples.Inputs), Learned(examples.Data.Targets, examples.Targets), core);
     }
 
     /// <summary>
@@ -225,8 +259,9 @@ public sealed partial class NeuralNetwork<T>
     private void Check(Examples<T> examples, Core.Loss loss, string lossParameter)
     {
         var data = examples.Data;
-        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
-        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {OutputWidth} units");
+        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, InputWidthRule);
+        var classes = data.ClassCount is { } k ? $" (the data hold labels of {k} classes, which an output layer of {k} softmax units takes{(k == 2 ? ", or one sigmoid unit" : string.Empty)})" : string.Empty;
+        Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {Core.Wording.count(OutputWidth, "unit")}{classes}");
         CheckLoss(loss, data.Targets, () => examples.Targets, lossParameter);
     }
 
@@ -247,7 +282,33 @@ public sealed partial class NeuralNetwork<T>
         {
             var v = targets.values[k];
             var names = naming();
-            throw new ArgumentException($"{names.Value(k % targets.Rows, k / targets.Rows)} is {v}, which the loss does not accept: {Core.LossModule.name(loss)} needs targets {Core.LossModule.targetRange(loss)}.", names.Parameter);
+            throw new ArgumentException($"{names.Value(k % targets.Rows, k / targets.Rows)} is {v}, which the loss does not accept: {Core.LossModule.name(loss)} needs targets {Core.LossModule.targetRange(loss)}.{ClassTargetsFix(loss)}", names.Parameter);
+        }
+
+        var j = Core.LossModule.firstUnnormalisedExample(loss, targets);
+        if (j >= 0)
+        {
+            var names = naming();
+            throw new ArgumentException($"{names.Example(j)} sums to {Core.LossModule.exampleSum(targets, j):R}, but {Core.LossModule.distributionRule}.{ClassTargetsFix(loss)}", names.Parameter);
         }
     }
+
+    /// <summary>What to do about targets a cross-entropy refuses, in C# terms.</summary>
+    private static string ClassTargetsFix(Core.Loss loss) =>
+        loss.IsQuadratic
+            ? string.Empty
+            : " Classes are given as labels (Fit(inputs, labels), Dataset.FromLabels) or one-hot targets; a network that predicts numbers ends in .Dense(units) with no activation, and trains with the quadratic loss.";
+}
+
+/// <summary>What a caller of Evaluate asked to measure: whatever suits the network, or a classifier's or a regression's figures only.</summary>
+internal enum Measurement
+{
+    /// <summary>Evaluate: a classifier's figures or a regression's, as the network is.</summary>
+    Any,
+
+    /// <summary>EvaluateClassifier: accuracy and confusion matrix; refused for a network that cannot classify.</summary>
+    Classifier,
+
+    /// <summary>EvaluateRegression: R², RMSE and MAE; refused for a classifier.</summary>
+    Regression,
 }

@@ -26,7 +26,7 @@ public sealed partial class NeuralNetwork<T>
     /// <exception cref="TrainingDivergedException{T}">The loss stopped being finite; the exception carries the last finite network.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before training began.</exception>
     public FitResult<T> Fit(Dataset<T> data, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
-        Train(Examples<T>.Of(data, nameof(data)), options ?? new FitOptions<T>(), null, progress, cancellationToken);
+        FitOn(Examples<T>.Of(data, nameof(data)), options, progress, cancellationToken);
 
     /// <summary>Trains on inputs and targets at the same indices.</summary>
     /// <param name="inputs">One array per example.</param>
@@ -35,7 +35,7 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="progress">Told after every epoch (and batch, see <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>).</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
     public FitResult<T> Fit(T[][] inputs, T[][] targets, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
-        Train(Examples<T>.Of(inputs, targets), options ?? new FitOptions<T>(), null, progress, cancellationToken);
+        FitOn(Examples<T>.Of(inputs, targets), options, progress, cancellationToken);
 
     /// <summary>Trains on inputs and integer class labels, one-hot encoded for the output layer (0/1 for a single output).</summary>
     /// <param name="inputs">One array per example.</param>
@@ -44,7 +44,7 @@ public sealed partial class NeuralNetwork<T>
     /// <param name="progress">Told after every epoch (and batch, see <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>).</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
     public FitResult<T> Fit(T[][] inputs, IReadOnlyList<int> labels, FitOptions<T>? options = null, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
-        Train(Examples<T>.Labelled(inputs, labels, OutputWidth), options ?? new FitOptions<T>(), null, progress, cancellationToken);
+        FitOn(Examples<T>.Labelled(inputs, labels, OutputWidth), options, progress, cancellationToken);
 
     /// <summary>Trains on (input, target) pairs.</summary>
     /// <param name="examples">The pairs.</param>
@@ -89,6 +89,28 @@ public sealed partial class NeuralNetwork<T>
         Task.Run(() => Fit(examples, options, progress, cancellationToken), cancellationToken);
 
     /// <summary>
+    /// This network ready to be trained on the examples: with a standard scaler fitted to their
+    /// targets when the options ask for one (<see cref="FitOptions{T}.TargetScaling"/>), the
+    /// network has none, its output layer gives any real value and the targets fit it; else itself.
+    /// Fit calls it, and so does a distributed trainer; resuming a checkpoint does not, since the
+    /// checkpoint's network already is what its run trained.
+    /// </summary>
+    internal NeuralNetwork<T> ForTraining(Examples<T> examples, FitOptions<T> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var targets = examples.ForOutputs(OutputWidth).Data.Targets;
+        var scales = TargetScaler is null && options.TargetScaling == TargetScaling.Standard && Core.ActivationModule.hasRealRange(CoreNetwork.OutputActivation) && targets.Rows == OutputWidth;
+        return scales ? WithTargetScaler(new Scaler(CallerTerms.Call(() => Core.ScalerModule.fitStandard(targets), examples.Targets.Parameter))) : this;
+    }
+
+    /// <summary>Fit: this network, with a target scaler if the options call for one, trained from a fresh optimizer state.</summary>
+    private FitResult<T> FitOn(Examples<T> examples, FitOptions<T>? options, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+    {
+        var chosen = options ?? new FitOptions<T>();
+        return ForTraining(examples, chosen).Train(examples, chosen, null, progress, cancellationToken);
+    }
+
+    /// <summary>
     /// Runs the core's training fold, from <paramref name="resume"/> or from a fresh optimizer
     /// state, and translates its result. Everything the caller gave is checked here first, so that
     /// errors speak the caller's terms.
@@ -112,8 +134,9 @@ public sealed partial class NeuralNetwork<T>
 
         var loss = options.Loss ?? DefaultLoss;
         var coreLoss = loss.ToCore(nameof(options));
+        examples = examples.ForOutputs(OutputWidth);
         Check(examples, coreLoss, nameof(options));
-        var validation = options.ValidationData is { } v ? Examples<T>.Of(v, $"{nameof(options)}.{nameof(options.ValidationData)}") : null;
+        var validation = options.ValidationData is { } v ? Examples<T>.Of(v, $"{nameof(options)}.{nameof(options.ValidationData)}").ForOutputs(OutputWidth) : null;
         if (validation is not null)
         {
             Check(validation, coreLoss, nameof(options));
@@ -130,22 +153,30 @@ public sealed partial class NeuralNetwork<T>
             ? new Core.Checkpoint<T>(CoreNetwork, Core.Optimizer.init(optimizer, CoreNetwork), 0, 0L)
             : new Core.Checkpoint<T>(CoreNetwork, resume.OptimizerState, resume.Epoch, resume.Step);
         var x = Prepare(examples.Data.Inputs, examples.Inputs);
+        var y = Learned(examples.Data.Targets, examples.Targets);
         var validationPair = validation is null
             ? FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.None
-            : FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.Some(Tuple.Create(Prepare(validation.Data.Inputs, validation.Inputs), validation.Data.Targets));
+            : FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.Some(Tuple.Create(Prepare(validation.Data.Inputs, validation.Inputs), Learned(validation.Data.Targets, validation.Targets)));
         var coreOptions = CoreOptions(options, coreLoss, optimizer, validationPair, progress, execution, cancellationToken);
         try
         {
-            var result = Core.Training.resume(coreOptions, start, x, examples.Data.Targets);
-            var network = new NeuralNetwork<T>(result.Network, Scaler);
+            var result = Core.Training.resume(coreOptions, start, x, y);
+            var network = WithCore(result.Network);
             var history = result.History.Select(r => ToEpochReport(r, options.Epochs)).ToArray();
             var checkpoint = new TrainingCheckpoint<T>(network, result.OptimizerState, optimizer.Name, result.Epochs, result.Steps);
             return new FitResult<T>(network, history, ToStopReason(result.Stopped), checkpoint, loss);
         }
         catch (Core.TrainingDivergedException<T> e)
         {
-            throw new TrainingDivergedException<T>(e.Message, new NeuralNetwork<T>(e.LastFiniteNetwork, Scaler), e.Epoch, e.Step, e.Loss, e);
+            throw new TrainingDivergedException<T>(Diverged(e, options), WithCore(e.LastFiniteNetwork), e.Epoch, e.Step, e.Loss);
         }
+    }
+
+    /// <summary>The core's divergence in the caller's terms: what stopped being finite, and the options' optimizer as the caller wrote it.</summary>
+    private static string Diverged(Core.TrainingDivergedException<T> e, FitOptions<T> options)
+    {
+        var rate = options.Schedule is { } schedule ? $"Schedule = {schedule.Code}" : $"Optimizer = {options.Optimizer.Code}";
+        return $"Training diverged at epoch {e.Epoch}, step {e.Step}: {e.Cause} (batch loss {e.Loss}). The exception's LastFiniteNetwork holds the network before that step; try a smaller learning rate than {rate}.";
     }
 
     /// <summary>The options' optimizer for <paramref name="examples"/> training examples: its schedule in steps for the run, and L2 as a transform before it.</summary>

@@ -7,7 +7,7 @@ namespace FunctionalBackprop;
 // Outputs and classes, for every shape of input: one, a batch of arrays, the rows of a two-dimensional array, a data set.
 public sealed partial class NeuralNetwork<T>
 {
-    /// <summary>The output for one input.</summary>
+    /// <summary>The output for one input (in the targets' units, when the network has a <see cref="TargetScaler"/>).</summary>
     /// <param name="input"><see cref="InputWidth"/> finite values (raw, when the network has a scaler).</param>
     /// <exception cref="ArgumentException">The input has the wrong length or holds NaN or ∞; the message names the entry, as in <c>input[5]</c>.</exception>
     /// <exception cref="OverflowException">An output is not finite: a weighted input exceeded the range of <typeparamref name="T"/>.</exception>
@@ -67,9 +67,9 @@ public sealed partial class NeuralNetwork<T>
         return Classes(data.Inputs, Naming.DataInputs(nameof(data)));
     }
 
-    /// <summary>The forward pass of checked raw inputs, its outputs checked finite.</summary>
+    /// <summary>The forward pass of checked raw inputs, its outputs in the targets' units (through the target scaler's inverse, if any) and checked finite.</summary>
     private Core.Matrix<T> Outputs(Core.Matrix<T> raw, Naming naming) =>
-        Entries.FiniteOutputs(Core.Forward.run(CoreNetwork, Prepare(raw, naming)), naming);
+        Entries.FiniteOutputs(Unscaled(Core.Forward.run(CoreNetwork, Prepare(raw, naming))), naming);
 
     private int[] Classes(Core.Matrix<T> raw, Naming naming) => Core.Evaluation.classes(Outputs(raw, naming));
 }

@@ -33,9 +33,10 @@ public static class NeuralNetwork
 
 /// <summary>
 /// A trained or freshly built feed-forward network, with the <see cref="Scaler"/> its inputs go
-/// through if it has one. Immutable: <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>
-/// and <see cref="WithScaler"/> return a new network and leave this one as it was, so a network can
-/// be shared between threads freely.
+/// through and the <see cref="TargetScaler"/> its outputs come back through, if it has them.
+/// Immutable: <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>,
+/// <see cref="WithScaler"/> and <see cref="WithTargetScaler"/> return a new network and leave this
+/// one as it was, so a network can be shared between threads freely.
 /// </summary>
 /// <remarks>
 /// Training reports its progress synchronously on the training thread (the caller's for Fit, a
@@ -48,17 +49,21 @@ public static class NeuralNetwork
 public sealed partial class NeuralNetwork<T>
     where T : IFloatingPointIeee754<T>
 {
-    /// <summary>A network over a core network, without a scaler.</summary>
+    /// <summary>A network over a core network, without scalers.</summary>
     internal NeuralNetwork(Core.Network<T> core)
-        : this(core, null)
+        : this(core, null, null)
     {
     }
 
-    /// <summary>A network over a core network whose raw inputs go through <paramref name="scaler"/> first.</summary>
-    internal NeuralNetwork(Core.Network<T> core, Scaler? scaler)
+    /// <summary>
+    /// A network over a core network whose raw inputs go through <paramref name="scaler"/> first
+    /// and whose outputs go back through <paramref name="targetScaler"/>'s inverse.
+    /// </summary>
+    internal NeuralNetwork(Core.Network<T> core, Scaler? scaler, Scaler? targetScaler)
     {
         CoreNetwork = core;
         Scaler = scaler;
+        TargetScaler = targetScaler;
         Layers = Enumerable.Range(0, core.Depth).Select(i => NetworkBuilder.Describe(core, i)).ToArray();
     }
 
@@ -91,6 +96,16 @@ public sealed partial class NeuralNetwork<T>
     /// <summary>The scaler raw inputs go through before the first layer, or null when inputs are used as given.</summary>
     public Scaler? Scaler { get; }
 
+    /// <summary>
+    /// The scaler fitted on the training targets, or null when the network learns the targets as
+    /// given. With one, the network learns the scaled targets y′ = (y − offset)/scale, and
+    /// Predict returns its outputs through the inverse, ŷ = a·scale + offset, in the targets' own
+    /// units. <see cref="Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, System.Threading.CancellationToken)"/>
+    /// fits a standard one when the network has none and its output layer gives any real value
+    /// (identity, leaky ReLU), unless <see cref="FitOptions{T}.TargetScaling"/> says not to.
+    /// </summary>
+    public Scaler? TargetScaler { get; }
+
     internal Core.Network<T> CoreNetwork { get; }
 
     /// <summary>
@@ -104,11 +119,38 @@ public sealed partial class NeuralNetwork<T>
     {
         if (scaler is not null && scaler.Width != InputWidth)
         {
-            throw new ArgumentException($"The network takes inputs of {InputWidth} values, but the {scaler} was fitted on {scaler.Width}.", nameof(scaler));
+            throw new ArgumentException($"The network takes inputs of {Core.Wording.count(InputWidth, "value")}, but the {scaler} was fitted on {Core.Wording.count(scaler.Width, "value")}.", nameof(scaler));
         }
 
-        return new NeuralNetwork<T>(CoreNetwork, scaler);
+        return new NeuralNetwork<T>(CoreNetwork, scaler, TargetScaler);
     }
+
+    /// <summary>
+    /// The same network learning and predicting targets through <paramref name="targetScaler"/>:
+    /// Fit, Evaluate and ComputeGradients scale every target they are given, Predict returns
+    /// outputs in the targets' units, and Save and the ONNX export keep the scaler. Fit sets one by
+    /// itself (<see cref="FitOptions{T}.TargetScaling"/>); this is for a scaler of your own, such as
+    /// <c>Scaler.FitMinMax(training.GetTargets())</c>.
+    /// </summary>
+    /// <param name="targetScaler">Fitted on training targets of <see cref="OutputWidth"/> values; null for none.</param>
+    /// <exception cref="ArgumentException">The scaler maps another number of values, or the network is a classifier, whose outputs are class scores.</exception>
+    public NeuralNetwork<T> WithTargetScaler(Scaler? targetScaler)
+    {
+        if (targetScaler is not null && targetScaler.Width != OutputWidth)
+        {
+            throw new ArgumentException($"The network gives outputs of {Core.Wording.count(OutputWidth, "value")}, but the {targetScaler} was fitted on {Core.Wording.count(targetScaler.Width, "value")}.", nameof(targetScaler));
+        }
+
+        if (targetScaler is not null && IsClassifier)
+        {
+            throw new ArgumentException($"The output layer is {Layers[^1]}: its outputs are class scores, which a target scaler would move off their range. Scale the targets of a regression network, whose output layer has no activation (Dense(units)).", nameof(targetScaler));
+        }
+
+        return new NeuralNetwork<T>(CoreNetwork, Scaler, targetScaler);
+    }
+
+    /// <summary>The same scalers over another core network of the same shapes (a trained one).</summary>
+    internal NeuralNetwork<T> WithCore(Core.Network<T> core) => new(core, Scaler, TargetScaler);
 
     /// <summary>Layer <paramref name="index"/>'s weights as [unit, input] (Nielsen's wⱼₖ), copied.</summary>
     /// <param name="index">The layer, from 0.</param>
@@ -122,8 +164,9 @@ public sealed partial class NeuralNetwork<T>
     /// <exception cref="ArgumentException">The layer has no biases (an activation or dropout layer).</exception>
     public T[] GetBiases(int index) => Parameter(index, "bias", "biases").ToArray();
 
-    /// <summary>"784-30-10 (sigmoid, sigmoid) float64", and the scaler if there is one.</summary>
-    public override string ToString() => Scaler is null ? CoreNetwork.ToString() : $"{CoreNetwork} after a {Scaler}";
+    /// <summary>"784-30-10 (sigmoid, sigmoid) float64", and the scalers if there are any.</summary>
+    public override string ToString() =>
+        CoreNetwork.ToString() + (Scaler is null ? string.Empty : $" after a {Scaler}") + (TargetScaler is null ? string.Empty : $", its targets through a {TargetScaler}");
 
     /// <summary>The parameter tensor of layer <paramref name="index"/> with the core's name <paramref name="name"/>.</summary>
     private Core.Matrix<T> Parameter(int index, string name, string plural)
@@ -146,7 +189,16 @@ public sealed partial class NeuralNetwork<T>
             return Scaler.Apply(raw, naming);
         }
 
-        Entries.CheckWidth(raw, InputWidth, naming, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
+        Entries.CheckWidth(raw, InputWidth, naming, InputWidthRule);
         return raw;
     }
+
+    /// <summary>What the network takes as inputs, for messages about their width.</summary>
+    private string InputWidthRule => $"The network takes inputs of {Core.Wording.count(InputWidth, "value")} (layer 1's fan-in)";
+
+    /// <summary>Raw targets (of the output width, checked finite) as the output layer learns them: through the target scaler if any.</summary>
+    private Core.Matrix<T> Learned(Core.Matrix<T> raw, Naming naming) => TargetScaler is null ? raw : TargetScaler.Apply(raw, naming);
+
+    /// <summary>The output layer's activations in the targets' units: through the target scaler's inverse if any.</summary>
+    private Core.Matrix<T> Unscaled(Core.Matrix<T> outputs) => TargetScaler is null ? outputs : Core.ScalerModule.inverse(TargetScaler.CoreScaler, outputs);
 }

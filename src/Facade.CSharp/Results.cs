@@ -43,14 +43,45 @@ public sealed record EpochReport(int Epoch, int Epochs, double TrainingLoss, dou
 public sealed record BatchReport(int Epoch, int Epochs, int Batch, int BatchesPerEpoch, long Step, double BatchLoss, double RunningLoss, double? LearningRate, TimeSpan Elapsed);
 
 /// <summary>
-/// A network's mean loss on a data set. For a classifier (sigmoid or softmax outputs) the result
-/// of <see cref="NeuralNetwork{T}.Evaluate(Dataset{T}, FunctionalBackprop.Loss?)"/> is a
-/// <see cref="ClassificationResult"/>, with accuracy and confusion matrix.
+/// A network's mean loss on a data set. The result of
+/// <see cref="NeuralNetwork{T}.Evaluate(Dataset{T}, FunctionalBackprop.Loss?)"/> is a
+/// <see cref="ClassificationResult"/> for a classifier (sigmoid or softmax outputs), with accuracy
+/// and confusion matrix, and a <see cref="RegressionResult"/> for any other network, with R², RMSE
+/// and MAE.
 /// </summary>
 /// <param name="LossFunction">The loss measured: the one asked for, or the network's <see cref="NeuralNetwork{T}.DefaultLoss"/>.</param>
-/// <param name="Loss">The mean loss over the examples.</param>
+/// <param name="Loss">
+/// The mean loss over the n examples, as training minimises it: for <see cref="FunctionalBackprop.Loss.Quadratic"/>
+/// (1/n) Σₓ ½‖a − y‖², half the mean squared error summed over the outputs (√(2·Loss) is the
+/// RMSE of one output), on the targets as the network learns them (scaled, when it has a
+/// <see cref="NeuralNetwork{T}.TargetScaler"/>: <see cref="RegressionResult"/> gives the errors in
+/// the targets' units); for <see cref="FunctionalBackprop.Loss.CrossEntropy"/> (1/n) Σₓ −Σⱼ yⱼ ln aⱼ,
+/// the log-loss in nats; for <see cref="FunctionalBackprop.Loss.BinaryCrossEntropy"/>
+/// (1/n) Σₓ −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)], summed over the outputs.
+/// </param>
 /// <param name="Count">The number of examples.</param>
 public record EvaluationResult(FunctionalBackprop.Loss LossFunction, double Loss, int Count);
+
+/// <summary>How far one output's predictions ŷ are from its targets y over n examples, in the targets' units.</summary>
+/// <param name="RSquared">R² = 1 − Σ(ŷ − y)²/Σ(y − ȳ)²: 1 for perfect predictions, 0 for always predicting the targets' mean, below 0 for worse (1 or 0 when every target is the same, as scikit-learn gives).</param>
+/// <param name="RootMeanSquaredError">RMSE = √((1/n) Σ(ŷ − y)²).</param>
+/// <param name="MeanAbsoluteError">MAE = (1/n) Σ|ŷ − y|.</param>
+public sealed record OutputErrors(double RSquared, double RootMeanSquaredError, double MeanAbsoluteError);
+
+/// <summary>
+/// A regression network's loss and errors on a data set: R², RMSE and MAE of its predictions
+/// (Predict's outputs, in the targets' own units) per output and averaged over the outputs, as
+/// scikit-learn's r2_score, root_mean_squared_error and mean_absolute_error give them.
+/// </summary>
+/// <param name="LossFunction">The loss measured.</param>
+/// <param name="Loss">The mean loss over the examples (see <see cref="EvaluationResult"/>: on scaled targets when the network has a target scaler).</param>
+/// <param name="Count">The number of examples.</param>
+/// <param name="RSquared">The average of the outputs' R² (scikit-learn's multioutput='uniform_average').</param>
+/// <param name="RootMeanSquaredError">The average of the outputs' RMSE.</param>
+/// <param name="MeanAbsoluteError">The average of the outputs' MAE.</param>
+/// <param name="Outputs">Each output's errors, in output order.</param>
+public sealed record RegressionResult(FunctionalBackprop.Loss LossFunction, double Loss, int Count, double RSquared, double RootMeanSquaredError, double MeanAbsoluteError, IReadOnlyList<OutputErrors> Outputs)
+    : EvaluationResult(LossFunction, Loss, Count);
 
 /// <summary>A classifier's loss, accuracy and confusion matrix on a data set.</summary>
 /// <param name="LossFunction">The loss measured.</param>

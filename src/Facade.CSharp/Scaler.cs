@@ -78,7 +78,7 @@ public sealed class Scaler
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Dataset<T>.FromCore(Apply(data.Inputs, Naming.DataInputs(nameof(data))), data.Targets);
+        return Dataset<T>.FromCore(Apply(data.Inputs, Naming.DataInputs(nameof(data))), data.Targets, data.ClassCount);
     }
 
     /// <summary>Scaled inputs, one array per example.</summary>
@@ -102,7 +102,7 @@ public sealed class Scaler
     internal Core.Matrix<T> Apply<T>(Core.Matrix<T> raw, Naming naming)
         where T : IFloatingPointIeee754<T>
     {
-        Entries.CheckWidth(raw, Width, naming, $"The {this} takes inputs of {Width} values");
+        Entries.CheckWidth(raw, Width, naming, $"The {this} takes inputs of {Core.Wording.count(Width, "value")}");
         var scaled = Core.ScalerModule.apply(CoreScaler, raw);
         if (Core.Matrix.tryFindNonFinite(scaled) is { } bad)
         {

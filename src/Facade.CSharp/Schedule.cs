@@ -27,11 +27,12 @@ public sealed class Schedule
     private readonly string? name;
     private readonly bool checkedWhenUsed;
 
-    private Schedule(ScheduleUnit unit, Func<int, int, Core.Schedule> resolve, string? name, Func<string?, string>? parameters)
+    private Schedule(ScheduleUnit unit, Func<int, int, Core.Schedule> resolve, string? name, Func<string?, string>? parameters, string code)
     {
         Unit = unit;
         this.resolve = resolve;
         this.name = name;
+        Code = code;
         checkedWhenUsed = parameters is null;
         if (parameters is not null)
         {
@@ -42,6 +43,9 @@ public sealed class Schedule
     /// <summary>Whether the schedule's lengths count steps or epochs.</summary>
     public ScheduleUnit Unit { get; }
 
+    /// <summary>How a C# caller writes it, for messages: "0.1", "Schedule.InverseTime(0.5)", ….</summary>
+    internal string Code { get; }
+
     /// <summary>The core schedule with one step per epoch and a run of one epoch: the shape the parameters are checked in.</summary>
     internal Core.Schedule Representative => resolve(1, 1);
 
@@ -49,12 +53,12 @@ public sealed class Schedule
     /// <param name="rate">η, positive and finite.</param>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive and finite.</exception>
     public static Schedule Constant(double rate) =>
-        PerStep(Core.Schedule.NewConstant(rate), _ => nameof(rate));
+        PerStep(Core.Schedule.NewConstant(rate), _ => nameof(rate), CSharpCode.Call("Schedule.Constant", CSharpCode.Number(rate)));
 
     /// <summary>ηₜ = η/t, the lecture's Robbins–Monro example (ηₜ → 0, Σηₜ = ∞, Σηₜ² &lt; ∞).</summary>
     /// <param name="initial">η, positive and finite.</param>
     public static Schedule InverseTime(double initial) =>
-        PerStep(Core.Schedule.NewInverseTime(initial), _ => nameof(initial));
+        PerStep(Core.Schedule.NewInverseTime(initial), _ => nameof(initial), CSharpCode.Call("Schedule.InverseTime", CSharpCode.Number(initial)));
 
     /// <summary>ηₜ = η·factor^⌊(t − 1)/every⌋: multiplied by <paramref name="factor"/> every <paramref name="every"/> steps or epochs.</summary>
     /// <param name="initial">η, positive and finite.</param>
@@ -64,9 +68,10 @@ public sealed class Schedule
     public static Schedule StepDecay(double initial, double factor, int every, ScheduleUnit unit = ScheduleUnit.Steps)
     {
         string Rename(string? core) => core switch { "factor" => nameof(factor), "every" => nameof(every), _ => nameof(initial) };
+        var code = CSharpCode.Call("Schedule.StepDecay", CSharpCode.Number(initial), CSharpCode.Number(factor), $"every: {every}", UnitCode(unit));
         return unit == ScheduleUnit.Steps
-            ? PerStep(Core.Schedule.NewStepDecay(initial, factor, every), Rename)
-            : PerEpoch((b, _) => Core.Schedule.NewStepDecay(initial, factor, Steps(every, b)), Invariant($"step-decay({initial}, ×{factor} every {every} epochs)"), Rename);
+            ? PerStep(Core.Schedule.NewStepDecay(initial, factor, every), Rename, code)
+            : PerEpoch((b, _) => Core.Schedule.NewStepDecay(initial, factor, Steps(every, b)), Invariant($"step-decay({initial}, ×{factor} every {every} epochs)"), Rename, code);
     }
 
     /// <summary>
@@ -79,9 +84,10 @@ public sealed class Schedule
     public static Schedule Exponential(double initial, double factor, ScheduleUnit unit = ScheduleUnit.Steps)
     {
         string Rename(string? core) => core == "factor" ? nameof(factor) : nameof(initial);
+        var code = CSharpCode.Call("Schedule.Exponential", CSharpCode.Number(initial), CSharpCode.Number(factor), UnitCode(unit));
         return unit == ScheduleUnit.Steps
-            ? PerStep(Core.Schedule.NewExponential(initial, factor), Rename)
-            : PerEpoch((b, _) => Core.Schedule.NewStepDecay(initial, factor, b), Invariant($"exponential({initial}, ×{factor} per epoch)"), Rename);
+            ? PerStep(Core.Schedule.NewExponential(initial, factor), Rename, code)
+            : PerEpoch((b, _) => Core.Schedule.NewStepDecay(initial, factor, b), Invariant($"exponential({initial}, ×{factor} per epoch)"), Rename, code);
     }
 
     /// <summary>Cosine decay from η to η_end over <paramref name="length"/> steps or epochs (Loshchilov and Hutter, without restarts), then η_end.</summary>
@@ -92,9 +98,10 @@ public sealed class Schedule
     public static Schedule Cosine(double initial, double final, int length, ScheduleUnit unit = ScheduleUnit.Steps)
     {
         string Rename(string? core) => core switch { "steps" => nameof(length), "final" or "final learning rate" => nameof(final), _ => nameof(initial) };
+        var code = CSharpCode.Call("Schedule.Cosine", CSharpCode.Number(initial), CSharpCode.Number(final), $"{length}", UnitCode(unit));
         return unit == ScheduleUnit.Steps
-            ? PerStep(Core.Schedule.NewCosine(initial, final, length), Rename)
-            : PerEpoch((b, _) => Core.Schedule.NewCosine(initial, final, Steps(length, b)), Invariant($"cosine({initial} → {final} over {length} epochs)"), Rename);
+            ? PerStep(Core.Schedule.NewCosine(initial, final, length), Rename, code)
+            : PerEpoch((b, _) => Core.Schedule.NewCosine(initial, final, Steps(length, b)), Invariant($"cosine({initial} → {final} over {length} epochs)"), Rename, code);
     }
 
     /// <summary>Cosine decay from η to η_end over the whole training run (every epoch's steps), the usual way to use it.</summary>
@@ -103,7 +110,7 @@ public sealed class Schedule
     public static Schedule Cosine(double initial, double final)
     {
         string Rename(string? core) => core is "final" or "final learning rate" ? nameof(final) : nameof(initial);
-        return PerEpoch((b, epochs) => Core.Schedule.NewCosine(initial, final, Steps(epochs, b)), Invariant($"cosine({initial} → {final} over the run)"), Rename);
+        return PerEpoch((b, epochs) => Core.Schedule.NewCosine(initial, final, Steps(epochs, b)), Invariant($"cosine({initial} → {final} over the run)"), Rename, CSharpCode.Call("Schedule.Cosine", CSharpCode.Number(initial), CSharpCode.Number(final)));
     }
 
     /// <summary>
@@ -112,7 +119,7 @@ public sealed class Schedule
     /// </summary>
     /// <param name="rate">Positive and finite.</param>
     public static implicit operator Schedule(double rate) =>
-        new(ScheduleUnit.Steps, (_, _) => Core.Schedule.NewConstant(rate), null, null);
+        new(ScheduleUnit.Steps, (_, _) => Core.Schedule.NewConstant(rate), null, null, CSharpCode.Number(rate));
 
     /// <summary>ηₜ for step t ≥ 1 of a schedule counted in steps.</summary>
     /// <param name="step">t, counted from 1.</param>
@@ -134,7 +141,7 @@ public sealed class Schedule
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
-        return Unit == ScheduleUnit.Steps ? this : PerStep(ToCore("schedule", stepsPerEpoch, epochs), _ => nameof(stepsPerEpoch));
+        return Unit == ScheduleUnit.Steps ? this : PerStep(ToCore("schedule", stepsPerEpoch, epochs), _ => nameof(stepsPerEpoch), $"{Code}.ForTraining({stepsPerEpoch}, {epochs})");
     }
 
     /// <summary>"constant(0.1)", "1/t(0.5)", "cosine(0.05 → 0.0005 over the run)", …</summary>
@@ -156,11 +163,14 @@ public sealed class Schedule
         }
     }
 
-    private static Schedule PerStep(Core.Schedule core, Func<string?, string> parameters) =>
-        new(ScheduleUnit.Steps, (_, _) => core, null, parameters);
+    private static Schedule PerStep(Core.Schedule core, Func<string?, string> parameters, string code) =>
+        new(ScheduleUnit.Steps, (_, _) => core, null, parameters, code);
 
-    private static Schedule PerEpoch(Func<int, int, Core.Schedule> resolve, string name, Func<string?, string> parameters) =>
-        new(ScheduleUnit.Epochs, resolve, name, parameters);
+    private static Schedule PerEpoch(Func<int, int, Core.Schedule> resolve, string name, Func<string?, string> parameters, string code) =>
+        new(ScheduleUnit.Epochs, resolve, name, parameters, code);
+
+    /// <summary>The unit argument as a caller writes it, or null for the default (steps).</summary>
+    private static string? UnitCode(ScheduleUnit unit) => unit == ScheduleUnit.Steps ? null : $"{nameof(ScheduleUnit)}.{unit}";
 
     /// <summary>count epochs × stepsPerEpoch steps; too many for a schedule to count is an error at the start of training.</summary>
     private static int Steps(int count, int stepsPerEpoch)

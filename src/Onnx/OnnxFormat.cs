@@ -46,26 +46,33 @@ internal static class OnnxFormat
     /// </summary>
     public const string ScalerProperty = "FunctionalBackprop.scaler";
 
+    /// <summary>
+    /// The model's metadata property that names the kind of the target scaler whose inverse
+    /// y = a·scale + offset follows the last layer ("min-max" or "standard").
+    /// </summary>
+    public const string TargetScalerProperty = "FunctionalBackprop.targetScaler";
+
     /// <summary>The value of <see cref="ScalerProperty"/> for a scaler kind.</summary>
     public static string ScalerKindName(Core.ScalerKind kind) => kind.IsMinMax ? "min-max" : "standard";
 
-    /// <summary>The scaler kind the model's metadata names, or null when it names none.</summary>
+    /// <summary>The scaler kind the model's metadata names under <paramref name="property"/> (<see cref="ScalerProperty"/> by default), or null when it names none.</summary>
     /// <exception cref="System.IO.InvalidDataException">The property is set twice, or to another value.</exception>
-    public static Core.ScalerKind? ScalerKindOf(Proto.ModelProto model)
+    public static Core.ScalerKind? ScalerKindOf(Proto.ModelProto model, string property = ScalerProperty)
     {
-        var named = model.MetadataProps.Where(p => p.Key == ScalerProperty).ToList();
+        var named = model.MetadataProps.Where(p => p.Key == property).ToList();
         if (named.Count > 1)
         {
-            throw new System.IO.InvalidDataException($"The model is not valid ONNX: its metadata property {Quote(ScalerProperty)} is set {named.Count} times; keys are unique.");
+            throw new System.IO.InvalidDataException($"The model is not valid ONNX: its metadata property {Quote(property)} is set {named.Count} times; keys are unique.");
         }
 
+        var scaler = property == ScalerProperty ? "the input's scaler" : "the target scaler";
         return named.Count == 0
             ? null
             : named[0].Value switch
             {
                 "min-max" => Core.ScalerKind.MinMax,
                 "standard" => Core.ScalerKind.Standard,
-                var other => throw new System.IO.InvalidDataException($"The model's metadata property {Quote(ScalerProperty)} is {Quote(other)}; FunctionalBackprop writes 'min-max' or 'standard' there, the kind of the input's scaler."),
+                var other => throw new System.IO.InvalidDataException($"The model's metadata property {Quote(property)} is {Quote(other)}; FunctionalBackprop writes 'min-max' or 'standard' there, the kind of {scaler}."),
             };
     }
 

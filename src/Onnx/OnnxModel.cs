@@ -38,7 +38,8 @@ namespace FunctionalBackprop.Onnx;
 public static class OnnxModel
 {
     /// <summary>
-    /// Saves the network, with its scaler if it has one, as an ONNX model that takes raw inputs.
+    /// Saves the network, with its scalers if it has them, as an ONNX model that takes raw inputs
+    /// and gives outputs in the targets' units.
     /// The file is written under a temporary name and then renamed over <paramref name="path"/>, so
     /// a failure leaves the old file (if any) intact.
     /// </summary>
@@ -51,10 +52,10 @@ public static class OnnxModel
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        OnnxNetwork.Save(network.CoreNetwork, network.Scaler?.CoreScaler, path, options);
+        OnnxNetwork.Save(network.CoreNetwork, network.Scaler?.CoreScaler, network.TargetScaler?.CoreScaler, path, options);
     }
 
-    /// <summary>Writes the network, with its scaler if it has one, to a stream as an ONNX model.</summary>
+    /// <summary>Writes the network, with its scalers if it has them, to a stream as an ONNX model.</summary>
     /// <param name="network">The network.</param>
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
@@ -64,7 +65,7 @@ public static class OnnxModel
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        OnnxNetwork.Save(network.CoreNetwork, network.Scaler?.CoreScaler, stream, options);
+        OnnxNetwork.Save(network.CoreNetwork, network.Scaler?.CoreScaler, network.TargetScaler?.CoreScaler, stream, options);
     }
 
     /// <summary>Saves the network as an ONNX model, atomically; the same as <see cref="Save{T}(NeuralNetwork{T}, string, OnnxExportOptions?)"/>.</summary>

@@ -26,7 +26,7 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        Save(network, null, path, options);
+        Save(network, null, null, path, options);
     }
 
     /// <summary>Writes the network to a stream as an ONNX model.</summary>
@@ -39,16 +39,17 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        Save(network, null, stream, options);
+        Save(network, null, null, stream, options);
     }
 
     /// <summary>
-    /// Saves the network and its scaler as an ONNX model that takes raw inputs, atomically. The
-    /// scaler becomes Sub and Div nodes before the first layer, computed in float64 as
-    /// <c>Scaler.apply</c> computes it. The training state, if any, is not written: an ONNX model
-    /// holds what prediction needs.
+    /// Saves the network and its scalers as an ONNX model that takes raw inputs and gives outputs
+    /// in the targets' units, atomically. The scaler becomes Sub and Div nodes before the first
+    /// layer, computed in float64 as <c>Scaler.apply</c> computes it; the target scaler's inverse
+    /// Mul and Add nodes after the last layer, as <c>Scaler.inverse</c> computes it. The training
+    /// state, if any, is not written: an ONNX model holds what prediction needs.
     /// </summary>
-    /// <param name="contents">The network and its scaler (<c>ModelContents.ofNetwork</c> for none).</param>
+    /// <param name="contents">The network and its scalers (<c>ModelContents.ofNetwork</c> for none).</param>
     /// <param name="path">The file to create or replace.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
@@ -57,7 +58,7 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(contents);
-        Save(contents.Network, ScalerOf(contents), path, options);
+        Save(contents.Network, Value(contents.Scaler), Value(contents.TargetScaler), path, options);
     }
 
     /// <summary>Writes the network and its scaler to a stream as an ONNX model that takes raw inputs (see <see cref="Save{T}(Core.ModelContents{T}, string, OnnxExportOptions?)"/>).</summary>
@@ -70,7 +71,7 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(contents);
-        Save(contents.Network, ScalerOf(contents), stream, options);
+        Save(contents.Network, Value(contents.Scaler), Value(contents.TargetScaler), stream, options);
     }
 
     /// <summary>
@@ -92,11 +93,18 @@ public static class OnnxNetwork
         where T : IFloatingPointIeee754<T>
     {
         var contents = LoadContents<T>(stream);
-        if (ScalerOf(contents) is { } scaler)
+        if (Value(contents.Scaler) is { } scaler)
         {
             throw new NotSupportedException(
                 $"The model's inputs go through a {scaler} before the first layer, which a Network<'T> alone cannot hold: it would answer differently on raw inputs. " +
                 "Load it with OnnxNetwork.LoadContents, which returns the network and its scaler (or with OnnxModel.Load in C#).");
+        }
+
+        if (Value(contents.TargetScaler) is { } targetScaler)
+        {
+            throw new NotSupportedException(
+                $"The model's outputs go back through a target {targetScaler} after the last layer, which a Network<'T> alone cannot hold: it would answer in other units. " +
+                "Load it with OnnxNetwork.LoadContents, which returns the network and its scalers (or with OnnxModel.Load in C#).");
         }
 
         return contents.Network;
@@ -125,25 +133,24 @@ public static class OnnxNetwork
         return OnnxReader.Read<T>(stream);
     }
 
-    /// <summary>Saves the network and the scaler its inputs go through (null for none), atomically.</summary>
-    internal static void Save<T>(Core.Network<T> network, Core.Scaler? scaler, string path, OnnxExportOptions? options)
+    /// <summary>Saves the network, the scaler its inputs go through and the target scaler its outputs go back through (null for none), atomically.</summary>
+    internal static void Save<T>(Core.Network<T> network, Core.Scaler? scaler, Core.Scaler? targetScaler, string path, OnnxExportOptions? options)
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(path);
         var checkedOptions = options ?? OnnxExportOptions.Default;
         checkedOptions.Check();
-        ModelStorage.SaveAtomically(path, stream => OnnxWriter.Write(network, scaler, stream, checkedOptions));
+        ModelStorage.SaveAtomically(path, stream => OnnxWriter.Write(network, scaler, targetScaler, stream, checkedOptions));
     }
 
-    /// <summary>Writes the network and the scaler its inputs go through (null for none) to the stream.</summary>
-    internal static void Save<T>(Core.Network<T> network, Core.Scaler? scaler, Stream stream, OnnxExportOptions? options)
+    /// <summary>Writes the network and its scalers (null for none) to the stream.</summary>
+    internal static void Save<T>(Core.Network<T> network, Core.Scaler? scaler, Core.Scaler? targetScaler, Stream stream, OnnxExportOptions? options)
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(stream);
-        OnnxWriter.Write(network, scaler, stream, options ?? OnnxExportOptions.Default);
+        OnnxWriter.Write(network, scaler, targetScaler, stream, options ?? OnnxExportOptions.Default);
     }
 
-    private static Core.Scaler? ScalerOf<T>(Core.ModelContents<T> contents)
-        where T : IFloatingPointIeee754<T> =>
-        FSharpOption<Core.Scaler>.get_IsSome(contents.Scaler) ? contents.Scaler.Value : null;
+    private static Core.Scaler? Value(FSharpOption<Core.Scaler>? scaler) =>
+        FSharpOption<Core.Scaler>.get_IsSome(scaler) ? scaler!.Value : null;
 }

@@ -102,6 +102,7 @@ public sealed class DistributedTrainer
     private FitResult<T> Train<T>(NeuralNetwork<T> network, Examples<T> examples, FitOptions<T> options, TrainingCheckpoint<T>? resume, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
         where T : IFloatingPointIeee754<T>
     {
+        network = resume is null ? network.ForTraining(examples, options) : network;
         var loss = options.Loss ?? network.DefaultLoss;
         var position = new RunPosition(resume?.Epoch ?? 0, resume?.Step ?? 0, Core.Batches.perEpoch(Math.Max(1, examples.Data.Count), options.BatchSize));
         if (options.Shards == 0)
@@ -109,7 +110,7 @@ public sealed class DistributedTrainer
             options = options with { Shards = Options.Workers ?? OrleansShardExecutor<T>.LiveSiloCount(client, Options, network, position) };
         }
         var start = FuncConvert.FromFunc<Core.Matrix<T>, Core.Matrix<T>, int, Core.IShardExecutor<T>>((x, y, shards) =>
-            OrleansShardExecutor<T>.Start(client, Options, network, loss, x, y, shards, position, core => new NeuralNetwork<T>(core, network.Scaler)));
+            OrleansShardExecutor<T>.Start(client, Options, network, loss, x, y, shards, position, network.WithCore));
         return network.Train(examples, options, resume, progress, Core.ShardExecution<T>.NewRemote(start), cancellationToken);
     }
 }

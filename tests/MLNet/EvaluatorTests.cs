@@ -43,6 +43,13 @@ public sealed class EvaluatorTests
         Assert.Equal(squared, metrics.MeanSquaredError, 5);
         Assert.Equal(absolute, metrics.MeanAbsoluteError, 5);
         Assert.True(metrics.RSquared >= 0.8, $"R² {metrics.RSquared}");
+
+        // The network's own regression metrics are ML.NET's, on the same rows (issue 23, point 2).
+        var own = model.Network.EvaluateRegression(Test.ToDataset<float>(labelColumnName: nameof(Synthetic.Row.Target)));
+        Assert.Equal(metrics.RSquared, own.RSquared, 5);
+        Assert.Equal(metrics.RootMeanSquaredError, own.RootMeanSquaredError, 5);
+        Assert.Equal(metrics.MeanAbsoluteError, own.MeanAbsoluteError, 5);
+        Assert.NotNull(model.Network.TargetScaler);
     }
 
     [Fact]

@@ -14,9 +14,12 @@ type ScalerKind =
     /// z-score (scikit-learn's StandardScaler).
     | Standard
 
-/// A per-feature affine map fitted on training inputs, x'ᵢ = (xᵢ − offsetᵢ)/scaleᵢ, that turns
-/// raw inputs into the inputs a network was trained on. Offsets and scales are float64 whatever
-/// the network's real type; a feature that is constant in the training data gets scale 1. Immutable.
+/// A per-feature affine map fitted on training data, x'ᵢ = (xᵢ − offsetᵢ)/scaleᵢ: on the inputs, it
+/// turns raw inputs into the inputs a network was trained on; on the targets (a target scaler), it
+/// turns raw targets into the ones the network learns, and its inverse xᵢ = x'ᵢ·scaleᵢ + offsetᵢ
+/// turns the network's outputs back into the targets' units. Offsets and scales are float64
+/// whatever the network's real type; a feature that is constant in the training data gets scale 1.
+/// Immutable.
 type Scaler =
     internal { kind: ScalerKind; offsets: float[]; scales: float[] }
 
@@ -33,10 +36,10 @@ type Scaler =
     /// where that is 0.
     member s.Scales: IReadOnlyList<float> = Array.AsReadOnly s.scales
 
-    /// "min-max scaler of 64 features".
+    /// "min-max scaler of 64 features", "standard scaler of 1 feature".
     override s.ToString() =
         let kind = match s.kind with ScalerKind.MinMax -> "min-max" | ScalerKind.Standard -> "standard"
-        $"{kind} scaler of {s.offsets.Length} features"
+        $"""{kind} scaler of {Wording.count s.offsets.Length "feature"}"""
 
 /// Fitting scalers to training inputs and applying them to any inputs.
 module Scaler =
@@ -102,14 +105,33 @@ module Scaler =
             // x' = (x − offset)/scale
             out.[k] <- Real.ofFloat ((Real.toFloat x.values.[k] - scaler.offsets.[i]) / scaler.scales.[i])
 
-    /// x' = (x − offset)/scale for every feature (row) of every example (column) of x, in float64
-    /// and rounded once to 'T. A value that 'T cannot hold becomes ±∞; Network.checkInputs (and so
-    /// every forward pass) refuses it.
-    let apply (scaler: Scaler) (x: Matrix<'T>) : Matrix<'T> =
+    /// The scaler's map (applyInto or inverseInto) of x, the `what` (inputs or outputs), into a new
+    /// matrix, after checking that x has one row per feature.
+    let private map (into: Scaler -> Matrix<'T> -> 'T[] -> unit) (what: string) (scaler: Scaler) (x: Matrix<'T>) : Matrix<'T> =
         if isNull (box scaler) then nullArg "scaler"
         if isNull (box x) then nullArg "x"
         if x.rows <> scaler.Width then
-            invalidArg "x" $"The scaler maps {scaler.Width} features, but the inputs have {x.rows} rows (one per feature)."
+            invalidArg "x" $"""The scaler maps {Wording.count scaler.Width "feature"}, but the {what} have {Wording.count x.rows "row"} (one per feature)."""
         let values: 'T[] = Matrix.uninitialized x.values.Length
-        applyInto scaler x values
+        into scaler x values
         Matrix.wrap x.rows x.cols values
+
+    /// x' = (x − offset)/scale for every feature (row) of every example (column) of x, in float64
+    /// and rounded once to 'T. A value that 'T cannot hold becomes ±∞; Network.checkInputs (and so
+    /// every forward pass) refuses it.
+    let apply (scaler: Scaler) (x: Matrix<'T>) : Matrix<'T> = map applyInto "inputs" scaler x
+
+    /// x = x'·scale + offset for every feature (row) of every example (column) of x', in float64
+    /// and rounded once to 'T, written into out (which may be x's own array): the inverse of
+    /// applyInto, which turns a network's scaled outputs back into targets. No checks.
+    let internal inverseInto (scaler: Scaler) (x: Matrix<'T>) (out: 'T[]) : unit =
+        for k in 0 .. x.values.Length - 1 do
+            let i = k % x.rows
+            // x = x'·scale + offset
+            out.[k] <- Real.ofFloat (Real.toFloat x.values.[k] * scaler.scales.[i] + scaler.offsets.[i])
+
+    /// x = x'·scale + offset for every feature (row) of every example (column) of x', in float64
+    /// and rounded once to 'T: the inverse of apply (up to the roundings of both), which turns a
+    /// network's outputs on scaled targets back into the targets' units. A value that 'T cannot
+    /// hold becomes ±∞.
+    let inverse (scaler: Scaler) (x: Matrix<'T>) : Matrix<'T> = map inverseInto "outputs" scaler x

@@ -26,13 +26,16 @@ type CsvOptions =
       /// Which columns are targets; every other column is a numeric feature.
       Targets: TargetColumns }
 
-/// The classes a label column may hold.
+/// The classes a label column may hold. Labels that are numbers are compared as numbers
+/// everywhere: "2", "2.0" and "2e0" are one class.
 [<RequireQualifiedAccess>]
 type ClassSet =
-    /// The distinct labels in the file: numbers in numeric order when every label is a number
-    /// (so 2 comes before 10), texts in ordinal order otherwise.
+    /// The distinct labels in the file: when most labels are integers, every label must be one
+    /// (a stray "2.5" or "B" is an error naming its line), in numeric order (2 before 10); else
+    /// numbers in numeric order when every label is a number, texts in ordinal order otherwise.
     | Inferred
-    /// These labels, in this order (class k is the k-th); any other label is an error.
+    /// These labels, in this order (class k is the k-th); any other label is an error. A label
+    /// and a name that are both numbers match when they are equal as numbers.
     | Names of string list
     /// The integers 0 … count − 1: class k is the label k.
     | Count of int
@@ -170,7 +173,7 @@ module Csv =
             | false, _ -> None, rows
         if data.IsEmpty then raise (FormatException("The file has no data rows."))
         let width = match header with Some h -> h.Length | None -> (snd data.Head).Length
-        if width < 2 then raise (FormatException($"Each row needs a target and at least one feature, but rows have {width} field."))
+        if width < 2 then raise (FormatException($"""Each row needs a target and at least one feature, but rows have {Wording.count width "field"}."""))
         let names = columnNames header width
         let targets = targetIndices options.Targets names
         let features = [| 0 .. width - 1 |] |> Array.filter (fun k -> not (Array.contains k targets))
@@ -209,43 +212,82 @@ module Csv =
             if row.[0].Length = 0 then raise (FormatException($"{where table j 0}: the label is empty; every row needs one."))
             row.[0])
 
-    /// The classes found in the labels: numbers in numeric order (named by their shortest
-    /// round-trip form, so "7" and "7.0" are one class) when all are numbers, else texts in
-    /// ordinal order.
-    let private inferred (texts: string[]) : string[] * (string -> string) =
+    /// A number's class name: its shortest round-trip form, so "7", "7.0" and "7e0" are "7".
+    let private numberName (v: float) = v.ToString("R", CultureInfo.InvariantCulture)
+
+    /// The text's value when it is an integer as a number ("7", "7.0", "-3"), else None.
+    let private integerValue (text: string) : float option = tryNumber text |> Option.filter (fun v -> v = Math.Round v)
+
+    let private isInteger (text: string) = (integerValue text).IsSome
+
+    /// "0 … 9", "0, 1": the first and last of sorted class names, for messages.
+    let private span (names: string[]) =
+        if names.Length <= 2 then String.Join(", ", names) else $"{names.[0]} … {names.[names.Length - 1]}"
+
+    /// The classes found in the labels. When most labels are integers, every label must be one:
+    /// the first that is not (a stray "2.5" or "B") is refused naming its line and column; the
+    /// classes are the integers found, in numeric order. Otherwise numbers in numeric order when
+    /// all are numbers, else texts in ordinal order. Numbers are named by their shortest
+    /// round-trip form, so "7" and "7.0" are one class.
+    let private inferred (table: CsvTable) (texts: string[]) : string[] * (string -> string) =
         let numbers = texts |> Array.map tryNumber
-        if Array.forall Option.isSome numbers then
-            let name (v: float) = v.ToString("R", CultureInfo.InvariantCulture)
-            let classes = numbers |> Array.map Option.get |> Array.distinct |> Array.sort |> Array.map name
-            classes, (fun text -> name (tryNumber text).Value)
-        else
-            texts |> Array.distinct |> Array.sortWith (fun a b -> String.CompareOrdinal(a, b)), id
+        let integers = texts |> Array.filter isInteger
+        let byNumber () =
+            let classes = numbers |> Array.choose id |> Array.distinct |> Array.sort |> Array.map numberName
+            classes, (fun text -> numberName (tryNumber text).Value)
+        if 2 * integers.Length > texts.Length then
+            match Array.tryFindIndex (isInteger >> not) texts with
+            | Some j ->
+                let found = integers |> Array.choose integerValue |> Array.distinct |> Array.sort |> Array.map numberName
+                raise (FormatException(
+                    $"{where table j 0}: the label '{texts.[j]}' is not an integer, but {integers.Length} of the {texts.Length} labels are ({span found}). " +
+                    "Correct the row, or give the classes by name (classes: …) if it is a class of its own."))
+            | None -> byNumber ()
+        elif Array.forall Option.isSome numbers then byNumber ()
+        else texts |> Array.distinct |> Array.sortWith (fun a b -> String.CompareOrdinal(a, b)), id
+
+    /// Given class names, and how a label names one: by its text, or by its number when both it
+    /// and a name are numbers ("2.0" is the class "2").
+    let private named (names: string[]) : string[] * (string -> string) =
+        if names.Length < 2 then invalidArg "set" $"Classification needs at least 2 classes; {names.Length} were given."
+        if names |> Array.exists String.IsNullOrWhiteSpace then invalidArg "set" "A class name is empty."
+        if (Array.distinct names).Length <> names.Length then invalidArg "set" "A class is named twice."
+        let numbered = names |> Array.choose (fun n -> tryNumber n |> Option.map (fun v -> v, n))
+        match numbered |> Array.countBy fst |> Array.tryFind (fun (_, count) -> count > 1) with
+        | Some(v, _) ->
+            let twice = numbered |> Array.filter (fun (w, _) -> w = v) |> Array.map (fun (_, n) -> $"'{n}'")
+            invalidArg "set" $"""The classes {String.Join(" and ", twice)} are one number; a class is named once."""
+        | None -> ()
+        let byNumber = dict numbered
+        let className (text: string) =
+            if Array.contains text names then text
+            else
+                match tryNumber text with
+                | Some v when byNumber.ContainsKey v -> byNumber.[v]
+                | _ -> text
+        names, className
 
     /// The classes and how a label's text names its class, for a given set.
-    let private classNames (set: ClassSet) (texts: string[]) : string[] * (string -> string) =
+    let private classNames (set: ClassSet) (table: CsvTable) (texts: string[]) : string[] * (string -> string) =
         match set with
-        | ClassSet.Inferred -> inferred texts
-        | ClassSet.Names names ->
-            let names = Array.ofList names
-            if names.Length < 2 then invalidArg "set" $"Classification needs at least 2 classes; {names.Length} were given."
-            if names |> Array.exists String.IsNullOrWhiteSpace then invalidArg "set" "A class name is empty."
-            if (Array.distinct names).Length <> names.Length then invalidArg "set" "A class is named twice."
-            names, id
+        | ClassSet.Inferred -> inferred table texts
+        | ClassSet.Names names -> named (Array.ofList names)
         | ClassSet.Count count ->
             if count < 2 then raise (ArgumentOutOfRangeException("set", count, $"Classification needs at least 2 classes, got {count}."))
             let integer text =
-                match tryNumber text with
-                | Some v when v = Math.Round v && v >= 0.0 && v < float count -> string (int v)
+                match integerValue text with
+                | Some v when v >= 0.0 && v < float count -> string (int v)
                 | _ -> text
             Array.init count string, integer
 
     /// The classes of the table's single label column and each row's class index (into them).
-    /// Throws FormatException naming the line and column of an empty label or of one that is not
-    /// among the classes given, and when the labels found hold fewer than two classes.
+    /// Throws FormatException naming the line and column of an empty label, of one that is not
+    /// among the classes given, or of one that is not an integer where most labels are (classes
+    /// inferred), and when the labels found hold fewer than two classes.
     let classes (set: ClassSet) (table: CsvTable) : string[] * int[] =
         if isNull (box table) then nullArg "table"
         let texts = labelTexts table
-        let names, className = classNames set texts
+        let names, className = classNames set table texts
         if names.Length < 2 then
             raise (FormatException($"Every row has the label \"{names.[0]}\": classification needs at least two classes."))
         let index = names |> Array.mapi (fun k n -> n, k) |> dict

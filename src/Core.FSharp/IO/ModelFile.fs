@@ -22,25 +22,30 @@ type ModelContents<'T when 'T :> IFloatingPointIeee754<'T>> =
       Network: Network<'T>
       /// The scaler that turns raw inputs into the network's inputs, if one was fitted.
       Scaler: Scaler option
+      /// The scaler fitted on the training targets, if any: the network learns its scaled targets,
+      /// and its inverse turns the network's outputs back into the targets' units.
+      TargetScaler: Scaler option
       /// Where training stood, for a checkpoint.
       Training: TrainingState<'T> option }
 
 /// Making the contents of a model file.
 module ModelContents =
 
-    /// A network alone: no scaler, no training state.
-    let ofNetwork (network: Network<'T>) : ModelContents<'T> = { Network = network; Scaler = None; Training = None }
+    /// A network alone: no scalers, no training state.
+    let ofNetwork (network: Network<'T>) : ModelContents<'T> = { Network = network; Scaler = None; TargetScaler = None; Training = None }
 
 /// The model file format, versions 1, 2 and 3 (docs/model-format.md). All numbers are
 /// little-endian.
 ///
 ///   magic        4 bytes  "FBNN"
 ///   version      u16      3 when a layer is not dense or the input is an image; else 2 when a
-///                         scaler is present, else 1 (a dense network's file without a scaler is
-///                         byte for byte what version 1 wrote, so older readers still load it)
+///                         scaler (of the inputs or of the targets) is present, else 1 (a dense
+///                         network's file without a scaler is byte for byte what version 1 wrote,
+///                         so older readers still load it)
 ///   real type    u8       8 = float64, 4 = float32
 ///   flags        u8       bit 0: a training state follows; bit 1 (version 2 or 3): a scaler
-///                         follows the parameters
+///                         follows the parameters; bit 2 (version 2 or 3): a target scaler follows
+///                         (a reader that does not know the bit refuses the file)
 ///   layers L     u32      1 … 65,536
 ///   input        version 1, 2: u32 width (1 … 2³⁰); version 3: u8 rank (1 or 3), then that many
 ///                u32 dimensions (width, or channels, height, width)
@@ -49,6 +54,7 @@ module ModelContents =
 ///   per layer    its parameter tensors in order (a dense layer's weights, units × fan-in reals
 ///                in column-major order, then its biases, units reals)
 ///   if flag 1    the scaler: a tag u8 (scalers below), input-width f64 offsets, input-width f64 scales
+///   if flag 2    the target scaler: the same, with output-width offsets and scales
 ///   if flag 0    i32 epoch, i64 step, u32 + UTF-8 optimizer name (≤ 4,096 bytes), then the
 ///                optimizer state: a tag u8 and its fields (states below)
 ///   checksum     u32      CRC-32 of every byte before it
@@ -70,6 +76,9 @@ module ModelFile =
 
     [<Literal>]
     let private ScalerFlag = 2uy
+
+    [<Literal>]
+    let private TargetScalerFlag = 4uy
 
     let private realSize<'T when 'T :> IFloatingPointIeee754<'T>> () =
         if Type.op_Equality (typeof<'T>, typeof<float32>) then 4 else 8
@@ -242,7 +251,10 @@ module ModelFile =
         Array.iteri (fun k m -> Dense.checkFinite $"layer {network.owners.[k] + 1} {network.specs.[k].Name}" m) network.tensors
         contents.Scaler |> Option.iter (fun s ->
             if s.Width <> network.InputWidth then
-                invalidArg "contents" $"The scaler maps {s.Width} features, but the network takes {network.InputWidth} inputs.")
+                invalidArg "contents" $"""The scaler maps {Wording.count s.Width "feature"}, but the network takes {Wording.count network.InputWidth "input"}.""")
+        contents.TargetScaler |> Option.iter (fun s ->
+            if s.Width <> network.OutputWidth then
+                invalidArg "contents" $"""The target scaler maps {Wording.count s.Width "target"}, but the network gives {Wording.count network.OutputWidth "output"}.""")
         contents.Training |> Option.iter (fun t ->
             if not (OptimizerState.isFinite t.OptimizerState) then invalidArg "training" "The optimizer state holds a value that is not finite; it cannot be saved."
             if Encoding.UTF8.GetByteCount t.OptimizerName > 4096 then invalidArg "training" "The optimizer's name is longer than 4,096 bytes.")
@@ -254,7 +266,7 @@ module ModelFile =
 
     /// The oldest version that holds the contents.
     let private versionFor (contents: ModelContents<'T>) : int =
-        if not (isDense contents.Network) then 3 elif contents.Scaler.IsSome then 2 else 1
+        if not (isDense contents.Network) then 3 elif contents.Scaler.IsSome || contents.TargetScaler.IsSome then 2 else 1
 
     let private writeBody (w: BinaryWriter) (contents: ModelContents<'T>) =
         let network = contents.Network
@@ -262,7 +274,8 @@ module ModelFile =
         w.Write magic
         w.Write(uint16 version)
         w.Write(byte (realSize<'T> ()))
-        w.Write((if contents.Training.IsSome then TrainingFlag else 0uy) ||| (if contents.Scaler.IsSome then ScalerFlag else 0uy))
+        let flag (present: bool) (bit: byte) = if present then bit else 0uy
+        w.Write(flag contents.Training.IsSome TrainingFlag ||| flag contents.Scaler.IsSome ScalerFlag ||| flag contents.TargetScaler.IsSome TargetScalerFlag)
         w.Write(uint32 network.Depth)
         if version < 3 then
             w.Write(uint32 network.InputWidth)
@@ -277,6 +290,7 @@ module ModelFile =
                 writeCase layers w (Layer.spec l)
         Parameters.iter (fun _ a -> writeReals w a) (Parameters.arrays network)
         contents.Scaler |> Option.iter (writeCase (scalers network.InputWidth) w)
+        contents.TargetScaler |> Option.iter (writeCase (scalers network.OutputWidth) w)
         contents.Training |> Option.iter (fun t ->
             w.Write t.Epoch
             w.Write t.Step
@@ -288,7 +302,8 @@ module ModelFile =
     /// Writes the contents to the stream in the oldest version that holds them: 1 for dense
     /// layers on vectors without a scaler, 2 with one, 3 for other layers or image inputs. Throws
     /// ArgumentException if a parameter or optimizer state is not finite (no NaN is ever saved) or
-    /// the scaler does not fit the network's inputs; nothing is written then.
+    /// a scaler does not fit the network's inputs (or outputs, for the target scaler); nothing is
+    /// written then.
     let write (stream: Stream) (contents: ModelContents<'T>) : unit =
         if isNull stream then nullArg "stream"
         checkWritable contents
@@ -339,7 +354,7 @@ module ModelFile =
             let stored = if size = 4 then "float32" else "float64"
             corrupt $"The file holds a {stored} network; load it as {stored} (the caller asked for {Real.typeName<'T> ()})."
         let flags = r.U8 "the flags"
-        let known = if version >= 2 then TrainingFlag ||| ScalerFlag else TrainingFlag
+        let known = if version >= 2 then TrainingFlag ||| ScalerFlag ||| TargetScalerFlag else TrainingFlag
         if flags &&& ~~~known <> 0uy then corrupt $"The file's flags {flags} are not valid for format {version} (the known bits are {known})."
         let depth = r.U32 "the layer count"
         if depth = 0u || depth > 65536u then corrupt $"The file's layer count {depth} is not valid (1 … 65,536)."
@@ -409,7 +424,8 @@ module ModelFile =
         let header = readHeader<'T> r
         let network = readParameters<'T> r header (readLayerTable r header)
         let scaler = if header.Flags &&& ScalerFlag <> 0uy then Some(readCase (scalers network.InputWidth) r "the scaler") else None
+        let targetScaler = if header.Flags &&& TargetScalerFlag <> 0uy then Some(readCase (scalers network.OutputWidth) r "the target scaler") else None
         let training = if header.Flags &&& TrainingFlag <> 0uy then Some(readTraining r network) else None
         if r.Remaining <> 0 then corrupt $"The file has {r.Remaining} unexpected bytes after its content."
         checkChecksum bytes
-        { Network = network; Scaler = scaler; Training = training }
+        { Network = network; Scaler = scaler; TargetScaler = targetScaler; Training = training }

@@ -157,7 +157,7 @@ module Network =
     let checkTargets (network: Network<'T>) (loss: Loss) (x: Matrix<'T>) (y: Matrix<'T>) : unit =
         if isNull (box y) then nullArg "y"
         if y.rows <> network.OutputWidth then
-            invalidArg "y" $"Layer {network.Depth} (the output layer) has {network.OutputWidth} units, but the targets are {Matrix.shape y} ({y.rows} rows)."
+            invalidArg "y" $"""Layer {network.Depth} (the output layer) has {Wording.count network.OutputWidth "unit"}, but the targets are {Matrix.shape y} ({Wording.count y.rows "row"})."""
         if y.cols <> x.cols then
             invalidArg "y" $"The inputs hold {x.cols} examples (columns) but the targets hold {y.cols}; they must match one to one."
         Loss.checkPairing loss network.OutputActivation
@@ -173,12 +173,14 @@ module Network =
                 Some $"Layer {i + 1} uses the step activation, whose derivative is 0 wherever it exists: no gradient passes through it, so gradient descent cannot train this network. Use sigmoid (a smooth step) for training; step is for inference and perceptron demonstrations."
             else None)
 
-    /// Whether the network's outputs are class scores: a sigmoid, softmax or step output layer.
-    /// Its predicted class is then the arg-max of the outputs, or for one output, 1 when it is at
+    /// Whether the network's outputs are class scores: a sigmoid or step output layer, or softmax
+    /// over two units or more (over one it is the constant 1, which tells no class). Its
+    /// predicted class is then the arg-max of the outputs, or for one output, 1 when it is at
     /// least ½ (Evaluation.classes), and accuracy is defined.
     let isClassifier (network: Network<'T>) : bool =
         match network.OutputActivation with
-        | Activation.Sigmoid | Activation.Softmax | Activation.Step -> true
+        | Activation.Softmax -> network.OutputWidth > 1
+        | Activation.Sigmoid | Activation.Step -> true
         | _ -> false
 
     /// The loss that suits the output layer when none is chosen: cross-entropy for softmax (the

@@ -209,6 +209,14 @@ module Activation =
         | Some why -> invalidArg "f" why
         | None -> ()
 
+    /// Why σ cannot be the activation of a layer of that many units, if it cannot: softmax over
+    /// one unit is e^z/e^z = 1 for every z, a constant output that no training changes.
+    let widthProblem (f: Activation) (units: int) : string option =
+        match f with
+        | Activation.Softmax when units = 1 ->
+            Some "softmax over 1 unit is e^z/e^z = 1 for every input: its output is the constant 1, which training cannot change. For two classes use one sigmoid unit or softmax over two units; for a number (regression), no activation."
+        | _ -> None
+
     /// True when σ acts on each entry alone (everything but softmax).
     let isElementwise (f: Activation) : bool = f <> Activation.Softmax
 
@@ -217,6 +225,15 @@ module Activation =
     let isPiecewise (f: Activation) : bool =
         match f with
         | Activation.ReLU | Activation.LeakyReLU _ | Activation.Step -> true
+        | _ -> false
+
+    /// True when σ takes every real value (identity, leaky ReLU): an output layer that can reach
+    /// any target, that of a regression network, whose targets scaled to mean 0 and deviation 1
+    /// stay within its reach. Bounded outputs (sigmoid, tanh, ReLU, …) would miss scaled targets
+    /// outside their range.
+    let hasRealRange (f: Activation) : bool =
+        match f with
+        | Activation.Identity | Activation.LeakyReLU _ -> true
         | _ -> false
 
     /// a = σ(z), written into a (which may be z itself).

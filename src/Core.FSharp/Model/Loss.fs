@@ -12,7 +12,8 @@ type Loss =
     /// Cₓ = ½‖a − y‖²; ∂Cₓ/∂a = a − y. Any output activation.
     | Quadratic
     /// Cₓ = −Σⱼ yⱼ ln aⱼ; ∂Cₓ/∂aⱼ = −yⱼ/aⱼ. Needs outputs in (0, 1]: a softmax or sigmoid output
-    /// layer. Targets are non-negative (one-hot, or any distribution).
+    /// layer. Each example's targets are a probability distribution: every yⱼ in [0, 1] and
+    /// Σⱼ yⱼ = 1 (one-hot, or soft labels).
     | CrossEntropy
     /// Cₓ = −Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)], one independent binary decision per output
     /// (the lecture's loss for one output; Nielsen's chapter 3 cross-entropy for several);
@@ -50,11 +51,11 @@ module Loss =
         | None -> ()
 
     /// The range the loss's targets must lie in, besides being finite: "any finite value",
-    /// "non-negative", "within [0, 1]".
+    /// "within [0, 1]".
     let targetRange (loss: Loss) : string =
         match loss with
         | Loss.Quadratic -> "any finite value"
-        | Loss.CrossEntropy -> "non-negative"
+        | Loss.CrossEntropy
         | Loss.BinaryCrossEntropy -> "within [0, 1]"
 
     /// The place (column-major, row + column × rows) of the first target that is not finite or,
@@ -62,16 +63,45 @@ module Loss =
     /// that allocates nothing, for the per-batch checks.
     [<HotPath>]
     let firstInvalidTarget (loss: Loss) (y: Matrix<'T>) : int =
-        let bounded, atMostOne = loss <> Loss.Quadratic, loss = Loss.BinaryCrossEntropy
+        let bounded = loss <> Loss.Quadratic
         let mutable bad, k = -1, 0
         while bad < 0 && k < y.values.Length do
             let v = y.values.[k]
-            if not ('T.IsFinite(v)) || (bounded && ('T.IsNegative(v) || (atMostOne && 'T.op_GreaterThan (v, 'T.One)))) then bad <- k
+            if not ('T.IsFinite(v)) || (bounded && ('T.IsNegative(v) || 'T.op_GreaterThan (v, 'T.One))) then bad <- k
             k <- k + 1
         bad
 
-    /// Throws ArgumentException (naming "y"), naming the entry, unless every target is valid for
-    /// the loss (see firstInvalidTarget).
+    /// How far from 1 an example's cross-entropy targets may sum: the roundings of making and
+    /// adding `rows` probabilities in float32, with room to spare (4·rows·ε₃₂), whatever 'T is,
+    /// so that probabilities made or stored in float32 pass in float64 too. A sum that is not a
+    /// distribution's (0.8, 151) is far outside it.
+    let private sumTolerance (rows: int) : float = 4.0 * float rows * Real.epsilon<float32> ()
+
+    /// Σᵢ yᵢⱼ, the sum of example j's targets, in float64.
+    let internal exampleSum (y: Matrix<'T>) (j: int) : float =
+        let mutable total = 0.0
+        for i in 0 .. y.rows - 1 do
+            total <- total + Real.toFloat y.values.[j * y.rows + i]
+        total
+
+    /// The first example (column) whose cross-entropy targets do not sum to 1, a probability
+    /// distribution (|Σᵢ yᵢ − 1| within the roundings of sumTolerance); −1 when every example's
+    /// do, and always for the other losses. Allocates nothing.
+    [<HotPath>]
+    let firstUnnormalisedExample (loss: Loss) (y: Matrix<'T>) : int =
+        let mutable bad, j = -1, 0
+        while loss = Loss.CrossEntropy && bad < 0 && j < y.cols do
+            // Σᵢ yᵢ = 1
+            if not (Math.Abs(exampleSum y j - 1.0) <= sumTolerance y.rows) then bad <- j
+            j <- j + 1
+        bad
+
+    /// What cross-entropy needs of each example's targets and why, for messages.
+    let internal distributionRule: string =
+        "cross-entropy −Σⱼ yⱼ ln aⱼ compares the outputs with a probability distribution, so each example's targets must sum to 1 (one-hot for a class, or soft labels)"
+
+    /// Throws ArgumentException (naming "y"), naming the entry or the example, unless every target
+    /// is valid for the loss (see firstInvalidTarget and firstUnnormalisedExample).
     [<HotPath>]
     let checkTargets (loss: Loss) (y: Matrix<'T>) : unit =
         let bad = firstInvalidTarget loss y
@@ -79,6 +109,9 @@ module Loss =
             let i, j, v = bad % y.rows, bad / y.rows, y.values.[bad]
             if not ('T.IsFinite(v)) then invalidArg "y" $"Targets must be finite: row {i}, column {j} is {v}."
             else invalidArg "y" $"{name loss} needs targets {targetRange loss}: row {i}, column {j} is {v}."
+        let example = firstUnnormalisedExample loss y
+        if example >= 0 then
+            invalidArg "y" $"The targets of example (column) {example} sum to {exampleSum y example:R}, but {distributionRule}."
 
     let private checkBatch (a: Matrix<'T>) (y: Matrix<'T>) =
         Matrix.checkSameShape "outputs and targets" a y

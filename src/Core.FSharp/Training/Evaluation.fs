@@ -11,7 +11,7 @@ module Evaluation =
     /// Examples per forward pass.
     let private chunk = 1024
 
-    let private chunks (x: Matrix<'T>) = [ for start in 0 .. chunk .. x.cols - 1 -> start, Math.Min(chunk, x.cols - start) ]
+    let internal chunks (x: Matrix<'T>) = [ for start in 0 .. chunk .. x.cols - 1 -> start, Math.Min(chunk, x.cols - start) ]
 
     /// The mean cost over the whole set, (1/n) Σₓ Cₓ.
     let loss (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : float =

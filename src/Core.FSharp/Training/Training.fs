@@ -92,7 +92,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
             if Parameters.isFinite workspace.Current then workspace.Materialize(), epoch, step, "the loss is not finite"
             else workspace.MaterializePrevious(), epochOfLastStep, step - 1L, "a parameter is no longer finite"
         let message = $"Training diverged at epoch {epoch}, step {step}: {what} (batch loss {loss}). The last finite network is kept; try a smaller learning rate ({options.Optimizer.Name})."
-        raise (TrainingDivergedException<'T>(message, network, epoch, step, loss))
+        raise (TrainingDivergedException<'T>(message, what, network, epoch, step, loss))
 
     /// One mini-batch, examples order[b·m …], as step `step` + 1: the gradient, the optimizer's
     /// change and w ← w + Δ. Returns the batch's loss.

@@ -175,8 +175,11 @@ type TrainingResult<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// Thrown when the loss or a parameter stops being finite (a learning rate too large, most
 /// often). It carries the last network whose parameters and loss were finite, so nothing learned
 /// before the blow-up is lost, and no NaN network is ever returned.
-type TrainingDivergedException<'T when 'T :> IFloatingPointIeee754<'T>>(message: string, lastFinite: Network<'T>, epoch: int, step: int64, loss: float) =
+type TrainingDivergedException<'T when 'T :> IFloatingPointIeee754<'T>>(message: string, cause: string, lastFinite: Network<'T>, epoch: int, step: int64, loss: float) =
     inherit Exception(message)
+
+    /// What stopped being finite: "the loss is not finite" or "a parameter is no longer finite".
+    member _.Cause = cause
 
     /// The network before the step that diverged.
     member _.LastFiniteNetwork = lastFinite

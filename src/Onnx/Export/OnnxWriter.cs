@@ -12,8 +12,9 @@ namespace FunctionalBackprop.Onnx.Export;
 
 /// <summary>
 /// A network as an ONNX model: input x [batch, n₀], output y [batch, n_L], the input's scaler if it
-/// has one, and per layer l one Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and
-/// PyTorch's Linear) followed by its activation. Identity adds no node; leaky ReLU in float64
+/// has one, per layer l one Gemm z = a·Wᵀ + b (W stored [units, inputs], as Nielsen's wⱼₖ and
+/// PyTorch's Linear) followed by its activation, and the target scaler's inverse after the last
+/// layer if it has one. Identity adds no node; leaky ReLU in float64
 /// (which ONNX Runtime has no kernel for) and the step (which ONNX has no operator for) are written
 /// as the exact equivalents Max(z, Mul(z, α)) and Cast(Greater(z, 0)).
 /// </summary>
@@ -22,28 +23,36 @@ internal static class OnnxWriter
     /// <summary>Protobuf's limit for one message; a larger model needs ONNX's external data, which is not written.</summary>
     private const long LargestModel = int.MaxValue - (1L << 20);
 
-    /// <summary>Writes the model of the network, and of the scaler its inputs go through first (null for none), to the stream.</summary>
-    public static void Write<T>(Core.Network<T> network, Core.Scaler? scaler, Stream stream, OnnxExportOptions options)
+    /// <summary>
+    /// Writes the model of the network, of the scaler its inputs go through first and of the
+    /// target scaler its outputs go back through (null for none), to the stream.
+    /// </summary>
+    public static void Write<T>(Core.Network<T> network, Core.Scaler? scaler, Core.Scaler? targetScaler, Stream stream, OnnxExportOptions options)
         where T : IFloatingPointIeee754<T>
     {
-        var bytes = Bytes(network, scaler);
+        var bytes = Bytes(network, scaler) + (targetScaler is null ? 0 : 16L * targetScaler.Width);
         if (bytes > LargestModel)
         {
             throw new NotSupportedException($"The network's {network.ParameterCount:N0} parameters{(scaler is null ? string.Empty : " and its scaler's")} take {bytes:N0} bytes, more than the 2 GB a protobuf message can hold; ONNX's external data files are not written.");
         }
 
-        Model(network, scaler, options).WriteTo(stream);
+        Model(network, scaler, targetScaler, options).WriteTo(stream);
     }
 
-    /// <summary>The model for a network whose inputs go through the scaler first (null for none).</summary>
-    /// <exception cref="ArgumentException">The scaler maps another number of features than the network takes.</exception>
-    public static Proto.ModelProto Model<T>(Core.Network<T> network, Core.Scaler? scaler, OnnxExportOptions options)
+    /// <summary>The model for a network whose inputs go through the scaler first and whose outputs go back through the target scaler (null for none).</summary>
+    /// <exception cref="ArgumentException">The scaler maps another number of features than the network takes, or the target scaler another number than it gives.</exception>
+    public static Proto.ModelProto Model<T>(Core.Network<T> network, Core.Scaler? scaler, Core.Scaler? targetScaler, OnnxExportOptions options)
         where T : IFloatingPointIeee754<T>
     {
         options.Check();
         if (scaler is not null && scaler.Width != network.InputWidth)
         {
-            throw new ArgumentException($"The {scaler} maps {scaler.Width} features, but the network takes {network.InputWidth} inputs.", nameof(scaler));
+            throw new ArgumentException($"The {scaler} does not fit the network's input, of width {network.InputWidth}: it must map as many features as the network takes inputs.", nameof(scaler));
+        }
+
+        if (targetScaler is not null && targetScaler.Width != network.OutputWidth)
+        {
+            throw new ArgumentException($"The target {targetScaler} does not fit the network's output, of width {network.OutputWidth}: it must map as many values as the network gives outputs.", nameof(targetScaler));
         }
 
         var layers = "Layers, input side first: " + string.Join("; ", network.Layers.Select((l, i) => $"layer {i + 1}: {l}"));
@@ -59,8 +68,14 @@ internal static class OnnxWriter
         foreach (var layer in network.Layers)
         {
             index++;
-            var output = index == network.Depth ? OnnxFormat.OutputName : $"layer{index}.a";
+            var output = index == network.Depth && targetScaler is null ? OnnxFormat.OutputName : $"layer{index}.a";
             input = AddLayer(graph, layer, index, input, output, options.Opset);
+        }
+
+        if (targetScaler is not null)
+        {
+            graph.DocString += $" The outputs go back through the target scaler, a {targetScaler}: y = a·scale + offset in float64.";
+            AddTargetScaler<T>(graph, targetScaler, input);
         }
 
         var model = new Proto.ModelProto
@@ -68,7 +83,7 @@ internal static class OnnxWriter
             IrVersion = options.IrVersion,
             ProducerName = OnnxFormat.ProducerName,
             ProducerVersion = OnnxFormat.ProducerVersion,
-            DocString = scaler is null ? network.ToString() : $"{network} after a {scaler}",
+            DocString = network + (scaler is null ? string.Empty : $" after a {scaler}") + (targetScaler is null ? string.Empty : $", its outputs through a target {targetScaler}"),
             Graph = graph,
         };
         model.OpsetImport.Add(new Proto.OperatorSetIdProto { Domain = string.Empty, Version = options.Opset });
@@ -77,8 +92,30 @@ internal static class OnnxWriter
             model.MetadataProps.Add(new Proto.StringStringEntryProto { Key = OnnxFormat.ScalerProperty, Value = OnnxFormat.ScalerKindName(scaler.Kind) });
         }
 
+        if (targetScaler is not null)
+        {
+            model.MetadataProps.Add(new Proto.StringStringEntryProto { Key = OnnxFormat.TargetScalerProperty, Value = OnnxFormat.ScalerKindName(targetScaler.Kind) });
+        }
+
         return model;
     }
+
+    /// <summary>
+    /// Adds the target scaler's inverse after the last layer, reading <paramref name="input"/> (the
+    /// last layer's output a) and writing the graph's output y. The library computes
+    /// y = a·scale + offset in float64 and rounds once to T (Scaler.inverse), so the file does too:
+    /// Mul and Add of DOUBLE constants, in a float32 graph between a Cast of a to DOUBLE (exact)
+    /// and one back to FLOAT (the one rounding). The model's metadata names the kind.
+    /// </summary>
+    private static void AddTargetScaler<T>(Proto.GraphProto graph, Core.Scaler scaler, string input)
+        where T : IFloatingPointIeee754<T> =>
+        AddInFloat64<T>(
+            graph,
+            new Float64Steps(
+                "target", $"target {scaler}", input, "a",
+                new("Mul", "scale", scaler.Scales, "stretched", "a·scale"),
+                new("Add", "offset", scaler.Offsets, "y", "y = a·scale + offset"),
+                OnnxFormat.OutputName));
 
     /// <summary>
     /// Adds the scaler's nodes, reading <paramref name="input"/>; returns the name of the scaled
@@ -90,31 +127,56 @@ internal static class OnnxWriter
     private static string AddScaler<T>(Proto.GraphProto graph, Core.Scaler scaler, string input)
         where T : IFloatingPointIeee754<T>
     {
-        var width = new long[] { scaler.Width };
-        graph.Initializer.Add(Initializer("scaler.offset", width, scaler.Offsets.ToArray()));
-        graph.Initializer.Add(Initializer("scaler.scale", width, scaler.Scales.ToArray()));
+        AddInFloat64<T>(
+            graph,
+            new Float64Steps(
+                "scaler", scaler.ToString(), input, "x",
+                new("Sub", "offset", scaler.Offsets, "centred", "x − offset"),
+                new("Div", "scale", scaler.Scales, "scaled", "x′ = (x − offset)/scale"),
+                "scaler.a"));
+        return "scaler.a";
+    }
+
+    /// <summary>
+    /// Adds two element-wise steps with per-feature DOUBLE constants, computed in float64 and
+    /// rounded once to T, as a scaler computes them: in a DOUBLE graph the two nodes alone, in a
+    /// FLOAT graph between a Cast of the input to DOUBLE (exact) and a Cast of the result back to
+    /// FLOAT (the one rounding). Names are <c>prefix.name</c>: the nodes after their operators
+    /// (lower case), the constants and the values after the steps' names.
+    /// </summary>
+    private static void AddInFloat64<T>(Proto.GraphProto graph, Float64Steps steps)
+        where T : IFloatingPointIeee754<T>
+    {
+        string Named(string name) => $"{steps.Prefix}.{name}";
+        var width = new long[] { steps.First.Values.Count };
+        graph.Initializer.Add(Initializer(Named(steps.First.Constant), width, steps.First.Values.ToArray()));
+        graph.Initializer.Add(Initializer(Named(steps.Second.Constant), width, steps.Second.Values.ToArray()));
         var single = typeof(T) == typeof(float);
-        var x = input;
+        var input = steps.Input;
         if (single)
         {
-            var widen = Node("Cast", "scaler.widen", new[] { input }, "scaler.x", $"{scaler}: x in float64, exactly");
+            var widen = Node("Cast", Named("widen"), new[] { input }, Named(steps.Symbol), $"{steps.Description}: {steps.Symbol} in float64, exactly");
             widen.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Double));
             graph.Node.Add(widen);
-            x = "scaler.x";
+            input = Named(steps.Symbol);
         }
 
-        var scaled = single ? "scaler.scaled" : "scaler.a";
-        graph.Node.Add(Node("Sub", "scaler.sub", new[] { x, "scaler.offset" }, "scaler.centred", $"{scaler}: x − offset"));
-        graph.Node.Add(Node("Div", "scaler.div", new[] { "scaler.centred", "scaler.scale" }, scaled, $"{scaler}: x′ = (x − offset)/scale"));
+        var result = single ? Named(steps.Second.Result) : steps.Output;
+        graph.Node.Add(Node(steps.First.Op, Named(steps.First.Op.ToLowerInvariant()), new[] { input, Named(steps.First.Constant) }, Named(steps.First.Result), $"{steps.Description}: {steps.First.Doc}"));
+        graph.Node.Add(Node(steps.Second.Op, Named(steps.Second.Op.ToLowerInvariant()), new[] { Named(steps.First.Result), Named(steps.Second.Constant) }, result, $"{steps.Description}: {steps.Second.Doc}"));
         if (single)
         {
-            var narrow = Node("Cast", "scaler.narrow", new[] { scaled }, "scaler.a", $"{scaler}: x′ rounded once to float32");
+            var narrow = Node("Cast", Named("narrow"), new[] { result }, steps.Output, $"{steps.Description}: {steps.Second.Doc}, rounded once to float32");
             narrow.Attribute.Add(Int("to", (int)Proto.TensorProto.Types.DataType.Float));
             graph.Node.Add(narrow);
         }
-
-        return "scaler.a";
     }
+
+    /// <summary>One step of a scaler in float64: the operator, its constant's name and values, the name of its result, and what it computes.</summary>
+    private sealed record Float64Step(string Op, string Constant, IReadOnlyList<double> Values, string Result, string Doc);
+
+    /// <summary>A scaler's two steps in float64, from <paramref name="Input"/> (called <paramref name="Symbol"/>) to <paramref name="Output"/>, its nodes named <c>Prefix.…</c>.</summary>
+    private sealed record Float64Steps(string Prefix, string Description, string Input, string Symbol, Float64Step First, Float64Step Second, string Output);
 
     /// <summary>
     /// Adds layer l's initializers and nodes, reading <paramref name="input"/>; returns the name of

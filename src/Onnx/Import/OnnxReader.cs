@@ -10,8 +10,9 @@ using Proto = global::Onnx;
 namespace FunctionalBackprop.Onnx.Import;
 
 /// <summary>
-/// ONNX bytes to a network and its input's scaler: the protobuf parsed, the model's versions and
-/// metadata checked, the graph read by <see cref="GraphReader{T}"/> in its own element type, then
+/// ONNX bytes to a network and its scalers: the protobuf parsed, the model's versions and
+/// metadata checked, a target scaler taken off the graph's end (<see cref="TargetScalerTail"/>), the
+/// graph read by <see cref="GraphReader{T}"/> in its own element type, then
 /// converted to the caller's type (float32 to float64 only: widening is exact, narrowing would
 /// round every parameter; a scaler's offsets and scales are float64 either way).
 /// </summary>
@@ -38,9 +39,10 @@ internal static class OnnxReader
     {
         var model = Parse(bytes);
         var opset = CheckVersions(model);
-        var graph = model.Graph ?? throw new InvalidDataException("The model is not valid ONNX: it has no graph.");
+        var whole = model.Graph ?? throw new InvalidDataException("The model is not valid ONNX: it has no graph.");
         var scalerKind = OnnxFormat.ScalerKindOf(model);
-        var input = GraphInput.Find(graph);
+        var input = GraphInput.Find(whole);
+        var (graph, targetScaler) = TargetScalerTail.Split(whole, input.ElementType, OnnxFormat.ScalerKindOf(model, OnnxFormat.TargetScalerProperty));
         Core.Network<T> network;
         Core.Scaler? scaler;
         switch (input.ElementType)
@@ -68,9 +70,15 @@ internal static class OnnxReader
             throw new InvalidDataException($"The model's metadata property {OnnxFormat.Quote(OnnxFormat.ScalerProperty)} names a {OnnxFormat.ScalerKindName(scalerKind)} scaler, but the graph does not scale its input x before the first layer.");
         }
 
+        if (targetScaler is not null && targetScaler.Width != network.OutputWidth)
+        {
+            throw new InvalidDataException($"The model's target scaler has width {targetScaler.Width}, but its network's output has width {network.OutputWidth}.");
+        }
+
         return new Core.ModelContents<T>(
             network,
             CoreConvert.Option(scaler),
+            CoreConvert.Option(targetScaler),
             FSharpOption<Core.TrainingState<T>>.None);
     }
 

@@ -160,15 +160,19 @@ module Making =
         .&. (layerBits (Layer.Dense(Dense.convert<float32, float> (Generators.denseLayers n32).Head)) = layerBits back.Layers.Head |> Prop.label "Dense.convert")
 
     [<Property>]
-    let ``isClassifier is true exactly for sigmoid, softmax and step outputs, whatever the hidden layers`` (a: Architecture) =
+    let ``isClassifier is true exactly for sigmoid, step and softmax outputs (softmax over two units or more), whatever the hidden layers`` (a: Architecture) =
         // The outputs are class scores for a probability per output (sigmoid), a distribution
-        // (softmax) or a hard decision (step); not for real-valued outputs.
-        [ Activation.Identity, false; Activation.Step, true; Activation.Sigmoid, true; Activation.Tanh, false
-          Activation.ReLU, false; Activation.LeakyReLU 0.1, false; Activation.Softmax, true ]
-        |> List.map (fun (output, expected) ->
+        // (softmax) or a hard decision (step); not for real-valued outputs, nor for softmax over
+        // one unit, which is the constant 1.
+        let network output =
             let specs = a.Specs |> List.mapi (fun i s -> if i = a.Specs.Length - 1 then withActivation output s else s)
-            Network.isClassifier (Network.init<float> a.Seed (Shape.Vector a.InputWidth) specs) = expected |> Prop.label (Activation.name output))
+            Network.init<float> a.Seed (Shape.Vector a.InputWidth) specs
+        [ Activation.Identity, false; Activation.Step, true; Activation.Sigmoid, true; Activation.Tanh, false
+          Activation.ReLU, false; Activation.LeakyReLU 0.1, false ]
+        |> List.map (fun (output, expected) -> Network.isClassifier (network output) = expected |> Prop.label (Activation.name output))
         |> List.reduce (.&.)
+        .&. (let softmax = network Activation.Softmax
+             Network.isClassifier softmax = (softmax.OutputWidth > 1) |> Prop.label $"softmax over {softmax.OutputWidth}")
 
 [<Fact>]
 let ``a network and a layer describe themselves by widths, activations and type`` () =
@@ -309,7 +313,8 @@ module CheckingData =
         let tall = refused<ArgumentException> (fun () -> Network.checkTargets network Loss.Quadratic x (Matrix.zeros rows n); null)
         let cols = n + Math.Abs f.Offset
         let wide = refused<ArgumentException> (fun () -> Network.checkTargets network Loss.Quadratic x (Matrix.zeros network.OutputWidth cols); null)
-        mentions tall.Message [ $"Layer {network.Depth} (the output layer) has {network.OutputWidth} units"; shapeOf rows n ]
+        let units = if network.OutputWidth = 1 then "1 unit," else $"{network.OutputWidth} units,"
+        mentions tall.Message [ $"Layer {network.Depth} (the output layer) has {units}"; shapeOf rows n ]
         .&. mentions wide.Message [ $"{n} examples"; $"hold {cols}" ]
 
     [<Property>]
@@ -324,7 +329,7 @@ module CheckingData =
         let output = network.OutputActivation
         mentions (message Loss.Quadratic (withTarget p.Value)) [ place; "finite" ]
         .&. (match output with
-             | Activation.Softmax | Activation.Sigmoid -> mentions (message Loss.CrossEntropy (withTarget -0.5)) [ place; "non-negative" ]
+             | Activation.Softmax | Activation.Sigmoid -> mentions (message Loss.CrossEntropy (withTarget -0.5)) [ place; "within [0, 1]" ]
              | other -> mentions (message Loss.CrossEntropy y) [ Activation.name other ])
         .&. (match output with
              | Activation.Sigmoid -> mentions (message Loss.BinaryCrossEntropy (withTarget 1.5)) [ place; "[0, 1]" ]

@@ -154,7 +154,7 @@ let ``where a cost is not defined the error says why`` () =
     let e = Assert.Throws<ArgumentException>(fun () -> Loss.checkTargets Loss.BinaryCrossEntropy (column [ 1.0; 1.0000001 ]))
     Assert.Contains("within [0, 1]", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> Loss.checkTargets Loss.CrossEntropy (column [ -1e-300; 1.0 ]))
-    Assert.Contains("non-negative", e.Message)
+    Assert.Contains("within [0, 1]", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> Loss.checkTargets Loss.Quadratic (column [ nan; 1.0 ]))
     Assert.Contains("finite", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> value Loss.CrossEntropy Activation.Softmax (Matrix.zeros<float> 2 0) (Matrix.zeros<float> 2 0) |> ignore)

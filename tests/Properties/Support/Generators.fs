@@ -33,7 +33,7 @@ let denseLayers (network: Network<'T>) : Dense<'T> list =
         | Layer.Dense d -> d
         | other -> invalidArg "network" $"The tests' dense-network helpers take dense layers only, not {other}.")
 
-/// How targets are drawn for cross-entropy with a softmax output.
+/// How targets are drawn for cross-entropy.
 type TargetKind =
     | OneHot
     | Distribution
@@ -61,7 +61,7 @@ type Case =
         |> Matrix.ofColumnMajor c.InputWidth c.BatchSize
 
     /// Targets valid for the loss: real values for quadratic; one-hot or soft distributions for
-    /// cross-entropy with softmax; values in [0, 1] with exact 0s and 1s otherwise.
+    /// cross-entropy; values in [0, 1] with exact 0s and 1s for binary cross-entropy.
     member c.TargetMatrix<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>() : Matrix<'T> =
         let rows = fst (List.last c.Layers)
         let seed = Random.derive c.Seed 2000UL
@@ -69,10 +69,10 @@ type Case =
         let values =
             match c.Loss, snd (List.last c.Layers), c.Targets with
             | Loss.Quadratic, _, _ -> Random.normals seed 0.0 1.0 n
-            | Loss.CrossEntropy, Activation.Softmax, OneHot ->
+            | Loss.CrossEntropy, _, OneHot ->
                 let classes = Random.uniforms seed 0.0 (float rows) c.BatchSize |> Array.map int
                 Array.init n (fun k -> if k % rows = classes.[k / rows] then 1.0 else 0.0)
-            | Loss.CrossEntropy, Activation.Softmax, Distribution ->
+            | Loss.CrossEntropy, _, Distribution ->
                 let raw = Random.uniforms seed 0.0 1.0 n
                 Array.init n (fun k ->
                     let j = k / rows

@@ -118,7 +118,7 @@ public class ModelFileTests
     {
         var network = Network.init<double>(3UL, Shape.NewVector(2), new[] { LayerSpec.NewDense(3, Activation.Tanh, FSharpOption<Initializer>.Some(Initializer.XavierNormal)) });
         var scaler = ScalerModule.create(kind, new[] { -1.5, 7.0 }, new[] { 0.25, 3.0 });
-        return new ModelContents<double>(network, FSharpOption<Scaler>.Some(scaler), FSharpOption<TrainingState<double>>.None);
+        return new ModelContents<double>(network, FSharpOption<Scaler>.Some(scaler), FSharpOption<Scaler>.None, FSharpOption<TrainingState<double>>.None);
     }
 
     [Fact]
@@ -137,6 +137,32 @@ public class ModelFileTests
             Assert.Equal(bytes, Write(Read<double>(bytes)));
             Assert.Equal(bytes.Length, Write(ModelContents.ofNetwork(contents.Network)).Length + 1 + (2 * 2 * 8));
         }
+    }
+
+    [Fact]
+    public void ATargetScalerMakesAVersionTwoFileWithFlagBitTwoAndComesBackExactly()
+    {
+        var network = WithScaler(ScalerKind.MinMax).Network;
+        var target = ScalerModule.create(ScalerKind.Standard, new[] { 150.0, -2.0, 0.5 }, new[] { 77.25, 1e-3, 4.0 });
+        var alone = Write(new ModelContents<double>(network, FSharpOption<Scaler>.None, FSharpOption<Scaler>.Some(target), FSharpOption<TrainingState<double>>.None));
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(alone.AsSpan(4)));
+        Assert.Equal(4, alone[7]);
+        var loaded = Read<double>(alone);
+        Assert.True(loaded.Scaler is null);
+        Assert.Equal(new[] { 150.0, -2.0, 0.5 }, loaded.TargetScaler!.Value.Offsets);
+        Assert.Equal(new[] { 77.25, 1e-3, 4.0 }, loaded.TargetScaler.Value.Scales);
+        Assert.Equal(alone, Write(loaded));
+        Assert.Equal(alone.Length, Write(ModelContents.ofNetwork(network)).Length + 1 + (2 * 3 * 8));
+
+        var both = Write(new ModelContents<double>(network, WithScaler(ScalerKind.MinMax).Scaler, FSharpOption<Scaler>.Some(target), FSharpOption<TrainingState<double>>.None));
+        Assert.Equal(6, both[7]);
+        Assert.Equal(both, Write(Read<double>(both)));
+
+        var wide = ScalerModule.create(ScalerKind.Standard, new[] { 0.0, 1.0 }, new[] { 1.0, 1.0 });
+        using var stream = new MemoryStream();
+        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(network, FSharpOption<Scaler>.None, FSharpOption<Scaler>.Some(wide), FSharpOption<TrainingState<double>>.None)));
+        Assert.Contains("maps 2 targets, but the network gives 3 outputs", e.Message);
+        Assert.Equal(0, stream.Length);
     }
 
     [Fact]
@@ -193,7 +219,7 @@ public class ModelFileTests
         var contents = WithScaler(ScalerKind.MinMax);
         var wide = ScalerModule.create(ScalerKind.MinMax, new[] { 0.0, 0.0, 0.0 }, new[] { 1.0, 1.0, 1.0 });
         using var stream = new MemoryStream();
-        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(contents.Network, FSharpOption<Scaler>.Some(wide), contents.Training)));
+        var e = Assert.Throws<ArgumentException>(() => ModelFile.write(stream, new ModelContents<double>(contents.Network, FSharpOption<Scaler>.Some(wide), contents.TargetScaler, contents.Training)));
         Assert.Contains("maps 3 features, but the network takes 2 inputs", e.Message);
         Assert.Equal(0, stream.Length);
     }

@@ -84,7 +84,21 @@ public class DefaultsTests
             NeuralNetwork.Create(3).Dense(5, Activation.ReLU, Initializer.HeNormal).Dense(2, Activation.Tanh, Initializer.XavierNormal).Build(seed: 3).GetWeights(1),
             NeuralNetwork.Create(3).Dense(5, Activation.ReLU).Dense(2, Activation.Tanh).Build(seed: 3).GetWeights(1));
         Assert.Equal(
-            NeuralNetwork.Create(3).Dense(5, Activation.LeakyReLU(0.1), Initializer.HeNormal).Build(seed: 3).GetWeights(0),
-            NeuralNetwork.Create(3).Dense(5, Activation.LeakyReLU(0.1)).Build(seed: 3).GetWeights(0));
+            NeuralNetwork.Create(3).Dense(5, Activation.LeakyReLU(0.1), Initializer.HeNormal).Dense(1, Activation.Sigmoid).Build(seed: 3).GetWeights(0),
+            NeuralNetwork.Create(3).Dense(5, Activation.LeakyReLU(0.1)).Dense(1, Activation.Sigmoid).Build(seed: 3).GetWeights(0));
+    }
+
+    [Theory]
+    [InlineData(ActivationKind.Identity)]
+    [InlineData(ActivationKind.LeakyReLU)]
+    public void ARegressionNetworkDrawsEveryLayerXavierNormalUnlessTold(ActivationKind output)
+    {
+        var last = output == ActivationKind.Identity ? Activation.Identity : Activation.LeakyReLU(0.1);
+        var regression = NeuralNetwork.Create(3).Dense(5, Activation.ReLU).Dense(2, last).Build(seed: 3);
+        var xavier = NeuralNetwork.Create(3).Dense(5, Activation.ReLU, Initializer.XavierNormal).Dense(2, last, Initializer.XavierNormal).Build(seed: 3);
+        var he = NeuralNetwork.Create(3).Dense(5, Activation.ReLU, Initializer.HeNormal).Dense(2, last).Build(seed: 3);
+        Assert.Equal(xavier.GetWeights(0), regression.GetWeights(0));
+        Assert.Equal(xavier.GetWeights(1), regression.GetWeights(1));
+        Assert.NotEqual(he.GetWeights(0), regression.GetWeights(0));
     }
 }

@@ -75,6 +75,30 @@ public class QuickStartTests
         return (result, evaluation, test, predicted, loaded);
     }
 
+    private static (RegressionResult Evaluation, double[] Predicted, NeuralNetwork<double> Network, Dataset<double> Test) Regression()
+    {
+        // README "Regression" begins
+        var diabetes = CsvData.LoadRegression<double>("data/diabetes/diabetes.csv", targetColumns: new[] { "progression" });
+        var training = diabetes.Data.Take(354);                  // the first 80 % to learn from
+        var test = diabetes.Data.Skip(354);                      // the other 88 to test on
+
+        var network = NeuralNetwork.Create(inputWidth: 10)
+            .Dense(100, Activation.ReLU)                         // Xavier initialisation, the default in a regression network
+            .Dense(1)                                            // no activation: any real value
+            .Build(seed: 1)
+            .WithScaler(Scaler.FitStandard(training));
+
+        // Fit scales the targets to mean 0 and deviation 1 and keeps that scaler: Predict answers in the
+        // targets' units (FitOptions.TargetScaling = TargetScaling.None trains on them as they are).
+        var result = network.Fit(training, new FitOptions { Seed = 1 });
+
+        var evaluation = result.Network.EvaluateRegression(test);
+        Console.WriteLine($"R² {evaluation.RSquared:F3}, RMSE {evaluation.RootMeanSquaredError:F1}, MAE {evaluation.MeanAbsoluteError:F1}");
+        double[] predicted = result.Network.Predict(test.GetInput(0));   // in the units of progression
+        // README "Regression" ends
+        return (evaluation, predicted, result.Network, test);
+    }
+
     private static FitResult<double> BetterMnist()
     {
         // README "FunctionalBackprop" begins
@@ -126,6 +150,7 @@ public class QuickStartTests
     [Theory]
     [InlineData("C# quick start")]
     [InlineData("Your own data")]
+    [InlineData("Regression")]
     [InlineData("FunctionalBackprop")]
     [InlineData("Layers of several kinds, and dropout")]
     public void TheReadmeShowsThisCode(string heading)
@@ -151,6 +176,17 @@ public class QuickStartTests
         Assert.Equal(result.Network.Predict(test), loaded.Predict(test));
         Assert.Equal(result.Network.Scaler!.Offsets, loaded.Scaler!.Offsets);
         Assert.Equal(evaluation.Accuracy, (double)Enumerable.Range(0, 10).Sum(k => evaluation.ConfusionMatrix[k, k]) / evaluation.Count);
+    }
+
+    [Fact]
+    public void TheRegressionExamplePrintsWhatTheReadmeSaysInTheTargetsUnits()
+    {
+        var (evaluation, predicted, network, test) = FromRoot(Regression);
+        var printed = FormattableString.Invariant($"It prints R² {evaluation.RSquared:F3}, RMSE {evaluation.RootMeanSquaredError:F1}, MAE {evaluation.MeanAbsoluteError:F1}.");
+        Assert.Contains(printed, File.ReadAllText(Path.Combine(Repository.Root(), "README.md")));
+        Assert.Equal(88, evaluation.Count);
+        Assert.Equal(network.Predict(test)[0][0], predicted[0], 9);
+        Assert.InRange(predicted[0], 25, 346);
     }
 
     [Fact]

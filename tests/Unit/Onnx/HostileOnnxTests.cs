@@ -40,6 +40,8 @@ public sealed class HostileOnnxTests(ITestOutputHelper output)
         ("float64 export", OnnxTesting.Export(NeuralNetwork.Create(2).Dense(3, Activation.LeakyReLU(0.1)).Dense(2, Activation.Step).Dense(1, Activation.Sigmoid).Build<double>(seed: 2))),
         ("float32 export with a scaler", OnnxTesting.Export(NeuralNetwork.Create(3).Dense(2, Activation.Tanh).Build<float>(seed: 3)
             .WithScaler(Scaler.FitStandard(new[] { new[] { 1f, 20f, -3f }, new[] { 4f, -50f, 6.5f } })))),
+        ("float32 export with a target scaler", OnnxTesting.Export(NeuralNetwork.Create(3).Dense(2, Activation.Tanh).Dense(2).Build<float>(seed: 4)
+            .WithTargetScaler(Scaler.FitStandard(new[] { new[] { 150f, -0.5f }, new[] { 340f, 0.25f } })))),
         ("PyTorch Gemm", File.ReadAllBytes(Path.Combine(OnnxTesting.DataFolder, "initializers-as-inputs-float32-opset9.onnx"))),
         ("PyTorch MatMul", File.ReadAllBytes(Path.Combine(OnnxTesting.DataFolder, "matmul-nobias-float32-opset17.onnx"))),
         ("PyTorch Reshape", File.ReadAllBytes(Path.Combine(OnnxTesting.DataFolder, "reshape-gemm-float64-opset13.onnx"))),

@@ -121,7 +121,7 @@ public sealed class OnnxScalerTests(ITestOutputHelper output)
     {
         var network = Scaled<T>("relu", kind);
         var raw = RawInputs<T>(1000, seed: 33);
-        var model = OnnxWriter.Model(network.CoreNetwork, network.Scaler!.CoreScaler, OnnxExportOptions.Default);
+        var model = OnnxWriter.Model(network.CoreNetwork, network.Scaler!.CoreScaler, null, OnnxExportOptions.Default);
         var runtime = RunInOnnxRuntime(ScalerOnly(model, typeof(T) == typeof(float) ? DataType.Float : DataType.Double), raw, output: "scaler.a");
         Assert.Equal(Bits(network.Scaler!.Transform(raw)), Bits(runtime));
     }
@@ -246,7 +246,7 @@ public sealed class OnnxScalerTests(ITestOutputHelper output)
     public void TheFSharpCoresContentsRoundTripWithTheirScaler()
     {
         var network = Scaled<double>("sigmoid", ScalerKind.Standard);
-        var contents = new Core.ModelContents<double>(network.CoreNetwork, FSharpOption<Core.Scaler>.Some(network.Scaler!.CoreScaler), FSharpOption<Core.TrainingState<double>>.None);
+        var contents = new Core.ModelContents<double>(network.CoreNetwork, FSharpOption<Core.Scaler>.Some(network.Scaler!.CoreScaler), FSharpOption<Core.Scaler>.None, FSharpOption<Core.TrainingState<double>>.None);
         using var stream = new MemoryStream();
         OnnxNetwork.Save(contents, stream);
         var bytes = stream.ToArray();
@@ -272,10 +272,10 @@ public sealed class OnnxScalerTests(ITestOutputHelper output)
     {
         var network = Network<double>(Activation.Tanh, seed: 1);
         var scaler = Core.ScalerModule.create(Core.ScalerKind.Standard, new[] { 0.0, 1.0 }, new[] { 1.0, 2.0 });
-        var contents = new Core.ModelContents<double>(network.CoreNetwork, FSharpOption<Core.Scaler>.Some(scaler), FSharpOption<Core.TrainingState<double>>.None);
+        var contents = new Core.ModelContents<double>(network.CoreNetwork, FSharpOption<Core.Scaler>.Some(scaler), FSharpOption<Core.Scaler>.None, FSharpOption<Core.TrainingState<double>>.None);
         var e = Assert.Throws<ArgumentException>(() => OnnxNetwork.Save(contents, new MemoryStream()));
-        Assert.Contains("2 features", e.Message);
-        Assert.Contains("6 inputs", e.Message);
+        Assert.Contains("scaler of 2 features", e.Message);
+        Assert.Contains("input, of width 6", e.Message);
     }
 
     // ----- what the reader refuses -----
