@@ -1,0 +1,104 @@
+namespace FunctionalBackprop.Core
+
+open System
+open System.Numerics
+
+/// Max pooling: each output is the largest input of its window, channel by channel; padding is
+/// −∞ (never chosen). Its gradient goes to the first maximum of the window in row-major order, as
+/// PyTorch routes it, so ties are deterministic; the backward step finds that maximum again from
+/// the input (the same comparisons), so nothing is kept. Immutable.
+type MaxPool2D =
+    internal { kernel: Window; stride: Window; padding: Window }
+
+    /// The window.
+    member p.Kernel = p.kernel
+
+    /// The step between windows.
+    member p.Stride = p.stride
+
+    /// The −∞ rows and columns added on each side.
+    member p.Padding = p.padding
+
+    /// "maxpool 2×2 stride 2×2".
+    override p.ToString() =
+        let padding = if p.padding = Window.none then "" else $" padding {p.padding}"
+        $"maxpool {p.kernel} stride {p.stride}{padding}"
+
+/// The max-pooling kind.
+module MaxPool2D =
+
+    /// The layer, after Windows.settingsProblem's checks (throws ArgumentException with its reason).
+    let create (kernel: Window) (stride: Window) (padding: Window) : MaxPool2D =
+        match Windows.settingsProblem "max pooling" true kernel stride padding with
+        | Some why -> invalidArg "kernel" why
+        | None -> { kernel = kernel; stride = stride; padding = padding }
+
+    /// Shape rule: C × H × W gives C × Hₒ × Wₒ.
+    let outputShape (kernel: Window) (stride: Window) (padding: Window) (input: Shape) : Shape =
+        let struct (c, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize kernel stride padding h w
+        Shape.Image(c, ho, wo)
+
+    /// The place (within the example) of the first largest input of output (ch, oy, ox)'s window.
+    let inline private argmax<'T when 'T :> IFloatingPointIeee754<'T>> (p: MaxPool2D) (a: 'T[]) (first: int) (h: int) (w: int) (ch: int) (oy: int) (ox: int) : int =
+        let mutable best = -1
+        for ky in 0 .. p.kernel.Height - 1 do
+            let y = oy * p.stride.Height - p.padding.Height + ky
+            if y >= 0 && y < h then
+                for kx in 0 .. p.kernel.Width - 1 do
+                    let x = ox * p.stride.Width - p.padding.Width + kx
+                    if x >= 0 && x < w then
+                        let k = (ch * h + y) * w + x
+                        // the first maximum: a later one must be strictly larger
+                        if best < 0 || 'T.op_GreaterThan (a.[first + k], a.[first + best]) then best <- k
+        best
+
+    /// z = the largest input of each window.
+    [<HotPath>]
+    let internal forwardInto (p: MaxPool2D) (input: Shape) (a: Matrix<'T>) (z: Matrix<'T>) : unit =
+        let struct (c, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
+        for j in 0 .. a.cols - 1 do
+            let first, out = j * a.rows, j * z.rows
+            for ch in 0 .. c - 1 do
+                for oy in 0 .. ho - 1 do
+                    for ox in 0 .. wo - 1 do
+                        z.values.[out + (ch * ho + oy) * wo + ox] <- a.values.[first + argmax p a.values first h w ch oy ox]
+
+    /// ∂C/∂a_in: each output's δ added to its window's first maximum (overlapping windows add up).
+    [<HotPath>]
+    let internal backwardInto (p: MaxPool2D) (input: Shape) (a: Matrix<'T>) (delta: Matrix<'T>) (inputGradient: Matrix<'T> voption) : unit =
+        match inputGradient with
+        | ValueNone -> ()
+        | ValueSome below ->
+            let struct (c, h, w) = Windows.dimensions input
+            let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
+            Array.Clear below.values
+            for j in 0 .. a.cols - 1 do
+                let first, out = j * a.rows, j * delta.rows
+                for ch in 0 .. c - 1 do
+                    for oy in 0 .. ho - 1 do
+                        for ox in 0 .. wo - 1 do
+                            let k = first + argmax p a.values first h w ch oy ox
+                            below.values.[k] <- below.values.[k] + delta.values.[out + (ch * ho + oy) * wo + ox]
+
+    /// For each example, which input each output took: the pattern whose change under a
+    /// perturbation is a kink of the cost (a tie broken the other way).
+    let internal choices (p: MaxPool2D) (input: Shape) (a: Matrix<'T>) : int[] =
+        let struct (c, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
+        [| for j in 0 .. a.cols - 1 do
+               for ch in 0 .. c - 1 do
+                   for oy in 0 .. ho - 1 do
+                       for ox in 0 .. wo - 1 -> argmax p a.values (j * a.rows) h w ch oy ox |]
+
+    /// The largest input of each window for each example, one scalar at a time (the first
+    /// maximum by value, whose derivative passes).
+    let scalarForward (s: ScalarArithmetic<'S>) (p: MaxPool2D) (input: Shape) (examples: 'S[][]) : 'S[][] =
+        let struct (c, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
+        examples |> Array.map (fun a ->
+            let values = a |> Array.map s.Value
+            [| for ch in 0 .. c - 1 do
+                   for oy in 0 .. ho - 1 do
+                       for ox in 0 .. wo - 1 -> a.[argmax p values 0 h w ch oy ox] |])
