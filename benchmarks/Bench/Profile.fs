@@ -113,3 +113,29 @@ let gradientAtBatchOne () =
     report "dW = δ xᵀ (100×784, k = 1) into a reused array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 dw)
     report "dW into a new uninitialised array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 (GC.AllocateUninitializedArray<float> 78400))
     report "a new uninitialised 78,400-array alone" (fun () -> GC.AllocateUninitializedArray<float> 78400 |> ignore)
+
+/// Where a training step of any network goes, layer by layer: each kind's own forward and
+/// backward steps and σ's, timed in isolation on a batch of the training digits.
+let layers<'T when 'T :> IFloatingPointIeee754<'T>> (input: Shape) (specs: LayerSpec list) (loss: Loss) (batch: int) =
+    let d = Workloads.loadDigits<'T> ()
+    let network = Network.init<'T> 1UL input specs
+    let report name (f: unit -> unit) =
+        perCall 0.5 f |> ignore
+        let t = median [ for _ in 1 .. 7 -> perCall 0.1 f ]
+        printfn "%-60s %9.2f us" name (t * 1e6)
+    let ws = new Workspace<'T>(loss, network, batch, 0, Shards.resolve Workloads.shards, None)
+    let indices = Array.init batch id
+    let key = { Seed = 1UL; Step = 1L; First = 0 }
+    report "compute (forward + backward, whole batch)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y, key) |> ignore)
+    let x = Matrix.sliceColumns 0 batch d.X
+    let pass = Backprop.allocate network x
+    let draws = ValueSome key
+    Forward.traceInto draws network x pass.Z pass.A pass.Scratch pass.Statistics
+    for (l, layer) in List.indexed network.Layers do
+        let shape = network.Shapes.[l]
+        let below = if l > 0 then ValueSome pass.OutputGradients.[l - 1] else ValueNone
+        let segment = Network.statisticsOf network pass.Statistics l
+        report $"layer {l + 1} {layer} forward" (fun () -> Layer.forwardInto layer draws (l + 1) shape (pass.Input l) pass.Z.[l] pass.Scratch.[l] segment)
+        report $"layer {l + 1} σ" (fun () -> Activation.applyInto (Layer.activation layer) pass.Z.[l] pass.A.[l])
+        report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto (Layer.activation layer) pass.Z.[l] pass.A.[l] pass.OutputGradients.[l] pass.Deltas.[l])
+        report $"layer {l + 1} backward" (fun () -> Layer.backwardInto layer shape (pass.Input l) pass.Deltas.[l] pass.Scratch.[l] pass.Gradient.[l] below)

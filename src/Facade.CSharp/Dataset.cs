@@ -15,7 +15,7 @@ namespace FunctionalBackprop;
 public sealed class Dataset<T>
     where T : IFloatingPointIeee754<T>
 {
-    private Dataset(Core.Matrix<T> inputs, Core.Matrix<T> targets)
+    private Dataset(Core.Matrix<T> inputs, Core.Matrix<T> targets, ImageShape? image = null)
     {
         if (inputs.Cols != targets.Cols)
         {
@@ -24,7 +24,11 @@ public sealed class Dataset<T>
 
         Inputs = inputs;
         Targets = targets;
+        InputImage = image is { } shape && shape.Size == inputs.Rows ? shape : null;
     }
+
+    /// <summary>The shape of each input when the examples are images (<see cref="FromImages(IReadOnlyList{T[,,]}, T[][])"/>, <see cref="Mnist.Load{T}(string)"/>); null otherwise.</summary>
+    public ImageShape? InputImage { get; }
 
     /// <summary>The number of examples.</summary>
     public int Count => Inputs.Cols;
@@ -83,6 +87,39 @@ public sealed class Dataset<T>
         return new Dataset<T>(Entries.FromJagged(inputs, nameof(inputs)), targets);
     }
 
+    /// <summary>
+    /// Examples from images and the targets at the same indices: image j is
+    /// <c>images[j][channel, row, column]</c>, stored as its values in C-H-W order (as PyTorch and
+    /// ONNX store them), and the data set remembers the shape (<see cref="InputImage"/>), which
+    /// a network on images checks.
+    /// </summary>
+    /// <param name="images">One array per example, [channels, height, width], all of one shape.</param>
+    /// <param name="targets">One array per example, all of the same length.</param>
+    /// <exception cref="ArgumentException">The images are empty, of different shapes (the message names the first that differs), of different counts than the targets, or hold NaN or ∞ (named as <c>images[3][0, 5, 7]</c>).</exception>
+    public static Dataset<T> FromImages(IReadOnlyList<T[,,]> images, T[][] targets)
+    {
+        var (inputs, shape) = Entries.FromImages(images, nameof(images));
+        return new Dataset<T>(inputs, Entries.FromJagged(targets, nameof(targets)), shape);
+    }
+
+    /// <summary>Examples from images and integer class labels, one-hot encoded as <see cref="FromLabels"/> encodes them.</summary>
+    /// <param name="images">One array per example, [channels, height, width], all of one shape.</param>
+    /// <param name="labels">One label per example, in 0 … classCount − 1.</param>
+    /// <param name="classCount">The number of classes, at least 2.</param>
+    /// <exception cref="ArgumentException">As for <see cref="FromImages(IReadOnlyList{T[,,]}, T[][])"/>, or a label is outside 0 … classCount − 1.</exception>
+    public static Dataset<T> FromImages(IReadOnlyList<T[,,]> images, IReadOnlyList<int> labels, int classCount)
+    {
+        var (inputs, shape) = Entries.FromImages(images, nameof(images));
+        var values = Entries.Labels(labels, nameof(labels));
+        if (inputs.Cols != values.Length)
+        {
+            throw new ArgumentException($"There are {inputs.Cols} images but {values.Length} labels; each image needs one label.", nameof(labels));
+        }
+
+        var targets = CallerTerms.Call(() => Core.ClassLabels.oneHot<T>(classCount, values), core => core == "classes" ? nameof(classCount) : nameof(labels));
+        return new Dataset<T>(inputs, targets, shape);
+    }
+
     /// <summary>Examples from (input, target) pairs.</summary>
     /// <param name="examples">The pairs, each array of a consistent length.</param>
     public static Dataset<T> FromPairs(IEnumerable<(T[] Input, T[] Target)> examples)
@@ -99,7 +136,7 @@ public sealed class Dataset<T>
         new(Entries.FromRows(inputs, nameof(inputs)), Entries.FromRows(targets, nameof(targets)));
 
     /// <summary>Wraps core matrices (one column per example) that the caller gives up.</summary>
-    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets) => new(inputs, targets);
+    internal static Dataset<T> FromCore(Core.Matrix<T> inputs, Core.Matrix<T> targets, ImageShape? image = null) => new(inputs, targets, image);
 
     /// <summary>Input <paramref name="index"/>, copied.</summary>
     /// <param name="index">The example, from 0.</param>
@@ -144,7 +181,7 @@ public sealed class Dataset<T>
             throw new ArgumentOutOfRangeException(nameof(count), count, $"From example {start}, between 1 and {Count - start} examples can be taken.");
         }
 
-        return new Dataset<T>(Core.Matrix.sliceColumns(start, count, Inputs), Core.Matrix.sliceColumns(start, count, Targets));
+        return new Dataset<T>(Core.Matrix.sliceColumns(start, count, Inputs), Core.Matrix.sliceColumns(start, count, Targets), InputImage);
     }
 
     /// <summary>The first <paramref name="count"/> examples.</summary>
@@ -164,7 +201,7 @@ public sealed class Dataset<T>
     public Dataset<T> Shuffle(long seed)
     {
         var order = Core.Random.permutation(unchecked((ulong)seed), Count);
-        return new Dataset<T>(Core.Matrix.selectColumns(order, Inputs), Core.Matrix.selectColumns(order, Targets));
+        return new Dataset<T>(Core.Matrix.selectColumns(order, Inputs), Core.Matrix.selectColumns(order, Targets), InputImage);
     }
 
     /// <summary>
@@ -186,16 +223,18 @@ public sealed class Dataset<T>
         return (shuffled.Take(first), shuffled.Skip(first));
     }
 
-    /// <summary>The same examples with each input replaced by <paramref name="map"/> of it (targets unchanged).</summary>
+    /// <summary>The same examples with each input replaced by <paramref name="map"/> of it (targets unchanged); images stay images of their shape when the map keeps their length.</summary>
     /// <param name="map">Given a copy of an input; returns the new input, of one length for every example, finite.</param>
-    public Dataset<T> MapInputs(Func<T[], T[]> map) => new(Mapped(Inputs, map, nameof(map)), Targets);
+    public Dataset<T> MapInputs(Func<T[], T[]> map) => new(Mapped(Inputs, map, nameof(map)), Targets, InputImage);
 
     /// <summary>The same examples with each target replaced by <paramref name="map"/> of it (inputs unchanged).</summary>
     /// <param name="map">Given a copy of a target; returns the new target, of one length for every example, finite.</param>
-    public Dataset<T> MapTargets(Func<T[], T[]> map) => new(Inputs, Mapped(Targets, map, nameof(map)));
+    public Dataset<T> MapTargets(Func<T[], T[]> map) => new(Inputs, Mapped(Targets, map, nameof(map)), InputImage);
 
     /// <summary>"1797 examples, 64 inputs → 10 targets".</summary>
-    public override string ToString() => $"{Count} examples, {InputWidth} inputs → {TargetWidth} targets";
+    public override string ToString() => InputImage is { } image
+        ? $"{Count} examples, {image} images → {TargetWidth} targets"
+        : $"{Count} examples, {InputWidth} inputs → {TargetWidth} targets";
 
     private int Checked(int index, string name) =>
         index >= 0 && index < Count ? index : throw new ArgumentOutOfRangeException(name, index, $"The examples are 0 … {Count - 1}.");

@@ -225,7 +225,8 @@ public sealed partial class NeuralNetwork<T>
     private void Check(Examples<T> examples, Core.Loss loss, string lossParameter)
     {
         var data = examples.Data;
-        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, $"The network takes inputs of {InputWidth} values (layer 1's fan-in)");
+        CheckImages(data, examples.Inputs.Parameter);
+        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, Takes);
         Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {OutputWidth} units");
         CheckLoss(loss, data.Targets, () => examples.Targets, lossParameter);
     }

@@ -46,10 +46,11 @@ type Conv2D<'T when 'T :> IFloatingPointIeee754<'T>> =
         let padding = if c.padding = Window.none then "" else $" padding {c.padding}"
         $"conv {c.InputChannels}→{c.Filters} {c.kernel} stride {c.stride}{padding} {Activation.name c.activation}"
 
-/// The convolution kind. The forward step lays every window of every example out as a column
-/// (im2col) in a buffer kept for the backward step, so that the whole batch is one matrix
-/// product with the filters; the backward step is two more products and the columns' sums
-/// scattered back (col2im).
+/// The convolution kind. The forward step lays the windows of every example out in a buffer kept
+/// for the backward step (im2col, with one column per window entry, so that with stride 1 each
+/// output row's run is a copy of an input row), so that the whole batch is one matrix product
+/// with the filters; the backward step is two more products and the columns' gradient added
+/// back to the pixels (col2im).
 module Conv2D =
 
     /// Why the settings cannot be (filters below 1, or a bad window), if they cannot.
@@ -72,12 +73,13 @@ module Conv2D =
         [ { Name = "weight"; Symbol = "w"; Rows = filters; Columns = c * kernel.Height * kernel.Width; Decays = true }
           { Name = "bias"; Symbol = "b"; Rows = filters; Columns = 1; Decays = false } ]
 
-    /// The forward step's buffers, per example: the windows as columns (C·kₕ·k_w × Hₒ·W_ₒ) and
-    /// the product before it is reordered (filters × Hₒ·W_ₒ).
+    /// The forward step's buffers, per example: the windows laid out for the product (C·kₕ·k_w ×
+    /// Hₒ·W_ₒ values), the product before it is reordered (filters × Hₒ·W_ₒ), and room for one
+    /// channel's partial sums (Hₒ·W_ₒ).
     let scratchRows (filters: int) (kernel: Window) (stride: Window) (padding: Window) (input: Shape) : int list =
         let struct (c, h, w) = Windows.dimensions input
         let struct (ho, wo) = Windows.outputSize kernel stride padding h w
-        [ c * kernel.Height * kernel.Width * ho * wo; filters * ho * wo ]
+        [ c * kernel.Height * kernel.Width * ho * wo; filters * ho * wo; ho * wo ]
 
     /// A layer from its weights, biases, σ and windows; throws ArgumentException when a setting is out
     /// of range, the weights' columns are not a whole number of kernels, the biases are not one per
@@ -119,91 +121,124 @@ module Conv2D =
     let internal withParameters (tensors: Matrix<'T> list) (layer: Conv2D<'T>) : Conv2D<'T> =
         { layer with kernels = tensors.[0]; biases = tensors.[1] }
 
-    /// Every window of every example of a as a column of cols (C·kₕ·k_w rows, one column per
-    /// output position, example after example), zero where the window meets the padding.
-    [<HotPath>]
-    let private im2col (layer: Conv2D<'T>) (input: Shape) (a: Matrix<'T>) (cols: 'T[]) : unit =
+    /// Runs f for every row of every window's entry (ch, ky, kx) of every example: f is given the
+    /// entry's row r = (ch·kₕ + ky)·k_w + kx, the example j, the output row oy, the input row y
+    /// (−1 in the padding), the input column of output column 0 (x₀ = −p_w + kx) and the stride.
+    let inline private eachRun (layer: Conv2D<'T>) (input: Shape) (examples: int) ([<InlineIfLambda>] f: int -> int -> int -> int -> int -> unit) : unit =
         let struct (c, h, w) = Windows.dimensions input
-        let struct (ho, wo) = Windows.outputSize layer.kernel layer.stride layer.padding h w
+        let struct (ho, _) = Windows.outputSize layer.kernel layer.stride layer.padding h w
         let kh, kw = layer.kernel.Height, layer.kernel.Width
-        let mutable k = 0
-        for j in 0 .. a.cols - 1 do
-            let first = j * a.rows
-            for oy in 0 .. ho - 1 do
-                for ox in 0 .. wo - 1 do
-                    for ch in 0 .. c - 1 do
-                        for ky in 0 .. kh - 1 do
+        for j in 0 .. examples - 1 do
+            for ch in 0 .. c - 1 do
+                for ky in 0 .. kh - 1 do
+                    for kx in 0 .. kw - 1 do
+                        let r = (ch * kh + ky) * kw + kx
+                        for oy in 0 .. ho - 1 do
                             let y = oy * layer.stride.Height - layer.padding.Height + ky
-                            for kx in 0 .. kw - 1 do
-                                let x = ox * layer.stride.Width - layer.padding.Width + kx
-                                cols.[k] <- if y >= 0 && y < h && x >= 0 && x < w then a.values.[first + (ch * h + y) * w + x] else 'T.Zero
-                                k <- k + 1
+                            f r j oy (if y >= 0 && y < h then (ch * h + y) * w else -1) (kx - layer.padding.Width)
 
-    /// z = w ⋆ a + b: the windows as columns, one product w·cols for the whole batch
-    /// (filters × positions·examples), then each example's outputs reordered channel by channel.
+    /// The output columns [lo, hi) of a run whose input columns x₀ + ox·s all lie in 0 … w − 1.
+    let inline private inside (x0: int) (s: int) (w: int) (wo: int) : struct (int * int) =
+        let lo = if x0 >= 0 then 0 else (-x0 + s - 1) / s
+        let hi = if x0 >= w then 0 else Math.Min(wo, (w - 1 - x0) / s + 1)
+        struct (lo, Math.Max(lo, hi))
+
+    /// The windows laid out for the product (im2col, transposed): cols has one column of
+    /// Hₒ·W_ₒ·n values per window entry r = (ch, ky, kx), holding the input under that entry for
+    /// every output position of every example (example by example, row by row), 0 in the padding.
+    /// With stride 1 each output row's run is one copy of the input row.
+    [<HotPath>]
+    let private columnsInto (layer: Conv2D<'T>) (input: Shape) (a: Matrix<'T>) (cols: 'T[]) : unit =
+        let struct (_, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize layer.kernel layer.stride layer.padding h w
+        let positions = ho * wo
+        let pn = positions * a.cols
+        let s = layer.stride.Width
+        eachRun layer input a.cols (fun r j oy row x0 ->
+            let target = r * pn + j * positions + oy * wo
+            if row < 0 then Array.Clear(cols, target, wo)
+            else
+                let source = j * a.rows + row
+                let struct (lo, hi) = inside x0 s w wo
+                Array.Clear(cols, target, lo)
+                if s = 1 then Array.Copy(a.values, source + x0 + lo, cols, target + lo, hi - lo)
+                else
+                    for ox in lo .. hi - 1 do
+                        cols.[target + ox] <- a.values.[source + x0 + ox * s]
+                Array.Clear(cols, target + hi, wo - hi))
+
+    /// The columns' gradient added back to the pixels their entries read (col2im, transposed):
+    /// the adjoint of columnsInto.
+    [<HotPath>]
+    let private addColumnsInto (layer: Conv2D<'T>) (input: Shape) (cols: 'T[]) (below: Matrix<'T>) : unit =
+        let struct (_, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize layer.kernel layer.stride layer.padding h w
+        let positions = ho * wo
+        let pn = positions * below.cols
+        let s = layer.stride.Width
+        Array.Clear below.values
+        eachRun layer input below.cols (fun r j oy row x0 ->
+            if row >= 0 then
+                let from = r * pn + j * positions + oy * wo
+                let target = j * below.rows + row
+                let struct (lo, hi) = inside x0 s w wo
+                if s = 1 then
+                    let out = Span<'T>(below.values, target + x0 + lo, hi - lo)
+                    Elementwise.add (ReadOnlySpan<'T>(cols, from + lo, hi - lo), Span<'T>.op_Implicit out, out)
+                else
+                    for ox in lo .. hi - 1 do
+                        let at = target + x0 + ox * s
+                        below.values.[at] <- below.values.[at] + cols.[from + ox])
+
+    /// z = w ⋆ a + b: the windows laid out (Hₒ·W_ₒ·n × C·kₕ·k_w), one product with wᵀ for the
+    /// whole batch, y = cols·wᵀ (one column per filter, each example's outputs a run of it), then
+    /// each run moved to its example's channel with the filter's bias added.
     [<HotPath>]
     let internal forwardInto (layer: Conv2D<'T>) (input: Shape) (a: Matrix<'T>) (z: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
         let cols, y = scratch.[0].values, scratch.[1].values
-        im2col layer input a cols
+        columnsInto layer input a cols
         let filters, rows = layer.kernels.rows, layer.kernels.cols
         let positions = z.rows / filters
-        // y = w·cols, one column per position of each example
-        Gemm.run false false filters (positions * a.cols) rows 'T.One layer.kernels.values cols 'T.Zero y
-        // z[o, p] = y[o, p] + b[o], for each example
+        let pn = positions * a.cols
+        // y = cols·wᵀ
+        Gemm.run false true pn filters rows 'T.One cols layer.kernels.values 'T.Zero y
+        // z[j, o, p] = y[p of example j, o] + b[o]
         for j in 0 .. a.cols - 1 do
-            let block = j * filters * positions
             for o in 0 .. filters - 1 do
-                let b = layer.biases.values.[o]
-                for p in 0 .. positions - 1 do
-                    z.values.[block + o * positions + p] <- y.[block + p * filters + o] + b
+                Elementwise.addScalar (ReadOnlySpan<'T>(y, o * pn + j * positions, positions), layer.biases.values.[o], Span<'T>(z.values, (j * filters + o) * positions, positions))
 
-    /// From δ = ∂C/∂z: ∂C/∂b = Σ δ over examples and positions; ∂C/∂w = δ·colsᵀ (δ reordered
-    /// position by position); ∂C/∂a_in, when wanted, the columns of wᵀδ added back to the pixels
-    /// their windows read (col2im).
+    /// From δ = ∂C/∂z: ∂C/∂b[o] = Σ δ over o's outputs of every example (partial sums over the
+    /// examples, position by position, then over the positions); δ moved into the product's
+    /// layout, ∂C/∂w = δᵀ·cols; ∂C/∂a_in, when wanted, the columns' gradient δ·w added back to
+    /// the pixels their windows read.
     [<HotPath>]
     let internal backwardInto (layer: Conv2D<'T>) (input: Shape) (delta: Matrix<'T>) (scratch: Matrix<'T>[]) (gradient: Matrix<'T>[]) (inputGradient: Matrix<'T> voption) : unit =
-        let cols, dy = scratch.[0].values, scratch.[1].values
+        let cols, dy, partial = scratch.[0].values, scratch.[1].values, scratch.[2].values
         let filters, rows = layer.kernels.rows, layer.kernels.cols
         let positions = delta.rows / filters
         let examples = delta.cols
-        // δ reordered as y was: one column per position of each example
-        for j in 0 .. examples - 1 do
-            let block = j * filters * positions
-            for o in 0 .. filters - 1 do
-                for p in 0 .. positions - 1 do
-                    dy.[block + p * filters + o] <- delta.values.[block + o * positions + p]
-        // ∂C/∂b[o] = Σ δ[o, p] over positions and examples
+        let pn = positions * examples
         let db = gradient.[1].values
         for o in 0 .. filters - 1 do
+            let sums = Span<'T>(partial, 0, positions)
+            sums.Clear()
+            for j in 0 .. examples - 1 do
+                let run = (j * filters + o) * positions
+                // the δ of example j's channel o: into the product's layout, and into the partial sums
+                Array.Copy(delta.values, run, dy, o * pn + j * positions, positions)
+                Elementwise.add (ReadOnlySpan<'T>(delta.values, run, positions), Span<'T>.op_Implicit sums, sums)
             let mutable total = 'T.Zero
-            for q in 0 .. positions * examples - 1 do
-                total <- total + dy.[q * filters + o]
+            for p in 0 .. positions - 1 do
+                total <- total + partial.[p]
             db.[o] <- total
-        // ∂C/∂w = δ·colsᵀ
-        Gemm.run false true filters rows (positions * examples) 'T.One dy cols 'T.Zero gradient.[0].values
+        // ∂C/∂w = δᵀ·cols
+        Gemm.run true false filters rows pn 'T.One dy cols 'T.Zero gradient.[0].values
         match inputGradient with
         | ValueNone -> ()
         | ValueSome below ->
-            // the columns' gradient wᵀδ, written over cols (no longer needed), then col2im
-            Gemm.run true false rows (positions * examples) filters 'T.One layer.kernels.values dy 'T.Zero cols
-            let struct (c, h, w) = Windows.dimensions input
-            let struct (ho, wo) = Windows.outputSize layer.kernel layer.stride layer.padding h w
-            let kh, kw = layer.kernel.Height, layer.kernel.Width
-            Array.Clear below.values
-            let mutable k = 0
-            for j in 0 .. examples - 1 do
-                let first = j * below.rows
-                for oy in 0 .. ho - 1 do
-                    for ox in 0 .. wo - 1 do
-                        for ch in 0 .. c - 1 do
-                            for ky in 0 .. kh - 1 do
-                                let y = oy * layer.stride.Height - layer.padding.Height + ky
-                                for kx in 0 .. kw - 1 do
-                                    let x = ox * layer.stride.Width - layer.padding.Width + kx
-                                    if y >= 0 && y < h && x >= 0 && x < w then
-                                        let at = first + (ch * h + y) * w + x
-                                        below.values.[at] <- below.values.[at] + cols.[k]
-                                    k <- k + 1
+            // the columns' gradient δ·w, written over cols (no longer needed)
+            Gemm.run false false pn rows filters 'T.One dy layer.kernels.values 'T.Zero cols
+            addColumnsInto layer input cols below
 
     /// z for each example, one scalar at a time, from the tensors [w; b] as column-major arrays
     /// (w[o, r] at o + r·filters): b[o] + Σ over the window in c, i, j order.
