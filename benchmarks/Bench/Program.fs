@@ -22,7 +22,7 @@ let main args =
         let f32 = args |> Array.contains "--float32"
         match shape, f32 with
         | "W6", _ -> Profile.gradientAtBatchOne ()
-        | "W7", _ -> Profile.layers<float32> (Shape.Image(1, 28, 28)) Workloads.lenet Loss.CrossEntropy 64
+        | "W7", _ -> Profile.layers<float32> (fst Workloads.lenet) (snd Workloads.lenet) Loss.CrossEntropy 64
         | "W1", _ -> Profile.run<float> [ 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic 10
         | "W4", true -> Profile.run<float32> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
         | "W4", false -> Profile.run<float> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256

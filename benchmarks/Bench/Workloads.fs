@@ -122,13 +122,8 @@ let w3<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
 let w4<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
     throughput<'T> "W4" [ spec 1024 Activation.ReLU Initializer.HeNormal; spec 1024 Activation.ReLU Initializer.HeNormal; spec 10 Activation.Softmax Initializer.XavierNormal ] 0.05 256 3 ceiling
 
-/// LeNet-5 as W7 defines it (peers/torch_peer.py): 1×28×28 → conv 5×5 ×6 pad 2, ReLU → max 2×2 →
-/// conv 5×5 ×16, ReLU → max 2×2 → flatten 400 → 120 ReLU → 84 ReLU → 10 softmax.
-let lenet: LayerSpec list =
-    let conv filters padding = LayerSpec.Conv2D(filters, Window.square 5, Window.square 1, Window.square padding, Activation.ReLU, None)
-    let pool = LayerSpec.MaxPool2D(Window.square 2, Window.square 2, Window.none)
-    [ conv 6 2; pool; conv 16 0; pool; LayerSpec.Flatten
-      LayerSpec.Dense(120, Activation.ReLU, None); LayerSpec.Dense(84, Activation.ReLU, None); LayerSpec.Dense(10, Activation.Softmax, None) ]
+/// LeNet-5 as W7 defines it (peers/torch_peer.py), ReLU, each layer's default initializer.
+let lenet: Shape * LayerSpec list = Architectures.lenet5 Activation.ReLU None
 
 /// LeNet-5's forward multiply-adds per example: 28·28·6·25 + 10·10·16·150 + 400·120 + 120·84 + 84·10.
 let private lenetMultiplyAdds = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10
@@ -136,7 +131,7 @@ let private lenetMultiplyAdds = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 400 * 12
 /// W7: LeNet-5, float32, heavy-ball SGD (η 0.05, β 0.9), cross-entropy, batch 64; 3 epochs after
 /// 1 warm-up, the test accuracy after 5.
 let w7 (ceiling: float) =
-    throughputOf<float32> "W7" (Shape.Image(1, 28, 28)) lenet lenetMultiplyAdds (Optimizer.heavyBall (Schedule.Constant 0.05) 0.9) 64 3 1 ceiling
+    throughputOf<float32> "W7" (fst lenet) (snd lenet) lenetMultiplyAdds (Optimizer.heavyBall (Schedule.Constant 0.05) 0.9) 64 3 1 ceiling
 
 /// W6: 784-100-10 sigmoid, quadratic; one full gradient over one forward pass (both computing
 /// the cost), at batch 1 and 100; and, at batch 1, forward differences over every parameter.

@@ -19,12 +19,7 @@ internal static class Trainer
         where T : IFloatingPointIeee754<T>
     {
         var digits = Mnist.Load<T>(settings.DataFolder);
-        var builder = settings.Hidden.Aggregate(NeuralNetwork.Create(784), (b, units) =>
-        {
-            var hidden = b.Dense(units, settings.HiddenActivation, settings.WeightInitializer);
-            return settings.Dropout > 0 ? hidden.Dropout(settings.Dropout) : hidden;
-        });
-        var network = builder.Dense(10, settings.OutputActivation, settings.WeightInitializer).Build<T>(settings.Seed);
+        var network = settings.Builder().Build<T>(settings.Seed);
         var stepsPerEpoch = (digits.Training.Count + settings.BatchSize - 1) / settings.BatchSize;
         var options = new FitOptions<T>
         {

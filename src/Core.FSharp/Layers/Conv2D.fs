@@ -182,7 +182,7 @@ module Conv2D =
                 let from = r * pn + j * positions + oy * wo
                 let target = j * below.rows + row
                 let struct (lo, hi) = inside x0 s w wo
-                if s = 1 then
+                if s = 1 && hi - lo >= 32 then
                     let out = Span<'T>(below.values, target + x0 + lo, hi - lo)
                     Elementwise.add (ReadOnlySpan<'T>(cols, from + lo, hi - lo), Span<'T>.op_Implicit out, out)
                 else

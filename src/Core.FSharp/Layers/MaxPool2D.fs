@@ -39,18 +39,21 @@ module MaxPool2D =
         let struct (ho, wo) = Windows.outputSize kernel stride padding h w
         Shape.Image(c, ho, wo)
 
-    /// The place (within the example) of the first largest input of output (ch, oy, ox)'s window.
+    /// The place (within the example) of the first largest input of output (ch, oy, ox)'s window:
+    /// its part inside the image, scanned row by row, a later input taken only when strictly larger.
     let inline private argmax<'T when 'T :> IFloatingPointIeee754<'T>> (p: MaxPool2D) (a: 'T[]) (first: int) (h: int) (w: int) (ch: int) (oy: int) (ox: int) : int =
-        let mutable best = -1
-        for ky in 0 .. p.kernel.Height - 1 do
-            let y = oy * p.stride.Height - p.padding.Height + ky
-            if y >= 0 && y < h then
-                for kx in 0 .. p.kernel.Width - 1 do
-                    let x = ox * p.stride.Width - p.padding.Width + kx
-                    if x >= 0 && x < w then
-                        let k = (ch * h + y) * w + x
-                        // the first maximum: a later one must be strictly larger
-                        if best < 0 || 'T.op_GreaterThan (a.[first + k], a.[first + best]) then best <- k
+        let y0, x0 = oy * p.stride.Height - p.padding.Height, ox * p.stride.Width - p.padding.Width
+        let yEnd, xStart, xEnd = Math.Min(h, y0 + p.kernel.Height), Math.Max(0, x0), Math.Min(w, x0 + p.kernel.Width)
+        let yStart = Math.Max(0, y0)
+        let mutable best = (ch * h + yStart) * w + xStart
+        let mutable largest = a.[first + best]
+        for y in yStart .. yEnd - 1 do
+            let row = (ch * h + y) * w
+            for x in xStart .. xEnd - 1 do
+                let v = a.[first + row + x]
+                if 'T.op_GreaterThan (v, largest) then
+                    best <- row + x
+                    largest <- v
         best
 
     /// z = the largest input of each window.

@@ -52,14 +52,8 @@ public sealed class ImageNetworkTests
     public void LeNetFromCSharpIsTheCoresLeNetBitForBit()
     {
         var network = LeNet().Build<float>(seed: 7);
-        Core.LayerSpec Conv(int filters, int padding) =>
-            Core.LayerSpec.NewConv2D(filters, Core.WindowModule.square(5), Core.WindowModule.square(1), Core.WindowModule.square(padding), Core.Activation.ReLU, null);
-        var pool = Core.LayerSpec.NewMaxPool2D(Core.WindowModule.square(2), Core.WindowModule.square(2), Core.WindowModule.none);
-        var core = Core.Network.init<float>(7UL, Core.Shape.NewImage(1, 28, 28), new[]
-        {
-            Conv(6, 2), pool, Conv(16, 0), pool, Core.LayerSpec.Flatten,
-            Core.LayerSpec.NewDense(120, Core.Activation.ReLU, null), Core.LayerSpec.NewDense(84, Core.Activation.ReLU, null), Core.LayerSpec.NewDense(10, Core.Activation.Softmax, null),
-        });
+        var lenet = Core.Architectures.lenet5(Core.Activation.ReLU, null);
+        var core = Core.Network.init<float>(7UL, lenet.Item1, lenet.Item2);
         Assert.Equal(Core.Parameters.toArray(core).Select(BitConverter.SingleToInt32Bits), Core.Parameters.toArray(network.CoreNetwork).Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(new ImageShape(1, 28, 28), network.InputImage);
         Assert.Equal(784, network.InputWidth);
