@@ -123,7 +123,7 @@ let layers<'T when 'T :> IFloatingPointIeee754<'T>> (input: Shape) (specs: Layer
         perCall 0.5 f |> ignore
         let t = median [ for _ in 1 .. 7 -> perCall 0.1 f ]
         printfn "%-60s %9.2f us" name (t * 1e6)
-    let ws = new Workspace<'T>(loss, network, batch, 0, Shards.resolve Workloads.shards, None)
+    let ws = new Workspace<'T>(loss, network, batch, 0, Shards.resolveFor network Workloads.shards, None)
     let indices = Array.init batch id
     let key = { Seed = 1UL; Step = 1L; First = 0 }
     report "compute (forward + backward, whole batch)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y, key) |> ignore)

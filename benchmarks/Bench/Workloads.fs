@@ -106,7 +106,7 @@ let private throughputOf<'T when 'T :> IFloatingPointIeee754<'T>>
             "samples_per_s_first_epoch", box first; "median_over_first_epoch", box (median rates / first)
             "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
-            "provider", box (provider ()); "shards", box (Shards.resolve shards) ]
+            "provider", box (provider ()); "shards", box (Shards.resolveFor network shards) ]
           @ allocation bytes ((d.X.Cols + batch - 1) / batch))
 
 /// Examples per second of a dense network on vectors under SGD (6 flops per weight per example).

@@ -51,16 +51,33 @@ module Shards =
         | :? NativeGemm -> 1
         | _ -> Environment.ProcessorCount
 
+    /// The shard count when none is asked for, for this network: one per processor for networks
+    /// with convolution or pooling layers, whose windows are laid out, pooled and added back on
+    /// the shard's own thread between small products that a native BLAS cannot spread over the
+    /// cores; otherwise as automatic. (With batch normalisation each shard normalises by its own
+    /// examples, so the count, and with it the processor count, changes the result beyond
+    /// rounding: give Shards explicitly for runs that must agree across machines.)
+    let automaticFor (network: Network<'T>) : int =
+        let windowed = network.Layers |> List.exists (fun l -> match l with Layer.Conv2D _ | Layer.MaxPool2D _ | Layer.AvgPool2D _ -> true | _ -> false)
+        if windowed then Environment.ProcessorCount else automatic ()
+
     /// Why a shard count cannot be asked for, if it cannot: it must be 0 (automatic) or more.
     let problem (asked: int) : string option =
         if asked < 0 then Some $"The shard count must be 0 (automatic) or more, got {asked}." else None
 
-    /// The shard count asked for, or the automatic one for 0. Throws ArgumentOutOfRangeException
-    /// (naming "Shards") for a negative count.
-    let resolve (asked: int) : int =
+    /// The count asked for, or `automatic ()` for 0; ArgumentOutOfRangeException naming "Shards" for a negative one.
+    let private resolveWith (automatic: unit -> int) (asked: int) : int =
         match problem asked with
         | Some why -> raise (ArgumentOutOfRangeException("Shards", asked, why))
         | None -> if asked = 0 then automatic () else asked
+
+    /// The shard count asked for, or the automatic one for 0. Throws ArgumentOutOfRangeException
+    /// (naming "Shards") for a negative count.
+    let resolve (asked: int) : int = resolveWith automatic asked
+
+    /// The shard count asked for, or the network's automatic one for 0 (automaticFor). Throws
+    /// ArgumentOutOfRangeException (naming "Shards") for a negative count.
+    let resolveFor (network: Network<'T>) (asked: int) : int = resolveWith (fun () -> automaticFor network) asked
 
     /// Runs f with this thread's products kept on one thread when the batch is sharded.
     let internal onOneThread (sharded: bool) (f: unit -> 'R) : 'R =
