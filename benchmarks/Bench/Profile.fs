@@ -139,3 +139,14 @@ let layers<'T when 'T :> IFloatingPointIeee754<'T>> (input: Shape) (specs: Layer
         report $"layer {l + 1} σ" (fun () -> Activation.applyInto (Layer.activation layer) pass.Z.[l] pass.A.[l])
         report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto (Layer.activation layer) pass.Z.[l] pass.A.[l] pass.OutputGradients.[l] pass.Deltas.[l])
         report $"layer {l + 1} backward" (fun () -> Layer.backwardInto layer shape (pass.Input l) pass.Deltas.[l] pass.Scratch.[l] pass.Gradient.[l] below)
+        match layer with
+        | Layer.Conv2D c ->
+            let cols, y = pass.Scratch.[l].[0].values, pass.Scratch.[l].[1].values
+            let filters, rows = c.Kernels.Rows, c.Kernels.Cols
+            let pn = pass.Z.[l].Rows / filters * batch
+            report $"  y = cols·wᵀ ({pn}×{filters}×{rows})" (fun () -> Gemm.run false true pn filters rows 'T.One cols c.Kernels.values 'T.Zero y)
+            report $"  dW = δᵀ·cols ({filters}×{rows}×{pn})" (fun () -> Gemm.run true false filters rows pn 'T.One y cols 'T.Zero pass.Gradient.[l].[0].values)
+            if l > 0 then
+                let scratchCols = Array.copy cols
+                report $"  dCols = δ·w ({pn}×{rows}×{filters})" (fun () -> Gemm.run false false pn rows filters 'T.One y c.Kernels.values 'T.Zero scratchCols)
+        | _ -> ()
