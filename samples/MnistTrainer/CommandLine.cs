@@ -14,7 +14,7 @@ internal sealed class CommandLine
 {
     public Option<string> Data { get; } = new("--data") { Description = "Folder with the four MNIST IDX files (.gz or raw).", DefaultValueFactory = _ => "data/mnist-10k" };
 
-    public Option<string> Network { get; } = new("--network") { Description = "dense: 784 inputs, the --hidden layers, 10 outputs (Nielsen's networks). lenet: LeNet-5 on the digits as 1×28×28 images (conv 5×5 ×6 pad 2, max 2×2, conv 5×5 ×16, max 2×2, 120, 84, 10; ReLU), whose own defaults (float32, cross-entropy, heavy-ball η 0.05 β 0.9, cosine schedule, He init, batch 64, 20 epochs, --l2 1) apply to the options not given.", DefaultValueFactory = _ => "dense" };
+    public Option<string> Network { get; } = new("--network") { Description = "dense: 784 inputs, the --hidden layers, 10 outputs (Nielsen's networks). lenet: LeNet-5 on the digits as 1×28×28 images (conv 5×5 ×6 pad 2, max 2×2, conv 5×5 ×16, max 2×2, 120, 84, 10; ReLU), whose own defaults (float32, cross-entropy, heavy-ball η 0.05 β 0.9, cosine schedule, He init, batch 64 in 2 shards, 20 epochs, --l2 10, --dropout 0.3) apply to the options not given.", DefaultValueFactory = _ => "dense" };
 
     public Option<string> Hidden { get; } = new("--hidden") { Description = "Hidden layer widths, comma-separated (30 gives 784-30-10; 100,50 gives 784-100-50-10).", DefaultValueFactory = _ => "30" };
 
@@ -104,7 +104,7 @@ internal sealed class CommandLine
         return new(
             Settings.FindData(parsed.GetValue(Data)!), parsed.GetValue(Network)!, Settings.ParseHidden(parsed.GetValue(Hidden)!), Value(Activation, "relu"), Value(Loss, "cross-entropy"),
             Value(Optimizer, "heavy-ball"), Value(Rate, 0.05), parsed.GetValue(Momentum), Value(Schedule, "cosine"), parsed.GetValue(Decay),
-            Value(Init, "he"), Value(Epochs, 20), Value(Batch, 64), parsed.GetValue(Shards), parsed.GetValue(Seed), Value(L2, 1.0), parsed.GetValue(Dropout),
+            Value(Init, "he"), Value(Epochs, 20), Value(Batch, 64), Value(Shards, 2), parsed.GetValue(Seed), Value(L2, 10.0), Value(Dropout, 0.3),
             Value(Float32, true), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
     }
 

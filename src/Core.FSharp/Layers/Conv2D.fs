@@ -121,27 +121,35 @@ module Conv2D =
     let internal withParameters (tensors: Matrix<'T> list) (layer: Conv2D<'T>) : Conv2D<'T> =
         { layer with kernels = tensors.[0]; biases = tensors.[1] }
 
-    /// Runs f for every row of every window's entry (ch, ky, kx) of every example: f is given the
-    /// entry's row r = (ch·kₕ + ky)·k_w + kx, the example j, the output row oy, the input row y
-    /// (−1 in the padding), the input column of output column 0 (x₀ = −p_w + kx) and the stride.
-    let inline private eachRun (layer: Conv2D<'T>) (input: Shape) (examples: int) ([<InlineIfLambda>] f: int -> int -> int -> int -> int -> unit) : unit =
-        let struct (c, h, w) = Windows.dimensions input
-        let struct (ho, _) = Windows.outputSize layer.kernel layer.stride layer.padding h w
-        let kh, kw = layer.kernel.Height, layer.kernel.Width
-        for j in 0 .. examples - 1 do
-            for ch in 0 .. c - 1 do
-                for ky in 0 .. kh - 1 do
-                    for kx in 0 .. kw - 1 do
-                        let r = (ch * kh + ky) * kw + kx
-                        for oy in 0 .. ho - 1 do
-                            let y = oy * layer.stride.Height - layer.padding.Height + ky
-                            f r j oy (if y >= 0 && y < h then (ch * h + y) * w else -1) (kx - layer.padding.Width)
-
     /// The output columns [lo, hi) of a run whose input columns x₀ + ox·s all lie in 0 … w − 1.
     let inline private inside (x0: int) (s: int) (w: int) (wo: int) : struct (int * int) =
         let lo = if x0 >= 0 then 0 else (-x0 + s - 1) / s
         let hi = if x0 >= w then 0 else Math.Min(wo, (w - 1 - x0) / s + 1)
         struct (lo, Math.Max(lo, hi))
+
+    /// Runs f for every output row of every window entry (ch, ky, kx) of every example: f is given
+    /// the place of the run in the laid-out windows (entry r = (ch·kₕ + ky)·k_w + kx's column,
+    /// example j, output row oy), the place in the batch of the input that output column 0 reads
+    /// (its row's start plus x₀ = kx − p_w, which may be negative; Int32.MinValue when the row lies
+    /// in the padding), and the output
+    /// columns [lo, hi) whose inputs lie in the image (worked out once per entry).
+    let inline private eachRun (layer: Conv2D<'T>) (input: Shape) (examples: int) ([<InlineIfLambda>] f: int -> int -> int -> int -> unit) : unit =
+        let struct (c, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize layer.kernel layer.stride layer.padding h w
+        let kh, kw = layer.kernel.Height, layer.kernel.Width
+        let positions = ho * wo
+        let pn = positions * examples
+        let size = c * h * w
+        for ch in 0 .. c - 1 do
+            for ky in 0 .. kh - 1 do
+                for kx in 0 .. kw - 1 do
+                    let r = (ch * kh + ky) * kw + kx
+                    let x0 = kx - layer.padding.Width
+                    let struct (lo, hi) = inside x0 layer.stride.Width w wo
+                    for j in 0 .. examples - 1 do
+                        for oy in 0 .. ho - 1 do
+                            let y = oy * layer.stride.Height - layer.padding.Height + ky
+                            f (r * pn + j * positions + oy * wo) (if y >= 0 && y < h then j * size + (ch * h + y) * w + x0 else Int32.MinValue) lo hi
 
     /// The windows laid out for the product (im2col, transposed): cols has one column of
     /// Hₒ·W_ₒ·n values per window entry r = (ch, ky, kx), holding the input under that entry for
@@ -154,18 +162,18 @@ module Conv2D =
         let positions = ho * wo
         let pn = positions * a.cols
         let s = layer.stride.Width
-        eachRun layer input a.cols (fun r j oy row x0 ->
-            let target = r * pn + j * positions + oy * wo
-            if row < 0 then Array.Clear(cols, target, wo)
+        let values = a.values
+        eachRun layer input a.cols (fun target source lo hi ->
+            if source = Int32.MinValue then Span<'T>(cols, target, wo).Clear()
             else
-                let source = j * a.rows + row
-                let struct (lo, hi) = inside x0 s w wo
-                Array.Clear(cols, target, lo)
-                if s = 1 then Array.Copy(a.values, source + x0 + lo, cols, target + lo, hi - lo)
+                for ox in 0 .. lo - 1 do
+                    cols.[target + ox] <- 'T.Zero
+                if s = 1 && hi - lo >= 16 then ReadOnlySpan<'T>(values, source + lo, hi - lo).CopyTo(Span<'T>(cols, target + lo, hi - lo))
                 else
                     for ox in lo .. hi - 1 do
-                        cols.[target + ox] <- a.values.[source + x0 + ox * s]
-                Array.Clear(cols, target + hi, wo - hi))
+                        cols.[target + ox] <- values.[source + ox * s]
+                for ox in hi .. wo - 1 do
+                    cols.[target + ox] <- 'T.Zero)
 
     /// The columns' gradient added back to the pixels their entries read (col2im, transposed):
     /// the adjoint of columnsInto.
@@ -176,19 +184,17 @@ module Conv2D =
         let positions = ho * wo
         let pn = positions * below.cols
         let s = layer.stride.Width
-        Array.Clear below.values
-        eachRun layer input below.cols (fun r j oy row x0 ->
-            if row >= 0 then
-                let from = r * pn + j * positions + oy * wo
-                let target = j * below.rows + row
-                let struct (lo, hi) = inside x0 s w wo
+        let into = below.values
+        Array.Clear into
+        eachRun layer input below.cols (fun from target lo hi ->
+            if target <> Int32.MinValue then
                 if s = 1 && hi - lo >= 32 then
-                    let out = Span<'T>(below.values, target + x0 + lo, hi - lo)
+                    let out = Span<'T>(into, target + lo, hi - lo)
                     Elementwise.add (ReadOnlySpan<'T>(cols, from + lo, hi - lo), Span<'T>.op_Implicit out, out)
                 else
                     for ox in lo .. hi - 1 do
-                        let at = target + x0 + ox * s
-                        below.values.[at] <- below.values.[at] + cols.[from + ox])
+                        let at = target + ox * s
+                        into.[at] <- into.[at] + cols.[from + ox])
 
     /// z = w ⋆ a + b: the windows laid out (Hₒ·W_ₒ·n × C·kₕ·k_w), one product with wᵀ for the
     /// whole batch, y = cols·wᵀ (one column per filter, each example's outputs a run of it), then
@@ -231,8 +237,8 @@ module Conv2D =
             for p in 0 .. positions - 1 do
                 total <- total + partial.[p]
             db.[o] <- total
-        // ∂C/∂w = δᵀ·cols
-        Gemm.run true false filters rows pn 'T.One dy cols 'T.Zero gradient.[0].values
+        // ∂C/∂w = δᵀ·cols: a small result over a long inner dimension (ColumnProducts)
+        ColumnProducts.transposeInto pn filters rows dy cols gradient.[0].values
         match inputGradient with
         | ValueNone -> ()
         | ValueSome below ->

@@ -56,17 +56,41 @@ module MaxPool2D =
                     largest <- v
         best
 
+    /// Runs f on every output's place in the batch (outputs of `rows` values per example) and the
+    /// place in the batch of its window's first largest input. Windows of 2 × 2 that tile the image
+    /// (stride 2, no padding: LeNet's) compare their four inputs in row-major order directly.
+    let inline private eachChoice<'T when 'T :> IFloatingPointIeee754<'T>> (p: MaxPool2D) (input: Shape) (a: Matrix<'T>) (rows: int) ([<InlineIfLambda>] f: int -> int -> unit) : unit =
+        let struct (c, h, w) = Windows.dimensions input
+        let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
+        let values = a.values
+        let tiled2 =
+            p.kernel.Height = 2 && p.kernel.Width = 2 && p.stride.Height = 2 && p.stride.Width = 2 && p.padding.Height = 0 && p.padding.Width = 0
+        for j in 0 .. a.cols - 1 do
+            let first = j * a.rows
+            let mutable o = j * rows
+            for ch in 0 .. c - 1 do
+                for oy in 0 .. ho - 1 do
+                    if tiled2 then
+                        let top = first + (ch * h + 2 * oy) * w
+                        let bottom = top + w
+                        for ox in 0 .. wo - 1 do
+                            let x = 2 * ox
+                            let mutable best = top + x
+                            if 'T.op_GreaterThan (values.[top + x + 1], values.[best]) then best <- top + x + 1
+                            if 'T.op_GreaterThan (values.[bottom + x], values.[best]) then best <- bottom + x
+                            if 'T.op_GreaterThan (values.[bottom + x + 1], values.[best]) then best <- bottom + x + 1
+                            f o best
+                            o <- o + 1
+                    else
+                        for ox in 0 .. wo - 1 do
+                            f o (first + argmax p values first h w ch oy ox)
+                            o <- o + 1
+
     /// z = the largest input of each window.
     [<HotPath>]
     let internal forwardInto (p: MaxPool2D) (input: Shape) (a: Matrix<'T>) (z: Matrix<'T>) : unit =
-        let struct (c, h, w) = Windows.dimensions input
-        let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
-        for j in 0 .. a.cols - 1 do
-            let first, out = j * a.rows, j * z.rows
-            for ch in 0 .. c - 1 do
-                for oy in 0 .. ho - 1 do
-                    for ox in 0 .. wo - 1 do
-                        z.values.[out + (ch * ho + oy) * wo + ox] <- a.values.[first + argmax p a.values first h w ch oy ox]
+        let out, values = z.values, a.values
+        eachChoice p input a z.rows (fun o k -> out.[o] <- values.[k])
 
     /// ∂C/∂a_in: each output's δ added to its window's first maximum (overlapping windows add up).
     [<HotPath>]
@@ -74,16 +98,9 @@ module MaxPool2D =
         match inputGradient with
         | ValueNone -> ()
         | ValueSome below ->
-            let struct (c, h, w) = Windows.dimensions input
-            let struct (ho, wo) = Windows.outputSize p.kernel p.stride p.padding h w
-            Array.Clear below.values
-            for j in 0 .. a.cols - 1 do
-                let first, out = j * a.rows, j * delta.rows
-                for ch in 0 .. c - 1 do
-                    for oy in 0 .. ho - 1 do
-                        for ox in 0 .. wo - 1 do
-                            let k = first + argmax p a.values first h w ch oy ox
-                            below.values.[k] <- below.values.[k] + delta.values.[out + (ch * ho + oy) * wo + ox]
+            let into, d = below.values, delta.values
+            Array.Clear into
+            eachChoice p input a delta.rows (fun o k -> into.[k] <- into.[k] + d.[o])
 
     /// For each example, which input each output took: the pattern whose change under a
     /// perturbation is a kink of the cost (a tie broken the other way).
