@@ -9,7 +9,7 @@ namespace FunctionalBackprop.Onnx;
 
 /// <summary>
 /// Saving a <see cref="NeuralNetwork{T}"/> as an ONNX model that ONNX Runtime (and any other ONNX
-/// consumer) runs, and loading the dense networks that PyTorch, tf2onnx and this library export.
+/// consumer) runs, and loading the dense and convolutional networks that PyTorch, tf2onnx and this library export.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -76,22 +76,22 @@ public static class OnnxModel
         Save(network, path, options);
 
     /// <summary>
-    /// Loads a dense network, with the scaler its inputs go through if the model has one, from an
+    /// Loads a network, with the scaler its inputs go through if the model has one, from an
     /// ONNX model. The file's element type must be T, except that a float32 (FLOAT) file loads as
     /// double by widening every parameter exactly; the loaded network then computes in float64 and
     /// so differs from the file's float32 arithmetic in the last bits.
     /// </summary>
     /// <param name="path">The .onnx file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model (truncated, corrupt, a cycle, a missing initializer, sizes or types that disagree), or holds float64 and T is float.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a network this library models; the message names the node and its operator.</exception>
     public static NeuralNetwork<T> Load<T>(string path)
         where T : IFloatingPointIeee754<T> =>
         NeuralNetwork<T>.FromContents(OnnxNetwork.LoadContents<T>(path));
 
-    /// <summary>Reads a dense network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
+    /// <summary>Reads a network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>
     /// <exception cref="InvalidDataException">The content is not a valid ONNX model, or holds float64 and T is float.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a network this library models.</exception>
     public static NeuralNetwork<T> Load<T>(Stream stream)
         where T : IFloatingPointIeee754<T> =>
         NeuralNetwork<T>.FromContents(OnnxNetwork.LoadContents<T>(stream));

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Core = FunctionalBackprop.Core;
 using Proto = global::Onnx;
 using AttributeType = global::Onnx.AttributeProto.Types.AttributeType;
 using DataType = global::Onnx.TensorProto.Types.DataType;
@@ -40,8 +41,18 @@ internal sealed partial class GraphReader<T>
             throw r.Unsupported($"flattens [batch, …] at axis {axis}, which would put parts of several examples in one row; only axis 1 keeps one example per row");
         }
 
-        return data with { ExampleShape = new[] { Elements(r, shape) } };
+        return Flattened(r, data, new[] { Elements(r, shape) });
     }
+
+    /// <summary>
+    /// The data as one row per example: after a layer that gives images, a flatten layer (closing
+    /// an open convolution with the identity σ); on x itself, or on vectors, the same values under
+    /// the new shape (so an input [batch, 1, 28, 28] flattened first reads as a network on 784 values).
+    /// </summary>
+    private static DataValue<T> Flattened(NodeReader r, DataValue<T> data, long[] shape) =>
+        data.Image is not null && (!data.Layers.IsEmpty || data.Stage is Open<T>)
+            ? Closed(r, data).Then(Core.Layer<T>.Flatten, shape)
+            : data with { ExampleShape = shape };
 
     /// <summary>Reshape to [−1, n] or [0, n]: one example per row, its values in row-major order.</summary>
     private Value Reshape(NodeReader r)
@@ -101,7 +112,7 @@ internal sealed partial class GraphReader<T>
                 : r.Unsupported($"reshapes examples of {perExample} values to rows of {width}, which would regroup values across examples; only one example per row is read");
         }
 
-        return data with { ExampleShape = new[] { width } };
+        return Flattened(r, data, new[] { width });
     }
 
     /// <summary>The product of one example's dims (−1 if any is unknown), refusing more than 2³¹ values.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using System.Numerics;
 using Core = FunctionalBackprop.Core;
 using Proto = global::Onnx;
@@ -28,11 +29,24 @@ internal sealed record UnmodelledValue(string What) : Value;
 /// <param name="Stage">Where the current layer, or the input's scaler, stands.</param>
 /// <param name="ExampleShape">One example's dims (the tensor's shape without the batch axis); null when unknown, −1 for an unknown dim.</param>
 /// <param name="Scaler">The scaler x went through before the first layer; null when none.</param>
-internal sealed record DataValue<T>(ImmutableList<Core.Layer<T>> Layers, Stage<T> Stage, long[]? ExampleShape, Core.Scaler? Scaler = null) : Value
+/// <param name="InputShape">One example's dims where the first layer started (the network's input); null until then, [−1] when unknown.</param>
+internal sealed record DataValue<T>(ImmutableList<Core.Layer<T>> Layers, Stage<T> Stage, long[]? ExampleShape, Core.Scaler? Scaler = null, long[]? InputShape = null) : Value
     where T : IFloatingPointIeee754<T>
 {
     /// <summary>One example's width when the tensor is [batch, width] (−1 if that width is unknown); null for other ranks.</summary>
     public long? Width => ExampleShape is null ? -1 : ExampleShape.Length == 1 ? ExampleShape[0] : null;
+
+    /// <summary>One example's channels, height and width when the tensor is [batch, C, H, W] with every dim known; null otherwise.</summary>
+    public (long Channels, long Height, long Width)? Image =>
+        ExampleShape is { Length: 3 } dims && dims.All(d => d > 0) ? (dims[0], dims[1], dims[2]) : null;
+
+    /// <summary>The data as a layer starts on it: the network's input shape noted if this is the first layer.</summary>
+    public DataValue<T> Starting() =>
+        Layers.IsEmpty && Stage is not Open<T> ? this with { InputShape = ExampleShape ?? new long[] { -1 } } : this;
+
+    /// <summary>The data after the layer, whose output has one example's dims <paramref name="outputShape"/>.</summary>
+    public DataValue<T> Then(Core.Layer<T> layer, long[]? outputShape) =>
+        Starting() with { Layers = Layers.Add(layer), Stage = Features<T>.Instance, ExampleShape = outputShape };
 }
 
 /// <summary>Where the current layer stands.</summary>
@@ -47,20 +61,62 @@ internal sealed record Features<T> : Stage<T>
     public static Features<T> Instance { get; } = new();
 }
 
-/// <summary>z = W a + b, waiting for its activation (a layer with identity if none comes).</summary>
+/// <summary>A layer's weighted input z, waiting for its activation σ (the layer has identity σ if none comes).</summary>
+/// <param name="Node">The node that computed z, for messages.</param>
+internal abstract record Open<T>(string Node) : Stage<T>
+    where T : IFloatingPointIeee754<T>
+{
+    /// <summary>The layer, completed with σ.</summary>
+    public abstract Core.Layer<T> Close(Core.Activation activation);
+}
+
+/// <summary>z = W a + b of a dense layer.</summary>
 /// <param name="Weights">W, units × inputs.</param>
 /// <param name="Biases">b, one per unit; null until an Add supplies them after a MatMul (zeros if none does).</param>
 /// <param name="Node">The node that multiplied by W, for messages.</param>
-internal sealed record Weighted<T>(Core.Matrix<T> Weights, T[]? Biases, string Node) : Stage<T>
+internal sealed record Weighted<T>(Core.Matrix<T> Weights, T[]? Biases, string Node) : Open<T>(Node)
+    where T : IFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public override Core.Layer<T> Close(Core.Activation activation)
+    {
+        var units = Weights.Rows;
+        var biases = Core.Matrix.ofColumnMajor(units, 1, Biases ?? new T[units]);
+        return Core.Layer<T>.NewDense(Core.Dense.create(Weights, biases, activation));
+    }
+}
+
+/// <summary>z = W ⋆ a + b of a convolution layer.</summary>
+/// <param name="Kernels">W, filters × C·kₕ·k_w (filter o in row o, in c, i, j order).</param>
+/// <param name="Biases">b, filters × 1.</param>
+/// <param name="Kernel">kₕ × k_w.</param>
+/// <param name="Stride">The stride.</param>
+/// <param name="Padding">The zero rows and columns on each side.</param>
+/// <param name="Node">The Conv node, for messages.</param>
+internal sealed record Convolved<T>(Core.Matrix<T> Kernels, Core.Matrix<T> Biases, Core.Window Kernel, Core.Window Stride, Core.Window Padding, string Node) : Open<T>(Node)
+    where T : IFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public override Core.Layer<T> Close(Core.Activation activation) =>
+        Core.Layer<T>.NewConv2D(Core.Conv2D.create(activation, Kernels, Biases, Kernel, Stride, Padding));
+}
+
+/// <summary>
+/// Pad(a, zeros) on an image: rows and columns of zeros around each channel, which the Conv or
+/// AveragePool that reads it takes as its own padding (older opsets write PyTorch's padded average
+/// pooling as this Pad then an AveragePool).
+/// </summary>
+/// <param name="Pads">The rows and columns added: top, left, bottom, right.</param>
+internal sealed record Padded<T>(long[] Pads) : Stage<T>
     where T : IFloatingPointIeee754<T>;
 
 /// <summary>Greater(z, 0): a boolean tensor that a Cast to T turns into the step activation.</summary>
-/// <param name="Z">What was compared: a layer's weighted input (<see cref="Weighted{T}"/>), or a completed output (<see cref="Features{T}"/>) that an activation layer takes.</param>
+/// <param name="Z">What was compared: a layer's weighted input (<see cref="Open{T}"/>), or a completed output (<see cref="Features{T}"/>) that an activation layer takes.</param>
 internal sealed record Compared<T>(Stage<T> Z) : Stage<T>
     where T : IFloatingPointIeee754<T>;
 
 /// <summary>Mul(z, α): half of the leaky ReLU max(z, α·z).</summary>
-/// <param name="Z">What was scaled: a layer's weighted input (<see cref="Weighted{T}"/>), or a completed output (<see cref="Features{T}"/>) that an activation layer takes (compared by reference with Max's other operand).</param>
+/// <param name="Z">What was scaled: a layer's weighted input (<see cref="Open{T}"/>), or a completed output (<see cref="Features{T}"/>) that an activation layer takes (compared by reference with Max's other operand).</param>
 /// <param name="Slope">α, as the library's activation holds it.</param>
 internal sealed record Scaled<T>(Stage<T> Z, double Slope) : Stage<T>
     where T : IFloatingPointIeee754<T>;
