@@ -21,7 +21,7 @@ public static class OnnxNetwork
     /// <param name="path">The file to create or replace.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.Network<T> network, string path, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -34,7 +34,7 @@ public static class OnnxNetwork
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.Network<T> network, Stream stream, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -52,7 +52,7 @@ public static class OnnxNetwork
     /// <param name="path">The file to create or replace.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.ModelContents<T> contents, string path, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -65,7 +65,7 @@ public static class OnnxNetwork
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.ModelContents<T> contents, Stream stream, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {

@@ -11,13 +11,21 @@ namespace FunctionalBackprop.Onnx.Import;
 // running statistics' weight, 1 − the library's (and PyTorch's) m.
 internal sealed partial class GraphReader<T>
 {
-    /// <summary>BatchNormalization: z = γ·(a − μ)/√(σ² + ε) + β with the running μ and σ²; its training outputs are not modelled.</summary>
+    /// <summary>BatchNormalization in inference (one output): z = γ·(a − μ)/√(σ² + ε) + β with the running μ and σ².</summary>
     private Value[] BatchNormalization(NodeReader r)
     {
         r.Arity(5, 5, 1, opset >= 14 ? 3 : 5);
         if (r.Int("training_mode", 0) != 0)
         {
             throw r.Unsupported("normalises by each batch's own statistics (training_mode = 1); only inference, with the running statistics, is read");
+        }
+
+        // Before opset 14 the outputs decide the mode: Y alone is inference, Y with the batch's statistics is training.
+        if (r.Node.Output.Skip(1).Any(o => o.Length > 0))
+        {
+            throw r.Unsupported(
+                $"gives {r.Node.Output.Count} outputs, the batch's statistics after Y, which ONNX computes in training only (normalising by each batch's own statistics); " +
+                "only inference, with one output Y and the running statistics, is read");
         }
 
         var epsilon = NodeReader.Shortest(r.Float("epsilon", 1e-5f));
@@ -44,9 +52,7 @@ internal sealed partial class GraphReader<T>
 
         var shape = data.ExampleShape is [_] ? new long[] { channels } : data.ExampleShape!;
         var layer = Made(r, Core.LayerSpec.NewBatchNorm(momentum, epsilon), ShapeOf(r, shape, "normalises data that"), new[] { gamma, beta }, new[] { mean, variance });
-        return new Value[] { data.Then(layer, shape) }
-            .Concat(r.Node.Output.Skip(1).Select(_ => new UnmodelledValue($"a training statistic of {r.Description}")))
-            .ToArray();
+        return r.Node.Output.Select((_, k) => k == 0 ? data.Then(layer, shape) : (Value)new UnmodelledValue($"output {k + 1} of {r.Description}, which it does not give")).ToArray();
     }
 
     /// <summary>

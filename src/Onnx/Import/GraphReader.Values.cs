@@ -54,7 +54,7 @@ internal sealed partial class GraphReader<T>
             ? Closed(r, data).Then(Core.Layer<T>.Flatten, shape)
             : data with { ExampleShape = shape };
 
-    /// <summary>Reshape to [−1, n] or [0, n]: one example per row, its values in row-major order.</summary>
+    /// <summary>Reshape to [−1, n], [0, n] or [batch, n] (the batch from the data's shape): one example per row, its values in row-major order.</summary>
     private Value Reshape(NodeReader r)
     {
         r.Arity(2, 2, 1, 1);
@@ -65,14 +65,9 @@ internal sealed partial class GraphReader<T>
             throw Misplaced(r, data.Stage);
         }
 
-        var shapeInput = Constant(r, 1, "target shape");
-        var what = $"{r.Description}'s target shape {shapeInput.Origin}";
-        if (Tensors.Shape(shapeInput.Tensor, what).Length != 1)
-        {
-            throw r.Invalid($"takes the target shape {shapeInput.Origin}, which is not a list (rank 1).");
-        }
-
-        var target = Tensors.Int64s(shapeInput.Tensor, what);
+        // [batch, dims…] computed from the data's own shape (x.view(x.size(0), −1)) keeps the batch as 0 does.
+        var batch = Required(r, 1) as BatchTarget;
+        var target = batch is null ? TargetShape(r) : batch.Dims.Prepend(0).ToArray();
         if (target.Any(d => d < -1) || target.Count(d => d == -1) > 1)
         {
             throw r.Invalid($"reshapes to [{string.Join(", ", target)}]: a target shape holds dims of 0 or more and at most one −1.");
@@ -95,7 +90,7 @@ internal sealed partial class GraphReader<T>
             }
         }
 
-        var batchKept = (rows == 0 && !allowZero) || (rows == -1 && width > 0);
+        var batchKept = batch is not null || (rows == 0 && !allowZero) || (rows == -1 && width > 0);
         if (!batchKept || width == 0)
         {
             throw r.Unsupported($"reshapes to [{string.Join(", ", target)}]; only [−1, n] or [0, n] (one example per row) is read");
@@ -113,6 +108,19 @@ internal sealed partial class GraphReader<T>
         }
 
         return Flattened(r, data, new[] { width });
+    }
+
+    /// <summary>Reshape's constant target shape, a list of INT64.</summary>
+    private long[] TargetShape(NodeReader r)
+    {
+        var shapeInput = Constant(r, 1, "target shape");
+        var what = $"{r.Description}'s target shape {shapeInput.Origin}";
+        if (Tensors.Shape(shapeInput.Tensor, what).Length != 1)
+        {
+            throw r.Invalid($"takes the target shape {shapeInput.Origin}, which is not a list (rank 1).");
+        }
+
+        return Tensors.Int64s(shapeInput.Tensor, what);
     }
 
     /// <summary>The product of one example's dims (−1 if any is unknown), refusing more than 2³¹ values.</summary>

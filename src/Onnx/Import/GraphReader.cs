@@ -12,9 +12,13 @@ namespace FunctionalBackprop.Onnx.Import;
 /// <summary>
 /// Reads a graph as a network by walking its nodes in order and tracking, for every value, what it
 /// is: a constant, or x after its scaler (if any) and so many completed layers, plus the current
-/// layer's progress (z = W a, then + b, then σ). Every node must be one of the forms a layer
-/// or an input scaler takes; anything else is refused, naming the node, so a graph is either read
-/// exactly or not at all.
+/// layer's progress (z = W a or W ⋆ a, then + b, then σ; a Pad's zeros before the layer that takes
+/// them as its padding). Every node must be one of the forms a layer or an input scaler takes;
+/// anything else is refused, naming the node, so a graph is either read exactly or not at all. The
+/// operators are read in files by family: GraphReader.Linear.cs (Gemm, MatMul, Add),
+/// .Activations.cs, .Convolution.cs (Conv), .Pooling.cs (MaxPool, AveragePool, Pad),
+/// .Normalization.cs (BatchNormalization), .Values.cs (Flatten, Reshape, Identity, Dropout,
+/// Constant) and .Scaler.cs (Sub, Div, Cast around them).
 /// </summary>
 /// <typeparam name="T">The graph's element type: float for FLOAT, double for DOUBLE.</typeparam>
 internal sealed partial class GraphReader<T>
@@ -127,6 +131,10 @@ internal sealed partial class GraphReader<T>
             "AveragePool" => new[] { AveragePool(reader) },
             "Pad" => new[] { Pad(reader) },
             "BatchNormalization" => BatchNormalization(reader),
+            "Shape" => new[] { Shape(reader) },
+            "Gather" => new[] { Gather(reader) },
+            "Unsqueeze" => new[] { Unsqueeze(reader) },
+            "Concat" => new[] { Concat(reader) },
             _ => new[] { Constant(reader) },
         };
         for (var k = 0; k < node.Output.Count; k++)
@@ -175,6 +183,10 @@ internal sealed partial class GraphReader<T>
             : new[] { "auto_pad", "count_include_pad", "kernel_shape", "pads", "strides" },
         ["Pad"] = opset => opset >= 11 ? new[] { "mode" } : new[] { "mode", "pads", "value" },
         ["BatchNormalization"] = opset => opset >= 14 ? new[] { "epsilon", "momentum", "training_mode" } : new[] { "epsilon", "momentum" },
+        ["Shape"] = opset => opset >= 15 ? new[] { "end", "start" } : Array.Empty<string>(),
+        ["Gather"] = _ => new[] { "axis" },
+        ["Unsqueeze"] = opset => opset >= 13 ? Array.Empty<string>() : new[] { "axes" },
+        ["Concat"] = _ => new[] { "axis" },
         ["Constant"] = opset => opset >= 12
             ? new[] { "value", "sparse_value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings" }
             : opset >= 11 ? new[] { "value", "sparse_value" } : new[] { "value" },
@@ -254,9 +266,9 @@ internal sealed partial class GraphReader<T>
     private static bool Complete(Stage<T> stage) => stage is Features<T> or Open<T>;
 
     /// <summary>
-    /// The open layer completed with σ: a dense layer a = σ(W a + b) when the data is a weighted
-    /// input, or an activation layer a = σ(a_in) when it is a completed output (the input x, or a
-    /// layer's output after its activation).
+    /// The open layer completed with σ: a dense or convolution layer a = σ(z) when the data is its
+    /// weighted input z, or an activation layer a = σ(a_in) when it is a completed output (the input
+    /// x, or a layer's output after its activation).
     /// </summary>
     private static DataValue<T> Completed(DataValue<T> data, Core.Activation activation) =>
         data.Stage is Open<T> z

@@ -17,9 +17,27 @@ internal abstract record Value;
 /// <param name="Origin">"initializer 'fc1.weight'" or "the Constant of node 3", for messages.</param>
 internal sealed record ConstantValue(Proto.TensorProto Tensor, string Origin) : Value;
 
-/// <summary>A value the reader does not model (Dropout's mask); any node that reads it is refused.</summary>
+/// <summary>
+/// A value that is neither the data nor a constant: one the reader does not model (Dropout's mask),
+/// or one of the steps by which PyTorch computes the data's batch size for a reshape, which only the
+/// next step of that computation reads. Any other node that reads it is refused.
+/// </summary>
 /// <param name="What">What it is, for the message.</param>
-internal sealed record UnmodelledValue(string What) : Value;
+internal record UnmodelledValue(string What) : Value;
+
+/// <summary>Shape(a): the data's shape [batch, d₁, …] as it runs, of which only the batch size is read.</summary>
+internal sealed record DataShape(string What) : UnmodelledValue(What);
+
+/// <summary>Gather(Shape(a), 0): the batch size, a scalar (PyTorch's x.size(0)).</summary>
+internal sealed record BatchSize(string What) : UnmodelledValue(What);
+
+/// <summary>Unsqueeze(batch size, [0]): the list [batch].</summary>
+internal sealed record BatchList(string What) : UnmodelledValue(What);
+
+/// <summary>Concat([batch], dims…): a target shape [batch, dims…] for a Reshape that keeps each example in a row (PyTorch's x.view(x.size(0), −1)).</summary>
+/// <param name="Dims">The dims after the batch.</param>
+/// <param name="What">What it is, for the message.</param>
+internal sealed record BatchTarget(long[] Dims, string What) : UnmodelledValue(What);
 
 /// <summary>
 /// The data: x after its scaler (if any) and the layers completed so far, and where the current

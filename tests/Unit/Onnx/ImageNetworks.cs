@@ -51,6 +51,19 @@ internal static class ImageNetworks
         }),
     };
 
+    /// <summary>
+    /// Every kind in a network small enough to mutate bit by bit (for 1 × 6 × 5 images): conv 3 × 3
+    /// with padding, batch normalisation, max pooling, conv 2 × 2, average pooling with padding,
+    /// flatten, dense softmax.
+    /// </summary>
+    public static Core.LayerSpec[] Small { get; } =
+    {
+        Conv(2, Window(3, 3), Window(1, 1), Window(1, 1), Core.Activation.Identity), Core.LayerSpec.NewBatchNorm(0.1, 1e-5),
+        Core.LayerSpec.NewActivation(Core.Activation.ReLU), Core.LayerSpec.NewMaxPool2D(Window(2, 2), Window(2, 1), Window(0, 0)),
+        Conv(2, Window(2, 2), Window(1, 1), Window(0, 0), Core.Activation.Tanh), Core.LayerSpec.NewAvgPool2D(Window(2, 2), Window(1, 1), Window(1, 1)),
+        Core.LayerSpec.Flatten, Dense(2, Core.Activation.Softmax),
+    };
+
     /// <summary>The names of <see cref="Kinds"/>.</summary>
     public static IEnumerable<string> Names => Kinds.Keys;
 

@@ -17,7 +17,7 @@ namespace FunctionalBackprop.Tests.Onnx;
 /// </summary>
 public class OnnxRefusalTests
 {
-    private static TException Refused<TException>(GraphBuilder graph, params string[] fragments)
+    internal static TException Refused<TException>(GraphBuilder graph, params string[] fragments)
         where TException : Exception
     {
         var e = Assert.Throws<TException>(() => OnnxModel.Load<double>(graph.Stream()));

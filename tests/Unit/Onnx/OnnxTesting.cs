@@ -178,6 +178,16 @@ internal static class OnnxTesting
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// The options that write the network: the defaults, or opset 12 for a network with a softmax
+    /// over a whole image, which ONNX writes only before opset 13.
+    /// </summary>
+    public static OnnxExportOptions ExportOptionsFor<T>(Core.Network<T> network)
+        where T : IFloatingPointIeee754<T> =>
+        network.Layers.Zip(network.Shapes.Skip(1)).Any(l => Core.Layer.activation(l.First).IsSoftmax && l.Second is Core.Shape.Image)
+            ? new OnnxExportOptions { Opset = 12 }
+            : OnnxExportOptions.Default;
+
     /// <summary>The core network's outputs in inference (Forward.run), one row per example.</summary>
     public static T[][] Predict<T>(Core.Network<T> network, T[][] inputs)
         where T : IFloatingPointIeee754<T>
@@ -255,6 +265,20 @@ internal static class OnnxTesting
         }
 
         return worst;
+    }
+
+    /// <summary>
+    /// "… absolute, … relative to the output, … relative to the example's scale": the largest
+    /// differences between two batches of outputs (outputs of 0 left out of the second), and the
+    /// scaled difference <see cref="RelativeDifference{T}"/> gave, for the tests to print.
+    /// </summary>
+    public static string Differences<T>(T[][] actual, T[][] expected, double scaled)
+        where T : IFloatingPointIeee754<T>
+    {
+        var pairs = actual.Zip(expected).SelectMany(p => p.First.Zip(p.Second, (a, b) => (A: double.CreateTruncating(a), B: double.CreateTruncating(b)))).ToArray();
+        var absolute = pairs.Max(p => Math.Abs(p.A - p.B));
+        var relative = pairs.Where(p => p.B != 0).Select(p => Math.Abs(p.A - p.B) / Math.Abs(p.B)).DefaultIfEmpty(0).Max();
+        return $"{absolute:G3} absolute, {relative:G3} relative to the output, {scaled:G3} relative to the example's scale";
     }
 
     /// <summary>The tolerance of the issue: 10⁻⁶ for float32 (a few dozen ulps), 10⁻¹² for float64.</summary>

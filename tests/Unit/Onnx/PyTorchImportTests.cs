@@ -55,10 +55,7 @@ public sealed class PyTorchImportTests(ITestOutputHelper output)
         var expected = c.Outputs.Select(row => row.Select(v => T.CreateTruncating(v)).ToArray()).ToArray();
         var ours = Predict(network, inputs);
         var difference = RelativeDifference(ours, expected, Scales(network, inputs));
-        var pairs = ours.Zip(expected).SelectMany(p => p.First.Zip(p.Second, (a, b) => (A: double.CreateTruncating(a), B: double.CreateTruncating(b)))).ToArray();
-        output.WriteLine(
-            $"{c.File} as {typeof(T).Name}: largest difference from PyTorch {pairs.Max(p => Math.Abs(p.A - p.B)):G3} absolute, " +
-            $"{pairs.Where(p => p.B != 0).Max(p => Math.Abs(p.A - p.B) / Math.Abs(p.B)):G3} relative to the output, {difference:G3} relative to the example's scale");
+        output.WriteLine($"{c.File} as {typeof(T).Name}: largest difference from PyTorch {Differences(ours, expected, difference)}");
         Assert.True(difference <= Tolerance<T>(), $"{c.File}: {difference:G3} relative from PyTorch's outputs (tolerance {Tolerance<T>():G1})");
     }
 
