@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using Core = FunctionalBackprop.Core;
 
@@ -51,7 +52,8 @@ internal readonly record struct Geometry(Core.Window Kernel, Core.Window Stride,
             throw r.Invalid($"has pads [{string.Join(", ", pads)}]; on [batch, C, H, W] it takes 4 values of 0 or more (top, left, bottom, right).");
         }
 
-        var total = padded is null ? pads : pads.Zip(padded, (a, b) => a > Largest || b > Largest ? Largest + 1 : a + b).ToArray();
+        // Each side clamped just past the limit, so that the sums below cannot overflow and still exceed it.
+        var total = pads.Select((p, k) => Math.Min(p, Largest + 1) + Math.Min(padded?[k] ?? 0, Largest + 1)).ToArray();
         var (rows, padRows) = Axis(r, "height", height, kernel[0], strides[0], total[0], total[2], total);
         var (columns, padColumns) = Axis(r, "width", width, kernel[1], strides[1], total[1], total[3], total);
         return new Geometry(Window(kernel[0], kernel[1]), Window(strides[0], strides[1]), Window(padRows, padColumns), rows, columns);

@@ -52,7 +52,8 @@ internal sealed partial class GraphReader<T>
 
         var shape = data.ExampleShape is [_] ? new long[] { channels } : data.ExampleShape!;
         var layer = Made(r, Core.LayerSpec.NewBatchNorm(momentum, epsilon), ShapeOf(r, shape, "normalises data that"), new[] { gamma, beta }, new[] { mean, variance });
-        return r.Node.Output.Select((_, k) => k == 0 ? data.Then(layer, shape) : (Value)new UnmodelledValue($"output {k + 1} of {r.Description}, which it does not give")).ToArray();
+        // Outputs 2 and after, if listed at all, are empty names (checked above): no value.
+        return r.Node.Output.Select((_, k) => k == 0 ? data.Then(layer, shape) : (Value)new UnmodelledValue($"output {k + 1} of {r.Description}")).ToArray();
     }
 
     /// <summary>
@@ -80,6 +81,11 @@ internal sealed partial class GraphReader<T>
         if (dims.Length != 1 || (channels >= 0 && dims[0] != channels))
         {
             throw r.Invalid($"takes the {role} {c.Origin} of shape [{string.Join(", ", dims)}] for {(channels >= 0 ? channels.ToString(CultureInfo.InvariantCulture) : "the")} channels; each of BatchNormalization's inputs 2 to 5 is [C].");
+        }
+
+        if (dims[0] == 0)
+        {
+            throw r.Unsupported($"takes the {role} {c.Origin} of shape [0]: it normalises no channel, and a layer has at least one");
         }
 
         var values = Reals(c, what);

@@ -208,6 +208,18 @@ public class OnnxImageRefusalTests
     }
 
     [Fact]
+    public void NormalisingNoChannelIsRefused()
+    {
+        var g = new GraphBuilder(13).Input("x", null, null).Output("y").Initializer("none", new long[] { 0 }, Array.Empty<double>());
+        g.Node("BatchNormalization", new[] { "x", "none", "none", "none", "none" }, new[] { "y" });
+        Refused<NotSupportedException>(g, "node 1 'batchnormalization1' (BatchNormalization)", "of shape [0]", "no channel");
+    }
+
+    [Fact]
+    public void PadsBeyondAnyImageAreRefusedWithoutOverflow() =>
+        Refused<NotSupportedException>(Conv(Ints("pads", long.MaxValue, 0, long.MaxValue, 0)), "node 1 'conv1' (Conv)", "beyond the 2³⁰ values an image holds");
+
+    [Fact]
     public void AMomentumOutside0To1IsRefused() =>
         Refused<NotSupportedException>(Normalised(13, new[] { "y" }, null, Float("momentum", 1.5f)), "(BatchNormalization)", "momentum = 1.5");
 
