@@ -14,19 +14,11 @@ internal static partial class OnnxWriter
     private static string AddConv<T>(Proto.GraphProto graph, Core.Conv2D<T> layer, Place at, string input, string output)
         where T : IFloatingPointIeee754<T>
     {
-        var weights = at.Name("weight");
-        var biases = at.Name("bias");
-        var (kernel, stride) = (layer.Kernel, layer.Stride);
-        graph.Initializer.Add(Initializer(weights, new long[] { layer.Filters, layer.InputChannels, kernel.Height, kernel.Width }, RowMajor(layer.Kernels)));
-        graph.Initializer.Add(Initializer(biases, new long[] { layer.Filters }, layer.Biases.ToArray()));
-        var activation = layer.Activation;
-        var z = activation.IsIdentity ? output : at.Name("z");
-
         // z[o, y, x] = b[o] + Σ_{c, i, j} W[o, c, i, j]·a[c, y·sₕ − pₕ + i, x·s_w − p_w + j]
-        graph.Node.Add(Node(
-            "Conv", at.Name("conv"), new[] { input, weights, biases }, z, $"layer {at.Layer}: {layer}; z = W ⋆ a + b",
-            WindowAttributes(kernel, stride, layer.Padding)));
-        return AddActivation<T>(graph, activation, at with { Input = at.Output }, z, output);
+        var weights = (new long[] { layer.Filters, layer.InputChannels, layer.Kernel.Height, layer.Kernel.Width }, RowMajor(layer.Kernels));
+        return AddAffine(
+            graph, at, "Conv", input, output, weights, layer.Biases.ToArray(), layer.Activation, $"layer {at.Layer}: {layer}; z = W ⋆ a + b",
+            WindowAttributes(layer.Kernel, layer.Stride, layer.Padding));
     }
 
     /// <summary>kernel_shape, strides and pads ([top, left, bottom, right]: the same padding before and after each axis), as Conv, MaxPool and AveragePool take them.</summary>

@@ -19,20 +19,31 @@ internal static partial class OnnxWriter
     private static string AddDense<T>(Proto.GraphProto graph, Core.Dense<T> layer, Place at, string input, string output)
         where T : IFloatingPointIeee754<T>
     {
-        var weights = at.Name("weight");
-        var biases = at.Name("bias");
-        graph.Initializer.Add(Initializer(weights, new long[] { layer.OutputWidth, layer.InputWidth }, RowMajor(layer.Weights)));
-        graph.Initializer.Add(Initializer(biases, new long[] { layer.OutputWidth }, layer.Biases.ToArray()));
         if (at.Input is Core.Shape.Image)
         {
             input = AddFlatten(graph, at, input, at.Name("flat"));
         }
 
-        var activation = layer.Activation;
-        var z = activation.IsIdentity ? output : at.Name("z");
-
         // z = a·Wᵀ + b, for the batch a [batch, inputs] and W [units, inputs].
-        graph.Node.Add(Node("Gemm", at.Name("gemm"), new[] { input, weights, biases }, z, $"layer {at.Layer}: {layer}; z = a·Wᵀ + b", Float("alpha", 1f), Float("beta", 1f), Int("transB", 1)));
+        var weights = (new long[] { layer.OutputWidth, layer.InputWidth }, RowMajor(layer.Weights));
+        return AddAffine(graph, at, "Gemm", input, output, weights, layer.Biases.ToArray(), layer.Activation, $"layer {at.Layer}: {layer}; z = a·Wᵀ + b", Float("alpha", 1f), Float("beta", 1f), Int("transB", 1));
+    }
+
+    /// <summary>
+    /// Adds layer l's initializers weight and bias (its biases, one per unit or filter), the node
+    /// <paramref name="op"/> that computes z from <paramref name="input"/> and them (Gemm or Conv),
+    /// and its activation, which writes <paramref name="output"/>.
+    /// </summary>
+    private static string AddAffine<T>(
+        Proto.GraphProto graph, Place at, string op, string input, string output, (long[] Dims, T[] Values) weights, T[] biases, Core.Activation activation, string doc,
+        params Proto.AttributeProto[] attributes)
+        where T : IFloatingPointIeee754<T>
+    {
+        var (w, b) = (at.Name("weight"), at.Name("bias"));
+        graph.Initializer.Add(Initializer(w, weights.Dims, weights.Values));
+        graph.Initializer.Add(Initializer(b, new long[] { biases.Length }, biases));
+        var z = activation.IsIdentity ? output : at.Name("z");
+        graph.Node.Add(Node(op, at.Name(op.ToLowerInvariant()), new[] { input, w, b }, z, doc, attributes));
         return AddActivation<T>(graph, activation, at with { Input = at.Output }, z, output);
     }
 

@@ -97,12 +97,7 @@ public sealed class OnnxRuntimeImageAgreementTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(9, 4)]
-    [InlineData(11, 6)]
-    [InlineData(12, 7)]
-    [InlineData(17, 8)]
-    [InlineData(19, 9)]
-    [InlineData(21, 10)]
+    [MemberData(nameof(WrittenOpsets), MemberType = typeof(OnnxTesting))]
     public void EveryWrittenOpsetRunsALeNetInOnnxRuntime(int opset, long irVersion) =>
         Agree(ImageNetworks.Network<float>("lenet", 59), "lenet", 10, new OnnxExportOptions { Opset = opset, IrVersion = irVersion });
 

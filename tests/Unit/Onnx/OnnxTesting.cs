@@ -7,6 +7,7 @@ using FunctionalBackprop.Onnx;
 using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
 using Microsoft.ML.OnnxRuntime;
+using Xunit;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Tests.Onnx;
@@ -80,6 +81,9 @@ internal static class OnnxTesting
     public static NeuralNetwork<T> WithoutDropout<T>(Activation activation, int seed)
         where T : IFloatingPointIeee754<T> =>
         NeuralNetwork.Create(6).Dense(8, activation, Initializer.XavierNormal).Dense(4, activation, Initializer.XavierNormal).Build<T>(seed);
+
+    /// <summary>Opsets the exporter writes, each with the lowest IR version that carries it, from the oldest to the newest.</summary>
+    public static TheoryData<int, long> WrittenOpsets() => new() { { 9, 4 }, { 11, 6 }, { 12, 7 }, { 17, 8 }, { 19, 9 }, { 21, 10 } };
 
     /// <summary>Examples drawn uniformly from [−2, 2] with a fixed seed.</summary>
     public static T[][] Inputs<T>(int count, int width, int seed)
