@@ -24,6 +24,7 @@ internal sealed record Settings(
     long Seed,
     double L2,
     double Dropout,
+    int Shift,
     bool Float32,
     string ModelPath,
     string PlotPath,
@@ -73,6 +74,14 @@ internal sealed record Settings(
 
     /// <summary>", dropout 0.2" when hidden units are dropped in training, else nothing.</summary>
     public string DropoutNote => Dropout > 0 ? FormattableString.Invariant($", dropout {Dropout}") : string.Empty;
+
+    /// <summary>", shifted by 1 pixel" when the training images are joined by shifted copies, else nothing.</summary>
+    public string ShiftNote => Shift > 0 ? FormattableString.Invariant($", shifted by {Shift} pixel{(Shift == 1 ? "" : "s")}") : string.Empty;
+
+    /// <summary>The training digits, each followed by its copies shifted by <see cref="Shift"/> pixels when asked.</summary>
+    public Dataset<T> TrainingData<T>(Dataset<T> digits)
+        where T : System.Numerics.IFloatingPointIeee754<T> =>
+        Shift > 0 ? digits.WithShiftedImages(Shift) : digits;
 
     /// <summary>σ for the hidden layers.</summary>
     public Activation HiddenActivation => Activation switch

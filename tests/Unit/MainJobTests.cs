@@ -63,8 +63,9 @@ public sealed class MainJobTests : IDisposable
     {
         var (accuracy, correct, text) = MainJob.Train(output, "--network lenet");
         Assert.True(accuracy >= 0.985, $"LeNet-5's final accuracy {accuracy:P2} is below 98.5%:\n{text}");
-        Assert.Contains("LeNet-5 relu, dropout 0.3, cross-entropy", text);
-        Assert.Matches(@"Epoch 20: \d+ / 2000", text);
+        Assert.Contains("LeNet-5 relu, dropout 0.3, shifted by 1 pixel, cross-entropy", text);
+        Assert.Contains("8000 training (40000 with their shifted copies) and 2000 test digits", text);
+        Assert.Matches(@"Epoch 6: \d+ / 2000", text);
 
         // README's C# gives the network the command saved, bit for bit (one file, byte for byte).
         var result = Facade.QuickStartTests.LeNetFromRoot();
@@ -87,6 +88,17 @@ public sealed class MainJobTests : IDisposable
         Assert.Contains($"error: --dropout must lie in [0, 1), got {rate}.", text);
         Assert.DoesNotContain("Epoch 1", text);
         Assert.False(File.Exists(Path.Combine(output, "model.fbnn")), "a refused run saved a model");
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("28")]
+    public void AShiftOutsideTheDigitsIsRefused(string pixels)
+    {
+        var (code, text) = MainJob.Run(output, $"--network lenet --shift {pixels}");
+        Assert.True(code == 2, $"--shift {pixels} exited with {code}, not 2 (an option error):\n{text}");
+        Assert.Contains($"error: --shift must lie in [0, 27] (fewer pixels than the digits' 28 rows), got {pixels}.", text);
+        Assert.DoesNotContain("Epoch 1", text);
     }
 
     [Fact]
