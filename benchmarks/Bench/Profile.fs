@@ -113,3 +113,54 @@ let gradientAtBatchOne () =
     report "dW = δ xᵀ (100×784, k = 1) into a reused array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 dw)
     report "dW into a new uninitialised array" (fun () -> Gemm.run false true 100 784 1 1.0 delta x.values 0.0 (GC.AllocateUninitializedArray<float> 78400))
     report "a new uninitialised 78,400-array alone" (fun () -> GC.AllocateUninitializedArray<float> 78400 |> ignore)
+
+/// Where a training step of any network goes, layer by layer: each kind's own forward and
+/// backward steps and σ's, timed in isolation on a batch of the training digits.
+let layers<'T when 'T :> IFloatingPointIeee754<'T>> (input: Shape) (specs: LayerSpec list) (loss: Loss) (batch: int) =
+    let d = Workloads.loadDigits<'T> ()
+    let network = Network.init<'T> 1UL input specs
+    // FBP_PROFILE_CPU=1 times by the process's processor time instead of the wall clock: on a
+    // busy machine, with one shard and one BLAS thread, it still counts only this work.
+    let cpu = Environment.GetEnvironmentVariable "FBP_PROFILE_CPU" = "1"
+    let perCallCpu (budget: float) (f: unit -> unit) =
+        let self = Diagnostics.Process.GetCurrentProcess()
+        let start = self.TotalProcessorTime
+        let mutable calls = 0
+        while calls = 0 || (self.Refresh(); (self.TotalProcessorTime - start).TotalSeconds < budget) do
+            f ()
+            calls <- calls + 1
+        self.Refresh()
+        (self.TotalProcessorTime - start).TotalSeconds / float calls
+    let timed = if cpu then perCallCpu else perCall
+    let report name (f: unit -> unit) =
+        timed 0.5 f |> ignore
+        let t = median [ for _ in 1 .. 7 -> timed 0.1 f ]
+        printfn "%-60s %9.2f us" name (t * 1e6)
+    let ws = new Workspace<'T>(loss, network, batch, 0, Shards.resolveFor network Workloads.shards, None)
+    let indices = Array.init batch id
+    let key = { Seed = 1UL; Step = 1L; First = 0 }
+    report "compute (forward + backward, whole batch)" (fun () -> ws.Compute(indices, 0, batch, d.X, d.Y, key) |> ignore)
+    let x = Matrix.sliceColumns 0 batch d.X
+    let pass = Backprop.allocate network x
+    let draws = ValueSome key
+    Forward.traceInto draws network x pass.Z pass.A pass.Scratch pass.Statistics
+    for (l, layer) in List.indexed network.Layers do
+        let shape = network.Shapes.[l]
+        let below = if l > 0 then ValueSome pass.OutputGradients.[l - 1] else ValueNone
+        let segment = Network.statisticsOf network pass.Statistics l
+        report $"layer {l + 1} {layer} forward" (fun () -> Layer.forwardInto layer draws (l + 1) shape (pass.Input l) pass.Z.[l] pass.Scratch.[l] segment)
+        report $"layer {l + 1} σ" (fun () -> Activation.applyInto (Layer.activation layer) pass.Z.[l] pass.A.[l])
+        report $"layer {l + 1} σ' backward" (fun () -> Activation.backwardInto (Layer.activation layer) pass.Z.[l] pass.A.[l] pass.OutputGradients.[l] pass.Deltas.[l])
+        report $"layer {l + 1} backward" (fun () -> Layer.backwardInto layer shape (pass.Input l) pass.Deltas.[l] pass.Scratch.[l] pass.Gradient.[l] below)
+        match layer with
+        | Layer.Conv2D c ->
+            let cols, y = pass.Scratch.[l].[0].values, pass.Scratch.[l].[1].values
+            let filters, rows = c.Kernels.Rows, c.Kernels.Cols
+            let pn = pass.Z.[l].Rows / filters * batch
+            report $"  y = cols·wᵀ ({pn}×{filters}×{rows})" (fun () -> Gemm.run false true pn filters rows 'T.One cols c.Kernels.values 'T.Zero y)
+            report $"  dW = δᵀ·cols ({filters}×{rows}×{pn}), GEMM" (fun () -> Gemm.run true false filters rows pn 'T.One y cols 'T.Zero pass.Gradient.[l].[0].values)
+            report $"  dW = δᵀ·cols ({filters}×{rows}×{pn}), column products" (fun () -> ColumnProducts.transposeInto pn filters rows y cols pass.Gradient.[l].[0].values)
+            if l > 0 then
+                let scratchCols = Array.copy cols
+                report $"  dCols = δ·w ({pn}×{rows}×{filters})" (fun () -> Gemm.run false false pn rows filters 'T.One y c.Kernels.values 'T.Zero scratchCols)
+        | _ -> ()

@@ -1,4 +1,4 @@
-/// `dotnet run -c Release -- W1 W3 W4 W6` runs those workloads of docs/benchmarks.md and prints one
+/// `dotnet run -c Release -- W1 W3 W4 W6 W7` runs those workloads of docs/benchmarks.md and prints one
 /// JSON line per result, after a W5 GEMM measurement of the active provider in the same run
 /// (each throughput carries its ratio to that ceiling). `-- --micro [BenchmarkDotNet args]` runs
 /// the micro-benchmarks.
@@ -22,6 +22,7 @@ let main args =
         let f32 = args |> Array.contains "--float32"
         match shape, f32 with
         | "W6", _ -> Profile.gradientAtBatchOne ()
+        | "W7", _ -> Profile.layers<float32> (fst Workloads.lenet) (snd Workloads.lenet) Loss.CrossEntropy 64
         | "W1", _ -> Profile.run<float> [ 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic 10
         | "W4", true -> Profile.run<float32> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
         | "W4", false -> Profile.run<float> [ 1024; 1024; 10 ] Activation.ReLU Activation.Softmax Loss.CrossEntropy 256
@@ -36,12 +37,12 @@ let main args =
         BenchmarkSwitcher.FromTypes([| typeof<Micro.Passes> |]).Run(args |> Array.filter ((<>) "--micro"), config) |> ignore
         0
     else
-        let known = set [ "W1"; "W2"; "W3"; "W4"; "W5"; "W6" ]
+        let known = set [ "W1"; "W2"; "W3"; "W4"; "W5"; "W6"; "W7" ]
         let asked = args |> Array.map (fun a -> a.ToUpperInvariant()) |> Array.filter (fun a -> not (a.StartsWith "--") && not (fst (Int32.TryParse a)))
         let asked = if asked.Length = 0 then [| "W1"; "W3"; "W4"; "W6" |] else asked
         match asked |> Array.tryFind (fun a -> not (known.Contains a)) with
         | Some bad ->
-            eprintfn "error: unknown workload %s; the workloads are W1 … W6 (see docs/benchmarks.md)." bad
+            eprintfn "error: unknown workload %s; the workloads are W1 … W7 (see docs/benchmarks.md)." bad
             2
         | None ->
             // --no-ceiling skips W5 (for profiling one workload alone); ratios are then omitted.
@@ -55,5 +56,6 @@ let main args =
                 | "W3" -> Workloads.w3<float32> ceiling32; Workloads.w3<float> ceiling64
                 | "W4" -> Workloads.w4<float32> ceiling32; Workloads.w4<float> ceiling64
                 | "W6" -> Workloads.w6 ()
+                | "W7" -> Workloads.w7 ceiling32
                 | _ -> ()
             0

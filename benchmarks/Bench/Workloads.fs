@@ -90,23 +90,29 @@ let w2 () =
            "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
 
-/// Examples per second over `epochs` timed epochs after one warm-up epoch, and GFLOP/s at 6
-/// flops per weight per example.
-let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (layers: LayerSpec list) (rate: float) (batch: int) (epochs: int) (ceiling: float) =
+/// Examples per second over `epochs` timed epochs after one warm-up epoch (then `more` epochs
+/// before the test accuracy), and GFLOP/s at 6 flops per multiply-add of the forward pass per
+/// example.
+let private throughputOf<'T when 'T :> IFloatingPointIeee754<'T>>
+    (name: string) (input: Shape) (layers: LayerSpec list) (multiplyAdds: int) (optimizer: Optimizer<'T>) (batch: int) (epochs: int) (more: int) (ceiling: float) =
     let d = loadDigits<'T> ()
-    let network = Network.init<'T> 1UL (Shape.Vector 784) layers
-    let weights = Parameters.specs network |> List.filter (fun p -> p.Name = "weight") |> List.sumBy (fun p -> p.Count)
-    let times, bytes, trained = timedEpochs (optionsFor Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
-    let rates = times |> List.tail |> List.map (fun t -> float d.X.Cols / t)
-    let gflops = rates |> List.map (fun r -> r * 6.0 * float weights / 1e9)
+    let network = Network.init<'T> 1UL input layers
+    let times, bytes, trained = timedEpochs (optionsFor Loss.CrossEntropy optimizer (epochs + 1 + more) batch) network d
+    let rates = times |> List.tail |> List.truncate epochs |> List.map (fun t -> float d.X.Cols / t)
+    let gflops = rates |> List.map (fun r -> r * 6.0 * float multiplyAdds / 1e9)
     let first = float d.X.Cols / times.Head
     emit ([ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
             "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
             "samples_per_s_first_epoch", box first; "median_over_first_epoch", box (median rates / first)
             "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
-            "provider", box (provider ()); "shards", box (Shards.resolve shards) ]
+            "provider", box (provider ()); "shards", box (Shards.resolveFor network shards) ]
           @ allocation bytes ((d.X.Cols + batch - 1) / batch))
+
+/// Examples per second of a dense network on vectors under SGD (6 flops per weight per example).
+let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (layers: LayerSpec list) (rate: float) (batch: int) (epochs: int) (ceiling: float) =
+    let weights = Network.init<'T> 1UL (Shape.Vector 784) layers |> Parameters.specs |> List.filter (fun p -> p.Name = "weight") |> List.sumBy (fun p -> p.Count)
+    throughputOf<'T> name (Shape.Vector 784) layers weights (Optimizer.sgd (Schedule.Constant rate)) batch epochs 0 ceiling
 
 /// W3: 784-100-10 ReLU, softmax and cross-entropy, SGD 0.1, batch 32; 5 epochs after 1 warm-up.
 let w3<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
@@ -115,6 +121,17 @@ let w3<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
 /// W4: 784-1024-1024-10 ReLU, softmax and cross-entropy, SGD, batch 256; 3 epochs after 1 warm-up.
 let w4<'T when 'T :> IFloatingPointIeee754<'T>> (ceiling: float) =
     throughput<'T> "W4" [ spec 1024 Activation.ReLU Initializer.HeNormal; spec 1024 Activation.ReLU Initializer.HeNormal; spec 10 Activation.Softmax Initializer.XavierNormal ] 0.05 256 3 ceiling
+
+/// LeNet-5 as W7 defines it (peers/torch_peer.py), ReLU, each layer's default initializer.
+let lenet: Shape * LayerSpec list = Architectures.lenet5 Activation.ReLU None
+
+/// LeNet-5's forward multiply-adds per example: 28·28·6·25 + 10·10·16·150 + 400·120 + 120·84 + 84·10.
+let private lenetMultiplyAdds = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+
+/// W7: LeNet-5, float32, heavy-ball SGD (η 0.05, β 0.9), cross-entropy, batch 64; 3 epochs after
+/// 1 warm-up, the test accuracy after 5.
+let w7 (ceiling: float) =
+    throughputOf<float32> "W7" (fst lenet) (snd lenet) lenetMultiplyAdds (Optimizer.heavyBall (Schedule.Constant 0.05) 0.9) 64 3 1 ceiling
 
 /// W6: 784-100-10 sigmoid, quadratic; one full gradient over one forward pass (both computing
 /// the cost), at batch 1 and 100; and, at batch 1, forward differences over every parameter.

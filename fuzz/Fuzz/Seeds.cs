@@ -4,6 +4,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Text;
 using FunctionalBackprop.Onnx;
+using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Fuzz;
 
@@ -107,9 +108,11 @@ internal static class Seeds
 
     /// <summary>
     /// ONNX models: the library's exports in both element types (every activation, the float64
-    /// forms Max/Mul and Greater/Cast, an old and a new opset, an input scaler in each type) and
-    /// the PyTorch exports the unit tests read (Gemm, MatMul + Add, Flatten, Reshape, initializers
-    /// as inputs).
+    /// forms Max/Mul and Greater/Cast, an old and a new opset, an input scaler in each type, and
+    /// networks on images with every kind that takes them: Conv, BatchNormalization, MaxPool,
+    /// AveragePool with padding, Flatten) and the PyTorch exports the unit tests read (Gemm, MatMul
+    /// + Add, Flatten, Reshape, initializers as inputs, and LeNet-style files with Conv, MaxPool, a
+    /// Pad of zeros before an AveragePool and BatchNormalization after a Gemm).
     /// </summary>
     private static void Onnx(string folder)
     {
@@ -123,11 +126,37 @@ internal static class Seeds
         var scaler = Scaler.FitMinMax(new[] { new[] { 1.0, 20.0, -3.0 }, new[] { 4.0, -50.0, 6.5 } });
         mixed.Build<float>(seed: 4).WithScaler(scaler).SaveOnnx(Path.Combine(folder, "export-scaler-float32.onnx"));
         mixed.Build<double>(seed: 4).WithScaler(scaler).SaveOnnx(Path.Combine(folder, "export-scaler-float64.onnx"));
+        OnnxNetwork.Save(ImageNetwork<float>(5), Path.Combine(folder, "export-image-float32.onnx"));
+        OnnxNetwork.Save(ImageNetwork<double>(6), Path.Combine(folder, "export-image-float64.onnx"), new OnnxExportOptions { Opset = 11, IrVersion = 6 });
         var pytorch = RepositoryFolder("tests/Unit/Onnx/Data");
-        foreach (var name in new[] { "initializers-as-inputs-float32-opset9.onnx", "matmul-nobias-float32-opset17.onnx", "matmul-add-relu-float32-opset13.onnx", "flatten-gemm-float32-opset13.onnx", "reshape-gemm-float64-opset13.onnx" })
+        foreach (var name in new[]
+        {
+            "initializers-as-inputs-float32-opset9.onnx", "matmul-nobias-float32-opset17.onnx", "matmul-add-relu-float32-opset13.onnx", "flatten-gemm-float32-opset13.onnx",
+            "reshape-gemm-float64-opset13.onnx", "lenet-avgpool-padded-float32-opset9.onnx", "lenet-maxpool-float32-opset11.onnx", "lenet-batchnorm-linear-float32-opset17.onnx",
+        })
         {
             File.Copy(Path.Combine(pytorch, name), Path.Combine(folder, "pytorch-" + name));
         }
+    }
+
+    /// <summary>
+    /// A small network on 1 × 6 × 5 images with every kind that takes images: conv 3 × 3 with
+    /// padding, batch normalisation, ReLU, max pooling, conv 2 × 2 with tanh, average pooling with
+    /// padding, flatten, a dense softmax layer.
+    /// </summary>
+    private static Core.Network<T> ImageNetwork<T>(ulong seed)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        Core.Window Window(int height, int width) => new(height, width);
+        var xavier = Microsoft.FSharp.Core.FSharpOption<Core.Initializer>.Some(Core.Initializer.XavierNormal);
+        return Core.Network.init<T>(seed, Core.Shape.NewImage(1, 6, 5), new[]
+        {
+            Core.LayerSpec.NewConv2D(2, Window(3, 3), Window(1, 1), Window(1, 1), Core.Activation.Identity, xavier), Core.LayerSpec.NewBatchNorm(0.1, 1e-5),
+            Core.LayerSpec.NewActivation(Core.Activation.ReLU), Core.LayerSpec.NewMaxPool2D(Window(2, 2), Window(2, 1), Window(0, 0)),
+            Core.LayerSpec.NewConv2D(2, Window(2, 2), Window(1, 1), Window(0, 0), Core.Activation.Tanh, xavier),
+            Core.LayerSpec.NewAvgPool2D(Window(2, 2), Window(1, 1), Window(1, 1)), Core.LayerSpec.Flatten,
+            Core.LayerSpec.NewDense(2, Core.Activation.Softmax, xavier),
+        });
     }
 
     private static void Csv(string folder)

@@ -14,7 +14,7 @@ internal sealed class ContractViolation(string message) : Exception(message);
 /// <summary>
 /// The fuzz targets. The contract each enforces: the reader returns a value that is usable, or
 /// refuses with InvalidDataException (FormatException for CSV text; also NotSupportedException for
-/// an ONNX graph that is valid but not a dense network); any other exception is a bug. Memory allocated while reading is bounded by what the input justifies (a small multiple of
+/// an ONNX graph that is valid but not a network the library models); any other exception is a bug. Memory allocated while reading is bounded by what the input justifies (a small multiple of
 /// its length, or of its length times deflate's largest ratio for gzip data), so a header that
 /// lies about a size cannot make the reader allocate for it.
 /// </summary>
@@ -194,55 +194,81 @@ internal static class Targets
 
     /// <summary>
     /// The ONNX reader (FunctionalBackprop.Onnx): the bytes loaded as a float32 and as a float64
-    /// network. A refusal must be InvalidDataException or NotSupportedException; a loaded network
-    /// must predict (or report an overflow), and export to ONNX and to the model format and load
-    /// back from both to the same bits, its scaler included.
+    /// network with its scaler, through OnnxNetwork.LoadContents (which the facade's OnnxModel.Load
+    /// wraps). A refusal must be InvalidDataException or NotSupportedException; a loaded network
+    /// must run (when its layers are small enough, see <see cref="RunnableValues"/>), and export
+    /// to ONNX and to the model format and load back from both to the same bits, its running
+    /// statistics and its scaler included.
     /// </summary>
     private static void Onnx(byte[] input)
     {
         var allowed = (OnnxBytesPerInputByte * input.Length) + Slack;
-        NeuralNetwork<float>? network32 = null;
-        NeuralNetwork<double>? network64 = null;
-        Read("OnnxModel.Load<float>", allowed, () => network32 = OnnxModel.Load<float>(new MemoryStream(input, writable: false)), typeof(InvalidDataException), typeof(NotSupportedException));
-        Read("OnnxModel.Load<double>", allowed, () => network64 = OnnxModel.Load<double>(new MemoryStream(input, writable: false)), typeof(InvalidDataException), typeof(NotSupportedException));
-        if (network32 is not null)
+        Core.ModelContents<float>? contents32 = null;
+        Core.ModelContents<double>? contents64 = null;
+        Read("OnnxNetwork.LoadContents<float>", allowed, () => contents32 = OnnxNetwork.LoadContents<float>(new MemoryStream(input, writable: false)), typeof(InvalidDataException), typeof(NotSupportedException));
+        Read("OnnxNetwork.LoadContents<double>", allowed, () => contents64 = OnnxNetwork.LoadContents<double>(new MemoryStream(input, writable: false)), typeof(InvalidDataException), typeof(NotSupportedException));
+        if (contents32 is not null)
         {
-            Usable(network32);
-            OnnxAgain(network32);
+            Loaded(contents32);
         }
 
-        if (network64 is not null)
+        if (contents64 is not null)
         {
-            Usable(network64);
-            OnnxAgain(network64);
+            Loaded(contents64);
         }
     }
 
-    /// <summary>A loaded network exported to ONNX loads back to the same bits and the same layers.</summary>
-    private static void OnnxAgain<T>(NeuralNetwork<T> network)
+    /// <summary>
+    /// The values one example of a layer may hold for a loaded network to be run. A valid file may
+    /// declare images of any size up to the core's 2³⁰ values, and its forward pass then needs the
+    /// memory to match: that is the network's, not the reader's, so larger networks are not run.
+    /// </summary>
+    private const int RunnableValues = 1 << 16;
+
+    /// <summary>A loaded network runs (if small enough), and exports to ONNX and to the model format, each loading back to the same network.</summary>
+    private static void Loaded<T>(Core.ModelContents<T> contents)
         where T : System.Numerics.IFloatingPointIeee754<T>
     {
-        using var exported = new MemoryStream();
-        OnnxModel.Save(network, exported);
-        var again = OnnxModel.Load<T>(new MemoryStream(exported.ToArray()));
-        if (!again.Layers.SequenceEqual(network.Layers))
+        var network = contents.Network;
+        if (network.Shapes.All(s => s.Size <= RunnableValues))
         {
-            throw new ContractViolation($"an ONNX network exported and loaded again changed its layers: {network} became {again}");
-        }
-
-        for (var l = 0; l < network.Layers.Count; l++)
-        {
-            if (!network.GetWeights(l).Cast<T>().SequenceEqual(again.GetWeights(l).Cast<T>()) || !network.GetBiases(l).SequenceEqual(again.GetBiases(l)))
+            var output = Core.Forward.run(network, Core.Matrix.ofColumnMajor(network.InputWidth, 1, new T[network.InputWidth]));
+            if (output.Rows != network.OutputWidth)
             {
-                throw new ContractViolation($"an ONNX network exported and loaded again changed layer {l + 1}'s parameters");
+                throw new ContractViolation($"a loaded network's output has {output.Rows} values, not its output width {network.OutputWidth}");
             }
         }
 
-        var (before, after) = (network.Scaler, again.Scaler);
-        if ((before is null) != (after is null) ||
-            (before is not null && (before.Kind != after!.Kind || !before.Offsets.SequenceEqual(after.Offsets) || !before.Scales.SequenceEqual(after.Scales))))
+        // A softmax over a whole image is written only before opset 13.
+        var imageSoftmax = network.Layers.Zip(network.Shapes.Skip(1)).Any(l => Core.Layer.activation(l.First).IsSoftmax && l.Second is Core.Shape.Image);
+        using var exported = new MemoryStream();
+        OnnxNetwork.Save(contents, exported, imageSoftmax ? new OnnxExportOptions { Opset = 12 } : null);
+        Same("an ONNX network exported and loaded again", contents, OnnxNetwork.LoadContents<T>(new MemoryStream(exported.ToArray())));
+
+        using var saved = new MemoryStream();
+        Core.ModelFile.write(saved, contents);
+        Same("an ONNX network saved in the model format and loaded again", contents, Core.ModelFile.read<T>(new MemoryStream(saved.ToArray())));
+    }
+
+    /// <summary>Throws unless the two hold the same layers, parameters, running statistics and scaler, bit for bit.</summary>
+    private static void Same<T>(string what, Core.ModelContents<T> before, Core.ModelContents<T> after)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        static T[] Values(Core.Network<T> n) => Core.Parameters.toArray(n).Concat(n.State.SelectMany(m => m.ToArray())).ToArray();
+        if (!before.Network.Layers.Select(Core.Layer.spec).SequenceEqual(after.Network.Layers.Select(Core.Layer.spec)) || !before.Network.InputShape.Equals(after.Network.InputShape))
         {
-            throw new ContractViolation($"an ONNX network exported and loaded again changed its scaler: {before?.ToString() ?? "none"} became {after?.ToString() ?? "none"}");
+            throw new ContractViolation($"{what} changed its layers: {before.Network} became {after.Network}");
+        }
+
+        if (!Values(before.Network).SequenceEqual(Values(after.Network)))
+        {
+            throw new ContractViolation($"{what} changed its parameters or running statistics");
+        }
+
+        var (s, t) = (before.Scaler?.Value, after.Scaler?.Value);
+        if ((s is null) != (t is null) || (s is not null && (!s.Kind.Equals(t!.Kind) || !s.Offsets.SequenceEqual(t.Offsets) || !s.Scales.SequenceEqual(t.Scales))))
+        {
+            throw new ContractViolation($"{what} changed its scaler: {s?.ToString() ?? "none"} became {t?.ToString() ?? "none"}");
         }
     }
 

@@ -14,6 +14,8 @@ internal sealed class CommandLine
 {
     public Option<string> Data { get; } = new("--data") { Description = "Folder with the four MNIST IDX files (.gz or raw).", DefaultValueFactory = _ => "data/mnist-10k" };
 
+    public Option<string> Network { get; } = new("--network") { Description = "dense: 784 inputs, the --hidden layers, 10 outputs (Nielsen's networks). lenet: LeNet-5 on the digits as 1×28×28 images (conv 5×5 ×6 pad 2, max 2×2, conv 5×5 ×16, max 2×2, 120, 84, 10; ReLU), whose own defaults (float32, cross-entropy, heavy-ball η 0.05 β 0.9, cosine schedule, He init, batch 64 in 2 shards, 6 epochs, --l2 10, --dropout 0.3, --shift 1) apply to the options not given.", DefaultValueFactory = _ => "dense" };
+
     public Option<string> Hidden { get; } = new("--hidden") { Description = "Hidden layer widths, comma-separated (30 gives 784-30-10; 100,50 gives 784-100-50-10).", DefaultValueFactory = _ => "30" };
 
     public Option<string> Activation { get; } = new("--activation") { Description = "Hidden layers' activation.", DefaultValueFactory = _ => "sigmoid" };
@@ -44,7 +46,9 @@ internal sealed class CommandLine
 
     public Option<double> Dropout { get; } = new("--dropout") { Description = "Dropout rate after each hidden layer: the chance that a hidden unit is dropped in each training step (inverted dropout, scaled by 1/(1 − rate); none when testing). 0 (the default) adds no dropout layers.", DefaultValueFactory = _ => 0 };
 
-    public Option<bool> Float32 { get; } = new("--float32") { Description = "Train in float32 instead of float64." };
+    public Option<int> Shift { get; } = new("--shift") { Description = "Adds to the training digits four copies of each, moved by this many pixels down, up, right and left (5× the examples per epoch; the test digits stay as they are). 0 (the default) adds none.", DefaultValueFactory = _ => 0 };
+
+    public Option<bool> Float32 { get; } = new("--float32") { Description = "Train in float32 instead of float64 (LeNet's default; --float32 false trains it in float64)." };
 
     public Option<string> Model { get; } = new("--model") { Description = "Where to save the trained model.", DefaultValueFactory = _ => "out/mnist.fbnn" };
 
@@ -54,6 +58,7 @@ internal sealed class CommandLine
 
     public CommandLine()
     {
+        Network.AcceptOnlyFromAmong(Settings.Networks);
         Activation.AcceptOnlyFromAmong(Settings.Activations);
         Loss.AcceptOnlyFromAmong(Settings.Losses);
         Optimizer.AcceptOnlyFromAmong(Settings.Optimizers);
@@ -80,6 +85,14 @@ internal sealed class CommandLine
                 result.AddError($"--dropout must lie in [0, 1), got {value}.");
             }
         });
+        Shift.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<int>();
+            if (value < 0 || value > 27)
+            {
+                result.AddError($"--shift must lie in [0, 27] (fewer pixels than the digits' 28 rows), got {value}.");
+            }
+        });
         Decay.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<double>();
@@ -91,14 +104,19 @@ internal sealed class CommandLine
     }
 
     /// <summary>Every option, for a command to take.</summary>
-    public Option[] All => new Option[] { Data, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Dropout, Float32, Model, Plot, Onnx };
+    public Option[] All => new Option[] { Data, Network, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Dropout, Shift, Float32, Model, Plot, Onnx };
 
-    /// <summary>The settings a parse gave (the data folder found, the hidden widths read).</summary>
-    public Settings Read(ParseResult parsed) => new(
-        Settings.FindData(parsed.GetValue(Data)!), Settings.ParseHidden(parsed.GetValue(Hidden)!), parsed.GetValue(Activation)!, parsed.GetValue(Loss)!,
-        parsed.GetValue(Optimizer)!, parsed.GetValue(Rate), parsed.GetValue(Momentum), parsed.GetValue(Schedule)!, parsed.GetValue(Decay),
-        parsed.GetValue(Init)!, parsed.GetValue(Epochs), parsed.GetValue(Batch), parsed.GetValue(Shards), parsed.GetValue(Seed), parsed.GetValue(L2), parsed.GetValue(Dropout),
-        parsed.GetValue(Float32), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
+    /// <summary>The settings a parse gave (the data folder found, the hidden widths read; for LeNet, its defaults where an option was not given).</summary>
+    public Settings Read(ParseResult parsed)
+    {
+        var lenet = parsed.GetValue(Network) == "lenet";
+        T Value<T>(Option<T> option, T lenetDefault) => lenet && parsed.GetResult(option) is null or { Implicit: true } ? lenetDefault : parsed.GetValue(option)!;
+        return new(
+            Settings.FindData(parsed.GetValue(Data)!), parsed.GetValue(Network)!, Settings.ParseHidden(parsed.GetValue(Hidden)!), Value(Activation, "relu"), Value(Loss, "cross-entropy"),
+            Value(Optimizer, "heavy-ball"), Value(Rate, 0.05), parsed.GetValue(Momentum), Value(Schedule, "cosine"), parsed.GetValue(Decay),
+            Value(Init, "he"), Value(Epochs, 6), Value(Batch, 64), Value(Shards, 2), parsed.GetValue(Seed), Value(L2, 10.0), Value(Dropout, 0.3), Value(Shift, 1),
+            Value(Float32, true), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
+    }
 
     /// <summary>Prints the parse's errors one line each (even where the parser lists choices line by line); false when there were none.</summary>
     public static bool ReportErrors(ParseResult parsed)

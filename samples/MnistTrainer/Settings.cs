@@ -8,6 +8,7 @@ namespace FunctionalBackprop.Samples;
 /// <summary>What the command line asked for, turned into the library's objects.</summary>
 internal sealed record Settings(
     string DataFolder,
+    string Network,
     IReadOnlyList<int> Hidden,
     string Activation,
     string Loss,
@@ -23,22 +24,64 @@ internal sealed record Settings(
     long Seed,
     double L2,
     double Dropout,
+    int Shift,
     bool Float32,
     string ModelPath,
     string PlotPath,
     string? OnnxPath)
 {
+    public static readonly string[] Networks = { "dense", "lenet" };
     public static readonly string[] Activations = { "sigmoid", "tanh", "relu", "leaky-relu" };
     public static readonly string[] Losses = { "quadratic", "cross-entropy", "binary-cross-entropy" };
     public static readonly string[] Optimizers = { "sgd", "momentum", "heavy-ball", "nesterov", "adagrad", "rmsprop", "adam", "adamw" };
     public static readonly string[] Schedules = { "constant", "inverse-time", "step", "exponential", "cosine" };
     public static readonly string[] Initializers = { "standard-normal", "scaled-normal", "xavier", "he", "small-uniform" };
 
-    /// <summary>784-30-10 and so on.</summary>
-    public string Architecture => string.Join("-", Hidden.Prepend(784).Append(10));
+    /// <summary>784-30-10 and so on, or LeNet-5.</summary>
+    public string Architecture => IsLeNet ? "LeNet-5" : string.Join("-", Hidden.Prepend(784).Append(10));
+
+    /// <summary>Whether the network is LeNet-5 on images.</summary>
+    public bool IsLeNet => Network == "lenet";
+
+    /// <summary>
+    /// The network before it is built: LeNet-5 on 1×28×28 images (PyTorch's layout, W7's network),
+    /// with the hidden activation and initializer; or 784 inputs, the hidden dense layers (each
+    /// followed by dropout when asked) and 10 outputs.
+    /// </summary>
+    public NetworkBuilder Builder()
+    {
+        if (IsLeNet)
+        {
+            var features = NeuralNetwork.Create(channels: 1, height: 28, width: 28)
+                .Conv2D(6, kernel: 5, padding: 2, activation: HiddenActivation, initializer: WeightInitializer)
+                .MaxPool2D(2)
+                .Conv2D(16, kernel: 5, activation: HiddenActivation, initializer: WeightInitializer)
+                .MaxPool2D(2)
+                .Flatten()
+                .Dense(120, HiddenActivation, WeightInitializer);
+            features = Dropout > 0 ? features.Dropout(Dropout) : features;
+            features = features.Dense(84, HiddenActivation, WeightInitializer);
+            return (Dropout > 0 ? features.Dropout(Dropout) : features).Dense(10, OutputActivation, WeightInitializer);
+        }
+
+        var dense = Hidden.Aggregate(NeuralNetwork.Create(784), (b, units) =>
+        {
+            var hidden = b.Dense(units, HiddenActivation, WeightInitializer);
+            return Dropout > 0 ? hidden.Dropout(Dropout) : hidden;
+        });
+        return dense.Dense(10, OutputActivation, WeightInitializer);
+    }
 
     /// <summary>", dropout 0.2" when hidden units are dropped in training, else nothing.</summary>
     public string DropoutNote => Dropout > 0 ? FormattableString.Invariant($", dropout {Dropout}") : string.Empty;
+
+    /// <summary>", shifted by 1 pixel" when the training images are joined by shifted copies, else nothing.</summary>
+    public string ShiftNote => Shift > 0 ? FormattableString.Invariant($", shifted by {Shift} pixel{(Shift == 1 ? "" : "s")}") : string.Empty;
+
+    /// <summary>The training digits, each followed by its copies shifted by <see cref="Shift"/> pixels when asked.</summary>
+    public Dataset<T> TrainingData<T>(Dataset<T> digits)
+        where T : System.Numerics.IFloatingPointIeee754<T> =>
+        Shift > 0 ? digits.WithShiftedImages(Shift) : digits;
 
     /// <summary>σ for the hidden layers.</summary>
     public Activation HiddenActivation => Activation switch

@@ -19,13 +19,9 @@ internal static class Trainer
         where T : IFloatingPointIeee754<T>
     {
         var digits = Mnist.Load<T>(settings.DataFolder);
-        var builder = settings.Hidden.Aggregate(NeuralNetwork.Create(784), (b, units) =>
-        {
-            var hidden = b.Dense(units, settings.HiddenActivation, settings.WeightInitializer);
-            return settings.Dropout > 0 ? hidden.Dropout(settings.Dropout) : hidden;
-        });
-        var network = builder.Dense(10, settings.OutputActivation, settings.WeightInitializer).Build<T>(settings.Seed);
-        var stepsPerEpoch = (digits.Training.Count + settings.BatchSize - 1) / settings.BatchSize;
+        var training = settings.TrainingData(digits.Training);
+        var network = settings.Builder().Build<T>(settings.Seed);
+        var stepsPerEpoch = (training.Count + settings.BatchSize - 1) / settings.BatchSize;
         var options = new FitOptions<T>
         {
             Epochs = settings.Epochs,
@@ -39,8 +35,8 @@ internal static class Trainer
         };
 
         var total = digits.Test.Count;
-        AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}{Markup.Escape(settings.DropoutNote)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
-        AnsiConsole.MarkupLine($"{digits.Training.Count} training and {total} test digits from {Markup.Escape(settings.DataFolder)}");
+        AnsiConsole.MarkupLine($"[bold]{settings.Architecture}[/] {Markup.Escape(settings.Activation)}{Markup.Escape(settings.DropoutNote)}{Markup.Escape(settings.ShiftNote)}, {Markup.Escape(settings.Loss)}, {Markup.Escape(options.Optimizer.Name)}, batch {settings.BatchSize}, {settings.Epochs} epochs, {(settings.Float32 ? "float32" : "float64")}");
+        AnsiConsole.MarkupLine($"{digits.Training.Count} training{(training.Count == digits.Training.Count ? "" : $" ({training.Count} with their shifted copies)")} and {total} test digits from {Markup.Escape(settings.DataFolder)}");
         AnsiConsole.MarkupLine($"Matrix products: {Markup.Escape(LinearAlgebra.Provider)}; {Math.Min(settings.Shards == 0 ? LinearAlgebra.AutomaticShards : settings.Shards, settings.BatchSize)} shard(s) per mini-batch{(where is null ? "" : $" {Markup.Escape(where)}")}");
 
         FitResult<T>? result = null;
@@ -56,7 +52,7 @@ internal static class Trainer
                     AnsiConsole.MarkupLine($"Epoch {report.Epoch}: {correct} / {total}   [grey]loss {report.TrainingLoss:F4}, {report.Elapsed.TotalSeconds:F1}s[/]");
                     task.Value = report.Epoch;
                 });
-                result = fit is null ? network.Fit(digits.Training, options, progress) : fit(network, digits.Training, options, progress);
+                result = fit is null ? network.Fit(training, options, progress) : fit(network, training, options, progress);
             });
 
         var final = result!.Network.EvaluateClassifier(digits.Test, settings.LossFunction);

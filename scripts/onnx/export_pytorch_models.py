@@ -3,20 +3,32 @@
 PyTorch's outputs.
 
     /usr/bin/python3 scripts/onnx/export_pytorch_models.py [FOLDER]   (default tests/Unit/Onnx/Data)
+    /usr/bin/python3 scripts/onnx/export_pytorch_models.py --check FOLDER ...
 
-Needs Debian's PyTorch (apt-get install python3-torch; 1.13 on Debian 12), nothing else: the
-tests read only the files this writes, so they need no Python. Each case is a small nn.Sequential
-MLP (or one written with an explicit matmul, which the exporter writes as MatMul + Add instead of
-Gemm), exported by torch.onnx.export at one opset, in float32 or float64. For every case the
-manifest (cases.json) holds the file name, the element type, the opset, the layers the importer
-must find, a batch of inputs drawn from a fixed seed and PyTorch's outputs for them. Numbers are
-written with repr, which round-trips every float64 exactly (and every float32, widened).
+Needs Debian's PyTorch and ONNX (apt-get install python3-torch python3-onnx; 1.13 and 1.12 on
+Debian 12), nothing else: the tests read only the files this writes, so they need no Python. Each
+case is a small nn.Sequential: an MLP (or one written with an explicit matmul, which the exporter
+writes as MatMul + Add instead of Gemm), or a LeNet-style network of convolutions, max or average
+pooling (with padding, which opsets before 19 write as a Pad of zeros then an AveragePool),
+flattening (nn.Flatten, x.view(-1, n), or x.view(x.size(0), -1), whose batch size the exporter
+computes from x's shape) and batch normalisation (after a Linear it stays a BatchNormalization node; after a Conv the exporter
+folds it into the Conv's weights), exported by torch.onnx.export at one opset, in float32 or
+float64. Every file written passes ONNX's checker (onnx.checker.check_model with full_check, which
+also infers every shape). For every case the manifest (cases.json) holds the file name, the
+element type, the opset, the layers the importer must find, a batch of inputs drawn from a fixed
+seed (each example's values in C-H-W order for images) and PyTorch's outputs for them. Numbers
+are written with repr, which round-trips every float64 exactly (and every float32, widened).
+
+With --check, runs the same checker on every .onnx file in the folders instead (for example the
+library's own exports, which `dotnet run --project fuzz/Fuzz -- seed FOLDER` writes to FOLDER/onnx),
+but for files of an IR version or opset newer than the installed onnx knows.
 """
 
 import json
 import os
 import sys
 
+import onnx
 import torch
 from torch import nn
 
@@ -43,6 +55,27 @@ class View(nn.Module):
 
     def forward(self, x):
         return x.view(-1, self.width)
+
+
+class BatchView(nn.Module):
+    """x.view(x.size(0), -1), as LeNet code often flattens: the exporter computes the batch size
+    from x's shape (Shape, Gather, Unsqueeze, Concat) for the Reshape's target."""
+
+    def forward(self, x):
+        return x.view(x.size(0), -1)
+
+
+def with_statistics(model):
+    """Batch normalisation's γ, β and running statistics drawn at random (a fresh layer's are 1, 0,
+    0 and 1, and would make inference the identity)."""
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            with torch.no_grad():
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.3, 0.3)
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.25, 2.0)
+    return model
 
 
 # name, element type, opset, input shape of one example, model factory, the layers the importer must
@@ -81,12 +114,76 @@ CASES = [
     ("initializers-as-inputs-float32-opset9", torch.float32, 9, (3,),
      lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)),
      ["dense 3→4 tanh", "dense 4→2 identity"], {"keep_initializers_as_inputs": True}),
+    # LeNet-style networks on small images.
+    ("lenet-maxpool-float32-opset11", torch.float32, 11, (1, 14, 14),
+     lambda: nn.Sequential(
+         nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3), nn.Tanh(), nn.MaxPool2d(2),
+         nn.Flatten(), nn.Linear(24, 10), nn.Sigmoid(), nn.Linear(10, 3), nn.Softmax(dim=1)),
+     ["conv 1→4 5×5 stride 1×1 padding 2×2 relu", "maxpool 2×2 stride 2×2", "conv 4→6 3×3 stride 1×1 tanh", "maxpool 2×2 stride 2×2",
+      "flatten", "dense 24→10 sigmoid", "dense 10→3 softmax"], {}),
+    ("lenet-avgpool-padded-float32-opset13", torch.float32, 13, (2, 12, 10),
+     lambda: nn.Sequential(
+         nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0)), nn.ReLU(), nn.AvgPool2d(2, stride=1, padding=1),
+         nn.Conv2d(3, 4, 3), nn.Sigmoid(), nn.AvgPool2d(2), View(32), nn.Linear(32, 5), nn.Tanh(), nn.Linear(5, 2)),
+     ["conv 2→3 3×2 stride 2×1 padding 1×0 relu", "avgpool 2×2 stride 1×1 padding 1×1", "conv 3→4 3×3 stride 1×1 sigmoid",
+      "avgpool 2×2 stride 2×2", "flatten", "dense 32→5 tanh", "dense 5→2 identity"], {}),
+    ("lenet-float32-opset17", torch.float32, 17, (1, 16, 16),
+     lambda: nn.Sequential(
+         nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, stride=2),
+         BatchView(), nn.Dropout(0.5), nn.Linear(72, 16), nn.ReLU(), nn.Linear(16, 4), nn.Softmax(dim=1)),
+     ["conv 1→6 5×5 stride 1×1 relu", "maxpool 2×2 stride 2×2", "conv 6→8 3×3 stride 1×1 padding 1×1 relu", "maxpool 2×2 stride 2×2",
+      "flatten", "dense 72→16 relu", "dense 16→4 softmax"], {}),
+    ("lenet-batchnorm-float64-opset13", torch.float64, 13, (1, 12, 12),
+     lambda: with_statistics(nn.Sequential(
+         nn.Conv2d(1, 4, 3, padding=1), nn.Tanh(), nn.AvgPool2d(3, stride=2, padding=1), nn.Conv2d(4, 5, 3), nn.ReLU(),
+         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(20, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3), nn.Softmax(dim=1))),
+     ["conv 1→4 3×3 stride 1×1 padding 1×1 tanh", "avgpool 3×3 stride 2×2 padding 1×1", "conv 4→5 3×3 stride 1×1 relu",
+      "maxpool 2×2 stride 2×2", "flatten", "dense 20→8 identity", "batchnorm(8, m = 0.1, ε = 1E-05)", "activation relu",
+      "dense 8→3 softmax"], {}),
+    ("lenet-batchnorm-linear-float32-opset17", torch.float32, 17, (1, 14, 14),
+     lambda: with_statistics(nn.Sequential(
+         nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3), nn.ReLU(), nn.MaxPool2d(2),
+         nn.Flatten(), nn.Linear(24, 10), nn.BatchNorm1d(10, eps=1e-3, momentum=0.2), nn.Sigmoid(), nn.Linear(10, 3))),
+     ["conv 1→4 5×5 stride 1×1 padding 2×2 relu", "maxpool 2×2 stride 2×2", "conv 4→6 3×3 stride 1×1 relu", "maxpool 2×2 stride 2×2",
+      "flatten", "dense 24→10 identity", "batchnorm(10, m = 0.2, ε = 0.001)", "activation sigmoid", "dense 10→3 identity"], {}),
+    ("lenet-batchnorm-conv-folded-float32-opset11", torch.float32, 11, (1, 14, 14),
+     lambda: with_statistics(nn.Sequential(
+         nn.Conv2d(1, 4, 5, padding=2), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3), nn.BatchNorm2d(6),
+         nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(24, 3), nn.Softmax(dim=1))),
+     ["conv 1→4 5×5 stride 1×1 padding 2×2 relu", "maxpool 2×2 stride 2×2", "conv 4→6 3×3 stride 1×1 relu", "maxpool 2×2 stride 2×2",
+      "flatten", "dense 24→3 softmax"], {}),
+    ("lenet-avgpool-padded-float32-opset9", torch.float32, 9, (1, 10, 10),
+     lambda: nn.Sequential(
+         nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2, padding=1), nn.MaxPool2d(3, stride=2, padding=1),
+         BatchView(), nn.Linear(27, 4), nn.Softmax(dim=1)),
+     ["conv 1→3 3×3 stride 1×1 padding 1×1 relu", "avgpool 2×2 stride 2×2 padding 1×1", "maxpool 3×3 stride 2×2 padding 1×1",
+      "flatten", "dense 27→4 softmax"], {}),
 ]
 
 BATCH = 5
 
 
+def check(path):
+    """ONNX's own checker, with full_check: the model, every node against its operator's schema at
+    the model's opset, and shape inference through the graph."""
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--check":
+        paths = [os.path.join(folder, name) for folder in sys.argv[2:] for name in sorted(os.listdir(folder)) if name.endswith(".onnx")]
+        checked = 0
+        for path in paths:
+            model = onnx.load(path)
+            opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+            if model.ir_version > onnx.IR_VERSION or opset > onnx.defs.onnx_opset_version():
+                print(f"{path}: not checked, IR version {model.ir_version} and opset {opset} are newer than onnx {onnx.__version__} knows")
+                continue
+            check(path)
+            checked += 1
+            print(f"{path}: passes onnx.checker (full_check)")
+        print(f"{checked} of {len(paths)} files checked, all pass onnx.checker {onnx.__version__}")
+        return
     folder = sys.argv[1] if len(sys.argv) > 1 else os.path.join("tests", "Unit", "Onnx", "Data")
     os.makedirs(folder, exist_ok=True)
     manifest = []
@@ -100,6 +197,7 @@ def main():
         torch.onnx.export(
             model, x, path, opset_version=opset, input_names=["x"], output_names=["y"],
             dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, do_constant_folding=True, **extra)
+        check(path)
         manifest.append({
             "file": name + ".onnx",
             "elementType": "float32" if dtype == torch.float32 else "float64",

@@ -69,6 +69,49 @@ internal static class Entries
         return Finite(Core.Matrix.ofColumns(rows), naming);
     }
 
+    /// <summary>Images given as [channel, row, column] arrays, all of one shape: their values in C-H-W order, one column per image, every value finite (named as <c>images[3][0, 5, 7]</c>).</summary>
+    public static (Core.Matrix<T> Inputs, ImageShape Shape) FromImages<T>(System.Collections.Generic.IReadOnlyList<T[,,]> images, string name)
+        where T : IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(images, name);
+        if (images.Count == 0)
+        {
+            throw new ArgumentException($"{name} is empty: there must be at least one image.", name);
+        }
+
+        static ImageShape ShapeOf(T[,,] image) => new(image.GetLength(0), image.GetLength(1), image.GetLength(2));
+        var shape = ShapeOf(images[0] ?? throw new ArgumentException($"{name}[0] is null.", name));
+        if (shape.Channels == 0 || shape.Height == 0 || shape.Width == 0 || shape.Size > 1 << 30)
+        {
+            throw new ArgumentException($"{name}[0] is {shape}: an image has at least one channel, row and column, and at most 2³⁰ values.", name);
+        }
+
+        var size = (int)shape.Size;
+        var values = new T[checked(size * images.Count)];
+        for (var j = 0; j < images.Count; j++)
+        {
+            var image = images[j] ?? throw new ArgumentException($"{name}[{j}] is null.", name);
+            if (ShapeOf(image) != shape)
+            {
+                throw new ArgumentException($"{name}[{j}] is {ShapeOf(image)} but {name}[0] is {shape} (channels × height × width); every image must have the same shape.", name);
+            }
+
+            var k = j * size;
+            foreach (var v in image)
+            {
+                if (!T.IsFinite(v))
+                {
+                    var (c, y, x) = ((k - j * size) / (shape.Height * shape.Width), (k - j * size) / shape.Width % shape.Height, (k - j * size) % shape.Width);
+                    throw new ArgumentException($"{name}[{j}][{c}, {y}, {x}] is {v}; every value must be finite.", name);
+                }
+
+                values[k++] = v;
+            }
+        }
+
+        return (Core.Matrix.wrap(size, images.Count, values), shape);
+    }
+
     /// <summary>Examples given as the rows of a two-dimensional array, every value finite.</summary>
     public static Core.Matrix<T> FromRows<T>(T[,] rows, string name)
         where T : IFloatingPointIeee754<T>

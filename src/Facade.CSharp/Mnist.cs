@@ -8,7 +8,7 @@ namespace FunctionalBackprop;
 
 /// <summary>MNIST's training and test digits, ready to train on.</summary>
 /// <typeparam name="T">double or float.</typeparam>
-/// <param name="Training">The training digits: 784 pixels in [0, 1] per input (the loader divides the bytes by 255), one-hot targets of 10.</param>
+/// <param name="Training">The training digits: 1 × 28 × 28 images (<see cref="Dataset{T}.InputImage"/>), 784 pixels in [0, 1] per input (the loader divides the bytes by 255), one-hot targets of 10.</param>
 /// <param name="Test">The test digits, likewise.</param>
 /// <param name="TrainingLabels">The digit each training image shows.</param>
 /// <param name="TestLabels">The digit each test image shows.</param>
@@ -39,5 +39,5 @@ public static class Mnist
 
     private static Dataset<T> ToDataset<T>(Core.DigitSet<T> set)
         where T : IFloatingPointIeee754<T> =>
-        Dataset<T>.FromCore(set.Images, Core.ClassLabels.oneHot<T>(10, set.Labels), 10);
+        Dataset<T>.FromCore(set.Images, Core.ClassLabels.oneHot<T>(10, set.Labels), 10, new ImageShape(1, set.Rows, set.Columns));
 }

@@ -259,7 +259,8 @@ public sealed partial class NeuralNetwork<T>
     private void Check(Examples<T> examples, Core.Loss loss, string lossParameter)
     {
         var data = examples.Data;
-        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, InputWidthRule);
+        CheckImages(data, examples.Inputs.Parameter);
+        Entries.CheckWidth(data.Inputs, InputWidth, examples.Inputs, Takes);
         var classes = data.ClassCount is { } k ? $" (the data hold labels of {k} classes, which an output layer of {k} softmax units takes{(k == 2 ? ", or one sigmoid unit" : string.Empty)})" : string.Empty;
         Entries.CheckWidth(data.Targets, OutputWidth, examples.Targets, $"The network's output layer (layer {Layers.Count}) has {Core.Wording.count(OutputWidth, "unit")}{classes}");
         CheckLoss(loss, data.Targets, () => examples.Targets, lossParameter);

@@ -36,6 +36,7 @@ public sealed partial class NeuralNetwork<T>
     public T[][] Predict(Dataset<T> data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        CheckImages(data, nameof(data));
         return Core.Matrix.toColumns(Outputs(data.Inputs, Naming.DataInputs(nameof(data))));
     }
 
@@ -64,6 +65,7 @@ public sealed partial class NeuralNetwork<T>
     public int[] Classify(Dataset<T> data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        CheckImages(data, nameof(data));
         return Classes(data.Inputs, Naming.DataInputs(nameof(data)));
     }
 

@@ -22,6 +22,25 @@ public static class NeuralNetwork
     /// <param name="inputWidth">At least 1 (checked when the network is built).</param>
     public static NetworkBuilder Create(int inputWidth) => new(inputWidth);
 
+    /// <summary>
+    /// Starts describing a network on images of <paramref name="channels"/> ×
+    /// <paramref name="height"/> × <paramref name="width"/> values, stored in C-H-W order inside each
+    /// example (as PyTorch and ONNX store them; <see cref="Mnist.Load{T}(string)"/> gives 1 × 28 × 28):
+    /// convolution and pooling layers take them as images, a dense layer as their values in order.
+    /// <code>
+    /// var network = NeuralNetwork.Create(channels: 1, height: 28, width: 28)
+    ///     .Conv2D(6, kernel: 5, padding: 2, activation: Activation.ReLU)
+    ///     .MaxPool2D(2)
+    ///     .Flatten()
+    ///     .Dense(10, Activation.Softmax)
+    ///     .Build(seed: 42);
+    /// </code>
+    /// </summary>
+    /// <param name="channels">At least 1 (checked when the network is built).</param>
+    /// <param name="height">Rows, at least 1.</param>
+    /// <param name="width">Columns, at least 1.</param>
+    public static NetworkBuilder Create(int channels, int height, int width) => new(new ImageShape(channels, height, width));
+
     internal static void CheckRealType<T>()
     {
         if (typeof(T) != typeof(double) && typeof(T) != typeof(float))
@@ -67,8 +86,11 @@ public sealed partial class NeuralNetwork<T>
         Layers = Enumerable.Range(0, core.Depth).Select(i => NetworkBuilder.Describe(core, i)).ToArray();
     }
 
-    /// <summary>The width of an input example.</summary>
+    /// <summary>The width of an input example (an image's channels · height · width).</summary>
     public int InputWidth => CoreNetwork.InputWidth;
+
+    /// <summary>The shape of an input example when it is an image (<see cref="NeuralNetwork.Create(int, int, int)"/>); null for vectors.</summary>
+    public ImageShape? InputImage => ImageShape.FromCore(CoreNetwork.InputShape);
 
     /// <summary>The width of the output.</summary>
     public int OutputWidth => CoreNetwork.OutputWidth;
@@ -181,6 +203,20 @@ public sealed partial class NeuralNetwork<T>
             : throw new ArgumentException($"Layer {index} ({Layers[index]}) has no {plural}.", nameof(index));
     }
 
+    /// <summary>What the first layer takes, for messages: "The network takes inputs of 784 values (layer 1's fan-in)", or of images their shape.</summary>
+    internal string Takes => InputImage is { } image
+        ? $"The network takes {image} images ({InputWidth} values each, channel by channel, row by row)"
+        : $"The network takes inputs of {Core.Wording.count(InputWidth, "value")} (layer 1's fan-in)";
+
+    /// <summary>Throws ArgumentException, naming <paramref name="name"/>, when a data set of images has another image shape than the network takes.</summary>
+    internal void CheckImages(Dataset<T> data, string name)
+    {
+        if (data.InputImage is { } given && InputImage is { } expected && given != expected)
+        {
+            throw new ArgumentException($"The network takes {expected} images (channels × height × width), but {name} holds {given} images: the same {InputWidth} values in another shape.", name);
+        }
+    }
+
     /// <summary>Raw inputs (checked finite) as the first layer takes them: of the input width, through the scaler if any.</summary>
     private Core.Matrix<T> Prepare(Core.Matrix<T> raw, Naming naming)
     {
@@ -189,12 +225,9 @@ public sealed partial class NeuralNetwork<T>
             return Scaler.Apply(raw, naming);
         }
 
-        Entries.CheckWidth(raw, InputWidth, naming, InputWidthRule);
+        Entries.CheckWidth(raw, InputWidth, naming, Takes);
         return raw;
     }
-
-    /// <summary>What the network takes as inputs, for messages about their width.</summary>
-    private string InputWidthRule => $"The network takes inputs of {Core.Wording.count(InputWidth, "value")} (layer 1's fan-in)";
 
     /// <summary>Raw targets (of the output width, checked finite) as the output layer learns them: through the target scaler if any.</summary>
     private Core.Matrix<T> Learned(Core.Matrix<T> raw, Naming naming) => TargetScaler is null ? raw : TargetScaler.Apply(raw, naming);

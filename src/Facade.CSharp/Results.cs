@@ -97,9 +97,15 @@ public sealed record ClassificationResult(FunctionalBackprop.Loss LossFunction, 
 /// <param name="InputWidth">Its number of inputs.</param>
 /// <param name="Units">Its number of outputs (a dense layer's units).</param>
 /// <param name="Activation">The activation it applies last (the identity for a dropout layer).</param>
-/// <param name="Description">"dense 784→30 sigmoid", "activation relu", "dropout(p = 0.5)".</param>
+/// <param name="Description">"dense 784→30 sigmoid", "activation relu", "dropout(p = 0.5)", "conv 1→6 5×5 stride 1×1 padding 2×2 relu".</param>
 public sealed record LayerInfo(LayerKind Kind, int InputWidth, int Units, Activation Activation, string Description)
 {
+    /// <summary>The shape of its input when that is an image; null for a vector.</summary>
+    public ImageShape? InputImage { get; init; }
+
+    /// <summary>The shape of its output when that is an image (a convolution's or a pooling's); null for a vector.</summary>
+    public ImageShape? OutputImage { get; init; }
+
     /// <summary>The description: "dense 784→30 sigmoid", "dropout(p = 0.5)", ….</summary>
     public override string ToString() => Description;
 }

@@ -78,7 +78,7 @@ public sealed class Scaler
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Dataset<T>.FromCore(Apply(data.Inputs, Naming.DataInputs(nameof(data))), data.Targets, data.ClassCount);
+        return Dataset<T>.FromCore(Apply(data.Inputs, Naming.DataInputs(nameof(data))), data.Targets, data.ClassCount, data.InputImage);
     }
 
     /// <summary>Scaled inputs, one array per example.</summary>

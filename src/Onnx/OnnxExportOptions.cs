@@ -17,7 +17,8 @@ public sealed record OnnxExportOptions
 
     /// <summary>
     /// The ai.onnx opset the graph imports, 9 to 21 (default 13). Below 13 the softmax is written
-    /// with axis 1, which means the same on the two-dimensional [batch, units] tensor.
+    /// with axis 1, which means the same on the two-dimensional [batch, units] tensor; a softmax over
+    /// a whole image (C·H·W values) has an ONNX form only below 13.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Outside 9 … 21.</exception>
     public int Opset

@@ -36,8 +36,10 @@ internal static class OnnxFormat
 
     /// <summary>What the reader accepts, for the messages that refuse something else.</summary>
     public const string Accepted =
-        "FunctionalBackprop reads dense networks: per layer a Gemm (or MatMul + Add) and one activation (Relu, Sigmoid, Tanh, " +
-        "Softmax on the last axis, LeakyRelu, Max(z, Mul(z, α)) or Greater(z, 0) + Cast), with Flatten, Reshape, Identity, " +
+        "FunctionalBackprop reads feed-forward networks: per layer a Gemm (or MatMul + Add) or a Conv (one group, no dilation) and one activation (Relu, Sigmoid, Tanh, " +
+        "Softmax over each example, LeakyRelu, Max(z, Mul(z, α)) or Greater(z, 0) + Cast); MaxPool and AveragePool (floor rounding, no dilation; " +
+        "a Pad of zeros before an AveragePool or a Conv is read as its padding); BatchNormalization (inference); with Flatten, Reshape (its target constant, " +
+        "or [batch, …] from Shape, Gather, Unsqueeze and Concat as PyTorch writes x.view(x.size(0), -1)), Identity, " +
         "Dropout (inference) and Constant around them, and before the first layer an input scaler (x − offset)/scale as FunctionalBackprop writes it";
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class OnnxNetwork
     /// <param name="path">The file to create or replace.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.Network<T> network, string path, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -34,7 +34,7 @@ public static class OnnxNetwork
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.Network<T> network, Stream stream, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -53,7 +53,7 @@ public static class OnnxNetwork
     /// <param name="path">The file to create or replace.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> (13 and 7) when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.ModelContents<T> contents, string path, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -66,7 +66,7 @@ public static class OnnxNetwork
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Opset and IR version; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentException">The options' IR version is older than their opset, or the scaler maps another number of features than the network takes.</exception>
-    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds.</exception>
+    /// <exception cref="NotSupportedException">The parameters take more than the 2 GB a protobuf message holds, or a layer has no ONNX form at the options' opset (a softmax over a whole image, which ONNX writes only before opset 13).</exception>
     public static void Save<T>(Core.ModelContents<T> contents, Stream stream, OnnxExportOptions? options = null)
         where T : IFloatingPointIeee754<T>
     {
@@ -75,20 +75,20 @@ public static class OnnxNetwork
     }
 
     /// <summary>
-    /// Loads a dense network from an ONNX model (see <see cref="OnnxModel"/> for what is accepted).
+    /// Loads a network from an ONNX model (see <see cref="OnnxModel"/> for what is accepted).
     /// A float32 file loads as float64 by widening every parameter exactly.
     /// </summary>
     /// <param name="path">The .onnx file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model, or holds float64 and T is float32.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models (the message names the node and its operator), or it scales its inputs first, which a network alone cannot hold: load it with <see cref="LoadContents{T}(string)"/>.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a network this library models (the message names the node and its operator), or it scales its inputs first, which a network alone cannot hold: load it with <see cref="LoadContents{T}(string)"/>.</exception>
     public static Core.Network<T> Load<T>(string path)
         where T : IFloatingPointIeee754<T> =>
         ModelStorage.Read(path, Load<T>);
 
-    /// <summary>Reads a dense network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
+    /// <summary>Reads a network from an ONNX model in a stream (see <see cref="Load{T}(string)"/>).</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>
     /// <exception cref="InvalidDataException">The content is not a valid ONNX model, or holds float64 and T is float32.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models, or it scales its inputs first: read it with <see cref="LoadContents{T}(Stream)"/>.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a network this library models, or it scales its inputs first: read it with <see cref="LoadContents{T}(Stream)"/>.</exception>
     public static Core.Network<T> Load<T>(Stream stream)
         where T : IFloatingPointIeee754<T>
     {
@@ -111,21 +111,21 @@ public static class OnnxNetwork
     }
 
     /// <summary>
-    /// Loads a dense network and the scaler its inputs go through (None when the model has none)
+    /// Loads a network and the scaler its inputs go through (None when the model has none)
     /// from an ONNX model; the training state is always None. A float32 file loads as float64 by
     /// widening every parameter exactly.
     /// </summary>
     /// <param name="path">The .onnx file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model, or holds float64 and T is float32.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models; the message names the node and its operator.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a network this library models; the message names the node and its operator.</exception>
     public static Core.ModelContents<T> LoadContents<T>(string path)
         where T : IFloatingPointIeee754<T> =>
         ModelStorage.Read(path, LoadContents<T>);
 
-    /// <summary>Reads a dense network and its input's scaler from an ONNX model in a stream (see <see cref="LoadContents{T}(string)"/>).</summary>
+    /// <summary>Reads a network and its input's scaler from an ONNX model in a stream (see <see cref="LoadContents{T}(string)"/>).</summary>
     /// <param name="stream">A readable stream; read to its end and left open.</param>
     /// <exception cref="InvalidDataException">The content is not a valid ONNX model, or holds float64 and T is float32.</exception>
-    /// <exception cref="NotSupportedException">The model is valid but is not a dense network this library models.</exception>
+    /// <exception cref="NotSupportedException">The model is valid but is not a network this library models.</exception>
     public static Core.ModelContents<T> LoadContents<T>(Stream stream)
         where T : IFloatingPointIeee754<T>
     {

@@ -62,12 +62,15 @@ public sealed class WireTests(ClusterFixture fixture)
         Assert.Equal((request.Seed, request.Step), (copy.Seed, copy.Step));
         Assert.Equal(weights, copy.Weights);
 
-        var reply = new ComputeReply(true, new[] { new ShareReply(1, -0.0, weights.Length, weights), new ShareReply(2, double.NaN, 1 << 30, null) });
+        var statistics = new[] { 64.0, -0.0, double.Epsilon, 1e300 };
+        var reply = new ComputeReply(true, new[] { new ShareReply(1, -0.0, weights.Length, weights, statistics), new ShareReply(2, double.NaN, 1 << 30, null, Array.Empty<double>()) });
         var back = serializer.Deserialize<ComputeReply>(serializer.SerializeToArray(reply))!;
         Assert.True(back.Ready);
         Assert.Equal(reply.Shares.Select(s => (s.Shard, BitConverter.DoubleToInt64Bits(s.Total), s.Length)), back.Shares.Select(s => (s.Shard, BitConverter.DoubleToInt64Bits(s.Total), s.Length)));
         Assert.Equal(weights, back.Shares[0].Bytes);
         Assert.Null(back.Shares[1].Bytes);
+        Assert.Equal(statistics.Select(BitConverter.DoubleToInt64Bits), back.Shares[0].Statistics.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Empty(back.Shares[1].Statistics);
     }
 
     [Fact]

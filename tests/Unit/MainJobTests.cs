@@ -8,7 +8,8 @@ namespace FunctionalBackprop.Tests;
 /// <summary>
 /// The main job, run as README.md gives it (the MnistTrainer program on the bundled digits): the
 /// chapter 1 defaults reach what Nielsen's network.py reaches on the same split (91.9% final,
-/// docs/benchmarks.md), and the documented better configuration at least 96%; --dropout puts a
+/// docs/benchmarks.md), the documented better configuration at least 96%, LeNet-5 (--network
+/// lenet) at least 98.5% with README's C# training the same network; --dropout puts a
 /// dropout layer after each hidden layer and refuses a rate outside [0, 1).
 /// </summary>
 public sealed class MainJobTests : IDisposable
@@ -57,6 +58,24 @@ public sealed class MainJobTests : IDisposable
         Assert.Equal(correct, (int)Math.Round(trained.EvaluateClassifier(digits.Test).Accuracy * digits.Test.Count));
     }
 
+    [Fact]
+    public void LeNetReaches98Point5PercentAndReadmesCSharpTrainsTheSameNetworkBitForBit()
+    {
+        var (accuracy, correct, text) = MainJob.Train(output, "--network lenet");
+        Assert.True(accuracy >= 0.985, $"LeNet-5's final accuracy {accuracy:P2} is below 98.5%:\n{text}");
+        Assert.Contains("LeNet-5 relu, dropout 0.3, shifted by 1 pixel, cross-entropy", text);
+        Assert.Contains("8000 training (40000 with their shifted copies) and 2000 test digits", text);
+        Assert.Matches(@"Epoch 6: \d+ / 2000", text);
+
+        // README's C# gives the network the command saved, bit for bit (one file, byte for byte).
+        var result = Facade.QuickStartTests.LeNetFromRoot();
+        var fromCSharp = Path.Combine(output, "csharp.fbnn");
+        result.Network.Save(fromCSharp);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, "model.fbnn")), File.ReadAllBytes(fromCSharp));
+        var digits = Mnist.Load<float>(Path.Combine(Repository.Root(), "data", "mnist-10k"));
+        Assert.Equal(correct, (int)Math.Round(result.Network.EvaluateClassifier(digits.Test).Accuracy * digits.Test.Count));
+    }
+
     [Theory]
     [InlineData("1")]
     [InlineData("1.5")]
@@ -69,6 +88,17 @@ public sealed class MainJobTests : IDisposable
         Assert.Contains($"error: --dropout must lie in [0, 1), got {rate}.", text);
         Assert.DoesNotContain("Epoch 1", text);
         Assert.False(File.Exists(Path.Combine(output, "model.fbnn")), "a refused run saved a model");
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("28")]
+    public void AShiftOutsideTheDigitsIsRefused(string pixels)
+    {
+        var (code, text) = MainJob.Run(output, $"--network lenet --shift {pixels}");
+        Assert.True(code == 2, $"--shift {pixels} exited with {code}, not 2 (an option error):\n{text}");
+        Assert.Contains($"error: --shift must lie in [0, 27] (fewer pixels than the digits' 28 rows), got {pixels}.", text);
+        Assert.DoesNotContain("Epoch 1", text);
     }
 
     [Fact]

@@ -5,8 +5,8 @@ namespace FunctionalBackprop.Core
 /// backprop is reverse mode applied to a network, as something to test. For float64 networks;
 /// meant for checking and teaching on small networks (it records every scalar operation).
 ///
-/// The scalar code is each layer kind's own scalar rule (Layer.scalarForward) and each σ's
-/// (Activation.scalar), written beside their batched forms; the batch cost is the mean of the
+/// The scalar code is each layer kind's own scalar rule over the batch (Layer.scalarForward) and
+/// each σ's (Activation.scalar), written beside their batched forms; the batch cost is the mean of the
 /// examples' costs, the cross-entropies from z through log-sum-exp and softplus
 /// (ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z)), as Loss.value computes them, with
 /// 0·ln 0 = 0.
@@ -92,17 +92,17 @@ module NetworkAutoDiff =
             [| for k in 0 .. network.tensors.Length - 1 do
                    if network.owners.[k] = i then yield Array.sub theta offsets.[k] network.tensors.[k].values.Length |]
         let layers = network.Layers |> List.mapi (fun i l -> i, l, tensorsOf i)
-        let example j =
-            let input: 'S[] = Matrix.column j x |> Array.map s.Lift
-            let z, a =
-                layers
-                |> List.fold
-                    (fun (_, a) (i, l, tensors) ->
-                        let z = Layer.scalarForward s l mode (i + 1) j tensors a
-                        z, Activation.scalar s (Layer.activation l) z)
-                    ([||], input)
-            exampleCost s loss network.OutputActivation z a (Matrix.column j y)
-        s.Divide(s.Sum(Array.init x.Cols example), s.Lift(float x.Cols))
+        let inputs: 'S[][] = Array.init x.Cols (fun j -> Matrix.column j x |> Array.map s.Lift)
+        // every layer on the whole batch (batch normalisation's statistics couple the examples)
+        let z, a =
+            layers
+            |> List.fold
+                (fun (_, a) (i, l, tensors) ->
+                    let z = Layer.scalarForward s l mode (i + 1) network.inputs.[i] tensors a
+                    z, z |> Array.map (Activation.scalar s (Layer.activation l)))
+                ([||], inputs)
+        let costs = Array.init x.Cols (fun j -> exampleCost s loss network.OutputActivation z.[j] a.[j] (Matrix.column j y))
+        s.Divide(s.Sum costs, s.Lift(float x.Cols))
 
     let private prepare (loss: Loss) (network: Network<float>) (x: Matrix<float>) (y: Matrix<float>) : float[] =
         if isNull (box network) then nullArg "network"

@@ -16,6 +16,8 @@ type internal Pass<'T when 'T :> IFloatingPointIeee754<'T>> =
       A: Matrix<'T>[]
       /// What each layer's kind keeps from its forward step for its backward step.
       Scratch: Matrix<'T>[][]
+      /// What the layers report in training for their state's update (Network.statisticsOf).
+      Statistics: float[]
       /// ∂C/∂aˡ of every layer: the last is where the loss (or the caller) puts what it sends
       /// down; below it, what the layer above sends.
       OutputGradients: Matrix<'T>[]
@@ -47,7 +49,8 @@ module Backprop =
     /// Buffers for a pass over the batch x (kept, not copied) with the given zˡ, aˡ and scratch
     /// buffers. The output layer's ∂C/∂aᴸ is `top` when given (the caller's upstream, read and
     /// never written), else a new buffer.
-    let internal over (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) (top: Matrix<'T> voption) : Pass<'T> =
+    let internal over
+        (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) (statistics: float[]) (top: Matrix<'T> voption) : Pass<'T> =
         let perLayer () = z |> Array.map (fun m -> uninitialized<'T> m.rows x.cols)
         let outputGradients = perLayer ()
         top |> ValueOption.iter (fun m -> outputGradients.[z.Length - 1] <- m)
@@ -57,6 +60,7 @@ module Backprop =
           Z = z
           A = a
           Scratch = scratch
+          Statistics = statistics
           OutputGradients = outputGradients
           Deltas = perLayer ()
           Gradient = gradients.Layers |> List.map (fun l -> Array.ofList l.Tensors) |> Array.ofList
@@ -64,12 +68,12 @@ module Backprop =
 
     /// All the buffers of a pass over the batch x (kept, not copied).
     let internal allocate (network: Network<'T>) (x: Matrix<'T>) : Pass<'T> =
-        over network x (Forward.allocate network x.cols) (Forward.allocate network x.cols) (Forward.allocateScratch network x.cols) ValueNone
+        over network x (Forward.allocate network x.cols) (Forward.allocate network x.cols) (Forward.allocateScratch network x.cols) (Array.zeroCreate network.StatisticsLength) ValueNone
 
     /// One layer's step of the backward pass: its δ, then its kind's step (its gradient, and what
     /// it sends below).
     [<HotPath>]
-    let private step (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layer: Layer<'T>) : unit =
+    let private step (network: Network<'T>) (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layer: Layer<'T>) : unit =
         let delta =
             if fused && l = pass.Z.Length - 1 then pass.OutputGradients.[l]
             else
@@ -77,16 +81,16 @@ module Backprop =
                 Activation.backwardInto (Layer.activation layer) pass.Z.[l] pass.A.[l] pass.OutputGradients.[l] pass.Deltas.[l]
                 pass.Deltas.[l]
         let below = if l > 0 then ValueSome pass.OutputGradients.[l - 1] else inputGradient
-        Layer.backwardInto layer (pass.Input l) delta pass.Scratch.[l] pass.Gradient.[l] below
+        Layer.backwardInto layer network.inputs.[l] (pass.Input l) delta pass.Scratch.[l] pass.Gradient.[l] below
 
     /// The layers from the output down (layer l and those above it): each steps once those above it have.
     [<HotPath>]
-    let rec private down (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layers: Layer<'T> list) : unit =
+    let rec private down (network: Network<'T>) (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) (l: int) (layers: Layer<'T> list) : unit =
         match layers with
         | [] -> ()
         | layer :: above ->
-            down pass fused inputGradient (l + 1) above
-            step pass fused inputGradient l layer
+            down network pass fused inputGradient (l + 1) above
+            step network pass fused inputGradient l layer
 
     /// The backward pass into the pass's buffers, from the output layer down, given what the
     /// output layer received in OutputGradients (δᴸ itself when `fused`); also ∂C/∂x into
@@ -94,7 +98,7 @@ module Backprop =
     /// a third of the pass).
     [<HotPath>]
     let internal backwardInto (network: Network<'T>) (pass: Pass<'T>) (fused: bool) (inputGradient: Matrix<'T> voption) : unit =
-        down pass fused inputGradient 0 network.layers
+        down network pass fused inputGradient 0 network.layers
 
     /// One forward pass with the mode's key (Mode.key) and one backward pass into the pass's buffers, for the
     /// batch in its trace and the targets y, as part of a batch of `examples` examples (all of
@@ -103,7 +107,7 @@ module Backprop =
     /// the library made for this network.
     [<HotPath>]
     let internal lossAndGradientInto (draws: BatchKey voption) (loss: Loss) (network: Network<'T>) (pass: Pass<'T>) (y: Matrix<'T>) (examples: int) : float =
-        Forward.traceInto draws network pass.X pass.Z pass.A pass.Scratch
+        Forward.traceInto draws network pass.X pass.Z pass.A pass.Scratch pass.Statistics
         let last = pass.Z.Length - 1
         let total = Loss.total loss network.OutputActivation pass.Z.[last] pass.A.[last] y
         let fused = Loss.upstreamInto loss network.OutputActivation pass.Z.[last] pass.A.[last] y examples pass.OutputGradients.[last].values
@@ -128,7 +132,7 @@ module Backprop =
         let layers = Array.ofList trace.Layers
         let input = layers.[0].Input
         let pass =
-            over network input (layers |> Array.map (fun t -> t.Z)) (layers |> Array.map (fun t -> t.A)) (layers |> Array.map (fun t -> Array.ofList t.Scratch)) (ValueSome(Upstream.matrix upstream))
+            over network input (layers |> Array.map (fun t -> t.Z)) (layers |> Array.map (fun t -> t.A)) (layers |> Array.map (fun t -> Array.ofList t.Scratch)) trace.Statistics (ValueSome(Upstream.matrix upstream))
         let dx = uninitialized<'T> input.rows input.cols
         backwardInto network pass (match upstream with Delta _ -> true | OutputGradient _ -> false) (ValueSome dx)
         pass.Gradients, dx

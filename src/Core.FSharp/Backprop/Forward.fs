@@ -23,7 +23,11 @@ type LayerTrace<'T when 'T :> IFloatingPointIeee754<'T>> =
 /// recomputing them (the lecture's "store the repeated derivatives").
 type Trace<'T when 'T :> IFloatingPointIeee754<'T>> =
     { /// One entry per layer, input side first.
-      Layers: LayerTrace<'T> list }
+      Layers: LayerTrace<'T> list
+      /// What a pass in training mode reports for the layers' state (Network.updateState):
+      /// batch normalisation's count, Σx and Σx²; empty when no layer has state, zeros in
+      /// inference.
+      Statistics: float[] }
 
     /// aᴸ, the network's output.
     member t.Output = (List.last t.Layers).A
@@ -33,22 +37,24 @@ module Forward =
 
     let private uninitialized (rows: int) (columns: int) : Matrix<'T> = Matrix.wrap rows columns (Matrix.uninitialized (rows * columns))
 
-    /// Layer i (from 0) into given buffers, from its input aˡ⁻¹: the kind's step gives zˡ, then
-    /// aˡ = σ(zˡ).
+    /// Layer i (from 0) of the network into given buffers, from its input aˡ⁻¹: the kind's step
+    /// gives zˡ (and in training, the layer's statistics), then aˡ = σ(zˡ).
     [<HotPath>]
-    let internal layerInto (draws: BatchKey voption) (i: int) (layer: Layer<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) (scratch: Matrix<'T>[]) : unit =
-        Layer.forwardInto layer draws (i + 1) input z scratch
+    let internal layerInto
+        (draws: BatchKey voption) (network: Network<'T>) (i: int) (layer: Layer<'T>) (input: Matrix<'T>) (z: Matrix<'T>) (a: Matrix<'T>) (scratch: Matrix<'T>[]) (statistics: float[]) : unit =
+        Layer.forwardInto layer draws (i + 1) network.inputs.[i] input z scratch (Network.statisticsOf network statistics i)
         // aˡ = σ(zˡ)
         Activation.applyInto (Layer.activation layer) z a
 
     /// The forward pass into given buffers, from the batch x, with the mode's key (Mode.key):
-    /// every layer's zˡ, aˡ and scratch. No checks: for the library's own buffers.
+    /// every layer's zˡ, aˡ, scratch and statistics. No checks: for the library's own buffers.
     [<HotPath>]
-    let internal traceInto (draws: BatchKey voption) (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) : unit =
+    let internal traceInto
+        (draws: BatchKey voption) (network: Network<'T>) (x: Matrix<'T>) (z: Matrix<'T>[]) (a: Matrix<'T>[]) (scratch: Matrix<'T>[][]) (statistics: float[]) : unit =
         let mutable l = 0
         let mutable input = x
         for layer in network.layers do
-            layerInto draws l layer input z.[l] a.[l] scratch.[l]
+            layerInto draws network l layer input z.[l] a.[l] scratch.[l] statistics
             input <- a.[l]
             l <- l + 1
 
@@ -67,7 +73,7 @@ module Forward =
         let layer, shape = network.layers.[i], network.shapes.[i + 1]
         let scratch = LayerSpec.scratchRows (Layer.spec layer) network.shapes.[i] |> List.map (fun rows -> uninitialized rows input.cols)
         let t = { Input = input; Z = uninitialized shape.Size input.cols; A = uninitialized shape.Size input.cols; Scratch = scratch }
-        layerInto (Mode.key mode) i layer input t.Z t.A (Array.ofList scratch)
+        layerInto (Mode.key mode) network i layer input t.Z t.A (Array.ofList scratch) (Array.zeroCreate network.StatisticsLength)
         t
 
     /// The forward pass in the given mode keeping every layer's zˡ, aˡ and scratch: the tape
@@ -75,8 +81,10 @@ module Forward =
     let trace (mode: Mode) (network: Network<'T>) (x: Matrix<'T>) : Trace<'T> =
         Network.checkInputs network x
         let z, a, scratch = allocate network x.cols, allocate network x.cols, allocateScratch network x.cols
-        traceInto (Mode.key mode) network x z a scratch
-        { Layers = List.init z.Length (fun l -> { Input = (if l = 0 then x else a.[l - 1]); Z = z.[l]; A = a.[l]; Scratch = List.ofArray scratch.[l] }) }
+        let statistics = Array.zeroCreate network.StatisticsLength
+        traceInto (Mode.key mode) network x z a scratch statistics
+        { Layers = List.init z.Length (fun l -> { Input = (if l = 0 then x else a.[l - 1]); Z = z.[l]; A = a.[l]; Scratch = List.ofArray scratch.[l] })
+          Statistics = statistics }
 
     /// The network's output aᴸ for a batch in inference mode, f(x) = ψ_L(… ψ₁(x)), keeping
     /// nothing else.

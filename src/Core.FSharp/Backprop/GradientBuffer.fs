@@ -58,6 +58,10 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     /// own arrays (written over by the next call).
     member _.Gradient: Gradients<'T> = pass.Gradients
 
+    /// What the last pass in training mode reported for the layers' state (Network.updateState),
+    /// written over by the next call.
+    member _.Statistics: float[] = pass.Statistics
+
     /// The network's output aᴸ on the last batch (written over by the next call).
     member _.Output: Matrix<'T> = pass.A.[pass.A.Length - 1]
 
@@ -75,6 +79,6 @@ type GradientBuffer<'T when 'T :> IFloatingPointIeee754<'T>>(network: Network<'T
     [<HotPath>]
     member _.Loss(mode: Mode, loss: Loss, network: Network<'T>, x: Matrix<'T>, y: Matrix<'T>) : 'T =
         check loss network x y
-        Forward.traceInto (Mode.key mode) network x pass.Z pass.A pass.Scratch
+        Forward.traceInto (Mode.key mode) network x pass.Z pass.A pass.Scratch pass.Statistics
         let last = pass.Z.Length - 1
         Loss.value loss network.OutputActivation pass.Z.[last] pass.A.[last] y

@@ -134,6 +134,22 @@ module GradientCheck =
     let private floorFor<'T when 'T :> IFloatingPointIeee754<'T>> (cost: float) =
         Math.Sqrt(Math.Sqrt(Real.epsilon<'T> ())) * Math.Max(1.0, Math.Abs cost)
 
+    /// Whether the cost has kinks in the parameters: a ReLU, leaky-ReLU or step σ, or a max
+    /// pooling (whose choice of maximum changes under a perturbation).
+    let private isPiecewise (network: Network<'T>) : bool =
+        network.Layers |> List.exists (fun l ->
+            match l with
+            | Layer.MaxPool2D _ -> true
+            | _ -> Activation.isPiecewise (Layer.activation l))
+
+    /// Layer i's side of every kink in its trace, if it has kinks: which side of 0 each z of a
+    /// piecewise σ lies, and which input each output of a max pooling took.
+    let private pattern (network: Network<'T>) (i: int) (t: LayerTrace<'T>) : int[] option =
+        match network.Layers.[i] with
+        | Layer.MaxPool2D p -> Some(MaxPool2D.choices p network.Shapes.[i] t.Input)
+        | layer when Activation.isPiecewise (Layer.activation layer) -> Some(t.Z.values |> Array.map (fun z -> if 'T.op_GreaterThan (z, 'T.Zero) then 1 else 0))
+        | _ -> None
+
     /// The finite-difference estimate ĝ and its uncertainty u (twice Ridders' error bound, and
     /// at least the disagreement of two starting steps) of ∂C/∂w for every parameter, in the
     /// order of Parameters.indices, with the cost evaluated in the given mode; None where every step crosses a ReLU, leaky-ReLU or step
@@ -143,22 +159,21 @@ module GradientCheck =
         Network.checkInputs network x
         Network.checkTargets network loss x y
         let cost0 = Forward.cost mode loss network x y
-        let piecewise = network.Layers |> List.exists (fun l -> Activation.isPiecewise (Layer.activation l))
+        let piecewise = isPiecewise network
         let baseTrace = (Forward.trace mode network x).Layers |> Array.ofList
-        let kinks (layer: Layer<'T>) (t: LayerTrace<'T>) =
-            if Activation.isPiecewise (Layer.activation layer) then Some(t.Z.values |> Array.map (fun z -> 'T.op_GreaterThan (z, 'T.Zero))) else None
-        let basePattern = List.zip network.Layers (List.ofArray baseTrace) |> List.choose (fun (l, t) -> kinks l t)
+        let kinks (i: int) (t: LayerTrace<'T>) = pattern network i t
+        let basePattern = List.ofArray baseTrace |> List.mapi kinks |> List.choose id
         // The cost and the on/off pattern of every kinked unit after perturbing a parameter of
         // layer `first` (0-based): the layers below it are unchanged, so their trace is reused.
         let evaluate (n: Network<'T>) (first: int) =
-            let above = List.skip first n.Layers
             let traces, _ = [ first .. n.Depth - 1 ] |> List.mapFold (fun a i -> let t = Forward.layer mode n i a in t, t.A) baseTrace.[first].Input
             let last = List.last traces
             let pattern =
                 if not piecewise then []
                 else
-                    (List.zip (List.take first n.Layers) (List.take first (List.ofArray baseTrace)) @ List.zip above traces)
-                    |> List.choose (fun (l, t) -> kinks l t)
+                    (List.take first (List.ofArray baseTrace) @ traces)
+                    |> List.mapi kinks
+                    |> List.choose id
             Real.toFloat (Loss.value loss n.OutputActivation last.Z last.A y), pattern
         let estimates =
             NumericalGradient.estimateEach network (fun copy layer values i ->

@@ -67,10 +67,10 @@ module Parameters =
     /// Every parameter, in one new array.
     let toArray (network: Network<'T>) : 'T[] = Array.concat network.arrays
 
-    /// The same network over copies of its parameter arrays: a private working copy that can be
-    /// written without touching the original.
+    /// The same network over copies of its parameter and state arrays: a private working copy
+    /// that can be written without touching the original.
     let internal copy (network: Network<'T>) : Network<'T> =
-        network |> Network.mapLayers (fun _ l -> Layer.withParameters (Layer.parameters l |> List.map Matrix.copy) l)
+        network |> Network.mapLayers (fun _ l -> Layer.withTensors (Layer.parameters l |> List.map Matrix.copy) (Layer.state l |> List.map Matrix.copy) l)
 
     /// target ← w + α·Δ, entry by entry, where w is the network's parameters, Δ parameter-shaped
     /// arrays (a gradient's, an optimizer's change) and target a network of the same shapes (the
@@ -82,9 +82,10 @@ module Parameters =
         // w ← w + α·Δ
         iter3 (fun d w t -> Elementwise.scaleAdd (ReadOnlySpan d, alpha, ReadOnlySpan w, Span t)) delta network.arrays target.arrays
 
-    /// The network moved to w + α·Δ, in new arrays. Pure.
+    /// The network moved to w + α·Δ, in new arrays (the state is shared). Pure.
     let internal addScaled (alpha: 'T) (delta: 'T[][]) (network: Network<'T>) : Network<'T> =
-        let target = network |> Network.mapLayers (fun _ l -> Layer.withParameters (Layer.parameters l |> List.map (fun m -> Matrix.wrap m.rows m.cols (Matrix.uninitialized m.values.Length))) l)
+        let fresh (m: Matrix<'T>) = Matrix.wrap m.rows m.cols (Matrix.uninitialized m.values.Length)
+        let target = network |> Network.mapLayers (fun _ l -> Layer.withTensors (Layer.parameters l |> List.map fresh) (Layer.state l) l)
         addScaledInto alpha delta network target
         target
 

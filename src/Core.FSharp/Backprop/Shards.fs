@@ -7,6 +7,18 @@ open System.Numerics
 /// holds the shard's inputs) and its targets.
 type internal ShardBuffers<'T when 'T :> IFloatingPointIeee754<'T>> = { Pass: Pass<'T>; Y: Matrix<'T> }
 
+/// What one shard of a batch contributes: its costs, its share of the gradient, and what its
+/// pass reported for the layers' state.
+type Share<'T when 'T :> IFloatingPointIeee754<'T>> =
+    { /// Σₓ Cₓ over the shard's examples, in float64.
+      Total: float
+      /// (1/n) Σₓ ∇Cₓ over the shard's examples, n the whole batch's size.
+      Gradient: Gradients<'T>
+      /// The pass's statistics for the layers' state (batch normalisation's count, Σx and Σx²
+      /// over the shard's examples; empty for networks without state): the batch's are the
+      /// shards' added in shard order.
+      Statistics: float[] }
+
 /// Data-parallel mini-batches. A batch's mean cost and gradient are sums over its examples,
 ///   C = (1/n) Σₓ Cₓ,   ∇C = (1/n) Σₓ ∇Cₓ = Σₖ (1/n) Σ_{x ∈ shard k} ∇Cₓ,
 /// so a batch split into shards has for gradient the sum of its shards' shares, each computed by
@@ -39,16 +51,33 @@ module Shards =
         | :? NativeGemm -> 1
         | _ -> Environment.ProcessorCount
 
+    /// The shard count when none is asked for, for this network: one per processor for networks
+    /// with convolution or pooling layers, whose windows are laid out, pooled and added back on
+    /// the shard's own thread between small products that a native BLAS cannot spread over the
+    /// cores; otherwise as automatic. (With batch normalisation each shard normalises by its own
+    /// examples, so the count, and with it the processor count, changes the result beyond
+    /// rounding: give Shards explicitly for runs that must agree across machines.)
+    let automaticFor (network: Network<'T>) : int =
+        let windowed = network.Layers |> List.exists (fun l -> match l with Layer.Conv2D _ | Layer.MaxPool2D _ | Layer.AvgPool2D _ -> true | _ -> false)
+        if windowed then Environment.ProcessorCount else automatic ()
+
     /// Why a shard count cannot be asked for, if it cannot: it must be 0 (automatic) or more.
     let problem (asked: int) : string option =
         if asked < 0 then Some $"The shard count must be 0 (automatic) or more, got {asked}." else None
 
-    /// The shard count asked for, or the automatic one for 0. Throws ArgumentOutOfRangeException
-    /// (naming "Shards") for a negative count.
-    let resolve (asked: int) : int =
+    /// The count asked for, or `automatic ()` for 0; ArgumentOutOfRangeException naming "Shards" for a negative one.
+    let private resolveWith (automatic: unit -> int) (asked: int) : int =
         match problem asked with
         | Some why -> raise (ArgumentOutOfRangeException("Shards", asked, why))
         | None -> if asked = 0 then automatic () else asked
+
+    /// The shard count asked for, or the automatic one for 0. Throws ArgumentOutOfRangeException
+    /// (naming "Shards") for a negative count.
+    let resolve (asked: int) : int = resolveWith automatic asked
+
+    /// The shard count asked for, or the network's automatic one for 0 (automaticFor). Throws
+    /// ArgumentOutOfRangeException (naming "Shards") for a negative count.
+    let resolveFor (network: Network<'T>) (asked: int) : int = resolveWith (fun () -> automaticFor network) asked
 
     /// Runs f with this thread's products kept on one thread when the batch is sharded.
     let internal onOneThread (sharded: bool) (f: unit -> 'R) : 'R =
@@ -80,18 +109,21 @@ module Shards =
 
     /// A shard's share of a batch of `examples` examples, from the shard's own inputs x and
     /// targets y in the shard's mode (whose key places its examples in the epoch's order): the sum
-    /// of its costs Σₓ Cₓ (float64) and (1/examples) Σₓ ∇Cₓ over its examples. Pure: computed in
+    /// of its costs Σₓ Cₓ (float64), (1/examples) Σₓ ∇Cₓ over its examples and its pass's
+    /// statistics. Batch normalisation in training normalises each shard by the shard's own
+    /// statistics (as PyTorch's data-parallel training does without SyncBatchNorm), so with it a
+    /// share is that of the shard as a batch of its own. Pure: computed in
     /// new buffers, with every product on this thread when the batch is sharded (x holds fewer
     /// than `examples`), as the training fold's shards run, so that a share has the same bits
     /// wherever it is computed.
-    let share (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) (examples: int) : float * Gradients<'T> =
+    let share (mode: Mode) (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) (examples: int) : Share<'T> =
         Network.checkInputs network x
         Network.checkTargets network loss x y
         if examples < x.Cols then
             raise (ArgumentOutOfRangeException("examples", examples, $"The batch's {examples} examples cannot be fewer than the shard's {x.Cols}."))
         let pass = Backprop.allocate network x
         let total = onOneThread (x.Cols < examples) (fun () -> Backprop.lossAndGradientInto (Mode.key mode) loss network pass y examples)
-        total, pass.Gradients
+        { Total = total; Gradient = pass.Gradients; Statistics = pass.Statistics }
 
     /// Buffers for a shard of `size` examples of the network's batches.
     let internal buffers (network: Network<'T>) (size: int) : ShardBuffers<'T> =
@@ -125,5 +157,5 @@ module Shards =
                     let struct (first, size) = range n k i
                     share (Mode.part first mode) loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n)
             let gradient = Gradients.zero network
-            sumInto (Gradients.arrays gradient) (shares |> Array.map (fun (_, g) -> Gradients.arrays g))
-            Real.ofFloat (total (Array.map fst shares) / float n), gradient
+            sumInto (Gradients.arrays gradient) (shares |> Array.map (fun s -> Gradients.arrays s.Gradient))
+            Real.ofFloat (total (shares |> Array.map (fun s -> s.Total)) / float n), gradient

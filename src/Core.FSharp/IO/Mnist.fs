@@ -15,6 +15,10 @@ type DigitSet<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// Pixel columns per image.
       Columns: int }
 
+    /// The shape of an example: an image of one channel, 1 × rows × columns (its pixels stored
+    /// row by row, as Images holds them; a dense first layer takes them as rows·columns values).
+    member d.Shape = Shape.Image(1, d.Rows, d.Columns)
+
 /// Loading MNIST from its four IDX files, gzip-compressed or not, under their standard names:
 /// train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
 /// t10k-labels-idx1-ubyte (each with or without .gz). The full 60,000/10,000 set loads the same way.

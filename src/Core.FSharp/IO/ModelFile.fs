@@ -52,7 +52,8 @@ module ModelContents =
 ///   per layer    version 1, 2: u32 units (1 … 2³⁰), then the activation (a tag u8 and an f64);
 ///                version 3: the layer's kind (a tag u8 and its fields: layers below)
 ///   per layer    its parameter tensors in order (a dense layer's weights, units × fan-in reals
-///                in column-major order, then its biases, units reals)
+///                in column-major order, then its biases, units reals), then (version 3) its state
+///                tensors (batch normalisation's running mean and variance)
 ///   if flag 1    the scaler: a tag u8 (scalers below), input-width f64 offsets, input-width f64 scales
 ///   if flag 2    the target scaler: the same, with output-width offsets and scales
 ///   if flag 0    i32 epoch, i64 step, u32 + UTF-8 optimizer name (≤ 4,096 bytes), then the
@@ -163,6 +164,31 @@ module ModelFile =
                   else corrupt $"The file is corrupt: {what}'s leaky-ReLU slope {slope} is not in (0, 1)." }
           plain 6uy Activation.Softmax ]
 
+    /// Windows (a kernel, a stride, a padding): each a u32 height, then a u32 width.
+    let private writeWindows (w: BinaryWriter) (windows: Window list) : unit =
+        for window in windows do
+            w.Write(uint32 window.Height)
+            w.Write(uint32 window.Width)
+
+    /// A kernel, a stride and a padding, each at most 2³⁰ (their ranges are LayerSpec.problem's).
+    let private readWindows (r: Reader) (what: string) : Window * Window * Window =
+        let next (name: string) =
+            let read (side: string) =
+                let n = r.U32 $"{what}'s {name} {side}"
+                if n > (1u <<< 30) then corrupt $"The file is corrupt: {what}'s {name} {side} {n} is not valid."
+                int n
+            let height = read "height"
+            { Height = height; Width = read "width" }
+        let kernel = next "kernel"
+        let stride = next "stride"
+        kernel, stride, next "padding"
+
+    /// The spec read, unless its settings are out of range.
+    let private validSpec (what: string) (spec: LayerSpec) : LayerSpec =
+        match LayerSpec.problem spec with
+        | Some why -> corrupt $"The file is corrupt: {what} is not valid ({why})"
+        | None -> spec
+
     /// Layer kinds (version 3): the tag, then the kind's settings.
     let private layers: Case<LayerSpec> list =
         [ { Tag = 0uy
@@ -181,7 +207,31 @@ module ModelFile =
               fun r what ->
                   let rate = r.F64 $"{what}'s rate"
                   if rate >= 0.0 && rate < 1.0 then LayerSpec.Dropout rate
-                  else corrupt $"The file is corrupt: {what}'s dropout rate {rate} is not in [0, 1)." } ]
+                  else corrupt $"The file is corrupt: {what}'s dropout rate {rate} is not in [0, 1)." }
+          { Tag = 3uy
+            Write =
+              (function
+               | LayerSpec.Conv2D(filters, kernel, stride, padding, activation, _) ->
+                   Some(fun w -> w.Write(uint32 filters); writeWindows w [ kernel; stride; padding ]; writeCase activations w activation)
+               | _ -> None)
+            Read =
+              fun r what ->
+                  let filters = r.U32 $"{what}'s filter count"
+                  if filters = 0u || filters > (1u <<< 30) then corrupt $"The file is corrupt: {what}'s filter count {filters} is not valid."
+                  let kernel, stride, padding = readWindows r what
+                  validSpec what (LayerSpec.Conv2D(int filters, kernel, stride, padding, readCase activations r $"{what}'s activation", None)) }
+          { Tag = 4uy
+            Write = (function LayerSpec.MaxPool2D(kernel, stride, padding) -> Some(fun w -> writeWindows w [ kernel; stride; padding ]) | _ -> None)
+            Read = fun r what -> validSpec what (LayerSpec.MaxPool2D(readWindows r what)) }
+          { Tag = 5uy
+            Write = (function LayerSpec.AvgPool2D(kernel, stride, padding) -> Some(fun w -> writeWindows w [ kernel; stride; padding ]) | _ -> None)
+            Read = fun r what -> validSpec what (LayerSpec.AvgPool2D(readWindows r what)) }
+          { Tag = 6uy
+            Write = (function LayerSpec.Flatten -> Some ignore | _ -> None)
+            Read = fun _ _ -> LayerSpec.Flatten }
+          { Tag = 7uy
+            Write = (function LayerSpec.BatchNorm(momentum, epsilon) -> Some(fun w -> w.Write momentum; w.Write epsilon) | _ -> None)
+            Read = fun r what -> validSpec what (LayerSpec.BatchNorm(r.F64 $"{what}'s momentum", r.F64 $"{what}'s ε")) } ]
 
     /// Scalers of `width` features: the tag, then the offsets, then the scales, one f64 per feature.
     let private scalers (width: int) : Case<Scaler> list =
@@ -249,6 +299,8 @@ module ModelFile =
         let network = contents.Network
         if isNull (box network) then nullArg "network"
         Array.iteri (fun k m -> Dense.checkFinite $"layer {network.owners.[k] + 1} {network.specs.[k].Name}" m) network.tensors
+        network.Layers |> List.iteri (fun i l ->
+            List.iter2 (fun (p: ParameterSpec) m -> Dense.checkFinite $"layer {i + 1} {p.Name}" m) (LayerSpec.stateSpecs (Layer.spec l) network.Shapes.[i]) (Layer.state l))
         contents.Scaler |> Option.iter (fun s ->
             if s.Width <> network.InputWidth then
                 invalidArg "contents" $"""The scaler maps {Wording.count s.Width "feature"}, but the network takes {Wording.count network.InputWidth "input"}.""")
@@ -288,7 +340,9 @@ module ModelFile =
             | Shape.Image(c, h, wd) -> w.Write 3uy; w.Write(uint32 c); w.Write(uint32 h); w.Write(uint32 wd)
             for l in network.Layers do
                 writeCase layers w (Layer.spec l)
-        Parameters.iter (fun _ a -> writeReals w a) (Parameters.arrays network)
+        for l in network.Layers do
+            for m in Layer.parameters l @ Layer.state l do
+                writeReals w m.values
         contents.Scaler |> Option.iter (writeCase (scalers network.InputWidth) w)
         contents.TargetScaler |> Option.iter (writeCase (scalers network.OutputWidth) w)
         contents.Training |> Option.iter (fun t ->
@@ -362,8 +416,8 @@ module ModelFile =
 
     /// The layer table: each layer's description (versions 1 and 2 hold dense layers only).
     let private readLayerTable (r: Reader) (header: Header) : LayerSpec list =
-        // The smallest entry is 9 bytes (an activation layer's tag and its activation).
-        r.Need(int64 header.Depth * (if header.Version < 3 then 13L else 9L), "the layer table")
+        // The smallest entry is 13 bytes in versions 1 and 2, 1 in version 3 (a flatten's tag).
+        r.Need(int64 header.Depth * (if header.Version < 3 then 13L else 1L), "the layer table")
         [ for i in 1 .. header.Depth ->
               if header.Version < 3 then
                   let units = r.U32 $"layer {i}'s width"
@@ -373,7 +427,12 @@ module ModelFile =
 
     let private readParameters<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (header: Header) (specs: LayerSpec list) : Network<'T> =
         let inputs = specs |> List.scan (fun shape spec -> LayerSpec.outputShape spec shape) header.Input
-        let tensors = List.map2 LayerSpec.parameterSpecs specs (List.take specs.Length inputs)
+        let shapes = List.take specs.Length inputs
+        specs |> List.iteri (fun i spec ->
+            match LayerSpec.inputProblem spec shapes.[i] with
+            | Some why -> corrupt $"The file is corrupt: layer {i + 1} ({LayerSpec.kind spec}) cannot take its input of shape {shapes.[i]} ({why})"
+            | None -> ())
+        let tensors = List.map2 (fun spec shape -> LayerSpec.parameterSpecs spec shape @ LayerSpec.stateSpecs spec shape) specs shapes
         // Check the parameter count against the bytes left before allocating any of it. The sum
         // stops growing once it passes what the file can hold: each tensor adds under 2⁶¹, so it
         // never overflows (65,536 layers of 2³⁰ × 2³⁰ would wrap round to a small count).
@@ -385,9 +444,10 @@ module ModelFile =
         List.mapi2
             (fun i (spec, shape) (ps: ParameterSpec list) ->
                 let values = ps |> List.map (fun p -> Matrix.wrap p.Rows p.Columns (readReals<'T> r p.Count $"layer {i + 1}'s {p.Name}"))
-                try Layer.ofParameters spec shape values
+                let parameters, state = List.splitAt (LayerSpec.parameterSpecs spec shape).Length values
+                try Layer.ofTensors spec shape parameters state
                 with :? ArgumentException as e -> corrupt $"The file is corrupt: layer {i + 1} is not valid ({e.Message}).")
-            (List.zip specs (List.take specs.Length inputs))
+            (List.zip specs shapes)
             tensors
         |> fun built ->
             try Network.create header.Input built

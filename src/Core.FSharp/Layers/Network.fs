@@ -16,6 +16,8 @@ type Network<'T when 'T :> IFloatingPointIeee754<'T>> =
         { layers: Layer<'T> list
           /// The input's shape, then each layer's output shape (L + 1 entries).
           shapes: Shape list
+          /// Each layer's input shape (L entries), for the passes.
+          inputs: Shape[]
           /// Every parameter tensor, layer by layer, each layer's in its order.
           tensors: Matrix<'T>[]
           /// The value arrays of those tensors (the same arrays).
@@ -23,7 +25,14 @@ type Network<'T when 'T :> IFloatingPointIeee754<'T>> =
           /// What each tensor is (name, symbol, shape, whether weight decay applies).
           specs: ParameterSpec[]
           /// The layer (from 0) each tensor belongs to.
-          owners: int[] }
+          owners: int[]
+          /// Every state tensor (running statistics), layer by layer, each layer's in its order.
+          state: Matrix<'T>[]
+          /// What each state tensor is.
+          stateSpecs: ParameterSpec[]
+          /// Where each layer's training statistics start in a pass's statistics (L + 1 entries:
+          /// the last is their total length).
+          statistics: int[] }
 
     /// The layers, input side first.
     member n.Layers = n.layers
@@ -52,6 +61,13 @@ type Network<'T when 'T :> IFloatingPointIeee754<'T>> =
     /// The number of parameters (weights, biases, …).
     member n.ParameterCount = n.arrays |> Array.sumBy (fun a -> a.Length)
 
+    /// The state tensors (batch normalisation's running statistics), layer by layer: values that
+    /// training updates but gradient descent does not.
+    member n.State = List.ofArray n.state
+
+    /// The length of what a training pass reports for the state's update (0 when no layer has state).
+    member n.StatisticsLength = n.statistics.[n.statistics.Length - 1]
+
     /// "784-30-10 (sigmoid, sigmoid) float64": every layer's output width and tag.
     override n.ToString() =
         let widths = n.shapes |> List.map (fun s -> string s.Size)
@@ -65,14 +81,29 @@ module Network =
     /// (no checks: for layers already known to fit).
     let internal build (input: Shape) (layers: Layer<'T> list) : Network<'T> =
         let shapes = layers |> List.scan (fun shape l -> LayerSpec.outputShape (Layer.spec l) shape) input
+        let inputs = List.take layers.Length shapes
+        let specsOf (describe: LayerSpec -> Shape -> ParameterSpec list) =
+            List.zip layers inputs |> List.mapi (fun i (l, shape) -> describe (Layer.spec l) shape |> List.map (fun p -> i, p)) |> List.concat
+        let specs = specsOf LayerSpec.parameterSpecs
         let tensors = layers |> List.collect Layer.parameters |> Array.ofList
-        let specs = List.zip layers (List.take layers.Length shapes) |> List.mapi (fun i (l, shape) -> LayerSpec.parameterSpecs (Layer.spec l) shape |> List.map (fun p -> i, p))
         { layers = layers
           shapes = shapes
+          inputs = Array.ofList inputs
           tensors = tensors
           arrays = tensors |> Array.map (fun m -> m.values)
-          specs = specs |> List.concat |> List.map snd |> Array.ofList
-          owners = specs |> List.concat |> List.map fst |> Array.ofList }
+          specs = specs |> List.map snd |> Array.ofList
+          owners = specs |> List.map fst |> Array.ofList
+          state = layers |> List.collect Layer.state |> Array.ofList
+          stateSpecs = specsOf LayerSpec.stateSpecs |> List.map snd |> Array.ofList
+          statistics = List.zip layers inputs |> List.scan (fun at (l, shape) -> at + LayerSpec.statisticsLength (Layer.spec l) shape) 0 |> Array.ofList }
+
+    /// What layer i + 1 (i from 0) takes, in messages: "the network's input" or "the output of layer i".
+    let private source (i: int) : string = if i = 0 then "the network's input" else $"the output of layer {i}"
+
+    /// Where layer i's (from 0) statistics lie in a pass's statistics.
+    [<HotPath>]
+    let internal statisticsOf (network: Network<'T>) (statistics: float[]) (i: int) : ArraySegment<float> =
+        ArraySegment(statistics, network.statistics.[i], network.statistics.[i + 1] - network.statistics.[i])
 
     /// The network of the given layers, input side first, on inputs of the given shape. Throws
     /// ArgumentException for an empty list, or when a layer's settings are out of range or its
@@ -83,18 +114,23 @@ module Network =
         let layers = List.ofSeq layers
         if layers.IsEmpty then invalidArg "layers" "A network needs at least one layer; the list is empty."
         layers |> List.iteri (fun i l -> if isNull (box l) then invalidArg "layers" $"Layer {i + 1} is null.")
-        let from i = if i = 0 then "the network's input" else $"the output of layer {i}"
         let check (i: int) (shape: Shape) (l: Layer<'T>) =
-            match LayerSpec.problem (Layer.spec l) with
+            let spec = Layer.spec l
+            match LayerSpec.problem spec with
             | Some why -> invalidArg "layers" $"Layer {i + 1}: {why}"
             | None -> ()
-            List.iter2
-                (fun (p: ParameterSpec) (m: Matrix<'T>) ->
-                    if m.rows <> p.Rows || m.cols <> p.Columns then
-                        invalidArg "layers" $"Layer {i + 1} ({l}) does not fit its input, {from i} of shape {shape}: its {p.Name} is {Matrix.shape m}, but on that input it must be {p.Rows}×{p.Columns}.")
-                (LayerSpec.parameterSpecs (Layer.spec l) shape)
-                (Layer.parameters l)
-            LayerSpec.outputShape (Layer.spec l) shape
+            match LayerSpec.inputProblem spec shape with
+            | Some why -> invalidArg "layers" $"Layer {i + 1} ({l}) cannot take {source i}, of shape {shape}: {why}"
+            | None -> ()
+            let fits (expected: ParameterSpec list) (tensors: Matrix<'T> list) =
+                List.iter2
+                    (fun (p: ParameterSpec) (m: Matrix<'T>) ->
+                        if m.rows <> p.Rows || m.cols <> p.Columns then
+                            invalidArg "layers" $"Layer {i + 1} ({l}) does not fit its input, {source i} of shape {shape}: its {p.Name} is {Matrix.shape m}, but on that input it must be {p.Rows}×{p.Columns}.")
+                    expected tensors
+            fits (LayerSpec.parameterSpecs spec shape) (Layer.parameters l)
+            fits (LayerSpec.stateSpecs spec shape) (Layer.state l)
+            LayerSpec.outputShape spec shape
         layers |> List.indexed |> List.fold (fun shape (i, l) -> check i shape l) input |> ignore
         build input layers
 
@@ -120,6 +156,15 @@ module Network =
             match LayerSpec.problem s with
             | Some why -> invalidArg "specs" $"Layer {i + 1}: {why}"
             | None -> ())
+        specs
+        |> List.indexed
+        |> List.fold
+            (fun shape (i, spec) ->
+                match LayerSpec.inputProblem spec shape with
+                | Some why -> invalidArg "specs" $"Layer {i + 1} ({LayerSpec.kind spec}) cannot take {source i}, of shape {shape}: {why}"
+                | None -> LayerSpec.outputShape spec shape)
+            input
+        |> ignore
         let nexts = (specs |> List.tail |> List.map Some) @ [ None ]
         let layers, _ =
             List.zip specs nexts
@@ -135,6 +180,32 @@ module Network =
     /// (shapes must be kept).
     let internal mapLayers (f: int -> Layer<'T> -> Layer<'T>) (network: Network<'T>) : Network<'T> =
         build network.InputShape (List.mapi f network.layers)
+
+    /// target's state (a network of the same layers: the training fold's other copy) ← the
+    /// network's state updated by a training pass that reported `statistics` (batch
+    /// normalisation's running statistics; nothing for the other kinds).
+    [<HotPath>]
+    let internal updateStateInto (network: Network<'T>) (statistics: float[]) (target: Network<'T>) : unit =
+        if network.state.Length > 0 then
+            let mutable i = 0
+            let mutable into = target.layers
+            for l in network.layers do
+                Layer.updateStateInto l (statisticsOf network statistics i) into.Head
+                into <- into.Tail
+                i <- i + 1
+
+    /// The network after a training pass that reported `statistics` (a trace's, or the sum of a
+    /// batch's shards' in shard order): each layer's state updated (batch normalisation's running
+    /// statistics), in new arrays; the parameters are shared. Pure.
+    let updateState (statistics: float[]) (network: Network<'T>) : Network<'T> =
+        if isNull statistics then nullArg "statistics"
+        if statistics.Length <> network.StatisticsLength then
+            invalidArg "statistics" $"The network's layers report {network.StatisticsLength} statistics per training pass, got {statistics.Length}."
+        if network.state.Length = 0 then network
+        else
+            let target = network |> mapLayers (fun _ l -> Layer.withTensors (Layer.parameters l) (Layer.state l |> List.map Matrix.copy) l)
+            updateStateInto network statistics target
+            target
 
     /// The same network in another real type (float ↔ float32).
     let convert<'T, 'U when 'T :> IFloatingPointIeee754<'T> and 'U :> IFloatingPointIeee754<'U>> (network: Network<'T>) : Network<'U> =

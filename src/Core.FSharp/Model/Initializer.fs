@@ -62,10 +62,15 @@ module Initializer =
         | Initializer.XavierNormal, false -> Random.normals seed 0.0 (Math.Sqrt(2.0 / (fi + fo))) n
         | Initializer.HeNormal, false -> Random.normals seed 0.0 (Math.Sqrt(2.0 / fi)) n
 
+    /// A rows × columns weight matrix drawn for the given fan-in and fan-out (for a convolution,
+    /// one row per filter, fan-in C·kₕ·k_w and fan-out filters·kₕ·k_w, as PyTorch counts them).
+    let weightsOf<'T when 'T :> IFloatingPointIeee754<'T>> (init: Initializer) (seed: uint64) (fanIn: int) (fanOut: int) (rows: int) (columns: int) : Matrix<'T> =
+        let values = draw (Random.derive seed 0UL) (rows * columns) init fanIn fanOut false
+        Matrix.wrap rows columns (Array.map Real.ofFloat values)
+
     /// The nₒᵤₜ×nᵢₙ weight matrix (row j holds the weights into unit j, Nielsen's wⱼₖ).
     let weights<'T when 'T :> IFloatingPointIeee754<'T>> (init: Initializer) (seed: uint64) (fanIn: int) (fanOut: int) : Matrix<'T> =
-        let values = draw (Random.derive seed 0UL) (fanIn * fanOut) init fanIn fanOut false
-        Matrix.wrap fanOut fanIn (Array.map Real.ofFloat values)
+        weightsOf init seed fanIn fanOut fanOut fanIn
 
     /// The nₒᵤₜ×1 bias vector.
     let biases<'T when 'T :> IFloatingPointIeee754<'T>> (init: Initializer) (seed: uint64) (fanIn: int) (fanOut: int) : Matrix<'T> =

@@ -41,3 +41,22 @@ module Shape =
         match problem shape with
         | Some why -> raise (ArgumentOutOfRangeException(parameter, shape, why))
         | None -> ()
+
+/// A window over the rows and columns of an image: a kernel's size, a stride, or a padding.
+type Window =
+    { /// Rows.
+      Height: int
+      /// Columns.
+      Width: int }
+
+    /// "5×5".
+    override w.ToString() = $"{w.Height}×{w.Width}"
+
+/// Making windows.
+module Window =
+
+    /// A square window, n × n.
+    let square (n: int) : Window = { Height = n; Width = n }
+
+    /// No padding.
+    let none: Window = { Height = 0; Width = 0 }

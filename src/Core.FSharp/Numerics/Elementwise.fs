@@ -210,6 +210,11 @@ module internal Elementwise =
         lanes2 (x, x, out, fun u _ -> u * a)
 
     [<HotPath>]
+    let private addScalarOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>, alpha: 'U, out: Span<'U>) =
+        let a = Vector<'U>(alpha)
+        lanes2 (x, x, out, fun u _ -> u + a)
+
+    [<HotPath>]
     let private allFiniteOf<'U when 'U: struct and 'U: (new: unit -> 'U) and 'U :> ValueType and 'U :> IFloatingPointIeee754<'U>> (x: ReadOnlySpan<'U>) : bool =
         // v − v is 0 for a finite v and NaN for NaN or ±∞
         let width = Vector<'U>.Count
@@ -242,6 +247,12 @@ module internal Elementwise =
     let scale<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>, alpha: 'T, out: Span<'T>) : unit =
         if isDouble<'T> then scaleOf<float> (asU x, Double.CreateTruncating alpha, asUOut out)
         elif isSingle<'T> then scaleOf<float32> (asU x, Single.CreateTruncating alpha, asUOut out)
+        else unsupported<'T> ()
+
+    /// out = x + α, entry by entry.
+    let addScalar<'T when 'T :> IFloatingPointIeee754<'T>> (x: ReadOnlySpan<'T>, alpha: 'T, out: Span<'T>) : unit =
+        if isDouble<'T> then addScalarOf<float> (asU x, Double.CreateTruncating alpha, asUOut out)
+        elif isSingle<'T> then addScalarOf<float32> (asU x, Single.CreateTruncating alpha, asUOut out)
         else unsupported<'T> ()
 
     /// Whether every entry is finite (no NaN, no ±∞).

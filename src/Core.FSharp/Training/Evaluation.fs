@@ -8,10 +8,20 @@ open FunctionalBackprop.Core.GenericArithmetic
 /// in chunks of examples, so memory stays bounded whatever their size.
 module Evaluation =
 
-    /// Examples per forward pass.
-    let private chunk = 1024
+    /// Examples per forward pass: 1,024, or fewer when a pass would hold more than 2²³ values
+    /// (8 million: 32 MB in float32) in its layers' outputs and scratch (a convolution keeps every
+    /// window's values, 25 per output pixel for a 5×5 kernel; dense networks up to two hidden
+    /// layers of 2,048 units keep 1,024).
+    let private chunkFor (network: Network<'T>) : int =
+        let perExample =
+            List.zip network.Layers (List.pairwise network.Shapes)
+            |> List.sumBy (fun (l, (input, output)) -> 2 * output.Size + List.sum (LayerSpec.scratchRows (Layer.spec l) input))
+        Math.Clamp((1 <<< 23) / Math.Max(1, perExample), 1, 1024)
 
-    let internal chunks (x: Matrix<'T>) = [ for start in 0 .. chunk .. x.cols - 1 -> start, Math.Min(chunk, x.cols - start) ]
+    /// The chunks [start, start + count) of x's examples, each pass of the network's chunk size.
+    let internal chunks (network: Network<'T>) (x: Matrix<'T>) =
+        let chunk = chunkFor network
+        [ for start in 0 .. chunk .. x.cols - 1 -> start, Math.Min(chunk, x.cols - start) ]
 
     /// The mean cost over the whole set, (1/n) Σₓ Cₓ.
     let loss (loss: Loss) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : float =
@@ -19,7 +29,7 @@ module Evaluation =
         Network.checkTargets network loss x y
         if x.cols = 0 then invalidArg "x" "The data set is empty."
         let total =
-            chunks x
+            chunks network x
             |> List.sumBy (fun (start, count) ->
                 let c = Forward.cost Mode.Inference loss network (Matrix.sliceColumns start count x) (Matrix.sliceColumns start count y)
                 Real.toFloat c * float count)
@@ -39,7 +49,7 @@ module Evaluation =
 
     /// The network's predicted class for each example.
     let predict (network: Network<'T>) (x: Matrix<'T>) : int[] =
-        chunks x |> List.map (fun (start, count) -> classes (Forward.run network (Matrix.sliceColumns start count x))) |> Array.concat
+        chunks network x |> List.map (fun (start, count) -> classes (Forward.run network (Matrix.sliceColumns start count x))) |> Array.concat
 
     /// counts.[actual, predicted]: how often each class was taken for each other.
     let confusionMatrix (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : int[,] =

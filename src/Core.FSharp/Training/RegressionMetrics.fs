@@ -88,7 +88,7 @@ module RegressionMetrics =
         Network.checkTargets network Loss.Quadratic x y
         if x.cols = 0 then invalidArg "x" "The data set is empty."
         let squared, absolute = Array.zeroCreate y.rows, Array.zeroCreate y.rows
-        for start, count in Evaluation.chunks x do
+        for start, count in Evaluation.chunks network x do
             let a = Forward.run network (Matrix.sliceColumns start count x)
             let predictions = match targetScaler with Some s -> Scaler.inverse s a | None -> a
             addResiduals predictions (Matrix.sliceColumns start count y) squared absolute

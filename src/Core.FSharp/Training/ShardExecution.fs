@@ -14,10 +14,13 @@ type IShardExecutor<'T when 'T :> IFloatingPointIeee754<'T>> =
     /// For the mini-batch whose examples are `examples` (indices into the training set, in
     /// batch order), split into totals.Length shards (shard k holds the examples of
     /// Shards.range examples.Length totals.Length k): writes shard k's share of the batch into
-    /// shares.[k] and the sum of its costs into totals.[k], computed at `network`, which the
-    /// executor reads during the call only and must not keep, in training mode with the batch's
-    /// key (shard k's mode is Mode.part of its first example: Shards.share's own).
-    abstract Compute: network: Network<'T> * key: BatchKey * examples: ReadOnlyMemory<int> * totals: float[] * shares: Gradients<'T>[] -> unit
+    /// shares.[k], the sum of its costs into totals.[k] and what its pass reported for the
+    /// layers' state (a pass's Statistics, Network.StatisticsLength values) into
+    /// statistics.[k], computed at `network`, which the executor reads during the call only and
+    /// must not keep, in training mode with the batch's key (shard k's mode is Mode.part of its
+    /// first example: Shards.share's own).
+    abstract Compute:
+        network: Network<'T> * key: BatchKey * examples: ReadOnlyMemory<int> * totals: float[] * shares: Gradients<'T>[] * statistics: float[][] -> unit
 
 /// Where a training run computes the shards of its mini-batches.
 [<RequireQualifiedAccess>]

@@ -38,7 +38,7 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
         match options.Execution with
         | ShardExecution.Local -> None
         | ShardExecution.Remote start -> Some(start x y options.Shards)
-    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), Shards.resolve options.Shards, executor)
+    let workspace = new Workspace<'T>(options.Loss, start.Network, m, (if m < n then n % m else 0), Shards.resolveFor start.Network options.Shards, executor)
     // The optimizer at work, on its own copy of the state.
     let stages = Optimizer.start options.Optimizer start.OptimizerState
     // A line search needs the true gradient beside the updates: the chain then runs on a copy.

@@ -5,12 +5,18 @@ open System.Numerics
 open System.Numerics.Tensors
 
 /// The buffers for batches of one width: one set per shard computed here (none when an executor
-/// computes them elsewhere), each shard's cost total and share, and the batch's gradient (with
-/// one shard, that shard's own).
+/// computes them elsewhere), each shard's cost total, share and statistics, and the batch's
+/// gradient and statistics (with one shard, that shard's own).
 type internal BatchBuffers<'T when 'T :> IFloatingPointIeee754<'T>> =
     { Shards: ShardBuffers<'T>[]
       Totals: float[]
       Shares: Gradients<'T>[]
+      /// Each shard's statistics for the layers' state (Pass.Statistics).
+      Statistics: float[][]
+      /// The batch's: the shards' added in shard order.
+      StatisticsTotal: float[]
+      /// StatisticsTotal, then the shards' statistics, shaped for the ordered sum.
+      StatisticsSum: float[][] * float[][][]
       Gradient: Gradients<'T>
       /// The arrays of Gradient, then of each share, for the ordered sum.
       Sum: 'T[][] * 'T[][][] }
@@ -41,7 +47,11 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         let parts = if executor.IsSome then [||] else Array.init k shardBuffers
         let shares = if executor.IsSome then Array.init k (fun _ -> Gradients.zero network) else parts |> Array.map (fun p -> p.Pass.Gradients)
         let gradient = if k = 1 then shares.[0] else Gradients.zero network
-        { Shards = parts; Totals = Array.zeroCreate k; Shares = shares; Gradient = gradient; Sum = Gradients.arrays gradient, Array.map Gradients.arrays shares }
+        let statistics = if executor.IsSome then Array.init k (fun _ -> Array.zeroCreate network.StatisticsLength) else parts |> Array.map (fun p -> p.Pass.Statistics)
+        let statisticsTotal = if k = 1 then statistics.[0] else Array.zeroCreate network.StatisticsLength
+        { Shards = parts; Totals = Array.zeroCreate k; Shares = shares; Statistics = statistics
+          StatisticsTotal = statisticsTotal; StatisticsSum = [| statisticsTotal |], statistics |> Array.map (fun s -> [| s |])
+          Gradient = gradient; Sum = Gradients.arrays gradient, Array.map Gradients.arrays shares }
     let full = buffersFor batchSize
     let partial = if remainder > 0 then Some(buffersFor remainder) else None
     // The batch being computed: its buffers, examples, size and data.
@@ -85,8 +95,8 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
 
     /// Runs the forward and backward passes in training mode with the batch's key on the examples
     /// at indices[start .. start + n − 1] of x and y, shards at once (on this process's threads,
-    /// or through the executor), adds the shards' shares in shard order into Gradient and returns
-    /// the batch's mean cost.
+    /// or through the executor), adds the shards' shares (and statistics) in shard order into
+    /// Gradient and returns the batch's mean cost.
     [<HotPath>]
     member _.Compute(order: int[], start: int, n: int, x: Matrix<'T>, y: Matrix<'T>, batchKey: BatchKey) : 'T =
         batch <- (if n = batchSize then full else partial.Value)
@@ -97,17 +107,21 @@ type internal Workspace<'T when 'T :> IFloatingPointIeee754<'T>>(loss: Loss, net
         targets <- y
         key <- batchKey
         match executor, workers with
-        | Some e, _ -> e.Compute(current, batchKey, ReadOnlyMemory(order, start, n), batch.Totals, batch.Shares)
+        | Some e, _ -> e.Compute(current, batchKey, ReadOnlyMemory(order, start, n), batch.Totals, batch.Shares, batch.Statistics)
         | None, Some w when batch.Shards.Length > 1 -> w.Run()
         | None, _ -> shard 0
         let gradient, parts = batch.Sum
         // ∇C = share₀ + share₁ + …, in shard order (with one shard, its share is the gradient)
-        if parts.Length > 1 then Shards.sumInto gradient parts
+        if parts.Length > 1 then
+            Shards.sumInto gradient parts
+            if batch.StatisticsTotal.Length > 0 then Shards.sumInto (fst batch.StatisticsSum) (snd batch.StatisticsSum)
         Real.ofFloat (Shards.total batch.Totals / float n)
 
-    /// w ← w + α·Δ, written into the spare set, which then becomes the current one.
+    /// w ← w + α·Δ and the state updated by the last batch's statistics, written into the spare
+    /// set, which then becomes the current one.
     member _.Step(alpha: 'T, delta: Gradients<'T>) : unit =
         Parameters.addScaledInto alpha (Gradients.arrays delta) current spare
+        Network.updateStateInto current batch.StatisticsTotal spare
         let previous = current
         current <- spare
         spare <- previous

@@ -41,7 +41,7 @@ internal sealed record GraphInput(string Name, int ElementType, long[]? ExampleS
 
         if (data.Count > 1)
         {
-            throw new NotSupportedException($"The graph has {data.Count} inputs ({string.Join(", ", data.Select(d => OnnxFormat.Quote(d.Name)))}); a dense network takes one, x [batch, n]. {OnnxFormat.Accepted}.");
+            throw new NotSupportedException($"The graph has {data.Count} inputs ({string.Join(", ", data.Select(d => OnnxFormat.Quote(d.Name)))}); a network takes one, x [batch, n] or [batch, C, H, W]. {OnnxFormat.Accepted}.");
         }
 
         var x = data[0];
@@ -53,7 +53,7 @@ internal sealed record GraphInput(string Name, int ElementType, long[]? ExampleS
 
         if (x.Type.TensorType is not { } tensor)
         {
-            throw new NotSupportedException($"{what} is a {x.Type.ValueCase} rather than a tensor; a dense network takes a tensor [batch, n]. {OnnxFormat.Accepted}.");
+            throw new NotSupportedException($"{what} is a {x.Type.ValueCase} rather than a tensor; a network takes a tensor [batch, n] or [batch, C, H, W]. {OnnxFormat.Accepted}.");
         }
 
         return new GraphInput(x.Name, tensor.ElemType, ExampleShapeOf(tensor.Shape, what));
@@ -69,7 +69,7 @@ internal sealed record GraphInput(string Name, int ElementType, long[]? ExampleS
 
         if (shape.Dim.Count < 2)
         {
-            throw new NotSupportedException($"{what} has rank {shape.Dim.Count}; a dense network takes a batch of examples, [batch, n] or [batch, d₁, …] with a Flatten. {OnnxFormat.Accepted}.");
+            throw new NotSupportedException($"{what} has rank {shape.Dim.Count}; a network takes a batch of examples, [batch, n], images [batch, C, H, W], or [batch, d₁, …] with a Flatten. {OnnxFormat.Accepted}.");
         }
 
         var dims = shape.Dim.Skip(1).Select(d => d.ValueCase == Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : -1).ToArray();

@@ -21,7 +21,17 @@ internal sealed partial class GraphReader<T>
         var axis = r.Int("axis", opset >= 13 ? -1 : 1);
         var data = Data(r, 0);
         OpenLayer(r, data);
-        if (axis is not (1 or -1))
+        if (data.ExampleShape is { Length: > 1 } example)
+        {
+            // Before opset 13 Softmax coerces its input to 2-D at the axis: at axis 1, [batch, d₁, …] is [batch, d₁⋯dₖ].
+            if (opset >= 13 || (axis < 0 ? axis + example.Length + 1 : axis) != 1)
+            {
+                throw r.Unsupported(
+                    $"takes the softmax over axis {axis} of [batch, {Dims(example)}]; the library's softmax is over all of each example's values, " +
+                    "which ONNX writes as Softmax at axis 1 before opset 13 (or on the flattened [batch, n])");
+            }
+        }
+        else if (axis is not (1 or -1))
         {
             throw r.Unsupported($"takes the softmax over axis {axis} of [batch, units]; only each example's units (axis 1 or −1) are read");
         }
@@ -36,7 +46,7 @@ internal sealed partial class GraphReader<T>
         var alpha = r.Float("alpha", 0.01f);
         var data = Data(r, 0);
         OpenLayer(r, data);
-        return Completed(data, Leaky(r, NodeReader.SlopeOf(alpha), alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return Completed(data, Leaky(r, NodeReader.Shortest(alpha), alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private static Core.Activation Leaky(NodeReader r, double slope, string written) =>
@@ -54,7 +64,7 @@ internal sealed partial class GraphReader<T>
             (ConstantValue c, DataValue<T> d) => (d, c),
             _ => throw r.Unsupported("multiplies two values that are not a weighted input and a constant; Mul is read only as α·z inside max(z, α·z), the leaky ReLU"),
         };
-        if (data.Stage is not (Weighted<T> or Features<T>))
+        if (data.Stage is not (Open<T> or Features<T>))
         {
             throw r.Unsupported("multiplies something other than a layer's weighted input z or output by a constant; Mul is read only as α·z inside max(z, α·z), the leaky ReLU");
         }
@@ -62,7 +72,7 @@ internal sealed partial class GraphReader<T>
         var z = data.Stage;
 
         var alpha = Scalar(r, constant, "factor α");
-        var slope = typeof(T) == typeof(float) ? NodeReader.SlopeOf(float.CreateTruncating(alpha)) : double.CreateTruncating(alpha);
+        var slope = typeof(T) == typeof(float) ? NodeReader.Shortest(float.CreateTruncating(alpha)) : double.CreateTruncating(alpha);
         return data with { Stage = new Scaled<T>(z, slope) };
     }
 
@@ -76,12 +86,12 @@ internal sealed partial class GraphReader<T>
 
         r.Arity(2, 2, 1, 1);
         var (left, right) = (Required(r, 0), Required(r, 1));
-        if (left is DataValue<T> { Stage: Scaled<T> } && right is DataValue<T> { Stage: Weighted<T> or Features<T> })
+        if (left is DataValue<T> { Stage: Scaled<T> } && right is DataValue<T> { Stage: Open<T> or Features<T> })
         {
             (left, right) = (right, left);
         }
 
-        if (left is DataValue<T> { Stage: Weighted<T> or Features<T> } data && right is DataValue<T> { Stage: Scaled<T> scaled } other &&
+        if (left is DataValue<T> { Stage: Open<T> or Features<T> } data && right is DataValue<T> { Stage: Scaled<T> scaled } other &&
             ReferenceEquals(scaled.Z, data.Stage) && ReferenceEquals(data.Layers, other.Layers) && ReferenceEquals(data.Scaler, other.Scaler))
         {
             return Completed(data, Leaky(r, scaled.Slope, scaled.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
@@ -94,7 +104,7 @@ internal sealed partial class GraphReader<T>
     private Value Greater(NodeReader r)
     {
         r.Arity(2, 2, 1, 1);
-        if (Required(r, 0) is DataValue<T> { Stage: Weighted<T> or Features<T> } data && Required(r, 1) is ConstantValue zero && T.IsZero(Scalar(r, zero, "threshold")))
+        if (Required(r, 0) is DataValue<T> { Stage: Open<T> or Features<T> } data && Required(r, 1) is ConstantValue zero && T.IsZero(Scalar(r, zero, "threshold")))
         {
             return data with { Stage = new Compared<T>(data.Stage) };
         }

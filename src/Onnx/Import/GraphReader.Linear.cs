@@ -46,7 +46,7 @@ internal sealed partial class GraphReader<T>
         var width = Width(r, a);
         var w = Weights(r, b, transB == 1, width, rankTwoRequired: true);
         var biases = c is null ? null : Bias(r, c, w.Rows, gemm: true);
-        return a with { Stage = new Weighted<T>(w, biases, r.Description), ExampleShape = new long[] { w.Rows } };
+        return a.Starting() with { Stage = new Weighted<T>(w, biases, r.Description), ExampleShape = new long[] { w.Rows } };
     }
 
     /// <summary>MatMul(A, B) = A·B with B [inputs, units]: a layer's weighted input without its bias.</summary>
@@ -62,7 +62,7 @@ internal sealed partial class GraphReader<T>
         var b = Constant(r, 1, "weights");
         var width = Width(r, a);
         var w = Weights(r, b, transposed: false, width, rankTwoRequired: false);
-        return a with { Stage = new Weighted<T>(w, null, r.Description), ExampleShape = new long[] { w.Rows } };
+        return a.Starting() with { Stage = new Weighted<T>(w, null, r.Description), ExampleShape = new long[] { w.Rows } };
     }
 
     /// <summary>Add(z, b) or Add(b, z): the bias of a layer whose weights a MatMul (or a Gemm without C) applied.</summary>
@@ -83,6 +83,7 @@ internal sealed partial class GraphReader<T>
         {
             Weighted<T> { Biases: null } z => data with { Stage = z with { Biases = Bias(r, bias, z.Weights.Rows, gemm: false) } },
             Weighted<T> z => throw r.Unsupported($"adds a second bias to the weighted input of {z.Node}; one bias per layer is read, since adding the two first would round them"),
+            Convolved<T> z => throw r.Unsupported($"adds a constant to the output of {z.Node}; a convolution's bias is read from the Conv's input B"),
             Features<T> when data.Layers.IsEmpty => throw r.Unsupported("adds a constant to the input x; a bias is read only after a Gemm or MatMul"),
             Features<T> => throw r.Unsupported($"adds a constant to the output of layer {data.Layers.Count} after its activation; a bias is read only after a Gemm or MatMul"),
             _ => throw Misplaced(r, data.Stage),
@@ -114,37 +115,48 @@ internal sealed partial class GraphReader<T>
             throw r.Unsupported($"takes the empty weights {b.Origin} of shape [{dims[0]}, {dims[1]}]; a layer has at least one input and one unit");
         }
 
-        var cache = transposed ? transposedWeights : weights;
-        if (cache.TryGetValue(b.Tensor, out var cached))
+        var what = $"{r.Description}'s weights {b.Origin}";
+        var (n, m) = ((int)units, (int)inputs);
+        if (transposed)
+        {
+            return RowMajorMatrix(b, n, m, what);
+        }
+
+        // The library's W is units × inputs in column-major order: W[j, k] at j + k·units. B as
+        // stored [inputs, units] row-major has B[k, j] at k·units + j, the same place.
+        if (!weights.TryGetValue(b.Tensor, out var matrix))
+        {
+            matrix = Core.Matrix.ofColumnMajor(n, m, Reals(b, what));
+            weights[b.Tensor] = matrix;
+        }
+
+        return matrix;
+    }
+
+    /// <summary>
+    /// The rows × columns matrix of a constant stored row by row: W [units, inputs] (Gemm with
+    /// transB = 1), or a convolution's W [filters, C, kₕ, k_w] as filters × C·kₕ·k_w. The library's
+    /// matrices are column-major (W[j, k] at j + k·rows), so the values are rearranged, once per tensor.
+    /// </summary>
+    private Core.Matrix<T> RowMajorMatrix(ConstantValue c, int rows, int columns, string what)
+    {
+        if (rowMajorWeights.TryGetValue(c.Tensor, out var cached))
         {
             return cached;
         }
 
-        var stored = Reals(b, $"{r.Description}'s weights {b.Origin}");
-        var (n, m) = ((int)units, (int)inputs);
-
-        // The library's W is units × inputs in column-major order: W[j, k] at j + k·units. B as
-        // stored [inputs, units] row-major has B[k, j] at k·units + j, the same place; B stored
-        // [units, inputs] (transB = 1) has W[j, k] at j·inputs + k and must be rearranged.
-        T[] columnMajor;
-        if (transposed)
+        var stored = Reals(c, what);
+        var columnMajor = new T[stored.Length];
+        for (var j = 0; j < rows; j++)
         {
-            columnMajor = new T[stored.Length];
-            for (var j = 0; j < n; j++)
+            for (var k = 0; k < columns; k++)
             {
-                for (var k = 0; k < m; k++)
-                {
-                    columnMajor[j + (k * n)] = stored[(j * m) + k];
-                }
+                columnMajor[j + (k * rows)] = stored[(j * columns) + k];
             }
         }
-        else
-        {
-            columnMajor = stored;
-        }
 
-        var matrix = Core.Matrix.ofColumnMajor(n, m, columnMajor);
-        cache[b.Tensor] = matrix;
+        var matrix = Core.Matrix.ofColumnMajor(rows, columns, columnMajor);
+        rowMajorWeights[c.Tensor] = matrix;
         return matrix;
     }
 

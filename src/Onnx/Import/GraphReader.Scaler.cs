@@ -52,8 +52,9 @@ internal sealed partial class GraphReader<T>
                 $"FunctionalBackprop reads the kind from the model's metadata property '{OnnxFormat.ScalerProperty}', which its exporter writes");
         }
 
-        var offsets = PerFeature(r, offset, Features(r, data), "offset");
-        return data with { Stage = new Centred<T>(offsets, Wide: data.Stage is Widened<T>), ExampleShape = new long[] { offsets.Length } };
+        var image = data.Image is null ? null : data.ExampleShape;
+        var offsets = image is null ? PerFeature(r, offset, Features(r, data), "offset") : PerValue(r, offset, image, "offset");
+        return data with { Stage = new Centred<T>(offsets, Wide: data.Stage is Widened<T>), ExampleShape = image ?? new long[] { offsets.Length } };
     }
 
     /// <summary>Div(x − offset, scale): the second half of the input's scaler.</summary>
@@ -65,7 +66,7 @@ internal sealed partial class GraphReader<T>
             throw r.Unsupported($"divides {Describe(data)} by a constant; Div is read only as (x − offset)/scale right after the Sub, where {ScalerForm}");
         }
 
-        var scales = PerFeature(r, scale, centred.Offsets.Length, "scale");
+        var scales = data.Image is null ? PerFeature(r, scale, centred.Offsets.Length, "scale") : PerValue(r, scale, data.ExampleShape!, "scale");
         for (var i = 0; i < scales.Length; i++)
         {
             if (!(scales[i] > 0))
@@ -94,7 +95,35 @@ internal sealed partial class GraphReader<T>
 
     /// <summary>The number of features of [batch, n] data, or −1 when the file does not give n.</summary>
     private static long Features(NodeReader r, DataValue<T> data) =>
-        data.Width ?? throw r.Unsupported($"scales data of rank {data.ExampleShape!.Length + 1}; an input scaler is read on [batch, n], so flatten the input first");
+        data.Width ?? throw r.Unsupported($"scales data of rank {data.ExampleShape!.Length + 1}; an input scaler is read on [batch, n], or on images [batch, C, H, W] whose C, H and W the file gives");
+
+    /// <summary>
+    /// One float64 value per value of an image C × H × W (in C-H-W order, as the scaler's features)
+    /// from a DOUBLE constant that broadcasts along the batch: [C, H, W], [1, C, H, W], or one value
+    /// (all dims 1) for every feature.
+    /// </summary>
+    private static double[] PerValue(NodeReader r, ConstantValue c, long[] image, string role)
+    {
+        var what = $"{r.Description}'s {role} {c.Origin}";
+        var dims = Tensors.Shape(c.Tensor, what);
+        var size = image.Aggregate(1L, (product, d) => product * d);
+        var single = dims.Length <= 4 && dims.All(d => d == 1);
+        if (!single && !dims.SequenceEqual(image) && !(dims.Length == 4 && dims[0] == 1 && dims.Skip(1).SequenceEqual(image)))
+        {
+            throw r.Unsupported($"takes the {role} {c.Origin} of shape [{string.Join(", ", dims)}]; on images [batch, {string.Join(", ", image)}] a scaler's {role} is one value per input value ([C, H, W] or [1, C, H, W]) or one for all");
+        }
+
+        return PerFeature(r, new ConstantValue(Flat(c.Tensor, single ? 1 : size), c.Origin), size, role);
+    }
+
+    /// <summary>The tensor's message with its dims replaced by [n] (its values are the same, in the same order).</summary>
+    private static global::Onnx.TensorProto Flat(global::Onnx.TensorProto tensor, long n)
+    {
+        var flat = tensor.Clone();
+        flat.Dims.Clear();
+        flat.Dims.Add(n);
+        return flat;
+    }
 
     /// <summary>
     /// One float64 value per feature from a DOUBLE constant that broadcasts along the batch:
@@ -142,7 +171,8 @@ internal sealed partial class GraphReader<T>
         Features<T> when data.Layers.IsEmpty && data.Scaler is null => "the input x",
         Features<T> when data.Layers.IsEmpty => "the input x already scaled",
         Features<T> => $"the output of layer {data.Layers.Count}",
-        Weighted<T> z => $"the weighted input z of {z.Node}",
+        Open<T> z => $"the weighted input z of {z.Node}",
+        Padded<T> => "an image padded with zeros",
         Compared<T> => "the comparison z > 0",
         Scaled<T> => "α·z",
         Widened<T> => "the input x cast to DOUBLE",

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Core = FunctionalBackprop.Core;
 using Proto = global::Onnx;
 using AttributeType = global::Onnx.AttributeProto.Types.AttributeType;
 using DataType = global::Onnx.TensorProto.Types.DataType;
@@ -40,10 +41,20 @@ internal sealed partial class GraphReader<T>
             throw r.Unsupported($"flattens [batch, …] at axis {axis}, which would put parts of several examples in one row; only axis 1 keeps one example per row");
         }
 
-        return data with { ExampleShape = new[] { Elements(r, shape) } };
+        return Flattened(r, data, new[] { Elements(r, shape) });
     }
 
-    /// <summary>Reshape to [−1, n] or [0, n]: one example per row, its values in row-major order.</summary>
+    /// <summary>
+    /// The data as one row per example: after a layer that gives images, a flatten layer (closing
+    /// an open convolution with the identity σ); on x itself, or on vectors, the same values under
+    /// the new shape (so an input [batch, 1, 28, 28] flattened first reads as a network on 784 values).
+    /// </summary>
+    private static DataValue<T> Flattened(NodeReader r, DataValue<T> data, long[] shape) =>
+        data.Image is not null && (!data.Layers.IsEmpty || data.Stage is Open<T>)
+            ? Closed(r, data).Then(Core.Layer<T>.Flatten, shape)
+            : data with { ExampleShape = shape };
+
+    /// <summary>Reshape to [−1, n], [0, n] or [batch, n] (the batch from the data's shape): one example per row, its values in row-major order.</summary>
     private Value Reshape(NodeReader r)
     {
         r.Arity(2, 2, 1, 1);
@@ -54,14 +65,9 @@ internal sealed partial class GraphReader<T>
             throw Misplaced(r, data.Stage);
         }
 
-        var shapeInput = Constant(r, 1, "target shape");
-        var what = $"{r.Description}'s target shape {shapeInput.Origin}";
-        if (Tensors.Shape(shapeInput.Tensor, what).Length != 1)
-        {
-            throw r.Invalid($"takes the target shape {shapeInput.Origin}, which is not a list (rank 1).");
-        }
-
-        var target = Tensors.Int64s(shapeInput.Tensor, what);
+        // [batch, dims…] computed from the data's own shape (x.view(x.size(0), −1)) keeps the batch as 0 does.
+        var batch = Required(r, 1) as BatchTarget;
+        var target = batch is null ? TargetShape(r) : batch.Dims.Prepend(0).ToArray();
         if (target.Any(d => d < -1) || target.Count(d => d == -1) > 1)
         {
             throw r.Invalid($"reshapes to [{string.Join(", ", target)}]: a target shape holds dims of 0 or more and at most one −1.");
@@ -84,7 +90,7 @@ internal sealed partial class GraphReader<T>
             }
         }
 
-        var batchKept = (rows == 0 && !allowZero) || (rows == -1 && width > 0);
+        var batchKept = batch is not null || (rows == 0 && !allowZero) || (rows == -1 && width > 0);
         if (!batchKept || width == 0)
         {
             throw r.Unsupported($"reshapes to [{string.Join(", ", target)}]; only [−1, n] or [0, n] (one example per row) is read");
@@ -101,7 +107,20 @@ internal sealed partial class GraphReader<T>
                 : r.Unsupported($"reshapes examples of {perExample} values to rows of {width}, which would regroup values across examples; only one example per row is read");
         }
 
-        return data with { ExampleShape = new[] { width } };
+        return Flattened(r, data, new[] { width });
+    }
+
+    /// <summary>Reshape's constant target shape, a list of INT64.</summary>
+    private long[] TargetShape(NodeReader r)
+    {
+        var shapeInput = Constant(r, 1, "target shape");
+        var what = $"{r.Description}'s target shape {shapeInput.Origin}";
+        if (Tensors.Shape(shapeInput.Tensor, what).Length != 1)
+        {
+            throw r.Invalid($"takes the target shape {shapeInput.Origin}, which is not a list (rank 1).");
+        }
+
+        return Tensors.Int64s(shapeInput.Tensor, what);
     }
 
     /// <summary>The product of one example's dims (−1 if any is unknown), refusing more than 2³¹ values.</summary>

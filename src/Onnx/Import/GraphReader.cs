@@ -12,9 +12,13 @@ namespace FunctionalBackprop.Onnx.Import;
 /// <summary>
 /// Reads a graph as a network by walking its nodes in order and tracking, for every value, what it
 /// is: a constant, or x after its scaler (if any) and so many completed layers, plus the current
-/// layer's progress (z = W a, then + b, then σ). Every node must be one of the forms a dense layer
-/// or an input scaler takes; anything else is refused, naming the node, so a graph is either read
-/// exactly or not at all.
+/// layer's progress (z = W a or W ⋆ a, then + b, then σ; a Pad's zeros before the layer that takes
+/// them as its padding). Every node must be one of the forms a layer or an input scaler takes;
+/// anything else is refused, naming the node, so a graph is either read exactly or not at all. The
+/// operators are read in files by family: GraphReader.Linear.cs (Gemm, MatMul, Add),
+/// .Activations.cs, .Convolution.cs (Conv), .Pooling.cs (MaxPool, AveragePool, Pad),
+/// .Normalization.cs (BatchNormalization), .Values.cs (Flatten, Reshape, Identity, Dropout,
+/// Constant) and .Scaler.cs (Sub, Div, Cast around them).
 /// </summary>
 /// <typeparam name="T">The graph's element type: float for FLOAT, double for DOUBLE.</typeparam>
 internal sealed partial class GraphReader<T>
@@ -30,7 +34,7 @@ internal sealed partial class GraphReader<T>
     // Decoded once per tensor, however many nodes read it, so allocation stays bounded by the file.
     private readonly Dictionary<Proto.TensorProto, T[]> reals = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> weights = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> transposedWeights = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Proto.TensorProto, Core.Matrix<T>> rowMajorWeights = new(ReferenceEqualityComparer.Instance);
 
     private GraphReader(Proto.GraphProto graph, int opset, Core.ScalerKind? scalerKind)
     {
@@ -98,7 +102,7 @@ internal sealed partial class GraphReader<T>
         if (!KnownAttributes.TryGetValue(node.OpType, out var known))
         {
             var r = new NodeReader(node, index, AllAttributes(node));
-            throw r.Unsupported("is not an operator a dense network is read from");
+            throw r.Unsupported("is not an operator a network is read from");
         }
 
         var reader = new NodeReader(node, index, known(opset));
@@ -122,6 +126,15 @@ internal sealed partial class GraphReader<T>
             "Reshape" => new[] { Reshape(reader) },
             "Identity" => new[] { Identity(reader) },
             "Dropout" => Dropout(reader),
+            "Conv" => new[] { Conv(reader) },
+            "MaxPool" => MaxPool(reader),
+            "AveragePool" => new[] { AveragePool(reader) },
+            "Pad" => new[] { Pad(reader) },
+            "BatchNormalization" => BatchNormalization(reader),
+            "Shape" => new[] { Shape(reader) },
+            "Gather" => new[] { Gather(reader) },
+            "Unsqueeze" => new[] { Unsqueeze(reader) },
+            "Concat" => new[] { Concat(reader) },
             _ => new[] { Constant(reader) },
         };
         for (var k = 0; k < node.Output.Count; k++)
@@ -160,6 +173,20 @@ internal sealed partial class GraphReader<T>
         ["Reshape"] = opset => opset >= 14 ? new[] { "allowzero" } : Array.Empty<string>(),
         ["Identity"] = _ => Array.Empty<string>(),
         ["Dropout"] = opset => opset >= 12 ? new[] { "seed" } : new[] { "ratio" },
+        ["Conv"] = _ => new[] { "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides" },
+        ["MaxPool"] = opset => opset >= 10
+            ? new[] { "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides" }
+            : new[] { "auto_pad", "kernel_shape", "pads", "storage_order", "strides" },
+        ["AveragePool"] = opset => opset >= 19
+            ? new[] { "auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides" }
+            : opset >= 10 ? new[] { "auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides" }
+            : new[] { "auto_pad", "count_include_pad", "kernel_shape", "pads", "strides" },
+        ["Pad"] = opset => opset >= 11 ? new[] { "mode" } : new[] { "mode", "pads", "value" },
+        ["BatchNormalization"] = opset => opset >= 14 ? new[] { "epsilon", "momentum", "training_mode" } : new[] { "epsilon", "momentum" },
+        ["Shape"] = opset => opset >= 15 ? new[] { "end", "start" } : Array.Empty<string>(),
+        ["Gather"] = _ => new[] { "axis" },
+        ["Unsqueeze"] = opset => opset >= 13 ? Array.Empty<string>() : new[] { "axes" },
+        ["Concat"] = _ => new[] { "axis" },
         ["Constant"] = opset => opset >= 12
             ? new[] { "value", "sparse_value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings" }
             : opset >= 11 ? new[] { "value", "sparse_value" } : new[] { "value" },
@@ -216,7 +243,7 @@ internal sealed partial class GraphReader<T>
     private static DataValue<T> Closed(NodeReader r, DataValue<T> data) => data.Stage switch
     {
         Features<T> => data,
-        Weighted<T> => Completed(data, Core.Activation.Identity),
+        Open<T> => Completed(data, Core.Activation.Identity),
         _ => throw Misplaced(r, data.Stage),
     };
 
@@ -231,35 +258,27 @@ internal sealed partial class GraphReader<T>
         Widened<T> => r.Unsupported($"reads the input x cast to DOUBLE outside an input scaler; {ScalerForm}"),
         Centred<T> => r.Unsupported($"reads x − offset without the Div by the scale that completes an input scaler; {ScalerForm}"),
         Rescaled<T> => r.Unsupported($"reads the scaled input in DOUBLE without the Cast to FLOAT that completes an input scaler; {ScalerForm}"),
+        Padded<T> => r.Unsupported("reads an image padded with zeros (a Pad) other than as a Conv or AveragePool, into which the zeros are folded as their padding"),
         _ => throw new InvalidOperationException($"No refusal for the stage {stage}."),
     };
 
     /// <summary>True for the stages at which a value is complete: x (scaled or not) or a layer's output, and a weighted input z.</summary>
-    private static bool Complete(Stage<T> stage) => stage is Features<T> or Weighted<T>;
+    private static bool Complete(Stage<T> stage) => stage is Features<T> or Open<T>;
 
     /// <summary>
-    /// The open layer completed with σ: a dense layer a = σ(W a + b) when the data is a weighted
-    /// input, or an activation layer a = σ(a_in) when it is a completed output (the input x, or a
-    /// layer's output after its activation).
+    /// The open layer completed with σ: a dense or convolution layer a = σ(z) when the data is its
+    /// weighted input z, or an activation layer a = σ(a_in) when it is a completed output (the input
+    /// x, or a layer's output after its activation).
     /// </summary>
-    private static DataValue<T> Completed(DataValue<T> data, Core.Activation activation)
-    {
-        if (data.Stage is Features<T>)
-        {
-            return data with { Layers = data.Layers.Add(Core.Layer<T>.NewActivation(activation)) };
-        }
-
-        var z = (Weighted<T>)data.Stage;
-        var units = z.Weights.Rows;
-        var biases = Core.Matrix.ofColumnMajor(units, 1, z.Biases ?? new T[units]);
-        var layer = Core.Layer<T>.NewDense(Core.Dense.create(z.Weights, biases, activation));
-        return data with { Layers = data.Layers.Add(layer), Stage = Features<T>.Instance, ExampleShape = new long[] { units } };
-    }
+    private static DataValue<T> Completed(DataValue<T> data, Core.Activation activation) =>
+        data.Stage is Open<T> z
+            ? data.Then(z.Close(activation), data.ExampleShape)
+            : data.Then(Core.Layer<T>.NewActivation(activation), data.ExampleShape);
 
     /// <summary>What an activation reads: a layer's weighted input z, or a completed output that an activation layer takes.</summary>
     private static Stage<T> OpenLayer(NodeReader r, DataValue<T> data) => data.Stage switch
     {
-        Weighted<T> z => z,
+        Open<T> z => z,
         Features<T> features => features,
         _ => throw Misplaced(r, data.Stage),
     };
@@ -275,7 +294,7 @@ internal sealed partial class GraphReader<T>
 
         if (graph.Output.Count > 1)
         {
-            throw new NotSupportedException($"The graph has {graph.Output.Count} outputs ({string.Join(", ", graph.Output.Select(o => OnnxFormat.Quote(o.Name)))}); a dense network gives one, y [batch, m]. {OnnxFormat.Accepted}.");
+            throw new NotSupportedException($"The graph has {graph.Output.Count} outputs ({string.Join(", ", graph.Output.Select(o => OnnxFormat.Quote(o.Name)))}); a network gives one, y. {OnnxFormat.Accepted}.");
         }
 
         var output = graph.Output[0];
@@ -291,7 +310,8 @@ internal sealed partial class GraphReader<T>
             {
                 Compared<T> => throw new NotSupportedException($"{what} is the comparison z > 0 itself (a boolean tensor), not a network's output. {OnnxFormat.Accepted}."),
                 Scaled<T> => throw new NotSupportedException($"{what} is α·z outside max(z, α·z). {OnnxFormat.Accepted}."),
-                Weighted<T> => Completed(d, Core.Activation.Identity),
+                Padded<T> => throw new NotSupportedException($"{what} is an image padded with zeros by a Pad, which is read only as the padding of the Conv or AveragePool after it. {OnnxFormat.Accepted}."),
+                Open<T> => Completed(d, Core.Activation.Identity),
                 _ => d,
             },
             ConstantValue c => throw new NotSupportedException($"{what} is the constant {c.Origin}: it does not depend on the input. {OnnxFormat.Accepted}."),
@@ -303,13 +323,13 @@ internal sealed partial class GraphReader<T>
             throw new NotSupportedException($"{what} is the input x (reshaped or scaled), with no Gemm, MatMul or activation: there is no layer to read. {OnnxFormat.Accepted}.");
         }
 
-        var network = Core.Network.create(Core.Shape.NewVector(InputWidth(data, what)), data.Layers);
-        CheckDeclared(output, what, network.OutputWidth);
+        var network = Core.Network.create(InputShapeOf(data, what), data.Layers);
+        CheckDeclared(output, what, network.OutputShape);
         return (network, data.Scaler);
     }
 
-    /// <summary>Throws <see cref="InvalidDataException"/> unless the graph declares its output as what it computes: T, [batch, units].</summary>
-    private static void CheckDeclared(Proto.ValueInfoProto output, string what, int units)
+    /// <summary>Throws <see cref="InvalidDataException"/> unless the graph declares its output as what it computes: T, [batch, n] or [batch, C, H, W].</summary>
+    private static void CheckDeclared(Proto.ValueInfoProto output, string what, Core.Shape computed)
     {
         if (output.Type?.TensorType is { } tensor)
         {
@@ -318,11 +338,12 @@ internal sealed partial class GraphReader<T>
                 throw new InvalidDataException($"The model is not valid ONNX: {what} is declared {OnnxFormat.TypeName(tensor.ElemType)}, but the graph computes it in {OnnxFormat.TypeName(OnnxFormat.ElementType<T>())}.");
             }
 
+            var example = Export.Protos.Dims(computed);
             if (tensor.Shape is { } shape &&
-                (shape.Dim.Count != 2 || (shape.Dim[1].ValueCase == Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && shape.Dim[1].DimValue != units)))
+                (shape.Dim.Count != example.Length + 1 || example.Where((d, k) => shape.Dim[k + 1].ValueCase == Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && shape.Dim[k + 1].DimValue != d).Any()))
             {
                 var dims = string.Join(", ", shape.Dim.Select(d => d.ValueCase == Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue.ToString() : "?"));
-                throw new InvalidDataException($"The model is not valid ONNX: {what} is declared [{dims}], but the graph computes [batch, {units}].");
+                throw new InvalidDataException($"The model is not valid ONNX: {what} is declared [{dims}], but the graph computes [batch, {string.Join(", ", example)}].");
             }
         }
         else if (output.Type is { } other && other.ValueCase != Proto.TypeProto.ValueOneofCase.None)
@@ -332,14 +353,42 @@ internal sealed partial class GraphReader<T>
     }
 
     /// <summary>
-    /// The width of an input example: the first dense layer's fan-in (the layers before it, if
-    /// any, are activations, which keep the width), or for a network of activations alone, the
-    /// width the graph declares for x.
+    /// The shape of an input example where the first layer starts: an image C × H × W when x is
+    /// [batch, C, H, W] (and not flattened first), a vector when x is [batch, n] or flattened; when
+    /// the file does not give the width, the first dense layer's fan-in or the first batch
+    /// normalisation's units (the layers before either, if any, are activations, which keep the
+    /// width), or for a network of activations alone, the width the graph declares for x.
     /// </summary>
-    private int InputWidth(DataValue<T> data, string what) =>
-        data.Layers.OfType<Core.Layer<T>.Dense>().FirstOrDefault() is { } first
-            ? first.Item.InputWidth
+    private Core.Shape InputShapeOf(DataValue<T> data, string what)
+    {
+        var start = data.InputShape ?? new long[] { -1 };
+        if (start.All(d => d > 0))
+        {
+            return SizeProblem(start) is { } problem
+                ? throw new NotSupportedException($"{what} is computed from the input x, which {problem}. {OnnxFormat.Accepted}.")
+                : ShapeOf(start);
+        }
+
+        long width = data.Layers.Select(l => l switch
+        {
+            Core.Layer<T>.Dense dense => dense.Item.InputWidth,
+            Core.Layer<T>.BatchNorm norm => norm.Item.Scale.Rows,
+            _ => 0,
+        }).FirstOrDefault(w => w > 0);
+        return width > 0
+            ? Core.Shape.NewVector((int)width)
             : inputShape is { Length: 1 } shape && shape[0] is > 0 and <= int.MaxValue
-                ? (int)shape[0]
+                ? Core.Shape.NewVector((int)shape[0])
                 : throw new NotSupportedException($"{what} applies activations to the input x alone, whose width the graph does not declare. {OnnxFormat.Accepted}.");
+    }
+
+    /// <summary>Why one example of these known dims is too large for a network ("holds [..], more than 2³⁰ values"), or null.</summary>
+    private static string? SizeProblem(long[] dims) =>
+        dims.Aggregate(1L, (product, d) => product > (1L << 30) || d > (1L << 30) ? long.MaxValue : product * d) > (1L << 30)
+            ? $"holds [{string.Join(", ", dims)}], more than 2³⁰ values per example, the most a layer takes"
+            : null;
+
+    /// <summary>The core's shape of one example of known dims within <see cref="SizeProblem"/>'s limit: an image for [C, H, W], a vector of their product otherwise.</summary>
+    private static Core.Shape ShapeOf(long[] dims) =>
+        dims.Length == 3 ? Core.Shape.NewImage((int)dims[0], (int)dims[1], (int)dims[2]) : Core.Shape.NewVector((int)dims.Aggregate(1L, (product, d) => product * d));
 }

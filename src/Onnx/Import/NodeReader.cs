@@ -90,6 +90,14 @@ internal sealed class NodeReader
     public float Float(string name, float fallback) =>
         attributes.TryGetValue(name, out var a) ? Typed(a, AttributeType.Float).F : fallback;
 
+    /// <summary>An INTS attribute, or null when absent.</summary>
+    public long[]? Ints(string name) =>
+        attributes.TryGetValue(name, out var a) ? Typed(a, AttributeType.Ints).Ints.ToArray() : null;
+
+    /// <summary>A STRING attribute (as UTF-8), or the default when absent.</summary>
+    public string String(string name, string fallback) =>
+        attributes.TryGetValue(name, out var a) ? Typed(a, AttributeType.String).S.ToStringUtf8() : fallback;
+
     /// <summary>True when the attribute is present.</summary>
     public bool Has(string name) => attributes.ContainsKey(name);
 
@@ -116,10 +124,11 @@ internal sealed class NodeReader
     }
 
     /// <summary>
-    /// A leaky ReLU's slope from the FLOAT that holds it (LeakyRelu's alpha, a float32 Max(z, αz)):
-    /// the shortest decimal that rounds to that float32. Exporters are given a slope such as 0.01 and
-    /// must round it to float32; this recovers it, computes the same float32 network bit for bit, and
-    /// in float64 computes what the exporter computed rather than with the rounded 0.009999999776.
+    /// A setting from the FLOAT that holds it (LeakyRelu's alpha, a float32 Max(z, αz),
+    /// BatchNormalization's epsilon): the shortest decimal that rounds to that float32. Exporters
+    /// are given a setting such as 0.01 and must round it to float32; this recovers it, computes the
+    /// same float32 network bit for bit, and in float64 computes what the exporter computed rather
+    /// than with the rounded 0.009999999776.
     /// </summary>
-    public static double SlopeOf(float alpha) => double.Parse(alpha.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    public static double Shortest(float value) => double.Parse(value.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

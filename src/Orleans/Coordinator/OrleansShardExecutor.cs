@@ -134,12 +134,12 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     }
 
     /// <inheritdoc/>
-    public void Compute(Core.Network<T> network, Core.BatchKey key, ReadOnlyMemory<int> examples, double[] totals, Core.Gradients<T>[] shares)
+    public void Compute(Core.Network<T> network, Core.BatchKey key, ReadOnlyMemory<int> examples, double[] totals, Core.Gradients<T>[] shares, double[][] statistics)
     {
         version++;
         var parameters = Core.Parameters.arrays(network).ToList();
         var weights = new Weights(parameters, options.ChunkBytes);
-        var request = new Batch(examples.ToArray(), key, totals, shares);
+        var request = new Batch(examples.ToArray(), key, totals, shares, statistics);
         Run(ComputeAll(weights, request), () => publish(Core.Parameters.copy(network)));
     }
 
@@ -160,7 +160,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     }
 
     /// <summary>A batch's examples, the key of its random draws, and where its shards' results go.</summary>
-    private sealed record Batch(int[] Examples, Core.BatchKey Key, double[] Totals, Core.Gradients<T>[] Shares);
+    private sealed record Batch(int[] Examples, Core.BatchKey Key, double[] Totals, Core.Gradients<T>[] Shares, double[][] Statistics);
 
     /// <summary>
     /// Every shard, by the live workers: shard k to live worker k modulo their number; the shards
@@ -222,6 +222,13 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
             foreach (var share in reply.Shares)
             {
                 await Receive(worker, share, batch.Shares[share.Shard], weights.ChunkBytes).ConfigureAwait(false);
+                var statistics = batch.Statistics[share.Shard];
+                if (share.Statistics is null || share.Statistics.Length != statistics.Length)
+                {
+                    throw new InvalidDataException($"Worker {worker.Index} sent {share.Statistics?.Length ?? 0} statistics for shard {share.Shard}; the network's layers report {statistics.Length}.");
+                }
+
+                share.Statistics.CopyTo(statistics, 0);
                 batch.Totals[share.Shard] = share.Total;
             }
 

@@ -58,13 +58,18 @@ internal sealed record ComputeRequest(
     [property: Id(4)] long Seed,
     [property: Id(5)] long Step);
 
-/// <summary>A shard's answer: the sum of its costs, its share's length in bytes, and the share itself when it fits in the reply.</summary>
+/// <summary>
+/// A shard's answer: the sum of its costs, its share's length in bytes, the share itself when it
+/// fits in the reply, and what its pass reported for the layers' state (batch normalisation's
+/// count, Σx and Σx²; empty for networks without state), which the coordinator adds in shard order.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("FunctionalBackprop.Orleans.ShareReply")]
 internal sealed record ShareReply(
     [property: Id(0)] int Shard,
     [property: Id(1)] double Total,
     [property: Id(2)] long Length,
-    [property: Id(3)] byte[]? Bytes);
+    [property: Id(3)] byte[]? Bytes,
+    [property: Id(4)] double[] Statistics);
 
 /// <summary>
 /// A worker's answer to a compute request: the shares, or <see cref="Ready"/> false when it does

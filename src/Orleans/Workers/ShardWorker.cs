@@ -100,7 +100,7 @@ internal sealed class ShardWorker(ILocalSiloDetails silo) : Grain, IShardWorker
         // The shares travel in the reply when they fit in one chunk together; otherwise the
         // coordinator reads them chunk by chunk.
         var inline = computed.Sum(s => (long)s.Share.Length) <= setup!.ChunkBytes;
-        return Task.FromResult(new ComputeReply(true, computed.Select(s => new ShareReply(s.Shard, s.Total, s.Share.Length, inline ? s.Share : null)).ToArray()));
+        return Task.FromResult(new ComputeReply(true, computed.Select(s => new ShareReply(s.Shard, s.Total, s.Share.Length, inline ? s.Share : null, s.Statistics)).ToArray()));
     }
 
     public Task<byte[]?> ReadShareAsync(long version, int shard, long offset)

@@ -22,7 +22,7 @@ internal interface IWorkerState
     bool HasWeights(long version);
 
     /// <summary>The shards' shares of a batch of <paramref name="batchExamples"/> examples at the current parameters, in training mode with the run's seed at the step given.</summary>
-    IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step);
+    IReadOnlyList<(int Shard, double Total, byte[] Share, double[] Statistics)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step);
 }
 
 /// <summary>
@@ -81,9 +81,9 @@ internal sealed class WorkerState<T> : IWorkerState
 
     public bool HasWeights(long version) => version == this.version && received == ParameterBytes;
 
-    public IReadOnlyList<(int Shard, double Total, byte[] Share)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step)
+    public IReadOnlyList<(int Shard, double Total, byte[] Share, double[] Statistics)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step)
     {
-        var computed = new List<(int, double, byte[])>(shards.Count);
+        var computed = new List<(int, double, byte[], double[])>(shards.Count);
         foreach (var s in shards)
         {
             if (s.Examples.Length == 0 || s.Examples.Length > batchExamples)
@@ -112,7 +112,7 @@ internal sealed class WorkerState<T> : IWorkerState
             var arrays = Core.Gradients.arrays(b.Pass.Gradients);
             var bytes = new byte[RawBytes.Length(arrays)];
             RawBytes.Read(arrays, 0, bytes);
-            computed.Add((s.Shard, total, bytes));
+            computed.Add((s.Shard, total, bytes, (double[])b.Pass.Statistics.Clone()));
         }
 
         return computed;

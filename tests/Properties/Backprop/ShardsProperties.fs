@@ -81,6 +81,6 @@ module Properties =
                 [ for i in 0 .. Shards.count n s.Shards - 1 ->
                       let struct (first, size) = Shards.range n s.Shards i
                       Shards.share (Mode.part first s.Mode) c.Loss network (Matrix.sliceColumns first size x) (Matrix.sliceColumns first size y) n ]
-            let expected = shares |> List.map (snd >> Gradients.toArray) |> List.reduce (Array.map2 (+))
+            let expected = shares |> List.map (fun share -> Gradients.toArray share.Gradient) |> List.reduce (Array.map2 (+))
             let _, gK = Shards.lossAndGradient s.Shards s.Mode c.Loss network x y
             (shares.Length = 1 || Bits.ofValues expected = Bits.ofGradients gK) |> Prop.label "the sum in shard order")

@@ -76,7 +76,20 @@ let ``script arguments: --quick, --out and a clear error for anything else`` () 
     Assert.Equal(Error "unknown argument --fast", ScriptArguments.parse [| "s.fsx"; "--fast" |])
     Assert.Equal(Error "--out needs a folder", ScriptArguments.parse [| "s.fsx"; "--out" |])
 
+[<Fact>]
+let ``the feature-map picture holds LeNet's six 5×5 filters and the digit's six 28×28 maps, after training that beats chance`` () =
+    let settings = { FeatureMaps.quick with Data = Path.Combine(Repository.root (), "data", "mnist-10k") }
+    let result = FeatureMaps.run settings
+    Assert.Equal(6, result.Filters.Length)
+    Assert.All(result.Filters, fun f -> Assert.Equal(25, f.Length))
+    Assert.All(result.Maps, fun m -> Assert.Equal(784, m.Length); Assert.True(Array.forall (fun v -> v >= 0.0) m, "a map after ReLU has a negative value"))
+    Assert.Equal(784, result.Image.Length)
+    Assert.True(result.Accuracy > 0.2, $"accuracy {result.Accuracy} after a quick run (chance is 0.1)")
+    let again = FeatureMaps.run settings
+    Assert.Equal<float[]>(Array.concat result.Filters, Array.concat again.Filters)
+
 [<Theory>]
+[<InlineData("feature-maps.fsx", "lenet-feature-maps.png")>]
 [<InlineData("autodiff-tables.fsx", "autodiff-tables.txt")>]
 [<InlineData("gradient-cost.fsx", "gradient-cost.png")>]
 [<InlineData("optimizers.fsx", "optimizers.png")>]

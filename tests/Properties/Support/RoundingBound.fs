@@ -22,32 +22,7 @@ module FunctionalBackprop.Properties.RoundingBound
 
 open System
 open FunctionalBackprop.Core
-
-/// A quantity of the passes: values (column-major, rows × cols, float64 exact) and their bounds.
-type private Tracked = { Rows: int; Cols: int; V: float[]; E: float[] }
-
-/// TensorPrimitives' exp, sigmoid and tanh are within a few ulps; 4 is used for each.
-let private ulps = 4.0
-
-let private entries (m: Matrix<float>) = m.ToArray()
-
-/// z = W a + b with its bound.
-let private affine (w: Matrix<float>) (b: Matrix<float>) (a: Tracked) : Tracked =
-    let r, c, n = w.Rows, w.Cols, a.Cols
-    let wv, bv = entries w, entries b
-    let v = Array.zeroCreate (r * n)
-    let e = Array.zeroCreate (r * n)
-    for j in 0 .. n - 1 do
-        for i in 0 .. r - 1 do
-            let mutable value, magnitude, carried = bv.[i], abs bv.[i], 0.0
-            for k in 0 .. c - 1 do
-                let wik, ak = wv.[i + k * r], a.V.[k + j * c]
-                value <- value + wik * ak
-                magnitude <- magnitude + abs (wik * ak)
-                carried <- carried + abs wik * a.E.[k + j * c]
-            v.[i + j * r] <- value
-            e.[i + j * r] <- carried + float (c + 1) * magnitude
-    { Rows = r; Cols = n; V = v; E = e }
+open FunctionalBackprop.Properties.Tracked
 
 /// Whether z may lie on either side of the kink at 0 given its bound.
 let private nearKink (eps: float) (z: float) (ez: float) = abs z <= eps * ez
@@ -152,32 +127,6 @@ let private backward (eps: float) (f: Activation) (z: Tracked) (a: Tracked) (g: 
                 e.[at i] <- abs t * a.E.[at i] + a.V.[at i] * et + abs v.[at i]
         { g with V = v; E = e }
 
-/// Bounds of ∂C/∂w, ∂C/∂b of one layer and of the gradient it sends below (Wᵀδ).
-let private layerBounds (w: Matrix<float>) (input: Tracked) (delta: Tracked) : float[] * float[] * Tracked =
-    let r, c, n = w.Rows, w.Cols, delta.Cols
-    let wv = entries w
-    let dW =
-        Array.init (r * c) (fun idx ->
-            let i, k = idx % r, idx / r
-            Seq.sum (seq { for j in 0 .. n - 1 ->
-                             let d, x = delta.V.[i + j * r], input.V.[k + j * c]
-                             delta.E.[i + j * r] * abs x + abs d * input.E.[k + j * c] + float n * abs (d * x) }))
-    let db = Array.init r (fun i -> Seq.sum (seq { for j in 0 .. n - 1 -> delta.E.[i + j * r] + float n * abs delta.V.[i + j * r] }))
-    let below =
-        let v = Array.zeroCreate (c * n)
-        let e = Array.zeroCreate (c * n)
-        for j in 0 .. n - 1 do
-            for k in 0 .. c - 1 do
-                let mutable value, bound = 0.0, 0.0
-                for i in 0 .. r - 1 do
-                    let wik, d = wv.[i + k * r], delta.V.[i + j * r]
-                    value <- value + wik * d
-                    bound <- bound + abs wik * delta.E.[i + j * r] + float r * abs (wik * d)
-                v.[k + j * c] <- value
-                e.[k + j * c] <- bound
-        { Rows = c; Cols = n; V = v; E = e }
-    dW, db, below
-
 /// z = a ⊙ m for dropout's multipliers m (one product each: the error carried through |m| plus
 /// one rounding; and one more for the multiplier 1/(1 − p) itself, rounded in the working type).
 let private masked (mode: Mode) (index: int) (d: Dropout) (a: Tracked) : Tracked =
@@ -185,27 +134,37 @@ let private masked (mode: Mode) (index: int) (d: Dropout) (a: Tracked) : Tracked
     let v = Array.init a.V.Length (fun k -> a.V.[k] * m k)
     { a with V = v; E = Array.init v.Length (fun k -> abs (m k) * a.E.[k] + 2.0 * abs v.[k]) }
 
-/// The kind's own forward step with its bound: z from the layer's input a.
-let private own (mode: Mode) (index: int) (layer: Layer<float>) (a: Tracked) : Tracked =
+/// The kind's own forward step with its bound: z from the layer's input a (of the given shape).
+let private own (eps: float) (mode: Mode) (index: int) (shape: Shape) (layer: Layer<float>) (a: Tracked) : Tracked =
     match layer with
     | Layer.Dense d -> affine d.Weights d.Biases a
-    | Layer.Activation _ -> a
+    | Layer.Activation _
+    | Layer.Flatten -> a
     | Layer.Dropout d -> masked mode index d a
+    | Layer.Conv2D c -> KindBounds.convolve c shape a
+    | Layer.MaxPool2D p -> KindBounds.maxPool eps p shape a
+    | Layer.AvgPool2D p -> KindBounds.avgPool p shape a
+    | Layer.BatchNorm b -> (KindBounds.batchNorm b (Mode.key mode).IsSome shape a).Z
 
 /// The kind's own backward step with its bounds: each parameter tensor's gradient, in order, and
 /// the gradient sent below, from δ = ∂C/∂z.
-let private ownBackward (mode: Mode) (index: int) (layer: Layer<float>) (a: Tracked) (delta: Tracked) : float[] list * Tracked =
+let private ownBackward (eps: float) (mode: Mode) (index: int) (shape: Shape) (layer: Layer<float>) (a: Tracked) (delta: Tracked) : float[] list * Tracked =
     match layer with
     | Layer.Dense d -> let dW, db, below = layerBounds d.Weights a delta in [ dW; db ], below
-    | Layer.Activation _ -> [], delta
+    | Layer.Activation _
+    | Layer.Flatten -> [], delta
     | Layer.Dropout d -> [], masked mode index d delta
+    | Layer.Conv2D c -> KindBounds.convolveBackward c shape a delta
+    | Layer.MaxPool2D p -> [], KindBounds.maxPoolBackward eps p shape a delta
+    | Layer.AvgPool2D p -> [], KindBounds.avgPoolBackward p shape a delta
+    | Layer.BatchNorm b -> KindBounds.batchNormBackward b (Mode.key mode).IsSome shape a delta
 
 /// The forward pass with its bounds: each layer's (input, z, a), input side first.
 let private forward (eps: float) (mode: Mode) (network: Network<float>) (x: Matrix<float>) =
     let input = { Rows = x.Rows; Cols = x.Cols; V = entries x; E = Array.zeroCreate (x.Rows * x.Cols) }
     network.Layers
     |> List.indexed
-    |> List.scan (fun (_, _, a) (i, l) -> let z = own mode (i + 1) l a in a, z, activate eps (Layer.activation l) z) (input, input, input)
+    |> List.scan (fun (_, _, a) (i, l) -> let z = own eps mode (i + 1) network.Shapes.[i] l a in a, z, activate eps (Layer.activation l) z) (input, input, input)
     |> List.tail
 
 /// For a network (float64 parameters that the lower-precision network holds exactly), a mode, a
@@ -221,7 +180,7 @@ let gradient (eps: float) (mode: Mode) (loss: Loss) (network: Network<float>) (x
         | [] -> acc, g
         | (i, l, (a, z, out)) :: rest ->
             let delta = if first && fused then g else backward eps (Layer.activation l) z out g
-            let tensors, below = ownBackward mode (i + 1) l a delta
+            let tensors, below = ownBackward eps mode (i + 1) network.Shapes.[i] l a delta
             down rest below false (tensors @ acc)
     let layers = List.mapi2 (fun i l t -> i, l, t) network.Layers trace
     let bounds, dx = down (List.rev layers) top true []

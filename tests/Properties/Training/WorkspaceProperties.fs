@@ -33,14 +33,15 @@ type FoldCase = { Case: Case; OptimizerIndex: int; BatchSize: int; Shards: int; 
 /// machine would compute for the fold.
 type ShareByShare<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>(loss: Loss, x: Matrix<'T>, y: Matrix<'T>) =
     interface IShardExecutor<'T> with
-        member _.Compute(network, key, examples, totals, shares) =
+        member _.Compute(network, key, examples, totals, shares, statistics) =
             let n = examples.Length
             for k in 0 .. totals.Length - 1 do
                 let struct (first, size) = Shards.range n totals.Length k
                 let indices = examples.Slice(first, size).ToArray()
-                let total, share = Shards.share (Mode.Training { key with First = key.First + first }) loss network (Matrix.selectColumns indices x) (Matrix.selectColumns indices y) n
-                totals.[k] <- total
-                Array.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.blit source 0 target 0 source.Length) (Gradients.arrays share) (Gradients.arrays shares.[k])
+                let share = Shards.share (Mode.Training { key with First = key.First + first }) loss network (Matrix.selectColumns indices x) (Matrix.selectColumns indices y) n
+                totals.[k] <- share.Total
+                Array.iter2 (fun (source: 'T[]) (target: 'T[]) -> Array.blit source 0 target 0 source.Length) (Gradients.arrays share.Gradient) (Gradients.arrays shares.[k])
+                Array.blit share.Statistics 0 statistics.[k] 0 share.Statistics.Length
         member _.Dispose() = ()
 
 type FoldArbitraries =

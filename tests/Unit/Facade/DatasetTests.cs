@@ -135,4 +135,49 @@ public class DatasetTests
         Assert.Equal(fromArray.GetWeights(0), fromList.GetWeights(0));
         Assert.Equal(fromArray.Evaluate(inputs, labels.ToArray()).Loss, fromList.Evaluate(inputs, labels).Loss);
     }
+    /// <summary>Two 1 × 3 × 3 images, 1 … 9 and 11 … 19 row by row, labelled 0 and 1 of 2.</summary>
+    private static Dataset<double> TwoImages() =>
+        Dataset<double>.FromImages(
+            new[] { 0, 10 }.Select(offset =>
+            {
+                var image = new double[1, 3, 3];
+                for (var k = 0; k < 9; k++)
+                {
+                    image[0, k / 3, k % 3] = offset + k + 1;
+                }
+
+                return image;
+            }).ToList(),
+            new[] { 0, 1 },
+            2);
+
+    [Fact]
+    public void ShiftedImagesFollowTheirImageDownUpRightAndLeftWithItsTarget()
+    {
+        var data = TwoImages();
+        var shifted = data.WithShiftedImages();
+        Assert.Equal(10, shifted.Count);
+        Assert.Equal(data.InputImage, shifted.InputImage);
+        Assert.Equal(new[] { 0, 0, 0, 0, 0, 1, 1, 1, 1, 1 }, shifted.GetLabels());
+        Assert.Equal(data.GetInput(1), shifted.GetInput(5));
+        Assert.Equal(new double[] { 0, 0, 0, 1, 2, 3, 4, 5, 6 }, shifted.GetInput(1));     // down: row 0 moved in as zeros
+        Assert.Equal(new double[] { 4, 5, 6, 7, 8, 9, 0, 0, 0 }, shifted.GetInput(2));     // up
+        Assert.Equal(new double[] { 0, 1, 2, 0, 4, 5, 0, 7, 8 }, shifted.GetInput(3));     // right
+        Assert.Equal(new double[] { 2, 3, 0, 5, 6, 0, 8, 9, 0 }, shifted.GetInput(4));     // left
+        Assert.Equal(new double[] { 0, 0, 0, 11, 12, 13, 14, 15, 16 }, shifted.GetInput(6));
+        Assert.Equal(new double[] { 0, 0, 1, 0, 0, 4, 0, 0, 7 }, data.WithShiftedImages(2).GetInput(3));
+    }
+
+    [Fact]
+    public void OnlyImagesAreShiftedAndOnlyByLessThanTheirSize()
+    {
+        var vectors = Assert.Throws<InvalidOperationException>(() => Ten().WithShiftedImages());
+        Assert.Contains("vectors of 3 values", vectors.Message);
+        foreach (var pixels in new[] { 0, -1, 3 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => TwoImages().WithShiftedImages(pixels));
+            Assert.Equal("pixels", e.ParamName);
+            Assert.Contains("less than the 1×3×3 images' height and width", e.Message);
+        }
+    }
 }

@@ -132,6 +132,39 @@ public class QuickStartTests
         return network;
     }
 
+    /// <summary>README's LeNet-5 in C#: the network and run that <c>--network lenet</c> trains (see <see cref="MainJobTests"/>).</summary>
+    internal static FitResult<float> LeNet()
+    {
+        // README "Convolutional networks: LeNet-5" begins
+        var digits = Mnist.Load<float>("data/mnist-10k");           // 1 × 28 × 28 images, C-H-W as PyTorch stores them
+        var training = digits.Training.WithShiftedImages(1);        // each digit, then four copies moved by a pixel
+        var network = NeuralNetwork.Create(channels: 1, height: 28, width: 28)
+            .Conv2D(6, kernel: 5, padding: 2, activation: Activation.ReLU, initializer: Initializer.HeNormal)
+            .MaxPool2D(2)
+            .Conv2D(16, kernel: 5, activation: Activation.ReLU, initializer: Initializer.HeNormal)
+            .MaxPool2D(2)
+            .Flatten()
+            .Dense(120, Activation.ReLU, Initializer.HeNormal).Dropout(0.3)
+            .Dense(84, Activation.ReLU, Initializer.HeNormal).Dropout(0.3)
+            .Dense(10, Activation.Softmax, Initializer.HeNormal)
+            .Build<float>(seed: 1);
+        var result = network.Fit(training, new FitOptions<float>
+        {
+            Epochs = 6,
+            BatchSize = 64,
+            Shards = 2,                                              // the batch's gradient summed over two halves, as the command does
+            Seed = 1,
+            L2 = 10,
+            Optimizer = Optimizer.HeavyBall(Schedule.Cosine(0.05, 0.0005), beta: 0.9),
+        });
+        Console.WriteLine($"test accuracy {result.Network.EvaluateClassifier(digits.Test).Accuracy:P2}");
+        // README "Convolutional networks: LeNet-5" ends
+        return result;
+    }
+
+    /// <summary>Runs <see cref="LeNet"/> from the repository root, as README's commands run.</summary>
+    internal static FitResult<float> LeNetFromRoot() => FromRoot(LeNet);
+
     /// <summary>Runs the example from the repository root, as README's commands run.</summary>
     private static TResult FromRoot<TResult>(Func<TResult> example)
     {
@@ -153,6 +186,7 @@ public class QuickStartTests
     [InlineData("Regression")]
     [InlineData("FunctionalBackprop")]
     [InlineData("Layers of several kinds, and dropout")]
+    [InlineData("Convolutional networks: LeNet-5")]
     public void TheReadmeShowsThisCode(string heading)
     {
         var region = Repository.MarkedCode(Path.Combine("Facade", "QuickStartTests.cs"), $"README \"{heading}\"");

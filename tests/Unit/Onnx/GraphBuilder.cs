@@ -49,6 +49,13 @@ internal sealed class GraphBuilder
         return this;
     }
 
+    /// <summary>A graph output of the builder's type whose shape the file does not give.</summary>
+    public GraphBuilder Output(string name)
+    {
+        Graph.Output.Add(new Proto.ValueInfoProto { Name = name, Type = new Proto.TypeProto { TensorType = new Proto.TypeProto.Types.Tensor { ElemType = (int)Type } } });
+        return this;
+    }
+
     /// <summary>A real tensor of the builder's type, as raw_data or in the typed field.</summary>
     public Proto.TensorProto Reals(string name, long[] dims, double[] values, bool raw = true)
     {
@@ -121,6 +128,34 @@ internal sealed class GraphBuilder
     public static Proto.AttributeProto Float(string name, float value) => new() { Name = name, Type = Proto.AttributeProto.Types.AttributeType.Float, F = value };
 
     public static Proto.AttributeProto Tensor(string name, Proto.TensorProto value) => new() { Name = name, Type = Proto.AttributeProto.Types.AttributeType.Tensor, T = value };
+
+    public static Proto.AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new Proto.AttributeProto { Name = name, Type = Proto.AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public static Proto.AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = Proto.AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    /// <summary>n values in [−1, 1) from the seed, for the weights of hand-made graphs.</summary>
+    public static double[] Drawn(int n, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (2 * random.NextDouble()) - 1).ToArray();
+    }
+
+    /// <summary>
+    /// x [batch, 2, 5, 4] → Conv with W [3, 2, 3, 2] drawn from the seed and B, and the attributes
+    /// given → "z" (the caller adds the nodes after it and the output).
+    /// </summary>
+    public static GraphBuilder Convolution(DataType type = DataType.Float, int opset = 13, params Proto.AttributeProto[] attributes)
+    {
+        var g = new GraphBuilder(opset, type: type).Input("x", null, 2, 5, 4)
+            .Initializer("W", new long[] { 3, 2, 3, 2 }, Drawn(36, 5)).Initializer("B", new long[] { 3 }, Drawn(3, 6));
+        return g.Node("Conv", new[] { "x", "W", "B" }, new[] { "z" }, attributes);
+    }
 
     public static Proto.AttributeProto Floats(string name, params float[] values)
     {

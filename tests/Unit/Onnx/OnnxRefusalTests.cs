@@ -17,7 +17,7 @@ namespace FunctionalBackprop.Tests.Onnx;
 /// </summary>
 public class OnnxRefusalTests
 {
-    private static TException Refused<TException>(GraphBuilder graph, params string[] fragments)
+    internal static TException Refused<TException>(GraphBuilder graph, params string[] fragments)
         where TException : Exception
     {
         var e = Assert.Throws<TException>(() => OnnxModel.Load<double>(graph.Stream()));
@@ -32,12 +32,12 @@ public class OnnxRefusalTests
     // ----- valid graphs that are not dense networks: NotSupportedException -----
 
     [Fact]
-    public void AConvolutionIsRefusedByNameAndOperator()
+    public void AnOperatorNotReadIsRefusedByNameAndOperator()
     {
         var g = OneLayer();
-        g.Graph.Node.Insert(0, new Proto.NodeProto { OpType = "Conv", Name = "conv1", Input = { "image", "kernel" }, Output = { "x" } });
-        var e = Refused<NotSupportedException>(g, "'conv1'", "(Conv)", "Gemm");
-        Assert.StartsWith("node 1 'conv1' (Conv)", e.Message);
+        g.Graph.Node.Insert(0, new Proto.NodeProto { OpType = "ConvTranspose", Name = "deconv1", Input = { "image", "kernel" }, Output = { "x" } });
+        var e = Refused<NotSupportedException>(g, "'deconv1'", "(ConvTranspose)", "Gemm", "Conv");
+        Assert.StartsWith("node 1 'deconv1' (ConvTranspose)", e.Message);
     }
 
     [Fact]

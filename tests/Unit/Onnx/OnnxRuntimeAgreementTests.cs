@@ -86,12 +86,7 @@ public sealed class OnnxRuntimeAgreementTests(ITestOutputHelper output)
         Agree(DropoutLayers<double>(Activations[activation], seed: 29, last), activation, 100);
 
     [Theory]
-    [InlineData(9, 4)]
-    [InlineData(11, 6)]
-    [InlineData(12, 7)]
-    [InlineData(17, 8)]
-    [InlineData(19, 9)]
-    [InlineData(21, 10)]
+    [MemberData(nameof(WrittenOpsets), MemberType = typeof(OnnxTesting))]
     public void EveryWrittenOpsetRunsInOnnxRuntime(int opset, long irVersion)
     {
         var options = new OnnxExportOptions { Opset = opset, IrVersion = irVersion };

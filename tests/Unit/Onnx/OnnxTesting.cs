@@ -4,7 +4,10 @@ using System.IO;
 using System.Linq;
 using System.Numerics;
 using FunctionalBackprop.Onnx;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
 using Microsoft.ML.OnnxRuntime;
+using Xunit;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Tests.Onnx;
@@ -79,6 +82,9 @@ internal static class OnnxTesting
         where T : IFloatingPointIeee754<T> =>
         NeuralNetwork.Create(6).Dense(8, activation, Initializer.XavierNormal).Dense(4, activation, Initializer.XavierNormal).Build<T>(seed);
 
+    /// <summary>Opsets the exporter writes, each with the lowest IR version that carries it, from the oldest to the newest.</summary>
+    public static TheoryData<int, long> WrittenOpsets() => new() { { 9, 4 }, { 11, 6 }, { 12, 7 }, { 17, 8 }, { 19, 9 }, { 21, 10 } };
+
     /// <summary>Examples drawn uniformly from [−2, 2] with a fixed seed.</summary>
     public static T[][] Inputs<T>(int count, int width, int seed)
         where T : IFloatingPointIeee754<T>
@@ -140,14 +146,17 @@ internal static class OnnxTesting
         return (z, scale);
     }
 
-    /// <summary>Runs the model in ONNX Runtime (its CPU provider, default optimisations) on the batch; one output row per example.</summary>
-    public static T[][] RunInOnnxRuntime<T>(byte[] model, T[][] inputs, string input = "x", string output = "y")
+    /// <summary>
+    /// Runs the model in ONNX Runtime (its CPU provider, default optimisations) on the batch, each
+    /// example shaped <paramref name="example"/> ([C, H, W] for images; by default [n], its
+    /// length); one output row per example, its values in C-H-W order for an image output.
+    /// </summary>
+    public static T[][] RunInOnnxRuntime<T>(byte[] model, T[][] inputs, string input = "x", string output = "y", long[]? example = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var session = new InferenceSession(model);
-        var width = inputs[0].Length;
         var flat = inputs.SelectMany(x => x).ToArray();
-        using var x = OrtValue.CreateTensorValueFromMemory(flat, new long[] { inputs.Length, width });
+        using var x = OrtValue.CreateTensorValueFromMemory(flat, (example ?? new long[] { inputs[0].Length }).Prepend(inputs.Length).ToArray());
         using var options = new RunOptions();
         using var results = session.Run(options, new[] { input }, new[] { x }, new[] { output });
         var y = results[0].GetTensorDataAsSpan<T>().ToArray();
@@ -164,33 +173,74 @@ internal static class OnnxTesting
         return stream.ToArray();
     }
 
+    /// <summary>The model's bytes as <see cref="OnnxNetwork.Save{T}(Core.Network{T}, Stream, OnnxExportOptions?)"/> writes them.</summary>
+    public static byte[] Export<T>(Core.Network<T> network, OnnxExportOptions? options = null)
+        where T : IFloatingPointIeee754<T>
+    {
+        using var stream = new MemoryStream();
+        OnnxNetwork.Save(network, stream, options);
+        return stream.ToArray();
+    }
+
     /// <summary>
-    /// The scale each example's outputs are computed at: the forward pass in absolute values,
-    /// ẑˡ = |Wˡ| ẑˡ⁻¹ + |bˡ| from ẑ⁰ = |x|, largest over the output units (at least the largest
-    /// output). Rounding errors are proportional to these sums of magnitudes, not to the outputs:
+    /// The options that write the network: the defaults, or opset 12 for a network with a softmax
+    /// over a whole image, which ONNX writes only before opset 13.
+    /// </summary>
+    public static OnnxExportOptions ExportOptionsFor<T>(Core.Network<T> network)
+        where T : IFloatingPointIeee754<T> =>
+        network.Layers.Zip(network.Shapes.Skip(1)).Any(l => Core.Layer.activation(l.First).IsSoftmax && l.Second is Core.Shape.Image)
+            ? new OnnxExportOptions { Opset = 12 }
+            : OnnxExportOptions.Default;
+
+    /// <summary>The core network's outputs in inference (Forward.run), one row per example.</summary>
+    public static T[][] Predict<T>(Core.Network<T> network, T[][] inputs)
+        where T : IFloatingPointIeee754<T>
+    {
+        var y = Core.Forward.run(network, Core.Matrix.ofColumnMajor(network.InputWidth, inputs.Length, inputs.SelectMany(x => x).ToArray())).ToArray();
+        var units = network.OutputWidth;
+        return Enumerable.Range(0, inputs.Length).Select(e => y.AsSpan(e * units, units).ToArray()).ToArray();
+    }
+
+    /// <summary>The scale of each example's sums in the network's arithmetic (see <see cref="Scales{T}(Core.Network{T}, T[][])"/>).</summary>
+    public static double[] Scales<T>(NeuralNetwork<T> network, T[][] inputs)
+        where T : IFloatingPointIeee754<T> =>
+        Scales(network.CoreNetwork, inputs);
+
+    /// <summary>
+    /// The scale each example's outputs are computed at: the forward pass in absolute values, in
+    /// float64, largest over the outputs (at least the largest output). Each layer's own step runs
+    /// on |a| with its parameters' absolute values — ẑ = |W| ẑ + |b| for dense and convolution
+    /// layers, the pooling of ẑ, |γ|(ẑ + |μ|)/√(σ² + ε) + |β| for batch normalisation — and σ is
+    /// left out. Rounding errors are proportional to these sums of magnitudes, not to the outputs:
     /// every activation here has |σ'| ≤ 1, so an error in z reaches y no larger, and an output that
     /// cancels to near 0 still carries the rounding of the large terms that cancelled.
     /// </summary>
-    public static double[] Scales<T>(NeuralNetwork<T> network, T[][] inputs)
+    public static double[] Scales<T>(Core.Network<T> network, T[][] inputs)
         where T : IFloatingPointIeee754<T>
     {
-        var layers = Core.Network.convert<T, double>(network.CoreNetwork).Layers;
-        return inputs.Select(x =>
-        {
-            var magnitude = x.Select(v => Math.Abs(double.CreateTruncating(v))).ToArray();
-            foreach (var layer in layers)
-            {
-                // Only dense layers change the scale; the others' |σ'| ≤ 1 and masks pass it on.
-                if (layer is Core.Layer<double>.Dense { Item: var dense })
-                {
-                    var w = dense.Weights;
-                    var b = dense.Biases.ToArray();
-                    magnitude = Enumerable.Range(0, w.Rows).Select(j => Math.Abs(b[j]) + Enumerable.Range(0, w.Cols).Sum(k => Math.Abs(w[j, k]) * magnitude[k])).ToArray();
-                }
-            }
+        var core = Core.Network.convert<T, double>(network);
+        var absolute = Core.Network.create(core.InputShape, core.Layers.Zip(core.Shapes, Absolute));
+        return Predict(absolute, inputs.Select(e => e.Select(v => Math.Abs(double.CreateTruncating(v))).ToArray()).ToArray()).Select(row => row.Max()).ToArray();
+    }
 
-            return magnitude.Max();
-        }).ToArray();
+    /// <summary>The layer's own step in absolute values with the identity σ, for <see cref="Scales{T}(Core.Network{T}, T[][])"/>.</summary>
+    private static Core.Layer<double> Absolute(Core.Layer<double> layer, Core.Shape input)
+    {
+        var identity = Core.Activation.Identity;
+        var none = FSharpOption<Core.Initializer>.None;
+        var spec = Core.Layer.spec(layer) switch
+        {
+            Core.LayerSpec.Dense d => Core.LayerSpec.NewDense(d.units, identity, none),
+            Core.LayerSpec.Conv2D c => Core.LayerSpec.NewConv2D(c.filters, c.kernel, c.stride, c.padding, identity, none),
+            Core.LayerSpec.Activation => Core.LayerSpec.NewActivation(identity),
+            var other => other,
+        };
+        static Core.Matrix<double> Abs(Core.Matrix<double> m, double sign) => Core.Matrix.ofColumnMajor(m.Rows, m.Cols, m.ToArray().Select(v => sign * Math.Abs(v)).ToArray());
+        var parameters = Core.Layer.parameters(layer).Select(m => Abs(m, 1));
+
+        // Batch normalisation's (a − μ) becomes a + |μ| with the running mean −|μ|; the variance is kept.
+        var state = Core.Layer.state(layer).Select((m, k) => k == 0 ? Abs(m, -1) : m);
+        return Core.Layer.ofTensors(spec, input, ListModule.OfSeq(parameters), ListModule.OfSeq(state));
     }
 
     /// <summary>
@@ -221,6 +271,20 @@ internal static class OnnxTesting
         return worst;
     }
 
+    /// <summary>
+    /// "… absolute, … relative to the output, … relative to the example's scale": the largest
+    /// differences between two batches of outputs (outputs of 0 left out of the second), and the
+    /// scaled difference <see cref="RelativeDifference{T}"/> gave, for the tests to print.
+    /// </summary>
+    public static string Differences<T>(T[][] actual, T[][] expected, double scaled)
+        where T : IFloatingPointIeee754<T>
+    {
+        var pairs = actual.Zip(expected).SelectMany(p => p.First.Zip(p.Second, (a, b) => (A: double.CreateTruncating(a), B: double.CreateTruncating(b)))).ToArray();
+        var absolute = pairs.Max(p => Math.Abs(p.A - p.B));
+        var relative = pairs.Where(p => p.B != 0).Select(p => Math.Abs(p.A - p.B) / Math.Abs(p.B)).DefaultIfEmpty(0).Max();
+        return $"{absolute:G3} absolute, {relative:G3} relative to the output, {scaled:G3} relative to the example's scale";
+    }
+
     /// <summary>The tolerance of the issue: 10⁻⁶ for float32 (a few dozen ulps), 10⁻¹² for float64.</summary>
     public static double Tolerance<T>() => typeof(T) == typeof(float) ? 1e-6 : 1e-12;
 
@@ -228,6 +292,11 @@ internal static class OnnxTesting
     public static long[] Bits<T>(NeuralNetwork<T> network)
         where T : IFloatingPointIeee754<T> =>
         Core.Parameters.toArray(network.CoreNetwork).Select(v => BitConverter.DoubleToInt64Bits(double.CreateTruncating(v))).ToArray();
+
+    /// <summary>Every parameter, then every state value (batch normalisation's running statistics), as raw bits, in the core's order.</summary>
+    public static long[] Bits<T>(Core.Network<T> network)
+        where T : IFloatingPointIeee754<T> =>
+        Core.Parameters.toArray(network).Concat(network.State.SelectMany(m => m.ToArray())).Select(v => BitConverter.DoubleToInt64Bits(double.CreateTruncating(v))).ToArray();
 
     /// <summary>Outputs as raw bits, for bit-for-bit comparisons.</summary>
     public static long[] Bits<T>(T[][] outputs)
