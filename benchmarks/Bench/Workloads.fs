@@ -53,7 +53,8 @@ let private allocation (bytes: int64 list) (steps: int) =
     let perEpoch = median (bytes |> List.tail |> List.map float)
     [ "allocated_bytes_per_epoch_median", box perEpoch; "allocated_bytes_per_step", box (perEpoch / float steps) ]
 
-/// W5: the GEMM ceiling, a 2048×2048 product through the active provider (median of 5).
+/// The GEMM ceiling of the active provider: a 2048×2048 product on its default threads (median of
+/// 5), the denominator of every workload's ceiling_ratio.
 let gemmCeiling<'T when 'T :> IFloatingPointIeee754<'T>> () =
     let n = 2048
     let a: 'T[] = Array.init (n * n) (fun i -> Real.ofFloat (float (i % 17) / 17.0))
@@ -63,9 +64,42 @@ let gemmCeiling<'T when 'T :> IFloatingPointIeee754<'T>> () =
     run ()
     let flops = 2.0 * float n * float n * float n
     let rates = [ for _ in 1 .. 5 -> flops / seconds run / 1e9 ]
-    emit [ "workload", box "W5"; "dtype", box (Real.typeName<'T> ()); "gflops_median", box (median rates)
+    emit [ "workload", box "W5"; "dtype", box (Real.typeName<'T> ()); "n", box n; "gflops_median", box (median rates)
            "gflops_min", box (List.min rates); "gflops_max", box (List.max rates); "provider", box (provider ()) ]
     median rates
+
+/// W5 side by side: n×n products (n = 1024 and 2048) through each provider, the native library's
+/// (when one loads) and the managed kernel, on one thread and on every core; the providers take
+/// turns, 7 rounds each, so that both see the same machine. Each line carries the managed
+/// kernel's median over the native one's (`managed_over_native`) where both ran.
+let w5<'T when 'T :> IFloatingPointIeee754<'T>> () =
+    let native = Gemm.native ()
+    let providers: IGemmProvider list = [ yield! native |> Option.map (fun p -> p :> IGemmProvider) |> Option.toList; ManagedGemm.Instance ]
+    let savedNative, savedManaged = native |> Option.map (fun p -> p.MaxThreads), ManagedKernel.maxThreads
+    try
+        for n in [ 1024; 2048 ] do
+            let a: 'T[] = Array.init (n * n) (fun i -> Real.ofFloat (float (i % 17) / 17.0))
+            let b: 'T[] = Array.init (n * n) (fun i -> Real.ofFloat (float (i % 13) / 13.0))
+            let c: 'T[] = Array.zeroCreate (n * n)
+            let flops = 2.0 * float n * float n * float n
+            for threads in List.distinct [ 1; Environment.ProcessorCount ] do
+                native |> Option.iter (fun p -> p.MaxThreads <- threads)
+                ManagedKernel.maxThreads <- threads
+                let rate (p: IGemmProvider) = flops / seconds (fun () -> Gemm.withProvider p (fun () -> Gemm.run false false n n n 'T.One a b 'T.Zero c)) / 1e9
+                for p in providers do rate p |> ignore
+                let rounds = [ for _ in 1 .. 7 -> [ for p in providers -> rate p ] ]
+                let medians = providers |> List.mapi (fun i _ -> median (rounds |> List.map (fun r -> r.[i])))
+                providers |> List.iteri (fun i p ->
+                    let rates = rounds |> List.map (fun r -> r.[i])
+                    emit ([ "workload", box "W5"; "dtype", box (Real.typeName<'T> ()); "n", box n; "threads", box threads
+                            "gflops_median", box medians.[i]; "gflops_min", box (List.min rates); "gflops_max", box (List.max rates)
+                            "provider", box p.Name ]
+                          @ (if providers.Length = 2 && i = 1 then [ "managed_over_native", box (medians.[1] / medians.[0]) ] else [])))
+    finally
+        match native, savedNative with
+        | Some p, Some t -> p.MaxThreads <- t
+        | _ -> ()
+        ManagedKernel.maxThreads <- savedManaged
 
 let private spec units activation init = { Units = units; Activation = activation; Initializer = init }
 

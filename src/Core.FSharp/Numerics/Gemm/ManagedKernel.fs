@@ -61,11 +61,15 @@ type internal Engine<'S, 'V, 'T when 'S :> ISimd<'V, 'T> and 'T: unmanaged and '
         let parts = min threads tiles
         if parts <= 1 then GemmLoops.run<'S, 'V, 'T> blocking o 0 o.M 0 o.N
         else
-            job.Blocking <- blocking
-            job.Operands <- o
-            job.SplitRows <- splitRows
-            job.Parts <- parts
-            GemmThreads.run job parts
+            GemmThreads.enter ()
+            try
+                job.Blocking <- blocking
+                job.Operands <- o
+                job.SplitRows <- splitRows
+                job.Parts <- parts
+                GemmThreads.run job parts
+            finally
+                GemmThreads.exit ()
 
     /// Packs op(X) whole into the panels.
     [<HotPath>]
@@ -153,15 +157,17 @@ module internal ManagedKernel =
         | Bits0 -> Engine<Lanes1<'T>, 'T, 'T>.Run(blocking, o, threads)
 
     /// Where the tiles read op(A) and op(B) from for a product of this shape.
-    let private sources (transA: bool) (transB: bool) (m: int) (n: int) (k: int) =
+    let sources (transA: bool) (transB: bool) (m: int) (n: int) (k: int) : struct (Source * Source) =
         let a = if setting.Contains "A" && not transA then Source.InPlace else Source.Pack
         let b = if setting.Contains "B" then Source.InPlace else Source.Pack
         struct (a, b)
 
-    /// C ← α·op(A)·op(B) + β·C (see IGemmProvider for the shapes).
+    /// C ← α·op(A)·op(B) + β·C (see IGemmProvider for the shapes), the tiles reading op(A) from
+    /// sourceA (Source.InPlace only where op(A) = A; packed otherwise) and op(B) from sourceB
+    /// (Source.Pack or Source.InPlace). Every choice of sources gives the same bits.
     [<HotPath>]
-    let gemm<'T when 'T: unmanaged and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType and 'T :> IFloatingPointIeee754<'T>>
-        (transA: bool) (transB: bool) (m: int) (n: int) (k: int)
+    let gemmFrom<'T when 'T: unmanaged and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType and 'T :> IFloatingPointIeee754<'T>>
+        (sourceA: Source) (sourceB: Source) (transA: bool) (transB: bool) (m: int) (n: int) (k: int)
         (alpha: 'T) (a: 'T[]) (lda: int) (b: 'T[]) (ldb: int) (beta: 'T) (c: 'T[]) (ldc: int) : unit =
         if m < 0 || n < 0 || k < 0 then raise (ArgumentOutOfRangeException("m", $"The dimensions must not be negative (m = {m}, n = {n}, k = {k})."))
         check "C" c.Length m n ldc
@@ -173,11 +179,21 @@ module internal ManagedKernel =
                 use pa = fixed a
                 use pb = fixed b
                 use pc = fixed c
-                let struct (sourceA, sourceB) = sources transA transB m n k
                 dispatch
                     { TransA = transA; TransB = transB; M = m; N = n; K = k; Alpha = alpha
                       A = NativePtr.toNativeInt pa; Lda = lda; B = NativePtr.toNativeInt pb; Ldb = ldb
-                      Beta = beta; C = NativePtr.toNativeInt pc; Ldc = ldc; SourceA = sourceA; SourceB = sourceB }
+                      Beta = beta; C = NativePtr.toNativeInt pc; Ldc = ldc
+                      SourceA = (if sourceA = Source.InPlace && not transA then Source.InPlace else Source.Pack)
+                      SourceB = (if sourceB = Source.InPlace then Source.InPlace else Source.Pack) }
+
+    /// C ← α·op(A)·op(B) + β·C (see IGemmProvider for the shapes), each operand read where the
+    /// rule `sources` says.
+    [<HotPath>]
+    let gemm<'T when 'T: unmanaged and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType and 'T :> IFloatingPointIeee754<'T>>
+        (transA: bool) (transB: bool) (m: int) (n: int) (k: int)
+        (alpha: 'T) (a: 'T[]) (lda: int) (b: 'T[]) (ldb: int) (beta: 'T) (c: 'T[]) (ldc: int) : unit =
+        let struct (sourceA, sourceB) = sources transA transB m n k
+        gemmFrom sourceA sourceB transA transB m n k alpha a lda b ldb beta c ldc
 
     /// Empty panels for op(A) (Side.Left, rows × cols = m × k) or op(B) (Side.Right, k × n).
     let panels<'T when 'T: unmanaged> (side: Side) (rows: int) (cols: int) : PackedPanels<'T> =

@@ -43,19 +43,11 @@ module internal Packing =
                         // The last rows, and zeros to the panel's height.
                         'S.Store('S.LoadFirst(NativePtr.toVoidPtr (NativePtr.add src i), rows - i), NativePtr.toVoidPtr (NativePtr.add out i))
             else
-                // Aᵀ: each row of op(A) is contiguous; written down the panel 64 columns at a time
-                // so that the lines written stay in the first-level cache.
-                let mutable q = 0
-                while q < kc do
-                    let span = min 64 (kc - q)
-                    for i in 0 .. rows - 1 do
-                        let src = NativePtr.add a ((p0 + q) + (i0 + r + i) * lda)
-                        for p in 0 .. span - 1 do
-                            NativePtr.set panel ((q + p) * h + i) (NativePtr.get src p)
+                // Aᵀ: the panel's rows are columns of A, contiguous along p.
+                Transposition.copy (NativePtr.add a (p0 + (i0 + r) * lda)) lda rows kc panel h
+                for p in 0 .. kc - 1 do
                     for i in rows .. h - 1 do
-                        for p in 0 .. span - 1 do
-                            NativePtr.set panel ((q + p) * h + i) 'T.Zero
-                    q <- q + span
+                        NativePtr.set panel (p * h + i) 'T.Zero
             r <- r + mr
 
     /// Packs rows [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) into dst, where op(B) = B
@@ -68,10 +60,8 @@ module internal Packing =
             let w = min nr (nc - jr)
             let panel = NativePtr.add dst (jr * kc)
             if not trans then
-                for j in 0 .. w - 1 do
-                    let src = NativePtr.add b (p0 + (j0 + jr + j) * ldb)
-                    for p in 0 .. kc - 1 do
-                        NativePtr.set panel (p * w + j) (NativePtr.get src p)
+                // B: the panel's columns are columns of B, contiguous along p.
+                Transposition.copy (NativePtr.add b (p0 + (j0 + jr) * ldb)) ldb w kc panel w
             else
                 for p in 0 .. kc - 1 do
                     let src = NativePtr.add b ((j0 + jr) + (p0 + p) * ldb)

@@ -12,9 +12,10 @@ type internal ParallelWork() =
 
 /// The threads of large managed products: one background thread per processor after the first,
 /// started at the first product that uses them and kept (a product costs two signals per thread
-/// and allocates nothing); the calling thread runs part 0. One product at a time uses them (a
-/// lock), so two large products never oversubscribe the cores: the second waits, as the native
-/// provider's large products do.
+/// and allocates nothing); the calling thread runs part 0. One product at a time uses them: the
+/// caller holds the lock (enter … exit) from before it describes its work until the work is
+/// done, so two large products never oversubscribe the cores (the second waits, as the native
+/// provider's large products do) nor share a description.
 module internal GemmThreads =
 
     // Spinning before blocking: the products of a training step follow each other within
@@ -46,28 +47,32 @@ module internal GemmThreads =
     /// The most threads a product can use: the processor count.
     let available = Environment.ProcessorCount
 
+    /// Takes the threads for one product (waits while another has them).
+    let enter () = Monitor.Enter gate
+
+    /// Gives the threads back.
+    let exit () = Monitor.Exit gate
+
     /// Runs work's parts 0 … count − 1 (count ≤ available), part 0 on this thread, and returns when
-    /// all have finished; rethrows the exception of the lowest part that threw, if any.
+    /// all have finished; rethrows the exception of the lowest part that threw, if any. The caller
+    /// holds the threads (enter).
     [<HotPath>]
     let run (work: ParallelWork) (count: int) : unit =
         if count <= 1 then work.Run 0
         else
-            Monitor.Enter gate
-            try
-                let starts, finishes = signals.Force()
-                current <- work
-                parts <- count
-                for k in 1 .. count - 1 do starts.[k - 1].Set()
-                try work.Run 0 with e -> failures.[0] <- e
-                for k in 1 .. count - 1 do
-                    finishes.[k - 1].Wait()
-                    finishes.[k - 1].Reset()
-                current <- Unchecked.defaultof<_>
-                let mutable k = 0
-                while k < count && isNull failures.[k] do k <- k + 1
-                if k < count then
-                    let e = failures.[k]
-                    Array.Clear failures
-                    ExceptionDispatchInfo.Capture(e).Throw()
-            finally
-                Monitor.Exit gate
+            if not (Monitor.IsEntered gate) then invalidOp "GemmThreads.run needs the threads taken (enter) first."
+            let starts, finishes = signals.Force()
+            current <- work
+            parts <- count
+            for k in 1 .. count - 1 do starts.[k - 1].Set()
+            try work.Run 0 with e -> failures.[0] <- e
+            for k in 1 .. count - 1 do
+                finishes.[k - 1].Wait()
+                finishes.[k - 1].Reset()
+            current <- Unchecked.defaultof<_>
+            let mutable k = 0
+            while k < count && isNull failures.[k] do k <- k + 1
+            if k < count then
+                let e = failures.[k]
+                Array.Clear failures
+                ExceptionDispatchInfo.Capture(e).Throw()
