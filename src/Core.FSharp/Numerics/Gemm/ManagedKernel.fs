@@ -51,14 +51,16 @@ type internal ProductJob<'S, 'V, 'T when 'S :> ISimd<'V, 'T> and 'T: unmanaged a
 type internal Engine<'S, 'V, 'T when 'S :> ISimd<'V, 'T> and 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>>() =
     static let job = ProductJob<'S, 'V, 'T>()
 
-    /// The product on up to `threads` threads (1: on this one): C's rows divided among them when
-    /// it has at least as many as columns, its columns otherwise (each thread packs the other
-    /// operand whole, and that one is then the smaller).
+    /// The product on up to `threads` threads (1: on this one). C's rows are divided among them
+    /// when they make at least two bands of tiles per thread: each thread then packs only its own
+    /// rows of op(A), and op(B), read in place or packed per thread, is shared. Otherwise C's
+    /// columns are, when they make more bands (each thread then packs all of op(A)).
     [<HotPath>]
     static member Run(blocking: Blocking, o: Operands<'T>, threads: int) =
-        let splitRows = o.M >= o.N
-        let tiles = if splitRows then (o.M + blocking.MR - 1) / blocking.MR else (o.N + blocking.NR - 1) / blocking.NR
-        let parts = min threads tiles
+        let rowTiles = (o.M + blocking.MR - 1) / blocking.MR
+        let columnTiles = (o.N + blocking.NR - 1) / blocking.NR
+        let splitRows = rowTiles >= 2 * threads || rowTiles >= columnTiles
+        let parts = min threads (if splitRows then rowTiles else columnTiles)
         if parts <= 1 then GemmLoops.run<'S, 'V, 'T> blocking o 0 o.M 0 o.N
         else
             GemmThreads.enter ()
@@ -117,8 +119,6 @@ module internal ManagedKernel =
     type internal BlockingOf<'T when 'T: unmanaged>() =
         static member val Value = blocking<'T> ()
 
-    let private setting = match Environment.GetEnvironmentVariable "FB_INPLACE" with null -> "" | v -> v
-
     /// The most threads a product uses (at most the processor count).
     let mutable maxThreads = GemmThreads.available
 
@@ -156,11 +156,17 @@ module internal ManagedKernel =
         | Bits128 -> Engine<Lanes128<'T>, Vector128<'T>, 'T>.Run(blocking, o, threads)
         | Bits0 -> Engine<Lanes1<'T>, 'T, 'T>.Run(blocking, o, threads)
 
-    /// Where the tiles read op(A) and op(B) from for a product of this shape.
-    let sources (transA: bool) (transB: bool) (m: int) (n: int) (k: int) : struct (Source * Source) =
-        let a = if setting.Contains "A" && not transA then Source.InPlace else Source.Pack
-        let b = if setting.Contains "B" then Source.InPlace else Source.Pack
-        struct (a, b)
+    /// Where the tiles read op(A) and op(B) from for a product of this shape (measured on AVX-512,
+    /// one thread, every transpose, the shapes of W1 to W5; see docs/performance.md).
+    /// op(B) in place always: packing B means a transposing copy, which cost more than reading its
+    /// columns where they lie in every shape measured, small or large (W5 2048² float32: 96 % of
+    /// OpenBLAS in place, 87 % packed). op(A) = A in place when C has at most 6·nr columns, so
+    /// that each panel of A is read a few times at most (a forward pass's weights against a
+    /// mini-batch: 784 × 100 by 16 columns took 15.6 µs in place, 20.3 packed); packed for wider
+    /// products, whose tiles read each panel many times (1024² with A in place: 3 % slower).
+    let sources (transA: bool) (_transB: bool) (_m: int) (n: int) (_k: int) : struct (Source * Source) =
+        let a = if not transA && n <= 6 * BlockingOf<float>.Value.NR then Source.InPlace else Source.Pack
+        struct (a, Source.InPlace)
 
     /// C ← α·op(A)·op(B) + β·C (see IGemmProvider for the shapes), the tiles reading op(A) from
     /// sourceA (Source.InPlace only where op(A) = A; packed otherwise) and op(B) from sourceB
