@@ -4,6 +4,7 @@ namespace FunctionalBackprop.Core
 
 open System
 open System.Numerics
+open System.Runtime.Intrinsics.X86
 open Microsoft.FSharp.NativeInterop
 
 /// The register tile: the innermost loop of the product, where all its multiply-adds happen.
@@ -73,6 +74,14 @@ module internal MicroKernel =
         let mutable c1a = 'S.Zero
         let mutable c0b = 'S.Zero
         let mutable c1b = 'S.Zero
+        // C's tile is met only at the end, often in lines no cache holds (its columns lie ldc
+        // apart): their loads start now, under the multiply-adds, when there are enough of those
+        // to hide them (for a short run the prefetches only cost).
+        if Sse.IsSupported && kc >= 32 then
+            for j in 0 .. cols - 1 do
+                let column = NativePtr.add c (j * ldc)
+                Sse.Prefetch0(NativePtr.toVoidPtr column)
+                Sse.Prefetch0(NativePtr.toVoidPtr (NativePtr.add column (rows - 1)))
         let mutable pa = a
         let mutable pb = b
         for _ in 1 .. kc do
