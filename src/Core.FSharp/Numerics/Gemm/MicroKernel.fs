@@ -37,6 +37,22 @@ module internal MicroKernel =
         elif betaZero then 'S.StoreFirst(scaled, at, count)
         else 'S.StoreFirst('S.MulAdd(beta, 'S.LoadFirst(at, count), scaled), at, count)
 
+    /// B̃'s entry in column j of the row at pb: j entries on (U Adjacent), or j columns on, reached
+    /// from the columns 0, 4 and 8 (pb, b4, b8) and offsets of 1, 2 and 3 columns (ld, 2·ld,
+    /// ld3 bytes), which x64 addresses in the load itself: no arithmetic per entry in the loop.
+    let inline private entry<'U, 'T when 'U :> IColumnStep and 'T: unmanaged>
+        (pb: nativeptr<'T>) (j: int) (ld: nativeint) (ld3: nativeint) (b4: nativeint) (b8: nativeint) : 'T =
+        if 'U.Adjacent then NativePtr.get pb j
+        else
+            let first = if j < 4 then NativePtr.toNativeInt pb elif j < 8 then b4 else b8
+            let address =
+                match j % 4 with
+                | 0 -> first
+                | 1 -> first + ld
+                | 2 -> first + 2n * ld
+                | _ -> first + ld3
+            NativePtr.read (NativePtr.ofNativeInt<'T> address)
+
     /// C ← α·Ã·B̃ + β·C on the first `rows` rows (more than (R − 1)·W, at most R·W) of an R·W × C
     /// tile: Ã's entry (i, p) at a + p·aStride + i, B̃'s (p, j) at b + p·bStride + j·bColumns (bColumns
     /// = 1 when U is Adjacent), C's (i, j) at c + j·ldc + i. Packed panels have aStride = R·W,
@@ -77,62 +93,65 @@ module internal MicroKernel =
         // C's tile is met only at the end, often in lines no cache holds (its columns lie ldc
         // apart): their loads start now, under the multiply-adds, when there are enough of those
         // to hide them (for a short run the prefetches only cost).
-        if Sse.IsSupported && kc >= 32 then
+        if Sse.IsSupported && kc >= 128 then
             for j in 0 .. cols - 1 do
                 let column = NativePtr.add c (j * ldc)
                 Sse.Prefetch0(NativePtr.toVoidPtr column)
                 Sse.Prefetch0(NativePtr.toVoidPtr (NativePtr.add column (rows - 1)))
+        let ld = nativeint bColumns * nativeint sizeof<'T>
+        let ld3, ld4, ld8 = 3n * ld, 4n * ld, 8n * ld
         let mutable pa = a
         let mutable pb = b
         for _ in 1 .. kc do
+            let b4, b8 = (if 'U.Adjacent then 0n else NativePtr.toNativeInt pb + ld4), (if 'U.Adjacent then 0n else NativePtr.toNativeInt pb + ld8)
             let a0 = 'S.Load(NativePtr.toVoidPtr pa)
             let a1 = if vectors > 1 then 'S.Load(NativePtr.toVoidPtr (NativePtr.add pa w)) else 'S.Zero
             do
-                let s = 'S.Splat(NativePtr.get pb 0)
+                let s = 'S.Splat(entry<'U, 'T> pb 0 ld ld3 b4 b8)
                 c00 <- 'S.MulAdd(a0, s, c00)
                 if vectors > 1 then c10 <- 'S.MulAdd(a1, s, c10)
             if cols > 1 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 1 else 1 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 1 ld ld3 b4 b8)
                 c01 <- 'S.MulAdd(a0, s, c01)
                 if vectors > 1 then c11 <- 'S.MulAdd(a1, s, c11)
             if cols > 2 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 2 else 2 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 2 ld ld3 b4 b8)
                 c02 <- 'S.MulAdd(a0, s, c02)
                 if vectors > 1 then c12 <- 'S.MulAdd(a1, s, c12)
             if cols > 3 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 3 else 3 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 3 ld ld3 b4 b8)
                 c03 <- 'S.MulAdd(a0, s, c03)
                 if vectors > 1 then c13 <- 'S.MulAdd(a1, s, c13)
             if cols > 4 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 4 else 4 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 4 ld ld3 b4 b8)
                 c04 <- 'S.MulAdd(a0, s, c04)
                 if vectors > 1 then c14 <- 'S.MulAdd(a1, s, c14)
             if cols > 5 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 5 else 5 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 5 ld ld3 b4 b8)
                 c05 <- 'S.MulAdd(a0, s, c05)
                 if vectors > 1 then c15 <- 'S.MulAdd(a1, s, c15)
             if cols > 6 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 6 else 6 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 6 ld ld3 b4 b8)
                 c06 <- 'S.MulAdd(a0, s, c06)
                 if vectors > 1 then c16 <- 'S.MulAdd(a1, s, c16)
             if cols > 7 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 7 else 7 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 7 ld ld3 b4 b8)
                 c07 <- 'S.MulAdd(a0, s, c07)
                 if vectors > 1 then c17 <- 'S.MulAdd(a1, s, c17)
             if cols > 8 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 8 else 8 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 8 ld ld3 b4 b8)
                 c08 <- 'S.MulAdd(a0, s, c08)
                 if vectors > 1 then c18 <- 'S.MulAdd(a1, s, c18)
             if cols > 9 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 9 else 9 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 9 ld ld3 b4 b8)
                 c09 <- 'S.MulAdd(a0, s, c09)
                 if vectors > 1 then c19 <- 'S.MulAdd(a1, s, c19)
             if cols > 10 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 10 else 10 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 10 ld ld3 b4 b8)
                 c0a <- 'S.MulAdd(a0, s, c0a)
                 if vectors > 1 then c1a <- 'S.MulAdd(a1, s, c1a)
             if cols > 11 then
-                let s = 'S.Splat(NativePtr.get pb (if 'U.Adjacent then 11 else 11 * bColumns))
+                let s = 'S.Splat(entry<'U, 'T> pb 11 ld ld3 b4 b8)
                 c0b <- 'S.MulAdd(a0, s, c0b)
                 if vectors > 1 then c1b <- 'S.MulAdd(a1, s, c1b)
             pa <- NativePtr.add pa aStride
