@@ -135,7 +135,7 @@ type NativeGemm internal (path: string, coreType: string, threads: NativeThreads
             if byShape then $"{native} or managed, whichever is faster for the shape" else native
         [<HotPath>]
         member this.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
-            if byShape && GemmChoice.managedIsFaster false transA transB m n k then
+            if byShape && GemmChoice.managedIsFaster transA m n k then
                 ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
             else
                 let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
@@ -147,7 +147,7 @@ type NativeGemm internal (path: string, coreType: string, threads: NativeThreads
                 else Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         [<HotPath>]
         member this.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
-            if byShape && GemmChoice.managedIsFaster true transA transB m n k then
+            if byShape && GemmChoice.managedIsFaster transA m n k then
                 ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
             else
                 let ta = if transA then Cblas.Transpose else Cblas.NoTranspose

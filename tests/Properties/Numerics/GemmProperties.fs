@@ -110,7 +110,7 @@ module Routing =
         | None -> true |> Prop.label "no native library: nothing routes"
         | Some native ->
             let routed = native.WithManagedWhereFaster()
-            let managed = GemmChoice.managedIsFaster p.Float32 p.TransA p.TransB p.M p.N p.K
+            let managed = GemmChoice.managedIsFaster p.TransA p.M p.N p.K
             let expected: IGemmProvider = if managed then ManagedGemm.Instance else native
             let same =
                 if p.Float32 then bitsThrough<float32> p routed = bitsThrough<float32> p expected

@@ -125,11 +125,13 @@ module internal ManagedKernel =
     /// The multiply-adds (m·n·k) from which a product uses more than one thread.
     let mutable threadingThreshold = 1L <<< 21
 
+    [<HotPath>]
     let private threadsFor (m: int) (n: int) (k: int) =
         if maxThreads > 1 && not GemmScope.SingleThreaded && int64 m * int64 n * int64 k >= threadingThreshold then
             min maxThreads GemmThreads.available
         else 1
 
+    [<HotPath>]
     let private check (name: string) (length: int) (rows: int) (cols: int) (ld: int) =
         if ld < max 1 rows then
             raise (ArgumentOutOfRangeException($"ld{name}", ld, $"The leading dimension of {name} must be at least its {rows} rows."))
@@ -164,6 +166,7 @@ module internal ManagedKernel =
     /// that each panel of A is read a few times at most (a forward pass's weights against a
     /// mini-batch: 784 × 100 by 16 columns took 15.6 µs in place, 20.3 packed); packed for wider
     /// products, whose tiles read each panel many times (1024² with A in place: 3 % slower).
+    [<HotPath>]
     let sources (transA: bool) (_transB: bool) (_m: int) (n: int) (_k: int) : struct (Source * Source) =
         let a = if not transA && n <= 6 * BlockingOf<float>.Value.NR then Source.InPlace else Source.Pack
         struct (a, Source.InPlace)
