@@ -30,3 +30,21 @@ type internal AlignedBuffer<'T when 'T: unmanaged>(length: int) =
     static member AtLeast(buffer: AlignedBuffer<'T>, length: int) : AlignedBuffer<'T> =
         if not (isNull buffer) && buffer.Length >= length then buffer
         else AlignedBuffer<'T>(max length (if isNull buffer then 0 else buffer.Length))
+
+/// One thread's buffers for packed blocks, kept from product to product.
+type internal Scratch<'T when 'T: unmanaged>() =
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private a: AlignedBuffer<'T>
+
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private b: AlignedBuffer<'T>
+
+    /// This thread's buffer for op(A)'s packed blocks, at least `length` long.
+    static member A(length: int) =
+        Scratch<'T>.a <- AlignedBuffer.AtLeast(Scratch<'T>.a, length)
+        Scratch<'T>.a.Pointer
+
+    /// This thread's buffer for op(B)'s packed blocks, at least `length` long.
+    static member B(length: int) =
+        Scratch<'T>.b <- AlignedBuffer.AtLeast(Scratch<'T>.b, length)
+        Scratch<'T>.b.Pointer

@@ -26,28 +26,10 @@ type internal Operands<'T when 'T: unmanaged> =
       Alpha: 'T; A: nativeint; Lda: int; B: nativeint; Ldb: int; Beta: 'T; C: nativeint; Ldc: int
       SourceA: Source; SourceB: Source }
 
-/// One thread's buffers for packed blocks, kept from product to product.
-type internal Scratch<'T when 'T: unmanaged>() =
-    [<ThreadStatic; DefaultValue>]
-    static val mutable private a: AlignedBuffer<'T>
-
-    [<ThreadStatic; DefaultValue>]
-    static val mutable private b: AlignedBuffer<'T>
-
-    /// This thread's buffer for op(A)'s packed blocks, at least `length` long.
-    static member A(length: int) =
-        Scratch<'T>.a <- AlignedBuffer.AtLeast(Scratch<'T>.a, length)
-        Scratch<'T>.a.Pointer
-
-    /// This thread's buffer for op(B)'s packed blocks, at least `length` long.
-    static member B(length: int) =
-        Scratch<'T>.b <- AlignedBuffer.AtLeast(Scratch<'T>.b, length)
-        Scratch<'T>.b.Pointer
-
 /// The five loops of Goto and van de Geijn (as BLIS arranges them) around the register tile:
 ///   for each nc-wide block of C's columns,
-///     for each kc-deep slice of the inner dimension: pack op(B)'s kc × nc block,
-///       for each mc-tall block of C's rows: pack op(A)'s mc × kc block,
+///     for each kc-deep slice of the inner dimension: op(B)'s kc × nc block (packed, or in place),
+///       for each mc-tall block of C's rows: op(A)'s mc × kc block (packed, or in place),
 ///         for each nr-wide panel of op(B)'s block, for each mr-tall panel of op(A)'s block:
 ///           the tile, C's mr × nr piece ← α·(panel × panel) + β'·C's piece,
 /// with β' = β for the first slice and 1 after, so that each entry of C is α times its sum over
@@ -81,7 +63,7 @@ module internal GemmLoops =
             let mutable pc = 0
             while pc < o.K do
                 let kc = min kcMax (o.K - pc)
-                // op(B)'s block: panel jr at bBlock + jr·bPanelStep, row p at p·bStride.
+                // op(B)'s block: packed panels, the operand itself, or its prepacked slice.
                 let bBlock =
                     match o.SourceB with
                     | Source.Pack ->
@@ -105,7 +87,7 @@ module internal GemmLoops =
                             if full < mc then Packing.packA<'S, 'V, 'T> false a o.Lda (ic + full) (mc - full) pc kc mr aBuffer
                             NativePtr.add a (ic + pc * o.Lda)
                         | _ -> NativePtr.add a (slice o.M mr pc + ic * kc)
-                    let aFullInPlace = o.SourceA = Source.InPlace
+                    let aInPlace = o.SourceA = Source.InPlace
                     let mutable jr = 0
                     while jr < nc do
                         let cols = min nr (nc - jr)
@@ -117,8 +99,8 @@ module internal GemmLoops =
                         while ir < mc do
                             let rows = min mr (mc - ir)
                             let aPanel, aStride =
-                                if aFullInPlace && rows = mr then NativePtr.add aBlock ir, o.Lda
-                                elif aFullInPlace then aBuffer, Packing.panelHeight mr w rows
+                                if aInPlace && rows = mr then NativePtr.add aBlock ir, o.Lda
+                                elif aInPlace then aBuffer, Packing.panelHeight mr w rows
                                 else NativePtr.add aBlock (ir * kc), Packing.panelHeight mr w rows
                             let cTile = NativePtr.add c ((ic + ir) + (jc + jr) * o.Ldc)
                             MicroKernel.run<'S, 'V, 'T> rows cols kc aPanel aStride bPanel bStride bColumns cTile o.Ldc o.Alpha beta

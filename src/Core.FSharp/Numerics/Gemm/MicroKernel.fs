@@ -9,18 +9,18 @@ open Microsoft.FSharp.NativeInterop
 
 /// The register tile: the innermost loop of the product, where all its multiply-adds happen.
 ///
-/// A tile of C, R vectors tall (R·W rows, W lanes per vector) and C columns wide, lives in R·C
+/// A tile of C, R vectors tall (R·W rows, W lanes per vector) and N columns wide, lives in R·N
 /// vector registers for a whole run of kc steps:
-///   Cᵢⱼ ← Cᵢⱼ + Σₚ Ãᵢₚ·B̃ₚⱼ,   p = 0 … kc − 1,
-/// each step loading R vectors of Ã's column p and broadcasting C entries of B̃'s row p, then
-/// R·C fused multiply-adds. Only at the end does the tile meet C in memory:
-///   C ← α·acc + β·C, and with β = 0 C is not read (BLAS's rule: whatever C held, NaN too, is
+///   tileᵢⱼ = Σₚ Ãᵢₚ·B̃ₚⱼ,   p = 0 … kc − 1,
+/// each step loading R vectors of Ã's column p, broadcasting N entries of B̃'s row p, and doing
+/// R·N fused multiply-adds. Only at the end does the tile meet C in memory:
+///   C ← α·tile + β·C, and with β = 0 C is not read (BLAS's rule: whatever C held, NaN too, is
 ///   overwritten).
-/// Every entry's sum runs over p in order, one multiply-add per step into its own lane, so an entry
-/// gets the same bits in any tile, at any position of C, and on any thread.
+/// Every entry's sum runs over p in order, one multiply-add per step in its own lane, so an entry
+/// gets the same bits in any tile, at any place in C, and on any thread.
 ///
-/// R ≤ 2 and C ≤ 12: 24 accumulators and three working registers fit AVX-512's (and NEON's) 32
-/// vector registers; 2 × 6 fits the 16 of AVX2 and SSE. The shape is a type parameter (ICount), so
+/// R ≤ 2 and N ≤ 12: 24 accumulators and three working registers fit the 32 vector registers of
+/// AVX-512 and NEON; 2 × 6 fits the 16 of AVX2 and SSE. The shape is a type parameter (ICount), so
 /// the JIT compiles each shape with exactly its own registers: the accumulators and steps of a
 /// smaller tile are removed, not branched over.
 module internal MicroKernel =
@@ -53,19 +53,19 @@ module internal MicroKernel =
                 | _ -> first + ld3
             NativePtr.read (NativePtr.ofNativeInt<'T> address)
 
-    /// C ← α·Ã·B̃ + β·C on the first `rows` rows (more than (R − 1)·W, at most R·W) of an R·W × C
-    /// tile: Ã's entry (i, p) at a + p·aStride + i, B̃'s (p, j) at b + p·bStride + j·bColumns (bColumns
-    /// = 1 when U is Adjacent), C's (i, j) at c + j·ldc + i. Packed panels have aStride = R·W,
-    /// bStride = C and bColumns = 1; an operand read where it lies has its own strides. Ã's rows past `rows` are read (zero in a packed panel) but their
-    /// results are not stored.
+    /// C ← α·Ã·B̃ + β·C on the first `rows` rows (more than (R − 1)·W, at most R·W) of an R·W × N
+    /// tile: Ã's entry (i, p) at a + p·aStride + i, B̃'s (p, j) at b + p·bStride + j·bColumns
+    /// (bColumns = 1 when U is Adjacent), C's (i, j) at c + j·ldc + i. A packed panel has
+    /// aStride = R·W, or bStride = N and bColumns = 1; an operand read where it lies has its own
+    /// strides. Ã's rows past `rows` are read (zeros of a packed panel) but not stored.
     [<HotPath>]
-    let tile<'S, 'R, 'C, 'U, 'V, 'T
-        when 'S :> ISimd<'V, 'T> and 'R :> ICount and 'C :> ICount and 'U :> IColumnStep and 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>>
+    let tile<'S, 'R, 'N, 'U, 'V, 'T
+        when 'S :> ISimd<'V, 'T> and 'R :> ICount and 'N :> ICount and 'U :> IColumnStep and 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>>
         (kc: int) (a: nativeptr<'T>) (aStride: int) (b: nativeptr<'T>) (bStride: int) (bColumns: int)
         (c: nativeptr<'T>) (ldc: int) (rows: int) (alpha: 'T) (beta: 'T) : unit =
         let w = 'S.Width
         let vectors = 'R.Value
-        let cols = 'C.Value
+        let cols = 'N.Value
         let mutable c00 = 'S.Zero
         let mutable c10 = 'S.Zero
         let mutable c01 = 'S.Zero
@@ -197,7 +197,7 @@ module internal MicroKernel =
             put<'S, 'V, 'T> betaZero va vb c0b (NativePtr.add c (11 * ldc)) first
             if vectors > 1 then put<'S, 'V, 'T> betaZero va vb c1b (NativePtr.add c (11 * ldc + w)) last
 
-    /// tile for a run-time column count (1 … 12), with R vectors.
+    /// The tile for a column count known at run time (1 … 12), R vectors tall.
     [<HotPath>]
     let private byColumns<'S, 'R, 'U, 'V, 'T
         when 'S :> ISimd<'V, 'T> and 'R :> ICount and 'U :> IColumnStep and 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>>
@@ -218,8 +218,8 @@ module internal MicroKernel =
         | 12 -> tile<'S, 'R, N12, 'U, 'V, 'T> kc a aStride b bStride bColumns c ldc rows alpha beta
         | _ -> raise (ArgumentOutOfRangeException("cols", cols, "A register tile has 1 to 12 columns."))
 
-    /// tile for run-time shapes: `rows` rows (1 … 2·Width) in as many vectors as they need, `cols`
-    /// (1 … 12) columns, and op(B)'s columns bColumns apart.
+    /// The tile for a shape known at run time: `rows` rows (1 … 2·Width) in as many vectors as they
+    /// need, `cols` columns (1 … 12), op(B)'s columns bColumns apart (1: adjacent).
     [<HotPath>]
     let run<'S, 'V, 'T when 'S :> ISimd<'V, 'T> and 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>>
         (rows: int) (cols: int) (kc: int) (a: nativeptr<'T>) (aStride: int) (b: nativeptr<'T>) (bStride: int) (bColumns: int)

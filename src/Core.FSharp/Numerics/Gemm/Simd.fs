@@ -1,7 +1,7 @@
 namespace FunctionalBackprop.Core
 
 #nowarn "9" // Loads and stores through pointers: the kernel's operands are pinned arrays.
-#nowarn "3535" // Static abstract members: the vector width and the tile shape are type parameters.
+#nowarn "3535" // Static abstract members: the vector type is a type parameter of the kernels.
 
 open System
 open System.Numerics
@@ -32,14 +32,14 @@ type internal ISimd<'V, 'T when 'T: unmanaged> =
     /// a·b, lane by lane.
     static abstract Multiply: a: 'V * b: 'V -> 'V
     /// a·b + c, lane by lane: one rounding where the processor has fused multiply-add, two
-    /// otherwise (SSE without FMA, the scalar lanes).
+    /// otherwise (SSE without FMA, the scalars).
     static abstract MulAdd: a: 'V * b: 'V * c: 'V -> 'V
 
-/// 'T as float32 or float, for the one operation .NET does not offer generically (fused
-/// multiply-add); the JIT removes the branch not taken.
+/// The element type, for the operations .NET offers per type only (fused multiply-add, masked
+/// loads and stores, shuffles).
 module internal Lanes =
+    /// Whether 'T is float32 (else float): a constant to the JIT, which removes the branch not taken.
     let inline isSingle<'T> = Type.op_Equality (typeof<'T>, typeof<float32>)
-
 
 /// Vector512: AVX-512 (16 float32 or 8 float64 lanes).
 [<Struct>]
@@ -147,32 +147,3 @@ type internal Lanes1<'T when 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>> 
         static member Splat x = x
         static member Multiply(a, b) = a * b
         static member MulAdd(a, b, c) = a * b + c
-
-/// A small count known when the JIT compiles: the rows (in vectors) and columns of a register
-/// tile, as a type parameter, so that each tile shape is compiled with its own registers.
-type internal ICount =
-    /// The count.
-    static abstract Value: int
-
-[<Struct>] type internal N1 = interface ICount with static member Value = 1
-[<Struct>] type internal N2 = interface ICount with static member Value = 2
-[<Struct>] type internal N3 = interface ICount with static member Value = 3
-[<Struct>] type internal N4 = interface ICount with static member Value = 4
-[<Struct>] type internal N5 = interface ICount with static member Value = 5
-[<Struct>] type internal N6 = interface ICount with static member Value = 6
-[<Struct>] type internal N7 = interface ICount with static member Value = 7
-[<Struct>] type internal N8 = interface ICount with static member Value = 8
-[<Struct>] type internal N9 = interface ICount with static member Value = 9
-[<Struct>] type internal N10 = interface ICount with static member Value = 10
-[<Struct>] type internal N11 = interface ICount with static member Value = 11
-[<Struct>] type internal N12 = interface ICount with static member Value = 12
-
-/// How a tile finds the columns of its op(B) panel, as a type parameter: next to each other
-/// (Adjacent: a packed panel, or the rows of Bᵀ read in place), or a leading dimension apart
-/// (Apart: the columns of B read in place).
-type internal IColumnStep =
-    /// Whether column j is j elements after column 0 (else j times the stride given).
-    static abstract Adjacent: bool
-
-[<Struct>] type internal Adjacent = interface IColumnStep with static member Adjacent = true
-[<Struct>] type internal Apart = interface IColumnStep with static member Adjacent = false

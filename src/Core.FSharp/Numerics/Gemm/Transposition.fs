@@ -15,8 +15,6 @@ open Microsoft.FSharp.NativeInterop
 /// instructions than element by element; what is left at the edges goes element by element.
 module internal Transposition =
 
-    let inline private isSingle<'T> = Type.op_Equality (typeof<'T>, typeof<float32>)
-
     /// Whether 128-bit transposes are available here.
     let private vectorised = Sse2.IsSupported || AdvSimd.Arm64.IsSupported
 
@@ -53,7 +51,7 @@ module internal Transposition =
     /// cache while every lane passes over them.
     [<HotPath>]
     let copy<'T when 'T: unmanaged> (src: nativeptr<'T>) (ld: int) (lanes: int) (depth: int) (dst: nativeptr<'T>) (stride: int) : unit =
-        let block = if not vectorised then 1 elif isSingle<'T> then 4 else 2
+        let block = if not vectorised then 1 elif Lanes.isSingle<'T> then 4 else 2
         let mutable q = 0
         while q < depth do
             let span = min 64 (depth - q)
@@ -63,7 +61,7 @@ module internal Transposition =
                 while p + block <= q + span do
                     let from = NativePtr.add src (p + l * ld)
                     let into = NativePtr.add dst (p * stride + l)
-                    if isSingle<'T> then
+                    if Lanes.isSingle<'T> then
                         let from, into = NativePtr.ofNativeInt<float32> (NativePtr.toNativeInt from), NativePtr.ofNativeInt<float32> (NativePtr.toNativeInt into)
                         four (Vector128.Load from) (Vector128.Load(NativePtr.add from ld)) (Vector128.Load(NativePtr.add from (2 * ld)))
                             (Vector128.Load(NativePtr.add from (3 * ld))) into stride
