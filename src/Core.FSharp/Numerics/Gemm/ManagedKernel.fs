@@ -162,13 +162,14 @@ module internal ManagedKernel =
     /// one thread, every transpose, the shapes of W1 to W5; see docs/performance.md).
     /// op(B) in place always: packing B means a transposing copy, which cost more than reading its
     /// columns where they lie in every shape measured, small or large (W5 2048² float32: 96 % of
-    /// OpenBLAS in place, 87 % packed). op(A) = A in place when C has at most 6·nr columns, so
-    /// that each panel of A is read a few times at most (a forward pass's weights against a
-    /// mini-batch: 784 × 100 by 16 columns took 15.6 µs in place, 20.3 packed); packed for wider
-    /// products, whose tiles read each panel many times (1024² with A in place: 3 % slower).
+    /// OpenBLAS in place, 87 % packed). op(A) = A in place when C has at most 16·nr columns, so
+    /// that each panel of A is read 16 times at most (a forward pass's weights against a
+    /// mini-batch: 784 × 100 by 16 columns took 15.6 µs in place, 20.3 packed; 1024 × 1024 by
+    /// 128 columns, 1.11 ms against 1.17); packed for wider products, whose tiles read each panel
+    /// many times (1024 × 784 by 1024 columns: up to 3 % slower in place).
     [<HotPath>]
     let sources (transA: bool) (_transB: bool) (_m: int) (n: int) (_k: int) : struct (Source * Source) =
-        let a = if not transA && n <= 6 * BlockingOf<float>.Value.NR then Source.InPlace else Source.Pack
+        let a = if not transA && n <= 16 * BlockingOf<float>.Value.NR then Source.InPlace else Source.Pack
         struct (a, Source.InPlace)
 
     /// C ← α·op(A)·op(B) + β·C (see IGemmProvider for the shapes), the tiles reading op(A) from
