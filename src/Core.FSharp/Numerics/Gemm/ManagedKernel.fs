@@ -26,9 +26,17 @@ type internal VectorBits =
 [<Sealed>]
 type internal ProductJob<'S, 'V, 'T when 'S :> ISimd<'V, 'T> and 'T: unmanaged and 'T :> IFloatingPointIeee754<'T>>() =
     inherit ParallelWork()
+
+    /// The product's block sizes.
     member val Blocking = Unchecked.defaultof<Blocking> with get, set
+
+    /// The product.
     member val Operands = Unchecked.defaultof<Operands<'T>> with get, set
+
+    /// Whether the parts are bands of C's rows (else of its columns).
     member val SplitRows = false with get, set
+
+    /// How many parts.
     member val Parts = 1 with get, set
 
     /// The first row (SplitRows) or column of part t: whole tiles, as evenly as they go.
@@ -38,6 +46,7 @@ type internal ProductJob<'S, 'V, 'T when 'S :> ISimd<'V, 'T> and 'T: unmanaged a
         let tiles = (size + step - 1) / step
         min size (int (int64 tiles * int64 t / int64 this.Parts) * step)
 
+    /// Computes part `part`'s band of C.
     [<HotPath>]
     override this.Run(part: int) =
         let o = this.Operands
