@@ -14,20 +14,18 @@ open System.Numerics
 module Gemm =
 
     let private chooseAtStart () : IGemmProvider =
-        match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
-        | "managed" -> ManagedGemm.Instance
-        | "native" ->
+        match GemmRequest.current () with
+        | ManagedOnly -> ManagedGemm.Instance
+        | NativeOnly ->
             match NativeBlas.load () with
             | Some native -> native
             | None ->
                 let tried = String.Join("; ", NativeBlas.loadFailures ())
-                raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM=native, but no native CBLAS could be loaded ({tried}). Install one (Debian: apt-get install libopenblas0-pthread) or unset the variable."))
-        | null | "" ->
+                raise (InvalidOperationException($"{GemmRequest.Variable}=native, but no native CBLAS could be loaded ({tried}). Install one (Debian: apt-get install libopenblas0-pthread) or unset the variable."))
+        | Automatic ->
             match NativeBlas.load () with
             | Some native -> native.WithManagedWhereFaster()
             | None -> ManagedGemm.Instance
-        | other ->
-            raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM={other} names no provider: use \"managed\" or \"native\", or unset it to take a native CBLAS when one loads and the managed kernel otherwise."))
 
     let private atStart = lazy (chooseAtStart ())
     let mutable private chosen: IGemmProvider option = None

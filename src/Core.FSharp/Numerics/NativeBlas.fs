@@ -264,12 +264,14 @@ module NativeBlas =
     let load () : NativeGemm option =
         lock sync (fun () ->
             if not attempted then
+                // Read first: an invalid request throws here, at this call and at every later one.
+                let request = GemmRequest.current ()
                 attempted <- true
-                match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
-                | "managed" -> failures <- [ "FUNCTIONALBACKPROP_GEMM=managed: no native library is loaded" ]
-                | setting ->
+                match request with
+                | ManagedOnly -> failures <- [ $"{GemmRequest.Variable}=managed: no native library is loaded" ]
+                | request ->
                     prepareEnvironment ()
-                    loaded <- candidates () |> List.tryPick (attempt (setting = "native")) |> Option.map (fun (name, handle) -> bind name handle)
+                    loaded <- candidates () |> List.tryPick (attempt (request = NativeOnly)) |> Option.map (fun (name, handle) -> bind name handle)
             loaded)
 
     /// What load tried, and why each candidate it passed over (or every one, when none loaded) was not used.

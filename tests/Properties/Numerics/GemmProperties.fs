@@ -83,8 +83,8 @@ let ``with a native BLAS installed, the default provider is that library with th
     // shape, unless FUNCTIONALBACKPROP_GEMM said otherwise (managed: NativeBlasFact skips, nothing
     // being loaded; native: the library alone).
     let native = (Gemm.native ()).Value
-    match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
-    | "native" -> Assert.Same(native :> IGemmProvider, Gemm.provider ())
+    match GemmRequest.current () with
+    | NativeOnly -> Assert.Same(native :> IGemmProvider, Gemm.provider ())
     | _ ->
         let chosen = Assert.IsType<NativeGemm>(Gemm.provider ())
         Assert.True(chosen.ByShape)
@@ -116,6 +116,31 @@ module Routing =
                 if p.Float32 then bitsThrough<float32> p routed = bitsThrough<float32> p expected
                 else bitsThrough<float> p routed = bitsThrough<float> p expected
             same |> Prop.label $"""routed to {(if managed then "managed" else "native")}"""
+
+[<Fact>]
+let ``FUNCTIONALBACKPROP_GEMM names the managed kernel, the native library, or neither`` () =
+    Assert.Equal(Automatic, GemmRequest.parse null)
+    Assert.Equal(Automatic, GemmRequest.parse "")
+    Assert.Equal(ManagedOnly, GemmRequest.parse "managed")
+    Assert.Equal(NativeOnly, GemmRequest.parse "native")
+
+[<Theory; InlineData("Managed"); InlineData("openblas"); InlineData(" native")>]
+let ``a FUNCTIONALBACKPROP_GEMM naming no provider is an error naming the variable and the values it takes`` (wrong: string) =
+    let e = Assert.Throws<InvalidOperationException>(fun () -> GemmRequest.parse wrong |> ignore)
+    Assert.Contains($"FUNCTIONALBACKPROP_GEMM={wrong} names no provider", e.Message)
+    Assert.Contains("\"managed\" or \"native\"", e.Message)
+
+[<Fact>]
+let ``the process's FUNCTIONALBACKPROP_GEMM request is the parse of the variable, read once`` () =
+    let request = GemmRequest.current ()
+    Assert.Equal(GemmRequest.parse (Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM"), request)
+    // Read once: changing the variable later changes nothing (the provider is chosen already).
+    let saved = Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM"
+    try
+        Environment.SetEnvironmentVariable("FUNCTIONALBACKPROP_GEMM", (if request = ManagedOnly then "native" else "managed"))
+        Assert.Equal(request, GemmRequest.current ())
+    finally
+        Environment.SetEnvironmentVariable("FUNCTIONALBACKPROP_GEMM", saved)
 
 [<GemmSettingFact("managed")>]
 let ``with FUNCTIONALBACKPROP_GEMM=managed no native library is loaded`` () =
