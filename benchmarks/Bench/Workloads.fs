@@ -32,21 +32,28 @@ let private optionsFor (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (ba
     { TrainingOptions.create loss optimizer epochs batch with Shards = shards }
 
 /// Trains for `epochs` epochs and returns the seconds of each (evaluation excluded: nothing is
-/// measured between batches), the bytes allocated on the training thread in each, and the trained
-/// network.
+/// measured between batches), the bytes allocated on the training thread in each, the trained
+/// network, and the process's processor seconds in each (from report to report, so it includes
+/// the evaluation the report carries, if any: none in these workloads).
 let private timedEpochs (options: TrainingOptions<'T>) (network: Network<'T>) (d: Digits<'T>) =
     let times = Collections.Generic.List<float>()
+    let cpu = Collections.Generic.List<float>()
     let bytes = Collections.Generic.List<int64>()
     let mutable last = TimeSpan.Zero
+    let mutable lastCpu = processorSeconds ()
     let mutable allocated = GC.GetTotalAllocatedBytes(true)
     let onReport (r: TrainingReport) =
         let now = GC.GetTotalAllocatedBytes(true)
+        let nowCpu = processorSeconds ()
         times.Add((r.Elapsed - last).TotalSeconds)
+        cpu.Add(nowCpu - lastCpu)
         bytes.Add(now - allocated)
         last <- r.Elapsed
-        allocated <- now
+        lastCpu <- nowCpu
+        // After reading the processor time, whose Process object is not the training's allocation.
+        allocated <- GC.GetTotalAllocatedBytes(true)
     let result = Training.train { options with OnReport = onReport } network d.X d.Y
-    List.ofSeq times, List.ofSeq bytes, result.Network
+    List.ofSeq times, List.ofSeq bytes, result.Network, List.ofSeq cpu
 
 /// The median allocation of the epochs after the first, and per training step.
 let private allocation (bytes: int64 list) (steps: int) =
@@ -85,16 +92,25 @@ let w5<'T when 'T :> IFloatingPointIeee754<'T>> () =
             for threads in List.distinct [ 1; Environment.ProcessorCount ] do
                 native |> Option.iter (fun p -> p.MaxThreads <- threads)
                 ManagedKernel.maxThreads <- threads
-                let rate (p: IGemmProvider) = flops / seconds (fun () -> Gemm.withProvider p (fun () -> Gemm.run false false n n n 'T.One a b 'T.Zero c)) / 1e9
+                // Wall-clock and process-processor-time rates of one product (on one thread the
+                // second is what the product costs, however loaded the machine).
+                let rate (p: IGemmProvider) =
+                    let mutable wall = 0.0
+                    let cpu = cpuSeconds (fun () -> wall <- seconds (fun () -> Gemm.withProvider p (fun () -> Gemm.run false false n n n 'T.One a b 'T.Zero c)))
+                    flops / wall / 1e9, flops / cpu / 1e9
                 for p in providers do rate p |> ignore
                 let rounds = [ for _ in 1 .. 7 -> [ for p in providers -> rate p ] ]
-                let medians = providers |> List.mapi (fun i _ -> median (rounds |> List.map (fun r -> r.[i])))
+                let medianOf (pick: float * float -> float) i = median (rounds |> List.map (fun r -> pick r.[i]))
+                let medians = providers |> List.mapi (fun i _ -> medianOf fst i)
+                let cpuMedians = providers |> List.mapi (fun i _ -> medianOf snd i)
                 providers |> List.iteri (fun i p ->
-                    let rates = rounds |> List.map (fun r -> r.[i])
+                    let rates = rounds |> List.map (fun r -> fst r.[i])
                     emit ([ "workload", box "W5"; "dtype", box (Real.typeName<'T> ()); "n", box n; "threads", box threads
                             "gflops_median", box medians.[i]; "gflops_min", box (List.min rates); "gflops_max", box (List.max rates)
-                            "provider", box p.Name ]
-                          @ (if providers.Length = 2 && i = 1 then [ "managed_over_native", box (medians.[1] / medians.[0]) ] else [])))
+                            "cpu_gflops_median", box cpuMedians.[i]; "provider", box p.Name ]
+                          @ (if providers.Length = 2 && i = 1 then
+                                 [ "managed_over_native", box (medians.[1] / medians.[0]); "cpu_managed_over_native", box (cpuMedians.[1] / cpuMedians.[0]) ]
+                             else [])))
     finally
         match native, savedNative with
         | Some p, Some t -> p.MaxThreads <- t
@@ -107,9 +123,10 @@ let private spec units activation init = { Units = units; Activation = activatio
 let w1 () =
     let d = loadDigits<float> ()
     let network = Network.init<float> 1UL 784 [ spec 30 Activation.Sigmoid Initializer.StandardNormal; spec 10 Activation.Sigmoid Initializer.StandardNormal ]
-    let times, bytes, trained = timedEpochs (optionsFor Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
+    let times, bytes, trained, cpu = timedEpochs (optionsFor Loss.Quadratic (Optimizer.sgd (Schedule.Constant 3.0)) 30 10) network d
     emit ([ "workload", box "W1"; "dtype", box "float64"; "batch", box 10
             "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
+            "cpu_s_per_epoch_median", box (median (List.tail cpu))
             "s_first_epoch", box times.Head; "first_epoch_over_median", box (times.Head / median times)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
             "provider", box (provider ()); "shards", box (Shards.resolve shards) ] @ allocation bytes (d.X.Cols / 10))
@@ -119,7 +136,7 @@ let w2 () =
     let d = loadDigits<float> ()
     let network = Network.init<float> 1UL 784 [ spec 100 Activation.Sigmoid Initializer.ScaledNormal; spec 10 Activation.Sigmoid Initializer.ScaledNormal ]
     let optimizer = Optimizer.sgdL2 (Schedule.Constant 0.5) 5.0 8000
-    let times, _, trained = timedEpochs (optionsFor Loss.BinaryCrossEntropy optimizer 30 10) network d
+    let times, _, trained, _ = timedEpochs (optionsFor Loss.BinaryCrossEntropy optimizer 30 10) network d
     emit [ "workload", box "W2"; "dtype", box "float64"; "batch", box 10
            "s_per_epoch_median", box (median times); "s_per_epoch_min", box (List.min times); "s_per_epoch_max", box (List.max times)
            "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "provider", box (provider ()) ]
@@ -130,12 +147,14 @@ let private throughput<'T when 'T :> IFloatingPointIeee754<'T>> (name: string) (
     let d = loadDigits<'T> ()
     let network = Network.init<'T> 1UL 784 layers
     let weights = network.Layers |> List.sumBy (fun l -> l.InputWidth * l.OutputWidth)
-    let times, bytes, trained = timedEpochs (optionsFor Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
+    let times, bytes, trained, cpu = timedEpochs (optionsFor Loss.CrossEntropy (Optimizer.sgd (Schedule.Constant rate)) (epochs + 1) batch) network d
     let rates = times |> List.tail |> List.map (fun t -> float d.X.Cols / t)
+    let cpuRates = cpu |> List.tail |> List.map (fun t -> float d.X.Cols / t)
     let gflops = rates |> List.map (fun r -> r * 6.0 * float weights / 1e9)
     let first = float d.X.Cols / times.Head
     emit ([ "workload", box name; "dtype", box (Real.typeName<'T> ()); "batch", box batch
             "samples_per_s_median", box (median rates); "samples_per_s_min", box (List.min rates); "samples_per_s_max", box (List.max rates)
+            "samples_per_cpu_s_median", box (median cpuRates)
             "samples_per_s_first_epoch", box first; "median_over_first_epoch", box (median rates / first)
             "gflops_median", box (median gflops); "ceiling_ratio", box (median gflops / ceiling)
             "final_acc", box (Evaluation.accuracy trained d.TestX d.TestY); "weights_sha256", box (weightsHash trained)
