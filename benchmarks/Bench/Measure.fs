@@ -17,6 +17,18 @@ let seconds (f: unit -> unit) =
     f ()
     clock.Elapsed.TotalSeconds
 
+/// The process's processor time so far, in seconds (every thread's, user and kernel).
+let processorSeconds () =
+    use me = Process.GetCurrentProcess()
+    me.TotalProcessorTime.TotalSeconds
+
+/// Seconds of processor time the whole process spent in f: on a shared machine, the measure that
+/// other processes' load does not inflate.
+let cpuSeconds (f: unit -> unit) =
+    let before = processorSeconds ()
+    f ()
+    processorSeconds () - before
+
 /// Repeats f until at least `budget` seconds have passed (and at least once), returning seconds per call.
 let perCall (budget: float) (f: unit -> unit) =
     let clock = Stopwatch.StartNew()

@@ -1,6 +1,7 @@
 /// `dotnet run -c Release -- W1 W3 W4 W6 W7` runs those workloads of docs/benchmarks.md and prints one
 /// JSON line per result, after a W5 GEMM measurement of the active provider in the same run
-/// (each throughput carries its ratio to that ceiling). `-- --micro [BenchmarkDotNet args]` runs
+/// (each throughput carries its ratio to that ceiling). `W5` itself compares the providers side by
+/// side at n = 1024 and 2048, on one thread and on every core. `-- --micro [BenchmarkDotNet args]` runs
 /// the micro-benchmarks.
 module FunctionalBackprop.Benchmarks.Program
 
@@ -55,6 +56,7 @@ let main args =
                 | "W2" -> Workloads.w2 ()
                 | "W3" -> Workloads.w3<float32> ceiling32; Workloads.w3<float> ceiling64
                 | "W4" -> Workloads.w4<float32> ceiling32; Workloads.w4<float> ceiling64
+                | "W5" -> Workloads.w5<float32> (); Workloads.w5<float> ()
                 | "W6" -> Workloads.w6 ()
                 | "W7" -> Workloads.w7 ceiling32
                 | _ -> ()

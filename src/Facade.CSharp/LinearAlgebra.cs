@@ -7,7 +7,10 @@ namespace FunctionalBackprop;
 /// Which matrix-product provider the library uses: a native CBLAS (OpenBLAS, MKL, BLIS or
 /// Accelerate, found at the first product) or the library's own managed kernel. Results differ
 /// between them only by rounding. The environment variable FUNCTIONALBACKPROP_GEMM
-/// (managed or native) chooses one before the first product.
+/// (managed or native) chooses one before the first product; it is read once per process, and
+/// any other value makes <see cref="NativeAvailable"/>, <see cref="TryUseNative"/> and, until
+/// <see cref="UseManaged"/> or <see cref="TryUseNative"/> has chosen a provider, the products and
+/// <see cref="Provider"/> throw an <see cref="InvalidOperationException"/> that names the two.
 /// </summary>
 public static class LinearAlgebra
 {

@@ -6,27 +6,26 @@ open System.Numerics
 /// The GEMM seam: every matrix product of the forward and backward passes goes through
 /// Gemm.run, so a faster provider (a native BLAS) sits behind it without touching the math.
 ///
-/// At the first product the provider is chosen: a native CBLAS if one loads (see NativeBlas),
-/// else the managed kernel. The environment variable FUNCTIONALBACKPROP_GEMM forces one:
-/// "managed" or "native". Gemm.useProvider changes it for the whole process,
+/// At the first product the provider is chosen: where a native CBLAS loads (see NativeBlas), that
+/// library with the managed kernel beside it, each product going to whichever is faster for its
+/// shape (GemmChoice); else the managed kernel. The environment variable FUNCTIONALBACKPROP_GEMM
+/// forces one alone: "managed" or "native". Gemm.useProvider changes it for the whole process,
 /// Gemm.withProvider for one block on one thread. Providers differ only by rounding.
 module Gemm =
 
     let private chooseAtStart () : IGemmProvider =
-        match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
-        | "managed" -> ManagedGemm.Instance
-        | "native" ->
+        match GemmRequest.current () with
+        | ManagedOnly -> ManagedGemm.Instance
+        | NativeOnly ->
             match NativeBlas.load () with
             | Some native -> native
             | None ->
                 let tried = String.Join("; ", NativeBlas.loadFailures ())
-                raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM=native, but no native CBLAS could be loaded ({tried}). Install one (Debian: apt-get install libopenblas0-pthread) or unset the variable."))
-        | null | "" ->
+                raise (InvalidOperationException($"{GemmRequest.Variable}=native, but no native CBLAS could be loaded ({tried}). Install one (Debian: apt-get install libopenblas0-pthread) or unset the variable."))
+        | Automatic ->
             match NativeBlas.load () with
-            | Some native -> native
+            | Some native -> native.WithManagedWhereFaster()
             | None -> ManagedGemm.Instance
-        | other ->
-            raise (InvalidOperationException($"FUNCTIONALBACKPROP_GEMM={other} names no provider: use \"managed\" or \"native\", or unset it to take a native CBLAS when one loads and the managed kernel otherwise."))
 
     let private atStart = lazy (chooseAtStart ())
     let mutable private chosen: IGemmProvider option = None
@@ -45,7 +44,7 @@ module Gemm =
         if isNull (box p) then nullArg "p"
         chosen <- Some p
 
-    /// The native provider if one loads (Some), else None; does not change the current provider.
+    /// The native provider alone if one loads (Some), else None; does not change the current provider.
     let native () : NativeGemm option = NativeBlas.load ()
 
     /// Runs f with products on this thread going through p, then restores what was there.

@@ -46,6 +46,27 @@ type internal SetThreads = delegate of int -> unit
 [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
 type internal GetCoreName = delegate of unit -> nativeint
 
+/// What every NativeGemm over one loaded library shares: its thread setting, and the lock that
+/// lets one large product at a time use the threads.
+[<Sealed>]
+type internal NativeThreads(setThreads: SetThreads option) =
+    do setThreads |> Option.iter (fun set -> set.Invoke 1)
+
+    /// OpenBLAS's thread-count setter, if the library has one.
+    member _.SetThreads = setThreads
+
+    /// Held while a large product runs on several threads.
+    member val Gate = obj ()
+
+    /// The most threads a large product uses.
+    member val MaxThreads =
+        (match Int32.TryParse(Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_BLAS_THREADS") with
+         | true, n when n >= 1 -> n
+         | _ -> Environment.ProcessorCount) with get, set
+
+    /// The multiply-adds from which a product uses more than one thread.
+    member val Threshold = 1L <<< 22 with get, set
+
 /// A native CBLAS behind the GEMM seam.
 ///
 /// Threads: a product runs on one BLAS thread unless it has at least ThreadingThreshold
@@ -53,16 +74,13 @@ type internal GetCoreName = delegate of unit -> nativeint
 /// them never run at once and the cores are never oversubscribed, while small ones (most of a
 /// small network's training) run on the caller's thread with no lock. The shards of a
 /// data-parallel mini-batch, each on a core of its own, keep every product on one thread.
+///
+/// The provider a process takes by default when a native library loads is this library with the
+/// managed kernel beside it: each product goes to whichever of the two is faster for its shape,
+/// by the rule of GemmChoice (measured, not timed per call). Gemm.native returns the library
+/// alone.
 [<Sealed>]
-type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads option) =
-    let gate = obj ()
-    let mutable maxThreads =
-        match Int32.TryParse(Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_BLAS_THREADS") with
-        | true, n when n >= 1 -> n
-        | _ -> Environment.ProcessorCount
-    let mutable threshold = 1L <<< 22
-
-    do setThreads |> Option.iter (fun set -> set.Invoke 1)
+type NativeGemm internal (path: string, coreType: string, threads: NativeThreads, byShape: bool) =
 
     /// The file the library was loaded from.
     member _.Path = path
@@ -73,57 +91,71 @@ type NativeGemm internal (path: string, coreType: string, setThreads: SetThreads
     /// The most threads a large product uses (the processor count unless set, or unless the
     /// environment variable FUNCTIONALBACKPROP_BLAS_THREADS says otherwise).
     member _.MaxThreads
-        with get () = maxThreads
+        with get () = threads.MaxThreads
         and set (value: int) =
             if value < 1 then raise (ArgumentOutOfRangeException("value", value, "At least one thread is needed."))
-            maxThreads <- value
+            threads.MaxThreads <- value
 
     /// The number of multiply-adds (m·n·k) from which a product uses more than one thread.
     member _.ThreadingThreshold
-        with get () = threshold
+        with get () = threads.Threshold
         and set (value: int64) =
             if value < 1L then raise (ArgumentOutOfRangeException("value", value, "The threshold must be positive."))
-            threshold <- value
+            threads.Threshold <- value
+
+    /// Whether products go to the managed kernel where it is faster for their shape.
+    member internal _.ByShape = byShape
+
+    /// This library with the managed kernel beside it, each product going to whichever is faster
+    /// for its shape (the same library, threads and lock).
+    member internal _.WithManagedWhereFaster() = NativeGemm(path, coreType, threads, true)
 
     /// Whether a product of this size uses more than one thread.
     member private _.Threaded(m: int, n: int, k: int) =
-        setThreads.IsSome && maxThreads > 1 && not GemmScope.SingleThreaded && int64 m * int64 n * int64 k >= threshold
+        threads.SetThreads.IsSome && threads.MaxThreads > 1 && not GemmScope.SingleThreaded && int64 m * int64 n * int64 k >= threads.Threshold
 
     /// Before a large product: one large product at a time, on MaxThreads threads.
     member private _.Widen() =
-        Monitor.Enter gate
-        try setThreads.Value.Invoke maxThreads
+        Monitor.Enter threads.Gate
+        try threads.SetThreads.Value.Invoke threads.MaxThreads
         with _ ->
-            Monitor.Exit gate
+            Monitor.Exit threads.Gate
             reraise ()
 
     /// After a large product: OpenBLAS back to one thread.
     member private _.Narrow() =
-        try setThreads.Value.Invoke 1 finally Monitor.Exit gate
+        try threads.SetThreads.Value.Invoke 1 finally Monitor.Exit threads.Gate
 
     override this.ToString() = (this :> IGemmProvider).Name
 
     interface IGemmProvider with
         member _.Name =
             let core = if String.IsNullOrEmpty coreType then "" else $", {coreType} kernels"
-            $"native ({Path.GetFileName path}{core})"
+            let native = $"native ({Path.GetFileName path}{core})"
+            if byShape then $"{native} or managed, whichever is faster for the shape" else native
         [<HotPath>]
         member this.Dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
-            let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
-            let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
-            // Small products call straight through (no lock): they are most calls.
-            if this.Threaded(m, n, k) then
-                this.Widen()
-                try Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) finally this.Narrow()
-            else Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            if byShape && GemmChoice.managedIsFaster transA m n k then
+                ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
+            else
+                let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
+                let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
+                // Small products call straight through (no lock): they are most calls.
+                if this.Threaded(m, n, k) then
+                    this.Widen()
+                    try Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) finally this.Narrow()
+                else Cblas.dgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         [<HotPath>]
         member this.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =
-            let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
-            let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
-            if this.Threaded(m, n, k) then
-                this.Widen()
-                try Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) finally this.Narrow()
-            else Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            if byShape && GemmChoice.managedIsFaster transA m n k then
+                ManagedKernel.gemm transA transB m n k alpha a lda b ldb beta c ldc
+            else
+                let ta = if transA then Cblas.Transpose else Cblas.NoTranspose
+                let tb = if transB then Cblas.Transpose else Cblas.NoTranspose
+                if this.Threaded(m, n, k) then
+                    this.Widen()
+                    try Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) finally this.Narrow()
+                else Cblas.sgemm (Cblas.ColumnMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
 /// Finding and loading a native CBLAS.
 module NativeBlas =
@@ -222,7 +254,7 @@ module NativeBlas =
             |> Option.map (fun address -> Marshal.PtrToStringAnsi((Marshal.GetDelegateForFunctionPointer<GetCoreName> address).Invoke()))
             |> Option.bind Option.ofObj
             |> Option.defaultValue ""
-        NativeGemm(name, core, setThreads)
+        NativeGemm(name, core, NativeThreads setThreads, false)
 
     /// Loads the first candidate library that exports cblas_dgemm and cblas_sgemm and belongs to
     /// an optimised family (once per process; later calls return the same result). None when
@@ -232,12 +264,14 @@ module NativeBlas =
     let load () : NativeGemm option =
         lock sync (fun () ->
             if not attempted then
+                // Read first: an invalid request throws here, at this call and at every later one.
+                let request = GemmRequest.current ()
                 attempted <- true
-                match Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM" with
-                | "managed" -> failures <- [ "FUNCTIONALBACKPROP_GEMM=managed: no native library is loaded" ]
-                | setting ->
+                match request with
+                | ManagedOnly -> failures <- [ $"{GemmRequest.Variable}=managed: no native library is loaded" ]
+                | request ->
                     prepareEnvironment ()
-                    loaded <- candidates () |> List.tryPick (attempt (setting = "native")) |> Option.map (fun (name, handle) -> bind name handle)
+                    loaded <- candidates () |> List.tryPick (attempt (request = NativeOnly)) |> Option.map (fun (name, handle) -> bind name handle)
             loaded)
 
     /// What load tried, and why each candidate it passed over (or every one, when none loaded) was not used.

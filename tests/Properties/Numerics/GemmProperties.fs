@@ -77,11 +77,70 @@ type GemmSettingFactAttribute(setting: string) as this =
             this.Skip <- $"""For FUNCTIONALBACKPROP_GEMM={(if setting = "" then "(unset)" else setting)}; this run has {(if actual = "" then "(unset)" else actual)}."""
 
 [<NativeBlasFact>]
-let ``with a native BLAS installed, the default provider is the native one`` () =
+let ``with a native BLAS installed, the default provider is that library with the managed kernel beside it`` () =
     // No test here changes the process's provider (they scope theirs with Gemm.withProvider), so
-    // the default is what the process chose at its first product: the native library, unless
-    // FUNCTIONALBACKPROP_GEMM said managed (then NativeBlasFact skips, nothing being loaded).
-    Assert.Same((Gemm.native ()).Value :> IGemmProvider, Gemm.provider ())
+    // the default is what the process chose at its first product: the native library routing by
+    // shape, unless FUNCTIONALBACKPROP_GEMM said otherwise (managed: NativeBlasFact skips, nothing
+    // being loaded; native: the library alone).
+    let native = (Gemm.native ()).Value
+    match GemmRequest.current () with
+    | NativeOnly -> Assert.Same(native :> IGemmProvider, Gemm.provider ())
+    | _ ->
+        let chosen = Assert.IsType<NativeGemm>(Gemm.provider ())
+        Assert.True(chosen.ByShape)
+        Assert.False(native.ByShape)
+        Assert.Equal(native.Path, chosen.Path)
+        Assert.StartsWith((native :> IGemmProvider).Name, (chosen :> IGemmProvider).Name)
+        Assert.Contains("managed", (chosen :> IGemmProvider).Name)
+
+/// The product through a provider, as GemmProperties' compare draws it, as bits.
+let private bitsThrough<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (p: Product) (provider: IGemmProvider) =
+    let a: 'T[] = Random.normals p.Seed 0.0 1.0 (p.M * p.K) |> Array.map Real.ofFloat
+    let b: 'T[] = Random.normals (p.Seed + 1UL) 0.0 1.0 (p.K * p.N) |> Array.map Real.ofFloat
+    let c: 'T[] = Array.zeroCreate (p.M * p.N)
+    Gemm.withProvider provider (fun () -> Gemm.run p.TransA p.TransB p.M p.N p.K 'T.One a b 'T.Zero c)
+    c |> Array.map (fun x -> BitConverter.DoubleToInt64Bits(Real.toFloat x))
+
+[<Properties(Arbitrary = [| typeof<GemmArbitraries> |], MaxTest = 100)>]
+module Routing =
+
+    [<Property>]
+    let ``the library routing by shape gives each product the bits of the provider its rule names`` (p: Product) =
+        match Gemm.native () with
+        | None -> true |> Prop.label "no native library: nothing routes"
+        | Some native ->
+            let routed = native.WithManagedWhereFaster()
+            let managed = GemmChoice.managedIsFaster p.TransA p.M p.N p.K
+            let expected: IGemmProvider = if managed then ManagedGemm.Instance else native
+            let same =
+                if p.Float32 then bitsThrough<float32> p routed = bitsThrough<float32> p expected
+                else bitsThrough<float> p routed = bitsThrough<float> p expected
+            same |> Prop.label $"""routed to {(if managed then "managed" else "native")}"""
+
+[<Fact>]
+let ``FUNCTIONALBACKPROP_GEMM names the managed kernel, the native library, or neither`` () =
+    Assert.Equal(Automatic, GemmRequest.parse null)
+    Assert.Equal(Automatic, GemmRequest.parse "")
+    Assert.Equal(ManagedOnly, GemmRequest.parse "managed")
+    Assert.Equal(NativeOnly, GemmRequest.parse "native")
+
+[<Theory; InlineData("Managed"); InlineData("openblas"); InlineData(" native")>]
+let ``a FUNCTIONALBACKPROP_GEMM naming no provider is an error naming the variable and the values it takes`` (wrong: string) =
+    let e = Assert.Throws<InvalidOperationException>(fun () -> GemmRequest.parse wrong |> ignore)
+    Assert.Contains($"FUNCTIONALBACKPROP_GEMM={wrong} names no provider", e.Message)
+    Assert.Contains("\"managed\" or \"native\"", e.Message)
+
+[<Fact>]
+let ``the process's FUNCTIONALBACKPROP_GEMM request is the parse of the variable, read once`` () =
+    let request = GemmRequest.current ()
+    Assert.Equal(GemmRequest.parse (Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM"), request)
+    // Read once: changing the variable later changes nothing (the provider is chosen already).
+    let saved = Environment.GetEnvironmentVariable "FUNCTIONALBACKPROP_GEMM"
+    try
+        Environment.SetEnvironmentVariable("FUNCTIONALBACKPROP_GEMM", (if request = ManagedOnly then "native" else "managed"))
+        Assert.Equal(request, GemmRequest.current ())
+    finally
+        Environment.SetEnvironmentVariable("FUNCTIONALBACKPROP_GEMM", saved)
 
 [<GemmSettingFact("managed")>]
 let ``with FUNCTIONALBACKPROP_GEMM=managed no native library is loaded`` () =
