@@ -1,4 +1,5 @@
 using System;
+using FunctionalBackprop.Orleans.Wire;
 
 namespace FunctionalBackprop.Orleans;
 
@@ -47,7 +48,9 @@ public sealed record DistributedTrainingOptions
     public int ChunkBytes
     {
         get => chunkBytes;
-        init => chunkBytes = value is >= 4096 and <= 64 << 20 ? value : throw new ArgumentOutOfRangeException(nameof(ChunkBytes), value, $"A chunk must hold between 4096 and {64 << 20} bytes, got {value}.");
+        init => chunkBytes = value is >= WorkerSetup.MinChunkBytes and <= WorkerSetup.MaxChunkBytes
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ChunkBytes), value, $"A chunk must hold between {WorkerSetup.MinChunkBytes} and {WorkerSetup.MaxChunkBytes} bytes, got {value}.");
     }
 
     /// <summary>
