@@ -18,7 +18,7 @@ internal static class Failure
         var causes = Causes(e).ToArray();
         if (causes.OfType<RedisConnectionException>().FirstOrDefault() is { } redis)
         {
-            return $"cannot reach Redis at {cluster.Redis} (--redis): {redis.Message.Split('\n')[0].Trim()}";
+            return $"cannot reach Redis at {cluster.Redis} (--redis): {redis.Message.Split(". ")[0].Trim().TrimEnd('.')}.";
         }
 
         if (causes.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } inUse)

@@ -213,7 +213,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     private async Task<WorkerTicket?> ComputeOn(WorkerHandle worker, List<int> shards, Weights weights, Batch batch)
     {
         var n = batch.Examples.Length;
-        var (ticket, service, held) = (worker.Ticket!, worker.Service!, worker.WeightsVersion);
+        var (ticket, service, held) = pool.Current(worker);
         try
         {
             byte[]? inline = null;
@@ -245,7 +245,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
                 throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
             }
 
-            worker.WeightsVersion = version;
+            pool.Holds(worker, ticket, version);
             if (!reply.Shares.Select(s => s.Shard).Order().SequenceEqual(shards))
             {
                 throw new InvalidDataException($"Worker {worker.Index} answered for shards {string.Join(", ", reply.Shares.Select(s => s.Shard))}, asked for {string.Join(", ", shards)}.");

@@ -19,16 +19,21 @@ internal sealed record SiloEntry(string Silo, SiloAddress Route);
 
 /// <summary>
 /// The cluster's live silos as this client last saw them, asked again every second in the
-/// background (each time bounded by the call timeout), less those whose workers just failed
-/// (suspects, left alone for one call timeout).
+/// background (each time bounded by the call timeout), less the suspects: those whose workers
+/// failed to answer, left alone until the cluster's membership no longer lists them (it declares a
+/// killed or frozen silo dead within a minute or so) or for at most <see cref="SuspectFor"/>. A
+/// silo restarted on the same ports is another silo (another generation), and no suspect.
 /// </summary>
 internal sealed class SiloView : IDisposable
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest a silo whose workers failed is left alone while the membership still lists it.</summary>
+    public static readonly TimeSpan SuspectFor = TimeSpan.FromMinutes(2);
+
     private readonly IClusterClient client;
     private readonly TimeSpan timeout;
-    private readonly ConcurrentDictionary<SiloAddress, long> suspects = new();
+    private readonly ConcurrentDictionary<string, long> suspects = new();
     private readonly CancellationTokenSource stop = new();
     private IReadOnlyList<SiloEntry> live;
 
@@ -59,12 +64,12 @@ internal sealed class SiloView : IDisposable
         get
         {
             var now = Environment.TickCount64;
-            return Volatile.Read(ref live).Where(s => !(suspects.TryGetValue(s.Route, out var until) && now < until)).ToArray();
+            return Volatile.Read(ref live).Where(s => !(suspects.TryGetValue(s.Silo, out var until) && now < until)).ToArray();
         }
     }
 
-    /// <summary>Leaves <paramref name="silo"/> alone for one call timeout: a call to one of its workers just failed.</summary>
-    public void Suspect(SiloEntry silo) => suspects[silo.Route] = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+    /// <summary>Leaves <paramref name="silo"/> alone: a call to one of its workers just failed.</summary>
+    public void Suspect(SiloEntry silo) => suspects[silo.Silo] = Environment.TickCount64 + (long)SuspectFor.TotalMilliseconds;
 
     private async Task Watch()
     {
@@ -73,7 +78,12 @@ internal sealed class SiloView : IDisposable
             try
             {
                 await Task.Delay(Period, stop.Token).ConfigureAwait(false);
-                Volatile.Write(ref live, await ListAsync(client, timeout).ConfigureAwait(false));
+                var now = await ListAsync(client, timeout).ConfigureAwait(false);
+                Volatile.Write(ref live, now);
+                foreach (var gone in suspects.Keys.Except(now.Select(s => s.Silo)))
+                {
+                    suspects.TryRemove(gone, out _);
+                }
             }
             catch (Exception)
             {

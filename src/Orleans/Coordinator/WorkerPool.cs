@@ -13,8 +13,9 @@ namespace FunctionalBackprop.Orleans.Coordinator;
 /// A run's workers and where they run. A worker without a silo (not yet started, its silo gone,
 /// its state lost) is started on the usable silo with the fewest workers, in the background,
 /// while the others compute; when every worker is ready and a silo has none while another has
-/// several, one moves there. So a silo that restarts, or joins, gets workers again; a worker whose
-/// silo restarted gets its state back. Each start is a new incarnation with the run's secret token.
+/// several, one moves there (computing where it is until it is ready there). So a silo that
+/// restarts, or joins, gets workers again; a worker whose silo restarted gets its state back.
+/// Each start is a new incarnation with the run's secret token.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
@@ -27,6 +28,8 @@ internal sealed class WorkerPool : IDisposable
     private readonly Func<WorkerTicket, IShardWorkers, Task<string>> upload;
     private readonly Action<WorkerEventKind, WorkerHandle, string?> record;
     private readonly List<Task> starting = new();
+    private readonly int[] incarnations;
+    private Task moving = Task.CompletedTask;
     private Exception? fatal;
 
     /// <param name="client">The cluster.</param>
@@ -43,6 +46,7 @@ internal sealed class WorkerPool : IDisposable
         this.upload = upload;
         this.record = record;
         workers = Enumerable.Range(0, count).Select(i => new WorkerHandle(i)).ToArray();
+        incarnations = Enumerable.Repeat(-1, count).ToArray();
     }
 
     /// <summary>Every worker, for their events and the end of the run.</summary>
@@ -127,6 +131,27 @@ internal sealed class WorkerPool : IDisposable
         Stop(service, ticket);
     }
 
+    /// <summary>The worker's current incarnation, its silo's service, and the step whose parameters it holds.</summary>
+    public (WorkerTicket Ticket, IShardWorkers Service, long Held) Current(WorkerHandle worker)
+    {
+        lock (workers)
+        {
+            return (worker.Ticket!, worker.Service!, worker.WeightsVersion);
+        }
+    }
+
+    /// <summary>Notes that the incarnation <paramref name="ticket"/> of <paramref name="worker"/> holds the parameters of step <paramref name="version"/> (unless another took its place).</summary>
+    public void Holds(WorkerHandle worker, WorkerTicket ticket, long version)
+    {
+        lock (workers)
+        {
+            if (worker.Ticket == ticket)
+            {
+                worker.WeightsVersion = version;
+            }
+        }
+    }
+
     /// <summary>Starts the workers that need a silo; moves one to a silo without workers when all are ready.</summary>
     private void Reconcile()
     {
@@ -145,12 +170,56 @@ internal sealed class WorkerPool : IDisposable
                 Start(worker, Choose(worker, usable));
             }
 
-            if (workers.All(w => w.Status == WorkerStatus.Ready) && usable.FirstOrDefault(s => Load(s) == 0) is { } empty
+            if (moving.IsCompleted && workers.All(w => w.Status == WorkerStatus.Ready) && usable.FirstOrDefault(s => Load(s) == 0) is { } empty
                 && workers.LastOrDefault(w => Load(w.Home!) >= 2) is { } crowded)
             {
-                var (service, ticket) = (crowded.Service!, crowded.Ticket!);
-                Start(crowded, empty);
-                Stop(service, ticket);
+                moving = Move(crowded, empty);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts another incarnation of <paramref name="worker"/> on <paramref name="home"/> while the
+    /// current one goes on computing; once it is ready it takes over (unless the worker was lost
+    /// or moved meanwhile), and the old one is let go.
+    /// </summary>
+    private async Task Move(WorkerHandle worker, SiloEntry home)
+    {
+        var (old, ticket) = (worker.Ticket!, worker.Ticket! with { Incarnation = ++incarnations[worker.Index] });
+        var service = client.GetGrain<IShardWorkers>(ShardWorkers.At(home.Route));
+        try
+        {
+            var silo = await upload(ticket, service).ConfigureAwait(false);
+            IShardWorkers retired;
+            lock (workers)
+            {
+                if (worker.Ticket != old || worker.Status != WorkerStatus.Ready)
+                {
+                    Stop(service, ticket);
+                    return;
+                }
+
+                retired = worker.Service!;
+                (worker.Ticket, worker.Home, worker.Service, worker.Silo, worker.WeightsVersion) = (ticket, home, service, silo, 0);
+            }
+
+            Stop(retired, old);
+            record(WorkerEventKind.Started, worker, null);
+        }
+        catch (WorkerLostException e)
+        {
+            if (e.Unreachable)
+            {
+                silos.Suspect(home);
+            }
+
+            Stop(service, ticket);
+        }
+        catch (Exception e)
+        {
+            lock (workers)
+            {
+                fatal ??= e;
             }
         }
     }
@@ -164,7 +233,7 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>A new incarnation of <paramref name="worker"/> on <paramref name="home"/>, uploaded in the background (under the lock).</summary>
     private void Start(WorkerHandle worker, SiloEntry home)
     {
-        var ticket = new WorkerTicket(run, worker.Index, (worker.Ticket?.Incarnation ?? -1) + 1, token);
+        var ticket = new WorkerTicket(run, worker.Index, ++incarnations[worker.Index], token);
         var service = client.GetGrain<IShardWorkers>(ShardWorkers.At(home.Route));
         worker.Ticket = ticket;
         worker.Home = home;

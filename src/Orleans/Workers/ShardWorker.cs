@@ -35,6 +35,9 @@ internal sealed class ShardWorker
         Touch();
     }
 
+    /// <summary>The training set and parameters, once sealed (for tests that look inside).</summary>
+    internal IWorkerState? State => state;
+
     /// <summary>Held by each call while it runs.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
 

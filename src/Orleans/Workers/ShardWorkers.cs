@@ -33,6 +33,9 @@ internal sealed class ShardWorkers : GrainService, IShardWorkers
         address = details.SiloAddress.ToParsableString();
     }
 
+    /// <summary>The workers this silo holds now (for tests that look inside one).</summary>
+    internal ShardWorker[] Held => workers.Values.ToArray();
+
     /// <summary>The id of the shard workers at <paramref name="address"/>: a silo's gateway (the client then sends straight there) or a silo.</summary>
     public static GrainId At(SiloAddress address) => SystemTargetGrainId.Create(Type, address).GrainId;
 

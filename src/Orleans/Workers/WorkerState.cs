@@ -68,6 +68,9 @@ internal sealed class WorkerState<T> : IWorkerState
 
     public long ParameterBytes { get; }
 
+    /// <summary>The training inputs as this worker holds them, column by column (for tests that look inside).</summary>
+    internal T[] Inputs => x.values;
+
     public void PutWeights(long version, int index, long offset, ReadOnlySpan<byte> chunk)
     {
         if (version != this.version)
