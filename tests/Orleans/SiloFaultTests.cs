@@ -25,7 +25,7 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
         var kills = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONALBACKPROP_SILO_KILLS"), out var k) ? k : 10;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONALBACKPROP_SILO_KILL_SEED"), out var s) ? s : Environment.TickCount;
         var random = new Random(seed);
-        const string run = "--epochs 2 --seed 5";
+        const string run = "--epochs 3 --seed 5";
         using var cluster = new SiloProcesses(3);
         var expected = SiloProcesses.MainJob(folder, $"--shards 3 {run}");
 
@@ -33,31 +33,42 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
         var clock = Stopwatch.StartNew();
         while (killed < kills)
         {
-            // A run of the coordinator; while it trains, a random silo is killed at a random
-            // point, then another silo starts in its place (new ports, as a machine restarted),
-            // until the run ends or enough silos died.
+            // A run of the coordinator; once its workers have started, the silo of a random
+            // worker is killed at a random point, and another silo starts in its place (new
+            // ports, as a machine restarted), as long as two others are up, until the run ends
+            // or enough silos died.
             var model = Path.Combine(folder, $"run-{runs}.fbnn");
-            using var coordinator = cluster.Coordinator($"--workers 3 {run} --timeout 4 --plot \"{folder}/curve.png\" --model \"{model}\"");
+            cluster.AwaitUp(3);
+            using var coordinator = cluster.Coordinator($"--workers 3 {run} --timeout 3 --plot \"{folder}/curve.png\" --model \"{model}\"");
+            coordinator.WaitFor("Worker 2 on silo", SiloProcesses.Training);
             var killedInRun = 0;
             while (killed < kills)
             {
-                Thread.Sleep(random.Next(300, 3000));
+                Thread.Sleep(random.Next(200, 2000));
                 if (coordinator.HasExited)
                 {
                     break;
                 }
 
-                cluster.Kill(random.Next(cluster.Silos.Count));
+                var up = cluster.Up;
+                if (up.Count < 3)
+                {
+                    continue;
+                }
+
+                var workers = SiloProcesses.Started(coordinator.Output);
+                var victim = cluster.At(workers[random.Next(workers.Count)]) ?? up[random.Next(up.Count)].Process;
+                cluster.Kill(victim);
+                cluster.StartOne(wait: false);
                 killed++;
                 killedInRun++;
-                cluster.StartOne();
             }
 
             Assert.True(coordinator.WaitForExit(SiloProcesses.Training) == 0, $"Run {runs} (seed {seed}) failed after {killedInRun} kill(s):\n{coordinator.Output}");
             Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(model)), $"Run {runs} (seed {seed}, {killedInRun} kill(s)) trained other bits than the main job with 3 shards:\n{coordinator.Output}");
             lost += SiloProcesses.Lost(coordinator.Output).Length;
             runs++;
-            log.WriteLine($"run {runs}: {killedInRun} silo(s) killed, each run's model equal to the main job's byte for byte");
+            log.WriteLine($"run {runs}: {killedInRun} silo(s) killed; the model equals the main job's byte for byte");
         }
 
         log.WriteLine($"{killed} silos killed in {runs} runs ({lost} workers lost and started again) in {clock.Elapsed.TotalSeconds:F0} s, seed {seed}; every run equal to MnistTrainer --shards 3 {run}.");
@@ -76,7 +87,7 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
 
         // The silo of worker 1 freezes (SIGSTOP): its connections stay open, it answers nothing.
         var frozen = SiloProcesses.Started(coordinator.Output)[1];
-        var silo = cluster.At(frozen);
+        var silo = cluster.At(frozen)!;
         var clock = Stopwatch.StartNew();
         silo.Signal(stop: true);
         try

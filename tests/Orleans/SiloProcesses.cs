@@ -34,32 +34,48 @@ internal sealed class SiloProcesses : IDisposable
     /// <summary>The options that name the cluster, for the coordinator.</summary>
     public string Cluster { get; }
 
-    /// <summary>The live silos, oldest first.</summary>
+    /// <summary>The silos not killed, oldest first.</summary>
     public IReadOnlyList<(ChildProcess Process, int SiloPort)> Silos => silos;
 
-    /// <summary>Starts another silo on free ports and waits until it is up.</summary>
-    public void StartOne()
+    /// <summary>The silos that are up (they said so).</summary>
+    public IReadOnlyList<(ChildProcess Process, int SiloPort)> Up => silos.Where(s => s.Process.Output.Contains("Silo 0 is up", StringComparison.Ordinal)).ToArray();
+
+    /// <summary>Starts another silo on free ports and, unless told not to, waits until it is up.</summary>
+    public void StartOne(bool wait = true)
     {
         var siloPort = Ports.Free();
         var gatewayPort = Ports.Free();
         var name = $"silo {started++}";
         var process = ChildProcess.Dotnet(name, "DistributedTrainer.dll", $"silo 0 {Cluster} --silo-port {siloPort} --gateway-port {gatewayPort}");
         silos.Add((process, siloPort));
-        process.WaitFor("Silo 0 is up", Start);
+        if (wait)
+        {
+            process.WaitFor("Silo 0 is up", Start);
+        }
     }
 
-    /// <summary>Kills silo <paramref name="index"/> (SIGKILL) and forgets it.</summary>
-    public void Kill(int index)
+    /// <summary>Waits until <paramref name="count"/> silos are up.</summary>
+    public void AwaitUp(int count)
     {
-        var (process, _) = silos[index];
-        process.Kill();
-        process.Dispose();
-        silos.RemoveAt(index);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Up.Count < count)
+        {
+            Assert.True(clock.Elapsed < Start, $"Only {Up.Count} of {silos.Count} silos came up within {Start}.");
+            System.Threading.Thread.Sleep(100);
+        }
     }
 
-    /// <summary>The silo whose silo port is in <paramref name="address"/> (127.0.0.1:PORT@GENERATION).</summary>
-    public ChildProcess At(string address) =>
-        silos.Single(s => address.StartsWith($"127.0.0.1:{s.SiloPort}@", StringComparison.Ordinal)).Process;
+    /// <summary>Kills <paramref name="silo"/> (SIGKILL) and forgets it.</summary>
+    public void Kill(ChildProcess silo)
+    {
+        silo.Kill();
+        silos.RemoveAll(s => s.Process == silo);
+        silo.Dispose();
+    }
+
+    /// <summary>The silo whose silo port is in <paramref name="address"/> (127.0.0.1:PORT@GENERATION); null when it is no longer there.</summary>
+    public ChildProcess? At(string address) =>
+        silos.SingleOrDefault(s => address.StartsWith($"127.0.0.1:{s.SiloPort}@", StringComparison.Ordinal)).Process;
 
     /// <summary>The coordinator: <c>train</c> on this cluster with <paramref name="arguments"/>.</summary>
     public ChildProcess Coordinator(string arguments) => ChildProcess.Dotnet("coordinator", "DistributedTrainer.dll", $"train {Cluster} {arguments}");

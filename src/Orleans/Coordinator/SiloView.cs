@@ -45,14 +45,30 @@ internal sealed class SiloView : IDisposable
         _ = Task.Run(Watch);
     }
 
-    /// <summary>The live silos now, in address order; <see cref="WorkerLostException"/> when the cluster does not answer within the timeout.</summary>
+    /// <summary>
+    /// The live silos now, in address order, asked again every quarter second while the cluster
+    /// fails to answer (a silo that just died may be asked to forward the question); then
+    /// <see cref="WorkerLostException"/> once <paramref name="timeout"/> has passed.
+    /// </summary>
     public static async Task<IReadOnlyList<SiloEntry>> ListAsync(IClusterClient client, TimeSpan timeout)
     {
-        var hosts = await WorkerCalls.Bounded(() => client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true), timeout, "listing the cluster's silos").ConfigureAwait(false);
-        return hosts
-            .Select(h => new SiloEntry(h.SiloAddress.ToParsableString(), h.ProxyPort > 0 ? SiloAddress.New(new IPEndPoint(h.SiloAddress.Endpoint.Address, h.ProxyPort), 0) : h.SiloAddress))
-            .OrderBy(s => s.Silo, StringComparer.Ordinal)
-            .ToArray();
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            var left = TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64));
+            try
+            {
+                var hosts = await WorkerCalls.Bounded(() => client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true), left, "listing the cluster's silos").ConfigureAwait(false);
+                return hosts
+                    .Select(h => new SiloEntry(h.SiloAddress.ToParsableString(), h.ProxyPort > 0 ? SiloAddress.New(new IPEndPoint(h.SiloAddress.Endpoint.Address, h.ProxyPort), 0) : h.SiloAddress))
+                    .OrderBy(s => s.Silo, StringComparer.Ordinal)
+                    .ToArray();
+            }
+            catch (WorkerLostException) when (Environment.TickCount64 + 250 < deadline)
+            {
+                await Task.Delay(250).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>A view that starts with <paramref name="first"/> and keeps itself up to date until disposed.</summary>

@@ -24,7 +24,8 @@ internal static class WorkerCalls
             // Orleans' own failures: the silo is unreachable or shutting down, the message was
             // rejected, the connection dropped. (A worker's own exception, say from bad data or a
             // wrong token, is no machine failure and passes through unchanged.)
-            throw new WorkerLostException($"{what}: {e.GetType().Name}: {e.Message}", unreachable: true, e);
+            // (Orleans puts the inner exception's stack in some messages: the first line says what failed.)
+            throw new WorkerLostException($"{what}: {e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}", unreachable: true, e);
         }
     }
 }
