@@ -25,7 +25,7 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
         var kills = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONALBACKPROP_SILO_KILLS"), out var k) ? k : 10;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONALBACKPROP_SILO_KILL_SEED"), out var s) ? s : Environment.TickCount;
         var random = new Random(seed);
-        const string run = "--epochs 3 --seed 5";
+        const string run = "--epochs 4 --seed 5";
         using var cluster = new SiloProcesses(3);
         var expected = SiloProcesses.MainJob(folder, $"--shards 3 {run}");
 
@@ -33,10 +33,11 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
         var clock = Stopwatch.StartNew();
         while (killed < kills)
         {
-            // A run of the coordinator; once its workers have started, the silo of a random
-            // worker is killed at a random point, and another silo starts in its place (new
-            // ports, as a machine restarted), as long as two others are up, until the run ends
-            // or enough silos died.
+            // A run of the coordinator, started on three silos; once its workers have started,
+            // the silo of a random worker is killed at a random point, and another silo starts
+            // in its place (new ports, as a machine restarted), until the run ends or enough
+            // silos died. A silo dies only while three are up: with two of three gone, the
+            // survivor could not vote the dead out of the membership, and no silo could join.
             var model = Path.Combine(folder, $"run-{runs}.fbnn");
             cluster.AwaitUp(3);
             using var coordinator = cluster.Coordinator($"--workers 3 {run} --timeout 3 --plot \"{folder}/curve.png\" --model \"{model}\"");
@@ -44,7 +45,7 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
             var killedInRun = 0;
             while (killed < kills)
             {
-                Thread.Sleep(random.Next(200, 2000));
+                Thread.Sleep(random.Next(200, 1500));
                 if (coordinator.HasExited)
                 {
                     break;
