@@ -28,9 +28,11 @@ public sealed record DistributedTrainingOptions
 
     /// <summary>
     /// The longest the coordinator waits for any one answer from a worker (a chunk sent or
-    /// read, a batch's shares computed) before it counts that worker as lost and gives its shards
-    /// to another: 30 seconds by default. It must exceed the time a worker takes to compute its
-    /// shards of one batch; a worker on a silo that stopped cleanly is usually noticed at once.
+    /// read, a batch's shares computed) before it counts that worker as lost, gives its shards
+    /// to the others and starts it again elsewhere: 30 seconds by default; also the longest it
+    /// waits, when no worker is ready and none is starting, before it gives up. It must exceed the time a worker
+    /// takes to compute its shards of one batch; a worker on a silo that stopped cleanly is
+    /// usually noticed at once.
     /// </summary>
     public TimeSpan CallTimeout
     {

@@ -26,20 +26,20 @@ public sealed class SiloFaultTests(ITestOutputHelper log) : IDisposable
         var seed = int.TryParse(Environment.GetEnvironmentVariable("FUNCTIONALBACKPROP_SILO_KILL_SEED"), out var s) ? s : Environment.TickCount;
         var random = new Random(seed);
         const string run = "--epochs 4 --seed 5";
-        using var cluster = new SiloProcesses(3);
+        using var cluster = new SiloProcesses(4);
         var expected = SiloProcesses.MainJob(folder, $"--shards 3 {run}");
 
         var (killed, runs, lost) = (0, 0, 0);
         var clock = Stopwatch.StartNew();
         while (killed < kills)
         {
-            // A run of the coordinator, started on three silos; once its workers have started,
-            // the silo of a random worker is killed at a random point, and another silo starts
-            // in its place (new ports, as a machine restarted), until the run ends or enough
-            // silos died. A silo dies only while three are up: with two of three gone, the
-            // survivor could not vote the dead out of the membership, and no silo could join.
+            // A run of the coordinator's three workers on four silos; once its workers have
+            // started, the silo of a random worker is killed at a random point, and another silo
+            // starts in its place (new ports, as a machine restarted), until the run ends or
+            // enough silos died. A silo dies only while three are up, so that two are left to
+            // vote the dead out of the membership (a silo cannot join before that).
             var model = Path.Combine(folder, $"run-{runs}.fbnn");
-            cluster.AwaitUp(3);
+            cluster.AwaitUp(4);
             using var coordinator = cluster.Coordinator($"--workers 3 {run} --timeout 3 --plot \"{folder}/curve.png\" --model \"{model}\"");
             coordinator.WaitFor("Worker 2 on silo", SiloProcesses.Training);
             var killedInRun = 0;

@@ -132,7 +132,8 @@ public sealed class WorkerSecurityTests(ClusterFixture fixture)
     /// <summary>The workers service of the first live silo, called through its gateway as the coordinator calls it.</summary>
     private async Task<IShardWorkers> Workers()
     {
-        var silo = (await SiloView.ListAsync(fixture.Client, TimeSpan.FromSeconds(30))).First();
+        using var view = await SiloView.StartAsync(fixture.Client, TimeSpan.FromSeconds(30));
+        var silo = view.Usable.First();
         return fixture.Client.GetGrain<IShardWorkers>(ShardWorkers.At(silo.Route));
     }
 

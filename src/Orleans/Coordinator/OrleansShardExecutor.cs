@@ -61,9 +61,9 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         Core.Matrix<T> x, Core.Matrix<T> y, int shards, RunPosition position, Func<Core.Network<T>, NeuralNetwork<T>> publish)
     {
         RawBytes.CheckLittleEndian();
-        var first = Wait(SiloView.ListAsync(client, options.CallTimeout), "the cluster's silos", position, () => architecture);
+        var silos = Wait(SiloView.StartAsync(client, options.CallTimeout), "the cluster's silos", position, () => architecture);
         var (setup, chunks) = Upload(architecture, loss, x, y, options.ChunkBytes);
-        var executor = new OrleansShardExecutor<T>(client, options, position, publish, setup, chunks, SiloView.Watching(client, options.CallTimeout, first), options.Workers ?? shards);
+        var executor = new OrleansShardExecutor<T>(client, options, position, publish, setup, chunks, silos, options.Workers ?? shards);
         executor.Run(executor.pool.StartAsync(), () => architecture);
         return executor;
     }
@@ -73,8 +73,11 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     /// <param name="options">The timeout for asking.</param>
     /// <param name="network">The network the run starts from (carried by the exception if the cluster does not answer).</param>
     /// <param name="position">Where the run starts.</param>
-    internal static int LiveSiloCount(IClusterClient client, DistributedTrainingOptions options, NeuralNetwork<T> network, RunPosition position) =>
-        Wait(SiloView.ListAsync(client, options.CallTimeout), "the cluster's silos", position, () => network).Count;
+    internal static int LiveSiloCount(IClusterClient client, DistributedTrainingOptions options, NeuralNetwork<T> network, RunPosition position)
+    {
+        using var silos = Wait(SiloView.StartAsync(client, options.CallTimeout), "the cluster's silos", position, () => network);
+        return silos.Count;
+    }
 
     /// <summary>The setup message and the upload's chunks: the model file (architecture), the inputs' bytes, the targets' bytes.</summary>
     private static (WorkerSetup Setup, IReadOnlyList<byte[]> Chunks) Upload(NeuralNetwork<T> architecture, Loss loss, Core.Matrix<T> x, Core.Matrix<T> y, int chunkBytes)

@@ -67,13 +67,16 @@ internal sealed class WorkerPool : IDisposable
     }
 
     /// <summary>
-    /// The ready workers (in number order), after starting those that need a silo; when none is
-    /// ready, waits for one to start, for at most the call timeout, then
+    /// The ready workers (in number order), after starting those that need a silo. When none is
+    /// ready, waits for one to start: as long as a start is under way (each of its calls is
+    /// bounded by the call timeout), and while none is for the call timeout and until the view of
+    /// the silos has been renewed since (at most two call timeouts); then
     /// <see cref="WorkerLostException"/>.
     /// </summary>
     public async Task<IReadOnlyList<WorkerHandle>> ReadyAsync()
     {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var span = (long)timeout.TotalMilliseconds;
+        var since = Environment.TickCount64;
         while (true)
         {
             ThrowIfFatal();
@@ -87,16 +90,20 @@ internal sealed class WorkerPool : IDisposable
                     return ready;
                 }
 
-                pending = starting.ToArray();
+                pending = starting.Where(t => !t.IsCompleted).ToArray();
             }
 
-            var left = deadline - Environment.TickCount64;
-            if (left <= 0)
+            var now = Environment.TickCount64;
+            if (pending.Length > 0)
+            {
+                since = now;
+            }
+            else if (now - since >= span && (silos.Refreshed > since || now - since >= 2 * span))
             {
                 throw new WorkerLostException("no worker is left, and none started again within the timeout", unreachable: true);
             }
 
-            await Task.WhenAny(pending.Append(Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, 250))))).ConfigureAwait(false);
+            await Task.WhenAny(pending.Append(Task.Delay(250))).ConfigureAwait(false);
         }
     }
 
@@ -183,52 +190,28 @@ internal sealed class WorkerPool : IDisposable
     /// current one goes on computing; once it is ready it takes over (unless the worker was lost
     /// or moved meanwhile), and the old one is let go.
     /// </summary>
-    private async Task Move(WorkerHandle worker, SiloEntry home)
+    private Task Move(WorkerHandle worker, SiloEntry home)
     {
         var (old, ticket) = (worker.Ticket!, worker.Ticket! with { Incarnation = ++incarnations[worker.Index] });
         var service = client.GetGrain<IShardWorkers>(ShardWorkers.At(home.Route));
-        try
+        return Launch(ticket, service, home, worker, silo =>
         {
-            var silo = await upload(ticket, service).ConfigureAwait(false);
-            IShardWorkers retired;
-            lock (workers)
+            if (worker.Ticket != old || worker.Status != WorkerStatus.Ready)
             {
-                if (worker.Ticket != old || worker.Status != WorkerStatus.Ready)
-                {
-                    Stop(service, ticket);
-                    return;
-                }
-
-                retired = worker.Service!;
-                (worker.Ticket, worker.Home, worker.Service, worker.Silo, worker.WeightsVersion) = (ticket, home, service, silo, 0);
+                return false;
             }
 
-            Stop(retired, old);
-            record(WorkerEventKind.Started, worker, null);
-        }
-        catch (WorkerLostException e)
-        {
-            if (e.Unreachable)
-            {
-                silos.Suspect(home);
-            }
-
-            Stop(service, ticket);
-        }
-        catch (Exception e)
-        {
-            lock (workers)
-            {
-                fatal ??= e;
-            }
-        }
+            Stop(worker.Service!, old);
+            (worker.Ticket, worker.Home, worker.Service, worker.Silo, worker.WeightsVersion) = (ticket, home, service, silo, 0);
+            return true;
+        });
     }
 
     /// <summary>The usable silo with the fewest workers; among equals the first from the worker's own number on (so worker i starts on silo i modulo their number).</summary>
     private SiloEntry Choose(WorkerHandle worker, IReadOnlyList<SiloEntry> usable) =>
         Enumerable.Range(0, usable.Count).Select(i => usable[(worker.Index + i) % usable.Count]).OrderBy(Load).First();
 
-    private int Load(SiloEntry silo) => workers.Count(w => w.Status != WorkerStatus.Homeless && w.Home!.Route.Equals(silo.Route));
+    private int Load(SiloEntry silo) => workers.Count(w => w.Status != WorkerStatus.Homeless && w.Home!.Silo == silo.Silo);
 
     /// <summary>A new incarnation of <paramref name="worker"/> on <paramref name="home"/>, uploaded in the background (under the lock).</summary>
     private void Start(WorkerHandle worker, SiloEntry home)
@@ -244,23 +227,44 @@ internal sealed class WorkerPool : IDisposable
         starting.Add(Enlist(worker, ticket, service, home));
     }
 
-    private async Task Enlist(WorkerHandle worker, WorkerTicket ticket, IShardWorkers service, SiloEntry home)
+    private Task Enlist(WorkerHandle worker, WorkerTicket ticket, IShardWorkers service, SiloEntry home) =>
+        Launch(ticket, service, home, worker, silo =>
+        {
+            if (worker.Ticket != ticket)
+            {
+                return false;
+            }
+
+            (worker.Silo, worker.Status) = (silo, WorkerStatus.Ready);
+            return true;
+        });
+
+    /// <summary>
+    /// Uploads the incarnation <paramref name="ticket"/> of <paramref name="worker"/>; once it is
+    /// ready, <paramref name="takeOver"/> (under the lock) puts it in place, or says it came too
+    /// late. When its silo fails it, the silo becomes a suspect and a worker that was starting
+    /// there needs a silo again; any other failure (a worker that refuses the run, say beyond its
+    /// silo's size limit) stops the run, on the training thread.
+    /// </summary>
+    private async Task Launch(WorkerTicket ticket, IShardWorkers service, SiloEntry home, WorkerHandle worker, Func<string, bool> takeOver)
     {
         try
         {
             var silo = await upload(ticket, service).ConfigureAwait(false);
+            bool took;
             lock (workers)
             {
-                if (worker.Ticket != ticket)
-                {
-                    return;
-                }
-
-                worker.Silo = silo;
-                worker.Status = WorkerStatus.Ready;
+                took = takeOver(silo);
             }
 
-            record(WorkerEventKind.Started, worker, null);
+            if (took)
+            {
+                record(WorkerEventKind.Started, worker, null);
+            }
+            else
+            {
+                Stop(service, ticket);
+            }
         }
         catch (WorkerLostException e)
         {
@@ -281,8 +285,6 @@ internal sealed class WorkerPool : IDisposable
         }
         catch (Exception e)
         {
-            // Not a machine failure: a worker refused the run (say, beyond its silo's size
-            // limit). The run stops with it, on the training thread.
             lock (workers)
             {
                 fatal ??= e;

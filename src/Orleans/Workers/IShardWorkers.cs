@@ -1,6 +1,7 @@
 using System.Threading.Tasks;
 using FunctionalBackprop.Orleans.Wire;
 using Orleans;
+using Orleans.Runtime;
 using Orleans.Services;
 
 namespace FunctionalBackprop.Orleans.Workers;
@@ -42,6 +43,10 @@ internal interface IShardWorkers : IGrainService
     /// <summary>Bytes from <paramref name="offset"/> of shard <paramref name="shard"/>'s share at step <paramref name="version"/>, at most one chunk; null when the worker no longer has it.</summary>
     [Alias("Read")]
     Task<byte[]?> ReadShareAsync(WorkerTicket worker, long version, int shard, long offset);
+
+    /// <summary>The cluster's active silos, as this silo reads the membership table.</summary>
+    [Alias("Silos")]
+    Task<MembershipEntry[]> SilosAsync();
 
     /// <summary>Drops the worker and its data.</summary>
     [Alias("Stop")]

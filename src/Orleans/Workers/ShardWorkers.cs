@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using FunctionalBackprop.Orleans.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans;
 using Orleans.Runtime;
 
 namespace FunctionalBackprop.Orleans.Workers;
@@ -21,15 +22,17 @@ internal sealed class ShardWorkers : GrainService, IShardWorkers
     private readonly ConcurrentDictionary<string, ShardWorker> workers = new();
     private readonly ShardWorkerOptions options;
     private readonly string address;
+    private readonly IGrainFactory grains;
 
     // The grain id Orleans' factory passes is made from its own hash of the interface's name: this
     // service takes a type of its own instead, which a client can name (SystemTargetGrainId.Create).
 #pragma warning disable IDE0060, CS0618
-    public ShardWorkers(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, IOptions<ShardWorkerOptions> options, ILocalSiloDetails details)
+    public ShardWorkers(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, IOptions<ShardWorkerOptions> options, ILocalSiloDetails details, IGrainFactory grains)
         : base(SystemTargetGrainId.Create(Type, SiloAddress.Zero).GrainId, silo, loggerFactory)
 #pragma warning restore IDE0060, CS0618
     {
         this.options = options.Value;
+        this.grains = grains;
         address = details.SiloAddress.ToParsableString();
     }
 
@@ -69,6 +72,9 @@ internal sealed class ShardWorkers : GrainService, IShardWorkers
         With(worker, new ComputeReply(false, Array.Empty<ShareReply>()), w => w.Compute(request), offThread: true);
 
     public Task<byte[]?> ReadShareAsync(WorkerTicket worker, long version, int shard, long offset) => With(worker, null, w => w.ReadShare(version, shard, offset));
+
+    // Orleans' management grain is a stateless worker: it runs here, on this silo, and reads the table.
+    public Task<MembershipEntry[]> SilosAsync() => grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
 
     public Task StopAsync(WorkerTicket worker) =>
         With(worker, false, w => workers.TryRemove(new(worker.Key, w)));
