@@ -71,6 +71,10 @@ internal sealed class SiloView : IDisposable
         }
     }
 
+    /// <summary>Where <paramref name="silo"/>'s workers service is called now; null when the silo is no longer live.</summary>
+    public SiloAddress? RouteOf(string silo) =>
+        Volatile.Read(ref live).FirstOrDefault(s => s.Silo == silo)?.Route;
+
     /// <summary>How many silos are live.</summary>
     public int Count => Volatile.Read(ref live).Count;
 

@@ -143,7 +143,23 @@ internal sealed class WorkerPool : IDisposable
     {
         lock (workers)
         {
+            Reroute(worker);
             return (worker.Ticket!, worker.Service!, worker.WeightsVersion);
+        }
+    }
+
+    /// <summary>
+    /// Sends the worker's calls straight to its silo's gateway once this client knows that gateway
+    /// (under the lock). A worker started before then is called at its silo's own address, through
+    /// whichever gateway the client picks: one that freezes would hold up the calls of workers on
+    /// live silos for as long as it stays frozen.
+    /// </summary>
+    private void Reroute(WorkerHandle worker)
+    {
+        if (worker.Home is { } home && home.Route.Generation != 0 && silos.RouteOf(home.Silo) is { Generation: 0 } gateway)
+        {
+            worker.Home = home with { Route = gateway };
+            worker.Service = client.GetGrain<IShardWorkers>(ShardWorkers.At(gateway));
         }
     }
 
