@@ -2,8 +2,10 @@ using System;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
+using System.Net;
 using System.Numerics;
 using System.Threading;
+using System.Threading.Tasks;
 using FunctionalBackprop;
 using FunctionalBackprop.Orleans;
 using FunctionalBackprop.Samples;
@@ -14,31 +16,20 @@ using Spectre.Console;
 
 // The main job on several machines. `silo N` runs a silo that hosts shard workers; `train`
 // trains the bundled digits with the main job's options on the silos already running, each
-// mini-batch's shards computed by --workers workers, and prints the main job's lines.
-var redis = new Option<string?>("--redis") { Description = "host:port of a Redis server holding the cluster's membership table (for real machines); without it, silos and coordinator meet on loopback." };
-var address = new Option<string>("--address") { Description = "With --redis, the address this silo advertises to the others (this machine's address on the network).", DefaultValueFactory = _ => "127.0.0.1" };
-var siloPort = new Option<int>("--silo-port") { Description = "Silo N listens for silos on this port + N (silo 0's is the primary silo on loopback).", DefaultValueFactory = _ => 11111 };
-var gatewayPort = new Option<int>("--gateway-port") { Description = "Silo N listens for clients on this port + N.", DefaultValueFactory = _ => 30000 };
-var clusterId = new Option<string>("--cluster-id") { Description = "The cluster's name: silos and coordinator must give the same.", DefaultValueFactory = _ => "functionalbackprop" };
-
-var number = new Argument<int>("N") { Description = "The silo's number, from 0." };
-var silo = new Command("silo", "Runs silo N, which hosts shard workers, until Ctrl+C.") { number };
-
+// mini-batch's shards computed by --workers workers, and prints the main job's lines;
+// `certificate PATH` makes the cluster's certificate for mutual TLS.
+var cli = new ClusterCommandLine();
 var main = new CommandLine();
-var workers = new Option<int>("--workers") { Description = "Workers (grains) that compute each mini-batch's shards, spread over the silos; also the shard count unless --shards is given.", DefaultValueFactory = _ => 3 };
-var silos = new Option<int?>("--silos") { Description = "On loopback, how many silos run (their gateways are tried): by default as many as workers." };
-var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for any one answer of a worker before its shards go to another.", DefaultValueFactory = _ => 30 };
-var checkpoint = new Option<string?>("--checkpoint") { Description = "Save the run's checkpoint (network, optimizer state, epoch, step) here when it ends or is stopped with Ctrl+C." };
-var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint up to --epochs, exactly as the uninterrupted run." };
-CommandLine.AtLeast(workers, 1, "at least 1");
+var silo = new Command("silo", "Runs silo N, which hosts shard workers, until Ctrl+C.") { cli.Number, cli.MaxUploadMegabytes };
 var train = new Command("train", "Trains the bundled MNIST digits on the silos already running, with the main job's options.");
-foreach (var option in main.All.Concat(new Option[] { workers, silos, timeout, checkpoint, resume }))
+foreach (var option in main.All.Concat(new Option[] { cli.Workers, cli.Silos, cli.Timeout, cli.ConnectTimeout, cli.Checkpoint, cli.Resume }))
 {
     train.Options.Add(option);
 }
 
-var root = new RootCommand("FunctionalBackprop's main job on an Orleans cluster: silos that compute shards, and a coordinator that trains on them.") { silo, train };
-foreach (var option in new Option[] { redis, address, siloPort, gatewayPort, clusterId })
+var certificate = new Command("certificate", "Makes a cluster certificate (self-signed, with its private key) for --certificate: copy the file to every machine of the cluster, and to no other.") { cli.Path, cli.Days };
+var root = new RootCommand("FunctionalBackprop's main job on an Orleans cluster: silos that compute shards, and a coordinator that trains on them.") { silo, train, certificate };
+foreach (var option in new Option[] { cli.Redis, cli.Address, cli.SiloPort, cli.GatewayPort, cli.ClusterId, cli.Certificate, cli.Insecure })
 {
     option.Recursive = true;
     root.Options.Add(option);
@@ -47,7 +38,7 @@ foreach (var option in new Option[] { redis, address, siloPort, gatewayPort, clu
 var parsed = root.Parse(args);
 if (CommandLine.ReportErrors(parsed))
 {
-    return 2;
+    return Usage.UsageError;
 }
 
 if (parsed.CommandResult.Command == root || args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
@@ -55,7 +46,39 @@ if (parsed.CommandResult.Command == root || args.Any(a => a is "--help" or "-h" 
     return parsed.Invoke();
 }
 
-var cluster = new Cluster(parsed.GetValue(redis), System.Net.IPAddress.Parse(parsed.GetValue(address)!), parsed.GetValue(siloPort), parsed.GetValue(gatewayPort), parsed.GetValue(clusterId)!);
+if (parsed.CommandResult.Command == certificate)
+{
+    var path = parsed.GetValue(cli.Path)!;
+    try
+    {
+        ClusterCertificates.Create(path, parsed.GetValue(cli.Days));
+    }
+    catch (IOException e)
+    {
+        return Usage.Fail($"cannot write the certificate to {path}: {e.Message}", Usage.RunError);
+    }
+
+    Console.WriteLine($"Wrote the cluster certificate and its private key to {path}: give it with --certificate to every silo and coordinator.");
+    return 0;
+}
+
+var address = IPAddress.Parse(parsed.GetValue(cli.Address)!);
+var certificatePath = parsed.GetValue(cli.Certificate);
+if (parsed.CommandResult.Command == silo && parsed.GetValue(cli.Redis) is not null && !IPAddress.IsLoopback(address) && certificatePath is null && !parsed.GetValue(cli.Insecure))
+{
+    return Usage.Fail($"--address {address} is beyond loopback, and without TLS anyone who reaches the silo's ports joins the cluster: give --certificate (see the certificate command), or --insecure on a network you trust.", Usage.UsageError);
+}
+
+Cluster cluster;
+try
+{
+    cluster = new Cluster(parsed.GetValue(cli.Redis), address, parsed.GetValue(cli.SiloPort), parsed.GetValue(cli.GatewayPort), parsed.GetValue(cli.ClusterId)!, certificatePath is null ? null : ClusterCertificates.Load(certificatePath));
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    return Usage.Fail(e.Message.StartsWith("--certificate", StringComparison.Ordinal) ? e.Message : $"--certificate: {e.Message}", Usage.RunError);
+}
+
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -63,11 +86,21 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-if (parsed.CommandResult.Command == silo)
+try
 {
-    var n = parsed.GetValue(number);
-    using var host = cluster.Silo(n);
-    await host.StartAsync();
+    return parsed.CommandResult.Command == silo ? await RunSilo() : await Train();
+}
+catch (Exception e) when (Failure.Of(e, cluster) is { } message)
+{
+    return Usage.Fail(message, Usage.RunError);
+}
+
+async Task<int> RunSilo()
+{
+    var n = parsed.GetValue(cli.Number);
+    using var host = cluster.Silo(n, (long)parsed.GetValue(cli.MaxUploadMegabytes) << 20);
+    await host.StartAsync(stop.Token);
+    cluster.Logs.Open = true;
     Console.WriteLine($"Silo {n} is up: {cluster}; Ctrl+C stops it.");
     try
     {
@@ -81,33 +114,43 @@ if (parsed.CommandResult.Command == silo)
     return 0;
 }
 
-try
+async Task<int> Train()
 {
     var settings = main.Read(parsed);
-    var k = parsed.GetValue(workers);
+    var k = parsed.GetValue(cli.Workers);
     // The shard count decides the bits: with --shards the same as the main job's --shards.
     settings = parsed.GetResult(main.Shards) is { Implicit: false } ? settings : settings with { Shards = k };
-    using var client = cluster.Client(parsed.GetValue(silos) ?? k);
-    await client.StartAsync(stop.Token);
+    var connect = TimeSpan.FromSeconds(parsed.GetValue(cli.ConnectTimeout));
+    using var client = cluster.Client(parsed.GetValue(cli.Silos) ?? k, connect);
+    using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
+    {
+        connecting.CancelAfter(connect);
+        try
+        {
+            await client.StartAsync(connecting.Token).WaitAsync(connect + TimeSpan.FromSeconds(5), stop.Token);
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested && e is OperationCanceledException or TimeoutException or Orleans.Runtime.OrleansException or System.Net.Sockets.SocketException)
+        {
+            throw new ClusterUnreachableException($"no silo of the cluster ({cluster}) answered within {connect.TotalSeconds:0.###} s (--connect-timeout): {e.Message}", e);
+        }
+    }
+
+    cluster.Logs.Open = true;
+
     var options = new DistributedTrainingOptions
     {
         Workers = k,
-        CallTimeout = TimeSpan.FromSeconds(parsed.GetValue(timeout)),
+        CallTimeout = TimeSpan.FromSeconds(parsed.GetValue(cli.Timeout)),
         Events = new WorkerLog(e => AnsiConsole.MarkupLine(Markup.Escape(e.Kind == WorkerEventKind.Started
             ? $"Worker {e.Worker} on silo {e.Silo}"
             : $"Worker {e.Worker} on silo {e.Silo} lost after step {e.Step} ({e.Reason}); its shards go to the others"))),
     };
     var trainer = new DistributedTrainer(client.Services.GetRequiredService<IClusterClient>(), options);
-    var run = new Run(trainer, parsed.GetValue(checkpoint), parsed.GetValue(resume), stop.Token);
+    var run = new Run(trainer, parsed.GetValue(cli.Checkpoint), parsed.GetValue(cli.Resume), stop.Token);
     var where = $"on {k} worker(s) of the cluster ({cluster})";
     var code = settings.Float32 ? Trainer.Run<float>(settings, run.Fit, where) : Trainer.Run<double>(settings, run.Fit, where);
     await client.StopAsync();
     return code;
-}
-catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TrainingDivergedException or NoLiveWorkerException or Orleans.Runtime.OrleansException)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
 }
 
 namespace FunctionalBackprop.Samples

@@ -68,39 +68,11 @@ internal sealed class CommandLine
         AtLeast(Batch, 1, "at least 1");
         AtLeast(Shards, 0, "0 (automatic) or more");
         AtLeast(L2, 0.0, "0 or more");
-        Positive(Rate);
-        Momentum.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<double>();
-            if (!(value >= 0 && value < 1))
-            {
-                result.AddError($"--momentum must lie in [0, 1), got {value}.");
-            }
-        });
-        Dropout.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<double>();
-            if (!(value >= 0 && value < 1))
-            {
-                result.AddError($"--dropout must lie in [0, 1), got {value}.");
-            }
-        });
-        Shift.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<int>();
-            if (value < 0 || value > 27)
-            {
-                result.AddError($"--shift must lie in [0, 27] (fewer pixels than the digits' 28 rows), got {value}.");
-            }
-        });
-        Decay.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<double>();
-            if (!(value > 0 && value <= 1))
-            {
-                result.AddError($"--decay must lie in (0, 1], got {value}.");
-            }
-        });
+        Require(Rate, value => value > 0 && double.IsFinite(value), value => $"{Rate.Name} must be a positive number, got {value}.");
+        Require(Momentum, value => value >= 0 && value < 1, value => $"--momentum must lie in [0, 1), got {value}.");
+        Require(Dropout, value => value >= 0 && value < 1, value => $"--dropout must lie in [0, 1), got {value}.");
+        Require(Shift, value => value >= 0 && value <= 27, value => $"--shift must lie in [0, 27] (fewer pixels than the digits' 28 rows), got {value}.");
+        Require(Decay, value => value > 0 && value <= 1, value => $"--decay must lie in (0, 1], got {value}.");
     }
 
     /// <summary>Every option, for a command to take.</summary>
@@ -118,7 +90,7 @@ internal sealed class CommandLine
             Value(Float32, true), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
     }
 
-    /// <summary>Prints the parse's errors one line each (even where the parser lists choices line by line); false when there were none.</summary>
+    /// <summary>Prints the parse's errors one line each (even where the parser lists choices line by line), exit code 2; false when there were none.</summary>
     public static bool ReportErrors(ParseResult parsed)
     {
         if (parsed.Errors.Count == 0)
@@ -128,33 +100,38 @@ internal sealed class CommandLine
 
         foreach (var error in parsed.Errors)
         {
-            var message = string.Join(" ", error.Message.Split(new[] { '\n', '\r', '\t' }, StringSplitOptions.RemoveEmptyEntries).Select(part => part.Trim()));
-            Console.Error.WriteLine($"error: {message}");
+            Console.Error.WriteLine(Usage.Line(error.Message));
         }
 
-        Console.Error.WriteLine("Run with --help to see the options.");
         return true;
     }
 
     // Ranges are checked while parsing, so a bad value is reported like any other option error.
     public static void AtLeast<TValue>(Option<TValue> option, TValue least, string what)
         where TValue : IComparable<TValue> =>
-        option.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<TValue>();
-            if (value.CompareTo(least) < 0)
-            {
-                result.AddError($"{option.Name} must be {what}, got {value}.");
-            }
-        });
+        Require(option, value => value.CompareTo(least) >= 0, value => $"{option.Name} must be {what}, got {value}.");
 
-    private static void Positive(Option<double> option) =>
+    /// <summary>
+    /// Adds the error <paramref name="message"/> gives when the option's value fails <paramref name="ok"/>.
+    /// A value that does not parse at all is left to the parser, which reports it naming the option.
+    /// </summary>
+    public static void Require<TValue>(Option<TValue> option, Func<TValue, bool> ok, Func<TValue, string> message) =>
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<double>();
-            if (!(value > 0) || !double.IsFinite(value))
+            TValue value;
+            try
             {
-                result.AddError($"{option.Name} must be a positive number, got {value}.");
+                value = result.GetValueOrDefault<TValue>();
+            }
+            catch (InvalidOperationException)
+            {
+                // The value does not parse: the parser reports that itself, naming the option.
+                return;
+            }
+
+            if (!ok(value))
+            {
+                result.AddError(message(value));
             }
         });
 }

@@ -17,7 +17,7 @@ foreach (var option in options.All)
 var parsed = root.Parse(args);
 if (CommandLine.ReportErrors(parsed))
 {
-    return 2;
+    return Usage.UsageError;
 }
 
 if (parsed.Action is not null && parsed.CommandResult.Command == root && args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
@@ -32,6 +32,5 @@ try
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TrainingDivergedException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
+    return Usage.Fail(e.Message, Usage.RunError);
 }

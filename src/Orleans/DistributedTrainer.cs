@@ -11,15 +11,15 @@ namespace FunctionalBackprop.Orleans;
 
 /// <summary>
 /// Trains networks as <see cref="NeuralNetwork{T}.Fit(Dataset{T}, FitOptions{T}?, IProgress{EpochReport}?, CancellationToken)"/>
-/// does, with each mini-batch's shards computed by worker grains spread over an Orleans cluster
+/// does, with each mini-batch's shards computed by workers spread over an Orleans cluster
 /// (silos set up with <see cref="ShardWorkerHosting.AddShardWorkers"/>). This process is the
 /// coordinator: it owns the network and the optimizer's state, shuffles and batches as Fit does,
 /// sends each step's parameters to the workers, adds their shares in shard order and takes the
 /// step. So a run equals <c>Fit</c> with the same <see cref="FitOptions{T}.Shards"/> bit for bit
 /// (given the same matrix product provider and BLAS threads on every machine), whatever the
-/// number of workers and whichever of them fail: a worker that stops answering is counted lost
-/// and its shards are computed again by another. The same options, progress reports,
-/// cancellation, stopping rules and checkpoints as Fit.
+/// number of workers and whichever of them fail: a worker that stops answering is counted lost,
+/// its shards are computed again by the others, and it starts again on a live silo. The same
+/// options, progress reports, cancellation, stopping rules and checkpoints as Fit.
 /// </summary>
 public sealed class DistributedTrainer
 {

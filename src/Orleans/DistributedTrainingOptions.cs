@@ -1,4 +1,5 @@
 using System;
+using FunctionalBackprop.Orleans.Wire;
 
 namespace FunctionalBackprop.Orleans;
 
@@ -27,9 +28,11 @@ public sealed record DistributedTrainingOptions
 
     /// <summary>
     /// The longest the coordinator waits for any one answer from a worker (a chunk sent or
-    /// read, a batch's shares computed) before it counts that worker as lost and gives its shards
-    /// to another: 30 seconds by default. It must exceed the time a worker takes to compute its
-    /// shards of one batch; a worker on a silo that stopped cleanly is usually noticed at once.
+    /// read, a batch's shares computed) before it counts that worker as lost, gives its shards
+    /// to the others and starts it again elsewhere: 30 seconds by default; also the longest it
+    /// waits, when no worker is ready and none is starting, before it gives up. It must exceed the time a worker
+    /// takes to compute its shards of one batch; a worker on a silo that stopped cleanly is
+    /// usually noticed at once.
     /// </summary>
     public TimeSpan CallTimeout
     {
@@ -47,7 +50,9 @@ public sealed record DistributedTrainingOptions
     public int ChunkBytes
     {
         get => chunkBytes;
-        init => chunkBytes = value is >= 4096 and <= 64 << 20 ? value : throw new ArgumentOutOfRangeException(nameof(ChunkBytes), value, $"A chunk must hold between 4096 and {64 << 20} bytes, got {value}.");
+        init => chunkBytes = value is >= WorkerSetup.MinChunkBytes and <= WorkerSetup.MaxChunkBytes
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ChunkBytes), value, $"A chunk must hold between {WorkerSetup.MinChunkBytes} and {WorkerSetup.MaxChunkBytes} bytes, got {value}.");
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System;
 using FunctionalBackprop.Orleans.Workers;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
@@ -11,15 +12,18 @@ public static class ShardWorkerHosting
 {
     /// <summary>
     /// Lets this silo host the shard workers of distributed training runs (<see cref="DistributedTrainer"/>):
-    /// registers the worker grain and the placement that spreads a run's workers over the
-    /// cluster's silos. Call it on every silo that should compute.
+    /// registers the silo's worker service, which coordinators reach through this silo's own
+    /// gateway. Call it on every silo that should compute.
     /// </summary>
     /// <param name="builder">The silo's builder.</param>
+    /// <param name="configure">Sets the limits of <see cref="ShardWorkerOptions"/>; the defaults when null.</param>
     /// <returns>The same builder.</returns>
-    public static ISiloBuilder AddShardWorkers(this ISiloBuilder builder)
+    public static ISiloBuilder AddShardWorkers(this ISiloBuilder builder, Action<ShardWorkerOptions>? configure = null)
     {
-        builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(ShardWorker).Assembly));
-        builder.AddPlacementDirector<SpreadPlacement, SpreadPlacementDirector>();
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(ShardWorkers).Assembly));
+        builder.Services.AddOptions<ShardWorkerOptions>().Configure(options => configure?.Invoke(options));
+        builder.Services.AddGrainService<ShardWorkers>();
         return builder;
     }
 
@@ -31,7 +35,8 @@ public static class ShardWorkerHosting
     /// <returns>The same builder.</returns>
     public static IClientBuilder AddShardWorkerClient(this IClientBuilder builder)
     {
-        builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(ShardWorker).Assembly));
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSerializer(serializer => serializer.AddAssembly(typeof(ShardWorkers).Assembly));
         return builder;
     }
 }

@@ -3,10 +3,10 @@ namespace FunctionalBackprop.Orleans;
 /// <summary>What happened to a worker.</summary>
 public enum WorkerEventKind
 {
-    /// <summary>The worker holds the training set and is ready to compute.</summary>
+    /// <summary>The worker holds the training set and is ready to compute: at the start, and again after it was lost, its silo restarted, or it moved to a silo without workers.</summary>
     Started,
 
-    /// <summary>The worker stopped answering (its silo stopped, or it timed out); its shards go to the others.</summary>
+    /// <summary>The worker stopped answering (its silo stopped, or it timed out), or sent a share that another worker contradicted; its shards go to the others, and it starts again on another silo.</summary>
     Lost,
 }
 

@@ -53,6 +53,53 @@ public sealed class FailureTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ASiloThatJoinsDuringARunGetsAWorker()
+    {
+        var local = Runs.Network().Fit(Runs.Data, Runs.Options(3));
+        var events = new WorkerEvents();
+        var trainer = new DistributedTrainer(fixture.Client, new DistributedTrainingOptions { Events = events, CallTimeout = Timeout });
+        // After batch 5 the silo of worker 1 stops: worker 1 starts again beside another. After
+        // batch 10 a new silo joins: a worker moves there. Until it has, each batch waits a
+        // little (at most 10 s in all), as batches of real size would take their time.
+        var joined = "";
+        var stop = new AtBatch(1, 5, () => fixture.Cluster.StopSiloAsync(Silo(events.Started.Single(e => e.Worker == 1).Silo)).GetAwaiter().GetResult());
+        var join = new AtBatch(1, 10, () => joined = fixture.Cluster.StartAdditionalSiloAsync().GetAwaiter().GetResult().SiloAddress.ToParsableString());
+        var waits = 0;
+        var progress = new Progress(batch =>
+        {
+            stop.Report(batch);
+            join.Report(batch);
+            if (joined.Length > 0 && !events.Started.Any(e => e.Silo == joined) && waits++ < 100)
+            {
+                Thread.Sleep(100);
+            }
+        });
+        try
+        {
+            var distributed = await trainer.FitAsync(Runs.Network(), Runs.Data, Runs.Options(3), progress);
+
+            Assert.Equal(Runs.Bytes(local.Checkpoint), Runs.Bytes(distributed.Checkpoint));
+            Assert.Equal(1, Assert.Single(events.Lost).Worker);
+            Assert.Contains(events.Started, e => e.Silo == joined);
+            Assert.Equal(3, events.Started.Select(e => e.Silo).Distinct().Count(s => fixture.Cluster.GetActiveSilos().Any(a => a.SiloAddress.ToParsableString() == s)));
+        }
+        finally
+        {
+            await fixture.RestoreAsync();
+        }
+    }
+
+    /// <summary>Progress that calls an action after every batch.</summary>
+    private sealed class Progress(Action<BatchReport> batch) : IProgress<EpochReport>, IProgress<BatchReport>
+    {
+        public void Report(EpochReport value)
+        {
+        }
+
+        public void Report(BatchReport value) => batch(value);
+    }
+
+    [Fact]
     public async Task ACoordinatorStoppedResumesFromTheLastCheckpointExactly()
     {
         var straight = Runs.Network().Fit(Runs.Data, Runs.Options(3));

@@ -38,4 +38,22 @@ public sealed class OptionsTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedTrainingOptions { Workers = 0 });
         Assert.Equal(nameof(DistributedTrainingOptions.Workers), e.ParamName);
     }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    [InlineData(1L << 40)]
+    public void ASilosUploadLimitLiesBetweenOneByteAndTheLargestArray(long bytes)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ShardWorkerOptions { MaxUploadBytes = bytes });
+        Assert.Equal(nameof(ShardWorkerOptions.MaxUploadBytes), e.ParamName);
+        Assert.Equal(1L << 30, new ShardWorkerOptions().MaxUploadBytes);
+    }
+
+    [Fact]
+    public void AnIdleTimeoutMustBePositive()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ShardWorkerOptions { IdleTimeout = TimeSpan.Zero });
+        Assert.Equal(nameof(ShardWorkerOptions.IdleTimeout), e.ParamName);
+    }
 }

@@ -33,6 +33,24 @@ internal sealed class ChildProcess : IDisposable
 
     public int Id => process.Id;
 
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Kills the process with SIGKILL, as a machine that dies: no clean-up, no goodbye.</summary>
+    public void Kill()
+    {
+        process.Kill();
+        process.WaitForExit(10_000);
+    }
+
+    /// <summary>Stops (SIGSTOP) or continues (SIGCONT) the process, as a machine that freezes and comes back.</summary>
+    public void Signal(bool stop)
+    {
+        if (Posix.kill(process.Id, stop ? Posix.SIGSTOP : Posix.SIGCONT) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
     public string Output { get { lock (output) { return output.ToString(); } } }
 
     /// <summary>A program of the test's output folder run by dotnet.</summary>
@@ -90,6 +108,16 @@ internal sealed class ChildProcess : IDisposable
 
         process.Dispose();
     }
+}
+
+/// <summary>The signals the tests send (Linux's numbers).</summary>
+internal static class Posix
+{
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    public static extern int kill(int pid, int signal);
 }
 
 /// <summary>Free loopback ports, asked of the system (the machine is shared: no fixed ports).</summary>

@@ -8,17 +8,17 @@ using System.Threading.Tasks;
 using FunctionalBackprop.Orleans.Wire;
 using FunctionalBackprop.Orleans.Workers;
 using Orleans;
-using Orleans.Runtime;
 using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop.Orleans.Coordinator;
 
 /// <summary>
 /// The coordinator's side of a run: the training fold calls <see cref="Compute"/> once per
-/// mini-batch, and this sends the parameters to the workers, asks each for its shards' shares and
-/// writes them where the fold adds them in shard order. A worker that fails is counted lost and
-/// its shards are computed again by a live one: a share is a pure function of the parameters and
-/// the data, so the result does not change. The fold runs on one thread and waits here.
+/// mini-batch, and this sends the parameters to the ready workers, asks each for its shards'
+/// shares and writes them where the fold adds them in shard order. A worker that fails is started
+/// again (see <see cref="WorkerPool"/>) and its shards are computed by the others meanwhile: a
+/// share is a pure function of the parameters and the data, so the result does not change. The
+/// fold runs on one thread and waits here.
 /// </summary>
 internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     where T : IFloatingPointIeee754<T>
@@ -26,16 +26,21 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     private readonly DistributedTrainingOptions options;
     private readonly RunPosition position;
     private readonly Func<Core.Network<T>, NeuralNetwork<T>> publish;
-    private readonly List<WorkerHandle> workers;
+    private readonly WorkerSetup setup;
+    private readonly IReadOnlyList<byte[]> chunks;
     private readonly List<WorkerEvent> events = new();
+    private readonly WorkerPool pool;
     private long version;
+    private int published;
 
-    private OrleansShardExecutor(DistributedTrainingOptions options, RunPosition position, Func<Core.Network<T>, NeuralNetwork<T>> publish, List<WorkerHandle> workers)
+    private OrleansShardExecutor(IClusterClient client, DistributedTrainingOptions options, RunPosition position, Func<Core.Network<T>, NeuralNetwork<T>> publish, WorkerSetup setup, IReadOnlyList<byte[]> chunks, SiloView silos, int workers)
     {
         this.options = options;
         this.position = position;
         this.publish = publish;
-        this.workers = workers;
+        this.setup = setup;
+        this.chunks = chunks;
+        pool = new WorkerPool(client, silos, workers, options.CallTimeout, Enlist, Record);
     }
 
     /// <summary>
@@ -56,14 +61,10 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         Core.Matrix<T> x, Core.Matrix<T> y, int shards, RunPosition position, Func<Core.Network<T>, NeuralNetwork<T>> publish)
     {
         RawBytes.CheckLittleEndian();
-        var silos = Wait(ActiveSilos(client, options.CallTimeout), "the cluster's silos", position, () => architecture);
-        var run = Guid.NewGuid();
-        var workers = Enumerable.Range(0, options.Workers ?? shards)
-            .Select(i => new WorkerHandle(i, client.GetGrain<IShardWorker>(WorkerKey.Format(run, i, silos[i % silos.Length])), silos[i % silos.Length]))
-            .ToList();
-        var executor = new OrleansShardExecutor<T>(options, position, publish, workers);
+        var silos = Wait(SiloView.StartAsync(client, options.CallTimeout), "the cluster's silos", position, () => architecture);
         var (setup, chunks) = Upload(architecture, loss, x, y, options.ChunkBytes);
-        executor.Run(Task.WhenAll(workers.Select(w => executor.Enlist(w, setup, chunks))), () => architecture);
+        var executor = new OrleansShardExecutor<T>(client, options, position, publish, setup, chunks, silos, options.Workers ?? shards);
+        executor.Run(executor.pool.StartAsync(), () => architecture);
         return executor;
     }
 
@@ -72,14 +73,10 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     /// <param name="options">The timeout for asking.</param>
     /// <param name="network">The network the run starts from (carried by the exception if the cluster does not answer).</param>
     /// <param name="position">Where the run starts.</param>
-    internal static int LiveSiloCount(IClusterClient client, DistributedTrainingOptions options, NeuralNetwork<T> network, RunPosition position) =>
-        Wait(ActiveSilos(client, options.CallTimeout), "the cluster's silos", position, () => network).Length;
-
-    /// <summary>The addresses of the live silos, in order.</summary>
-    private static async Task<string[]> ActiveSilos(IClusterClient client, TimeSpan timeout)
+    internal static int LiveSiloCount(IClusterClient client, DistributedTrainingOptions options, NeuralNetwork<T> network, RunPosition position)
     {
-        var hosts = await WorkerCalls.Bounded(() => client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), timeout, "listing the cluster's silos").ConfigureAwait(false);
-        return hosts.Keys.Select(s => s.ToParsableString()).OrderBy(s => s, StringComparer.Ordinal).ToArray();
+        using var silos = Wait(SiloView.StartAsync(client, options.CallTimeout), "the cluster's silos", position, () => network);
+        return silos.Count;
     }
 
     /// <summary>The setup message and the upload's chunks: the model file (architecture), the inputs' bytes, the targets' bytes.</summary>
@@ -103,34 +100,27 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         return (setup, chunks);
     }
 
-    /// <summary>Sends one worker the setup and the upload (a few chunks in flight at once) and waits for its check.</summary>
-    private async Task Enlist(WorkerHandle worker, WorkerSetup setup, IReadOnlyList<byte[]> chunks)
+    /// <summary>Sends a new incarnation of a worker the setup and the upload (a few chunks in flight at once) and waits for its check; returns its silo.</summary>
+    private async Task<string> Enlist(WorkerTicket worker, IShardWorkers service)
     {
         const int inFlight = 4;
-        try
+        var silo = await Call(() => service.BeginAsync(worker, setup), $"worker {worker.Worker} starting").ConfigureAwait(false);
+        for (var first = 0; first < chunks.Count; first += inFlight)
         {
-            worker.Silo = await Call(() => worker.Grain.BeginAsync(setup), $"worker {worker.Index} starting").ConfigureAwait(false);
-            for (var first = 0; first < chunks.Count; first += inFlight)
+            var sent = await Task.WhenAll(Enumerable.Range(first, Math.Min(inFlight, chunks.Count - first))
+                .Select(i => Call(() => service.UploadAsync(worker, (long)i * setup.ChunkBytes, chunks[i]), $"worker {worker.Worker} receiving the training set"))).ConfigureAwait(false);
+            if (!sent.All(ok => ok))
             {
-                var sent = await Task.WhenAll(Enumerable.Range(first, Math.Min(inFlight, chunks.Count - first))
-                    .Select(i => Call(() => worker.Grain.UploadAsync((long)i * setup.ChunkBytes, chunks[i]), $"worker {worker.Index} receiving the training set"))).ConfigureAwait(false);
-                if (!sent.All(ok => ok))
-                {
-                    throw new WorkerLostException($"worker {worker.Index} lost the training set while receiving it (its silo restarted)");
-                }
+                throw new WorkerLostException($"worker {worker.Worker} lost the training set while receiving it (its silo restarted)");
             }
-
-            if (!await Call(() => worker.Grain.SealAsync(), $"worker {worker.Index} checking the training set").ConfigureAwait(false))
-            {
-                throw new WorkerLostException($"worker {worker.Index} lost or garbled the training set (SHA-256 mismatch or its silo restarted)");
-            }
-
-            Record(WorkerEventKind.Started, worker, null);
         }
-        catch (WorkerLostException e)
+
+        if (!await Call(() => service.SealAsync(worker), $"worker {worker.Worker} checking the training set").ConfigureAwait(false))
         {
-            Lose(worker, e.Message);
+            throw new WorkerLostException($"worker {worker.Worker} lost or garbled the training set (SHA-256 mismatch or its silo restarted)");
         }
+
+        return silo;
     }
 
     /// <inheritdoc/>
@@ -163,34 +153,74 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
     private sealed record Batch(int[] Examples, Core.BatchKey Key, double[] Totals, Core.Gradients<T>[] Shares, double[][] Statistics);
 
     /// <summary>
-    /// Every shard, by the live workers: shard k to live worker k modulo their number; the shards
-    /// of a worker that fails go round again to the workers still alive, until all are done.
+    /// Every shard, by the ready workers: shard k to ready worker k modulo their number; the shards
+    /// of a worker that fails go round again to the workers still ready, and a share with a
+    /// non-finite number to another worker (<see cref="ShareDoubts{T}"/>), until all are taken.
     /// </summary>
     private async Task ComputeAll(Weights weights, Batch batch)
     {
         var pending = Enumerable.Range(0, batch.Totals.Length).ToList();
+        var doubts = new ShareDoubts<T>();
         while (pending.Count > 0)
         {
-            var live = workers.Where(w => w.Alive).ToList();
-            if (live.Count == 0)
+            var ready = await pool.ReadyAsync().ConfigureAwait(false);
+            var rounds = new Dictionary<WorkerHandle, List<int>>();
+            foreach (var k in pending)
             {
-                throw new WorkerLostException("no worker is left");
+                var eligible = ready.Where(w => !doubts.Excludes(k, w)).ToList();
+                if (eligible.Count == 0)
+                {
+                    doubts.TakeLast(k, batch.Totals, batch.Shares[k]);
+                    continue;
+                }
+
+                var worker = eligible[k % eligible.Count];
+                if (!rounds.TryGetValue(worker, out var shards))
+                {
+                    rounds[worker] = shards = new List<int>();
+                }
+
+                shards.Add(k);
             }
 
-            var rounds = pending.GroupBy(k => live[k % live.Count]).Select(g => (Worker: g.Key, Shards: g.ToList())).ToList();
-            var outcomes = await Task.WhenAll(rounds.Select(r => ComputeOn(r.Worker, r.Shards, weights, batch))).ConfigureAwait(false);
-            pending = rounds.Zip(outcomes).Where(o => !o.Second).SelectMany(o => o.First.Shards).OrderBy(k => k).ToList();
+            var outcomes = await Task.WhenAll(rounds.Select(r => ComputeOn(r.Key, r.Value, weights, batch))).ConfigureAwait(false);
+            pending = new List<int>();
+            foreach (var ((worker, shards), ticket) in rounds.Zip(outcomes))
+            {
+                if (ticket is null)
+                {
+                    pending.AddRange(shards);
+                    continue;
+                }
+
+                foreach (var k in shards)
+                {
+                    var (taken, wrong) = doubts.Judge(k, worker, ticket, batch.Totals[k], batch.Shares[k]);
+                    if (!taken)
+                    {
+                        pending.Add(k);
+                    }
+
+                    if (wrong is { } w)
+                    {
+                        pool.Lose(w.Worker, w.Ticket, $"worker {w.Worker.Index} {w.Reason}", unreachable: true);
+                    }
+                }
+            }
+
+            pending.Sort();
         }
     }
 
-    /// <summary>One worker's shards: the parameters (unless it holds them), the computation, the shares. False when the worker was lost.</summary>
-    private async Task<bool> ComputeOn(WorkerHandle worker, List<int> shards, Weights weights, Batch batch)
+    /// <summary>One worker's shards: the parameters (unless it holds them), the computation, the shares. The ticket it computed with, or null when it failed.</summary>
+    private async Task<WorkerTicket?> ComputeOn(WorkerHandle worker, List<int> shards, Weights weights, Batch batch)
     {
         var n = batch.Examples.Length;
+        var (ticket, service, held) = pool.Current(worker);
         try
         {
             byte[]? inline = null;
-            if (worker.WeightsVersion != version)
+            if (held != version)
             {
                 if (weights.FitsInOneChunk)
                 {
@@ -198,7 +228,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
                 }
                 else
                 {
-                    var sent = await Task.WhenAll(weights.Chunks.Select((c, i) => Call(() => worker.Grain.PutWeightsAsync(version, (long)i * weights.ChunkBytes, c), $"worker {worker.Index} receiving the parameters"))).ConfigureAwait(false);
+                    var sent = await Task.WhenAll(weights.Chunks.Select((c, i) => Call(() => service.PutWeightsAsync(ticket, version, (long)i * weights.ChunkBytes, c), $"worker {worker.Index} receiving the parameters"))).ConfigureAwait(false);
                     if (!sent.All(ok => ok))
                     {
                         throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
@@ -212,16 +242,21 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
                 return new ShardTask(k, batch.Examples.AsSpan(first, size).ToArray(), batch.Key.First + first);
             }).ToArray();
             var request = new ComputeRequest(version, n, tasks, inline, unchecked((long)batch.Key.Seed), batch.Key.Step);
-            var reply = await Call(() => worker.Grain.ComputeAsync(request), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
+            var reply = await Call(() => service.ComputeAsync(ticket, request), $"worker {worker.Index} computing shards {string.Join(", ", shards)}").ConfigureAwait(false);
             if (!reply.Ready)
             {
                 throw new WorkerLostException($"worker {worker.Index} no longer holds the training set (its silo restarted)");
             }
 
-            worker.WeightsVersion = version;
+            pool.Holds(worker, ticket, version);
+            if (!reply.Shares.Select(s => s.Shard).Order().SequenceEqual(shards))
+            {
+                throw new InvalidDataException($"Worker {worker.Index} answered for shards {string.Join(", ", reply.Shares.Select(s => s.Shard))}, asked for {string.Join(", ", shards)}.");
+            }
+
             foreach (var share in reply.Shares)
             {
-                await Receive(worker, share, batch.Shares[share.Shard], weights.ChunkBytes).ConfigureAwait(false);
+                await Receive(worker, ticket, service, share, batch.Shares[share.Shard], weights.ChunkBytes).ConfigureAwait(false);
                 var statistics = batch.Statistics[share.Shard];
                 if (share.Statistics is null || share.Statistics.Length != statistics.Length)
                 {
@@ -232,22 +267,23 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
                 batch.Totals[share.Shard] = share.Total;
             }
 
-            return true;
+            return ticket;
         }
         catch (WorkerLostException e)
         {
-            Lose(worker, e.Message);
-            return false;
+            pool.Lose(worker, ticket, e.Message, e.Unreachable);
+            return null;
         }
     }
 
     /// <summary>Writes a share into the fold's buffer: from the reply, or read chunk by chunk.</summary>
-    private async Task Receive(WorkerHandle worker, ShareReply share, Core.Gradients<T> target, int chunkBytes)
+    private async Task Receive(WorkerHandle worker, WorkerTicket ticket, IShardWorkers service, ShareReply share, Core.Gradients<T> target, int chunkBytes)
     {
         var arrays = Core.Gradients.arrays(target).ToList();
-        if (share.Length != RawBytes.Length(arrays))
+        var length = RawBytes.Length(arrays);
+        if (share.Length != length || (share.Bytes is { } sent && sent.Length != length))
         {
-            throw new InvalidDataException($"Worker {worker.Index} sent a share of {share.Length} bytes for a network of {RawBytes.Length(arrays)}.");
+            throw new InvalidDataException($"Worker {worker.Index} sent a share of {share.Bytes?.Length ?? share.Length} bytes for a network of {length}.");
         }
 
         if (share.Bytes is { } bytes)
@@ -259,30 +295,18 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         await Task.WhenAll(RawBytes.Chunks(share.Length, chunkBytes).Select(async c =>
         {
             var offset = c.Offset;
-            var chunk = await Call(() => worker.Grain.ReadShareAsync(version, share.Shard, offset), $"worker {worker.Index} sending shard {share.Shard}").ConfigureAwait(false)
+            var chunk = await Call(() => service.ReadShareAsync(ticket, version, share.Shard, offset), $"worker {worker.Index} sending shard {share.Shard}").ConfigureAwait(false)
                 ?? throw new WorkerLostException($"worker {worker.Index} no longer holds shard {share.Shard}'s share (its silo restarted)");
+            if (chunk.Length != c.Length)
+            {
+                throw new InvalidDataException($"Worker {worker.Index} sent {chunk.Length} bytes of shard {share.Shard}'s share at {offset}, not {c.Length}.");
+            }
+
             RawBytes.Write(arrays, offset, chunk);
         })).ConfigureAwait(false);
     }
 
     private Task<TResult> Call<TResult>(Func<Task<TResult>> call, string what) => WorkerCalls.Bounded(call, options.CallTimeout, what);
-
-    private void Lose(WorkerHandle worker, string reason)
-    {
-        lock (events)
-        {
-            if (!worker.Alive)
-            {
-                return;
-            }
-
-            worker.Alive = false;
-        }
-
-        Record(WorkerEventKind.Lost, worker, reason);
-        // If its grain came back empty on another silo, let it go (best effort, not awaited).
-        _ = Task.Run(() => worker.Grain.StopAsync().WaitAsync(options.CallTimeout)).ContinueWith(t => t.Exception, TaskScheduler.Default);
-    }
 
     private void Record(WorkerEventKind kind, WorkerHandle worker, string? reason)
     {
@@ -313,12 +337,17 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
             Publish();
         }
 
-        if (failure is not null || workers.All(w => !w.Alive))
+        if (failure is not null)
         {
             var done = version == 0 ? 0 : version - 1;
-            var reasons = string.Join("; ", events.Where(e => e.Kind == WorkerEventKind.Lost).Select(e => $"worker {e.Worker} on {e.Silo}: {e.Reason}"));
+            string reasons;
+            lock (events)
+            {
+                reasons = string.Join("; ", events.Where(e => e.Kind == WorkerEventKind.Lost).Select(e => $"worker {e.Worker} on {e.Silo}: {e.Reason}"));
+            }
+
             throw new NoLiveWorkerException<T>(
-                $"No live worker is left to compute the shards (epoch {position.Epoch(done)}, after step {position.Step(done)}): {reasons}. The exception carries the network of the last completed step; resume from a checkpoint once silos are back.",
+                $"No live worker is left to compute the shards (epoch {position.Epoch(done)}, after step {position.Step(done)}): {failure.Message}{(reasons.Length > 0 ? $"; {reasons}" : "")}. The exception carries the network of the last completed step; resume from a checkpoint once silos are back.",
                 lastGood(), position.Epoch(done), position.Step(done), failure);
         }
     }
@@ -338,8 +367,6 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         }
     }
 
-    private int published;
-
     private static TResult Wait<TResult>(Task<TResult> task, string what, RunPosition position, Func<NeuralNetwork<T>> network)
     {
         try
@@ -352,16 +379,6 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         }
     }
 
-    /// <summary>Lets the live workers go (best effort, within the timeout): the run is over.</summary>
-    public void Dispose()
-    {
-        try
-        {
-            Task.WhenAll(workers.Where(w => w.Alive).Select(w => Task.Run(() => w.Grain.StopAsync()))).WaitAsync(options.CallTimeout).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The workers are gone already; their silos drop idle activations themselves.
-        }
-    }
+    /// <summary>Lets the workers go (best effort, within the timeout): the run is over.</summary>
+    public void Dispose() => pool.Dispose();
 }

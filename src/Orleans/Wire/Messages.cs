@@ -9,6 +9,27 @@ namespace FunctionalBackprop.Orleans.Wire;
 // (DistributedTrainingOptions.ChunkBytes), far below Orleans' message limit.
 
 /// <summary>
+/// Names one worker of one run on a silo, and proves the caller is that run's coordinator: the
+/// run's id, the worker's number, its incarnation (a worker started again elsewhere is a new
+/// incarnation) and the run's secret token, which the worker learns at Begin and requires on
+/// every later call.
+/// </summary>
+/// <param name="Run">The run's id.</param>
+/// <param name="Worker">The worker's number, from 0.</param>
+/// <param name="Incarnation">How many times this worker was started before, in this run.</param>
+/// <param name="Token">The run's secret: 32 random bytes drawn by the coordinator.</param>
+[GenerateSerializer, Immutable, Alias("FunctionalBackprop.Orleans.WorkerTicket")]
+internal sealed record WorkerTicket(
+    [property: Id(0)] System.Guid Run,
+    [property: Id(1)] int Worker,
+    [property: Id(2)] int Incarnation,
+    [property: Id(3)] byte[] Token)
+{
+    /// <summary>The worker's name on its silo (without the token).</summary>
+    public string Key => $"{Run:N}/{Worker}/{Incarnation}";
+}
+
+/// <summary>
 /// What a worker needs once per run: the real type, the loss, the network's architecture (a model
 /// file, whose weights the steps replace) and the training set, whose bytes follow in chunks.
 /// </summary>
@@ -31,8 +52,31 @@ internal sealed record WorkerSetup(
     [property: Id(6)] byte[] Sha256,
     [property: Id(7)] int ChunkBytes)
 {
+    /// <summary>The fewest and the most bytes a chunk may hold (<see cref="DistributedTrainingOptions.ChunkBytes"/>).</summary>
+    public const int MinChunkBytes = 4096, MaxChunkBytes = 64 << 20;
+
     /// <summary>Bytes of the whole upload: the model file, then the inputs, then the targets.</summary>
     public long UploadBytes => ModelBytes + ((long)InputRows + TargetRows) * Examples * RealSize;
+
+    /// <summary>
+    /// Throws <see cref="System.ArgumentException"/> unless every field is usable and the upload
+    /// fits in <paramref name="maxUploadBytes"/>: what a worker checks before it allocates anything.
+    /// </summary>
+    public void Check(long maxUploadBytes)
+    {
+        var problem =
+            RealSize is not (4 or 8) ? $"reals of {RealSize} bytes (4 or 8)"
+            : !System.Enum.IsDefined((FunctionalBackprop.Loss)Loss) ? $"loss {Loss}"
+            : ModelBytes <= 0 || InputRows <= 0 || TargetRows <= 0 || Examples <= 0 ? $"a model of {ModelBytes} bytes and {Examples} examples of {InputRows} inputs and {TargetRows} targets (all must be positive)"
+            : Sha256 is not { Length: 32 } ? "a SHA-256 that is not 32 bytes"
+            : ChunkBytes is < MinChunkBytes or > MaxChunkBytes ? $"chunks of {ChunkBytes} bytes ({MinChunkBytes} to {MaxChunkBytes})"
+            : UploadBytes > maxUploadBytes ? $"an upload of {UploadBytes} bytes, more than this silo's limit of {maxUploadBytes} (ShardWorkerOptions.MaxUploadBytes)"
+            : null;
+        if (problem is not null)
+        {
+            throw new System.ArgumentException($"A shard worker cannot start a run with {problem}.", "setup");
+        }
+    }
 }
 
 /// <summary>

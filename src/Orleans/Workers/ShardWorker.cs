@@ -3,95 +3,113 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
-using System.Threading.Tasks;
 using FunctionalBackprop.Orleans.Wire;
-using Orleans;
-using Orleans.Runtime;
 
 namespace FunctionalBackprop.Orleans.Workers;
 
 /// <summary>
-/// A worker grain (see <see cref="IShardWorker"/>). Its state lives in memory only: a worker
-/// whose silo stopped comes back, if called again, empty, and says so (false, null, or Ready
-/// false), and the coordinator gives its shards to another worker.
+/// One worker of one run on a silo (see <see cref="IShardWorkers"/>): its upload, then its
+/// training set and parameters, and the shares of its last computation. It lives in memory only:
+/// a silo that restarts holds no worker, says so (false, null, or Ready false), and the
+/// coordinator starts the worker again. One call at a time (<see cref="Gate"/>).
 /// </summary>
-[SpreadPlacement]
-internal sealed class ShardWorker(ILocalSiloDetails silo) : Grain, IShardWorker
+internal sealed class ShardWorker
 {
-    private WorkerSetup? setup;
+    private readonly byte[] token;
+    private readonly WorkerSetup setup;
     private byte[]? upload;
-    private long uploaded;
+    private readonly bool[] received;
     private IWorkerState? state;
 
     // The shares of the last compute, kept for ReadShare until the next one.
     private long sharesVersion = -1;
     private Dictionary<int, byte[]> shares = new();
 
-    public Task<string> BeginAsync(WorkerSetup setup)
+    /// <summary>A worker for <paramref name="setup"/> (checked already), with room for its upload.</summary>
+    public ShardWorker(byte[] token, WorkerSetup setup)
     {
-        RawBytes.CheckLittleEndian();
-        if (setup.UploadBytes > Array.MaxLength)
-        {
-            throw new ArgumentException($"The training set and network take {setup.UploadBytes} bytes, more than one worker holds ({Array.MaxLength}).", nameof(setup));
-        }
-
+        this.token = token.ToArray();
         this.setup = setup;
         upload = new byte[setup.UploadBytes];
-        uploaded = 0;
-        state = null;
-        return Task.FromResult(silo.SiloAddress.ToParsableString());
+        received = new bool[RawBytes.Chunks(setup.UploadBytes, setup.ChunkBytes).Count()];
+        Touch();
     }
 
-    public Task<bool> UploadAsync(long offset, byte[] chunk)
+    /// <summary>The training set and parameters, once sealed (for tests that look inside).</summary>
+    internal IWorkerState? State => state;
+
+    /// <summary>Held by each call while it runs.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>When it was last called (<see cref="Environment.TickCount64"/>).</summary>
+    public long LastCalled { get; private set; }
+
+    public void Touch() => LastCalled = Environment.TickCount64;
+
+    /// <summary>Whether <paramref name="presented"/> is this worker's token (compared in constant time).</summary>
+    public bool Accepts(byte[] presented) => CryptographicOperations.FixedTimeEquals(presented, token);
+
+    public bool Upload(long offset, byte[] chunk)
     {
         if (upload is null)
         {
-            return Task.FromResult(false);
+            return false;
         }
 
-        chunk.CopyTo(upload.AsSpan(checked((int)offset)));
-        uploaded += chunk.Length;
-        return Task.FromResult(true);
+        var index = ChunkIndex(setup.UploadBytes, offset, chunk.Length, "upload");
+        chunk.CopyTo(upload.AsSpan((int)offset));
+        received[index] = true;
+        return true;
     }
 
-    public Task<bool> SealAsync()
+    public bool Seal()
     {
-        if (setup is null || upload is null || uploaded != upload.Length || !SHA256.HashData(upload).AsSpan().SequenceEqual(setup.Sha256))
+        if (state is not null)
         {
-            return Task.FromResult(false);
+            return true;
+        }
+
+        if (upload is null || !received.All(r => r) || !SHA256.HashData(upload).AsSpan().SequenceEqual(setup.Sha256))
+        {
+            return false;
         }
 
         state = setup.RealSize == sizeof(double) ? new WorkerState<double>(setup, upload) : new WorkerState<float>(setup, upload);
         upload = null;
-        return Task.FromResult(true);
+        return true;
     }
 
-    public Task<bool> PutWeightsAsync(long version, long offset, byte[] chunk)
+    public bool PutWeights(long version, long offset, byte[] chunk)
     {
         if (state is null)
         {
-            return Task.FromResult(false);
+            return false;
         }
 
-        state.PutWeights(version, offset, chunk);
-        return Task.FromResult(true);
+        state.PutWeights(version, ChunkIndex(state.ParameterBytes, offset, chunk.Length, "parameters"), offset, chunk);
+        return true;
     }
 
-    public Task<ComputeReply> ComputeAsync(ComputeRequest request)
+    public ComputeReply Compute(ComputeRequest request)
     {
         if (state is null)
         {
-            return Task.FromResult(new ComputeReply(false, Array.Empty<ShareReply>()));
+            return new ComputeReply(false, Array.Empty<ShareReply>());
         }
 
         if (request.Weights is { } weights)
         {
-            state.PutWeights(request.Version, 0, weights);
+            if (weights.Length != state.ParameterBytes)
+            {
+                throw new ArgumentException($"The parameters sent with the request hold {weights.Length} bytes; this network has {state.ParameterBytes}.", nameof(request));
+            }
+
+            state.PutWeights(request.Version, 0, 0, weights);
         }
 
         if (!state.HasWeights(request.Version))
         {
-            return Task.FromResult(new ComputeReply(false, Array.Empty<ShareReply>()));
+            return new ComputeReply(false, Array.Empty<ShareReply>());
         }
 
         var computed = state.Compute(request.BatchExamples, request.Shards, request.Seed, request.Step);
@@ -99,28 +117,25 @@ internal sealed class ShardWorker(ILocalSiloDetails silo) : Grain, IShardWorker
         shares = computed.ToDictionary(s => s.Shard, s => s.Share);
         // The shares travel in the reply when they fit in one chunk together; otherwise the
         // coordinator reads them chunk by chunk.
-        var inline = computed.Sum(s => (long)s.Share.Length) <= setup!.ChunkBytes;
-        return Task.FromResult(new ComputeReply(true, computed.Select(s => new ShareReply(s.Shard, s.Total, s.Share.Length, inline ? s.Share : null, s.Statistics)).ToArray()));
+        var inline = computed.Sum(s => (long)s.Share.Length) <= setup.ChunkBytes;
+        return new ComputeReply(true, computed.Select(s => new ShareReply(s.Shard, s.Total, s.Share.Length, inline ? s.Share : null, s.Statistics)).ToArray());
     }
 
-    public Task<byte[]?> ReadShareAsync(long version, int shard, long offset)
+    public byte[]? ReadShare(long version, int shard, long offset)
     {
         if (version != sharesVersion || !shares.TryGetValue(shard, out var share))
         {
-            return Task.FromResult<byte[]?>(null);
+            return null;
         }
 
-        var n = RawBytes.ChunkAt(share.Length, offset, setup!.ChunkBytes);
-        return Task.FromResult<byte[]?>(share.AsSpan((int)offset, n).ToArray());
+        var length = offset >= 0 && offset < share.Length ? RawBytes.ChunkAt(share.Length, offset, setup.ChunkBytes) : 0;
+        ChunkIndex(share.Length, offset, length, "share");
+        return share.AsSpan((int)offset, length).ToArray();
     }
 
-    public Task StopAsync()
-    {
-        setup = null;
-        upload = null;
-        state = null;
-        shares = new();
-        this.DeactivateOnIdle();
-        return Task.CompletedTask;
-    }
+    /// <summary>The index of the chunk at <paramref name="offset"/>, which must be a chunk of the transfer exactly as <see cref="RawBytes.Chunks"/> cuts it.</summary>
+    private int ChunkIndex(long total, long offset, int length, string what) =>
+        offset >= 0 && offset < total && offset % setup.ChunkBytes == 0 && length == RawBytes.ChunkAt(total, offset, setup.ChunkBytes)
+            ? (int)(offset / setup.ChunkBytes)
+            : throw new ArgumentOutOfRangeException(nameof(offset), offset, $"A chunk of the {what} must start at a multiple of {setup.ChunkBytes} bytes below {total} and run to the next one (or the end); got {length} bytes at {offset}.");
 }

@@ -15,8 +15,8 @@ internal interface IWorkerState
     /// <summary>Bytes in a parameter vector (and in a share).</summary>
     long ParameterBytes { get; }
 
-    /// <summary>Writes bytes of the parameters of step <paramref name="version"/>; a new version starts a new vector.</summary>
-    void PutWeights(long version, long offset, ReadOnlySpan<byte> chunk);
+    /// <summary>Writes chunk <paramref name="index"/> (at <paramref name="offset"/>) of the parameters of step <paramref name="version"/>; a new version starts a new vector.</summary>
+    void PutWeights(long version, int index, long offset, ReadOnlySpan<byte> chunk);
 
     /// <summary>Whether the whole parameter vector of step <paramref name="version"/> has arrived.</summary>
     bool HasWeights(long version);
@@ -40,8 +40,8 @@ internal sealed class WorkerState<T> : IWorkerState
     private readonly Core.Matrix<T> y;
     private readonly List<T[]> parameters;
     private readonly Dictionary<int, Core.ShardBuffers<T>> buffers = new();
+    private readonly bool[] received;
     private long version = -1;
-    private long received;
 
     /// <summary>Reads the upload: the model file (the architecture), then the inputs and the targets as raw bytes.</summary>
     public WorkerState(WorkerSetup setup, byte[] upload)
@@ -63,23 +63,27 @@ internal sealed class WorkerState<T> : IWorkerState
         y = Core.Matrix.wrap(setup.TargetRows, setup.Examples, RawBytes.ToArray<T>(upload.AsSpan(setup.ModelBytes + (int)inputBytes, (int)targetBytes)));
         parameters = Core.Parameters.arrays(network).ToList();
         ParameterBytes = RawBytes.Length(parameters);
+        received = new bool[RawBytes.Chunks(ParameterBytes, setup.ChunkBytes).Count()];
     }
 
     public long ParameterBytes { get; }
 
-    public void PutWeights(long version, long offset, ReadOnlySpan<byte> chunk)
+    /// <summary>The training inputs as this worker holds them, column by column (for tests that look inside).</summary>
+    internal T[] Inputs => x.values;
+
+    public void PutWeights(long version, int index, long offset, ReadOnlySpan<byte> chunk)
     {
         if (version != this.version)
         {
             this.version = version;
-            received = 0;
+            Array.Clear(received);
         }
 
         RawBytes.Write(parameters, offset, chunk);
-        received += chunk.Length;
+        received[index] = true;
     }
 
-    public bool HasWeights(long version) => version == this.version && received == ParameterBytes;
+    public bool HasWeights(long version) => version == this.version && Array.TrueForAll(received, r => r);
 
     public IReadOnlyList<(int Shard, double Total, byte[] Share, double[] Statistics)> Compute(int batchExamples, IReadOnlyList<ShardTask> shards, long seed, long step)
     {
