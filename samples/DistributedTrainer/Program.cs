@@ -28,11 +28,9 @@ var main = new CommandLine();
 var workers = new Option<int>("--workers") { Description = "Workers (grains) that compute each mini-batch's shards, spread over the silos; also the shard count unless --shards is given.", DefaultValueFactory = _ => 3 };
 var silos = new Option<int?>("--silos") { Description = "On loopback, how many silos run (their gateways are tried): by default as many as workers." };
 var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for any one answer of a worker before its shards go to another.", DefaultValueFactory = _ => 30 };
-var checkpoint = new Option<string?>("--checkpoint") { Description = "Save the run's checkpoint (network, optimizer state, epoch, step) here when it ends or is stopped with Ctrl+C." };
-var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint up to --epochs, exactly as the uninterrupted run." };
 CommandLine.AtLeast(workers, 1, "at least 1");
 var train = new Command("train", "Trains the bundled MNIST digits on the silos already running, with the main job's options.");
-foreach (var option in main.All.Concat(new Option[] { workers, silos, timeout, checkpoint, resume }))
+foreach (var option in main.All.Concat(new Option[] { workers, silos, timeout }))
 {
     train.Options.Add(option);
 }
@@ -98,9 +96,9 @@ try
             : $"Worker {e.Worker} on silo {e.Silo} lost after step {e.Step} ({e.Reason}); its shards go to the others"))),
     };
     var trainer = new DistributedTrainer(client.Services.GetRequiredService<IClusterClient>(), options);
-    var run = new Run(trainer, parsed.GetValue(checkpoint), parsed.GetValue(resume), stop.Token);
+    var run = new Run(trainer);
     var where = $"on {k} worker(s) of the cluster ({cluster})";
-    var code = settings.Float32 ? Trainer.Run<float>(settings, run.Fit, where) : Trainer.Run<double>(settings, run.Fit, where);
+    var code = settings.Float32 ? Trainer.Run<float>(settings, stop.Token, run.Fit, where) : Trainer.Run<double>(settings, stop.Token, run.Fit, where);
     await client.StopAsync();
     return code;
 }
@@ -118,22 +116,13 @@ namespace FunctionalBackprop.Samples
         public void Report(WorkerEvent value) => print(value);
     }
 
-    /// <summary>The main job's Fit on the cluster: from scratch or from a checkpoint, saving the checkpoint at the end.</summary>
-    internal sealed class Run(DistributedTrainer trainer, string? checkpoint, string? resume, CancellationToken cancellationToken)
+    /// <summary>The main job's Fit on the cluster: from scratch or from a checkpoint.</summary>
+    internal sealed class Run(DistributedTrainer trainer)
     {
-        public FitResult<T> Fit<T>(NeuralNetwork<T> network, Dataset<T> data, FitOptions<T> options, IProgress<EpochReport> progress)
-            where T : IFloatingPointIeee754<T>
-        {
-            var result = resume is null
+        public FitResult<T> Fit<T>(NeuralNetwork<T> network, Dataset<T> data, FitOptions<T> options, IProgress<EpochReport> progress, TrainingCheckpoint<T>? from, CancellationToken cancellationToken)
+            where T : IFloatingPointIeee754<T> =>
+            from is null
                 ? trainer.Fit(network, data, options, progress, cancellationToken)
-                : trainer.Resume(TrainingCheckpoint<T>.Load(resume), data, options, progress, cancellationToken);
-            if (checkpoint is not null)
-            {
-                result.Checkpoint.Save(checkpoint);
-                AnsiConsole.MarkupLine($"Saved the checkpoint after epoch {result.Checkpoint.Epoch}, step {result.Checkpoint.Step} to {Markup.Escape(checkpoint)}");
-            }
-
-            return result;
-        }
+                : trainer.Resume(from, data, options, progress, cancellationToken);
     }
 }

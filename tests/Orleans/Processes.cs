@@ -33,6 +33,15 @@ internal sealed class ChildProcess : IDisposable
 
     public int Id => process.Id;
 
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Kills the process with SIGKILL, as a machine that dies: no clean-up, no last word.</summary>
+    public void Kill()
+    {
+        process.Kill();
+        process.WaitForExit(10_000);
+    }
+
     public string Output { get { lock (output) { return output.ToString(); } } }
 
     /// <summary>A program of the test's output folder run by dotnet.</summary>
