@@ -27,8 +27,9 @@ internal static class Trainer
         where T : IFloatingPointIeee754<T>
     {
         var digits = Mnist.Load<T>(settings.DataFolder);
-        var from = settings.ResumePath is { } resume ? TrainingCheckpoint<T>.Load(resume) : null;
-        var network = from?.Network ?? settings.Builder().Build<T>(settings.Seed);
+        var built = settings.Builder().Build<T>(settings.Seed);
+        var from = settings.ResumePath is { } resume ? Resumable(resume, built) : null;
+        var network = from?.Network ?? built;
         var stepsPerEpoch = (digits.Training.Count + settings.BatchSize - 1) / settings.BatchSize;
         var options = new FitOptions<T>
         {
@@ -98,6 +99,39 @@ internal static class Trainer
         }
         return 0;
     }
+
+    /// <summary>
+    /// The checkpoint of --resume at <paramref name="path"/>; refused, naming the option and the
+    /// file, when it is missing, damaged, or holds another network than <paramref name="built"/>,
+    /// the one the options describe.
+    /// </summary>
+    private static TrainingCheckpoint<T> Resumable<T>(string path, NeuralNetwork<T> built)
+        where T : IFloatingPointIeee754<T>
+    {
+        TrainingCheckpoint<T> checkpoint;
+        try
+        {
+            checkpoint = TrainingCheckpoint<T>.Load(path);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            throw new InvalidDataException($"--resume {path}: {e.Message}", e);
+        }
+
+        var held = Describe(checkpoint.Network);
+        var described = Describe(built);
+        if (held != described)
+        {
+            throw new ArgumentException($"--resume {path}: the checkpoint holds the network {held}, but the options describe {described}; resume with the options of the run that saved it.");
+        }
+
+        return checkpoint;
+    }
+
+    /// <summary>"dense 784→30 relu, dense 30→10 softmax": the network's layers, in order.</summary>
+    private static string Describe<T>(NeuralNetwork<T> network)
+        where T : IFloatingPointIeee754<T> =>
+        string.Join(", ", network.Layers.Select(layer => layer.Description));
 
     /// <summary>Fit, or Resume from a checkpoint, in this process.</summary>
     private static FitResult<T> InThisProcess<T>(NeuralNetwork<T> network, Dataset<T> data, FitOptions<T> options, IProgress<EpochReport> progress, TrainingCheckpoint<T>? from, CancellationToken cancellationToken)
