@@ -55,7 +55,7 @@ module ModelContents =
 ///                         present, else 1 (a dense network's file without a scaler is byte for
 ///                         byte what version 1 wrote, so older readers still load it)
 ///   real type    u8       8 = float64, 4 = float32
-///   flags        u8       bit 0: a training state follows; bit 1 (version 2 or 3): a scaler
+///   flags        u8       bit 0: a training state follows (always in version 4); bit 1 (version 2 on): a scaler
 ///                         follows the parameters
 ///   layers L     u32      1 … 65,536
 ///   input        version 1, 2: u32 width (1 … 2³⁰); version 3, 4: u8 rank (1 or 3), then that
@@ -428,6 +428,8 @@ module ModelFile =
         let flags = r.U8 "the flags"
         let known = if version >= 2 then TrainingFlag ||| ScalerFlag else TrainingFlag
         if flags &&& ~~~known <> 0uy then corrupt $"The file's flags {flags} are not valid for format {version} (the known bits are {known})."
+        if version = 4 && flags &&& TrainingFlag = 0uy then
+            corrupt "The file is corrupt: format 4 holds a checkpoint inside an epoch, but its flags say it holds no training state."
         let depth = r.U32 "the layer count"
         if depth = 0u || depth > 65536u then corrupt $"The file's layer count {depth} is not valid (1 … 65,536)."
         { Version = version; Flags = flags; Depth = int depth; Input = readInput r version }
