@@ -14,6 +14,9 @@ namespace FunctionalBackprop;
 /// load. It may stand at an epoch's end or between two batches of an epoch (a run cancelled, or a
 /// checkpoint saved every so many steps): resuming then goes on with the next batch of the same
 /// shuffled order, and the epoch's report goes on from the running loss of the batches before.
+/// It does not hold the stopping rules' record: with <see cref="FitOptions{T}.EarlyStoppingPatience"/> the
+/// resumed run counts its best epoch from the resume, and an epoch resumed part-way is not judged by
+/// <see cref="FitOptions{T}.WeightChangeTolerance"/>; runs without stopping rules resume exactly.
 /// </summary>
 /// <typeparam name="T">double or float.</typeparam>
 public sealed class TrainingCheckpoint<T>
