@@ -32,14 +32,8 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
     [RedisFact]
     public void ACoordinatorKilledMidRunAndStartedAgainWithResumeEndsWithTheUninterruptedRunsBits()
     {
-        using var redis = new RedisServer();
-        var siloPort = Ports.Consecutive(2);
-        var gatewayPort = Ports.Consecutive(2);
-        var cluster = $"--redis {redis.Address} --silo-port {siloPort} --gateway-port {gatewayPort} --cluster-id test-{Guid.NewGuid():N}";
-        using var silo0 = ChildProcess.Dotnet("silo 0", "DistributedTrainer.dll", $"silo 0 {cluster}");
-        using var silo1 = ChildProcess.Dotnet("silo 1", "DistributedTrainer.dll", $"silo 1 {cluster}");
-        silo0.WaitFor("Silo 0 is up", Start);
-        silo1.WaitFor("Silo 1 is up", Start);
+        using var silos = new TwoRedisSilos(Start);
+        var cluster = silos.Arguments;
 
         KillAndResume(arguments => ChildProcess.Dotnet("coordinator", "DistributedTrainer.dll", $"train --workers 2 {cluster} {arguments}"), epochs: 3);
     }

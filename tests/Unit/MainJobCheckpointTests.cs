@@ -47,46 +47,51 @@ public sealed class MainJobCheckpointTests : IDisposable
         Assert.Equal(straight, File.ReadAllBytes(Model));
     }
 
+    /// <summary>
+    /// Runs the main job with <paramref name="arguments"/>, which it must refuse: exit code 1, no
+    /// stack trace, no model saved. Returns what it printed.
+    /// </summary>
+    private string Refused(string arguments)
+    {
+        File.Delete(Model);
+        var (code, text) = MainJob.Run(output, arguments);
+        Assert.True(code == 1, $"exited with {code}, not 1:\n{text}");
+        Assert.DoesNotContain("   at ", text);
+        Assert.False(File.Exists(Model), "a refused run saved a model");
+        return text;
+    }
+
+    /// <summary>One epoch of the run, its checkpoint saved.</summary>
+    private void SaveOneEpochsCheckpoint() =>
+        MainJob.Train(output, $"--epochs 1 --seed 4 --hidden 20 --batch-size 10 --checkpoint \"{Checkpoint}\"");
+
     [Fact]
     public void ADamagedCheckpointIsRefusedNamingTheOptionAndTheFile()
     {
-        MainJob.Train(output, $"--epochs 1 --seed 4 --hidden 20 --batch-size 10 --checkpoint \"{Checkpoint}\"");
+        SaveOneEpochsCheckpoint();
         var bytes = File.ReadAllBytes(Checkpoint);
         bytes[bytes.Length / 2] ^= 0x10;
         File.WriteAllBytes(Checkpoint, bytes);
-        File.Delete(Model);
 
-        var (code, text) = MainJob.Run(output, $"{Run} --resume \"{Checkpoint}\"");
-
-        Assert.True(code == 1, $"exited with {code}, not 1:\n{text}");
-        Assert.Contains($"error: --resume {Checkpoint}: The file is corrupt", text);
-        Assert.DoesNotContain("   at ", text);
-        Assert.False(File.Exists(Model), "a refused run saved a model");
+        Assert.Contains($"error: --resume {Checkpoint}: The file is corrupt", Refused($"{Run} --resume \"{Checkpoint}\""));
     }
 
     [Fact]
     public void AMissingCheckpointIsRefusedNamingTheOptionAndTheFile()
     {
         var missing = Path.Combine(output, "no-such.ckpt");
-        var (code, text) = MainJob.Run(output, $"{Run} --resume \"{missing}\"");
-
-        Assert.True(code == 1, $"exited with {code}, not 1:\n{text}");
-        Assert.Contains($"error: --resume {missing}: ", text);
-        Assert.DoesNotContain("   at ", text);
+        Assert.Contains($"error: --resume {missing}: ", Refused($"{Run} --resume \"{missing}\""));
     }
 
     [Fact]
     public void ACheckpointOfAnotherNetworkIsRefusedNamingBoth()
     {
-        MainJob.Train(output, $"--epochs 1 --seed 4 --hidden 20 --batch-size 10 --checkpoint \"{Checkpoint}\"");
-        File.Delete(Model);
+        SaveOneEpochsCheckpoint();
 
-        var (code, text) = MainJob.Run(output, $"--epochs 2 --seed 4 --hidden 30 --batch-size 10 --resume \"{Checkpoint}\"");
+        var text = Refused($"--epochs 2 --seed 4 --hidden 30 --batch-size 10 --resume \"{Checkpoint}\"");
 
-        Assert.True(code == 1, $"exited with {code}, not 1:\n{text}");
         Assert.Contains($"error: --resume {Checkpoint}: the checkpoint holds the network dense 784→20", text);
         Assert.Contains("but the options describe dense 784→30", text);
-        Assert.False(File.Exists(Model), "a refused run saved a model");
     }
 
     [Theory]
