@@ -37,10 +37,6 @@ internal sealed class ClusterCommandLine
 
     public Option<double> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds to keep trying to reach a silo of the cluster before giving up.", DefaultValueFactory = _ => 15 };
 
-    public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Save the run's checkpoint (network, optimizer state, epoch, step) here when it ends or is stopped with Ctrl+C." };
-
-    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue from this checkpoint up to --epochs, exactly as the uninterrupted run." };
-
     public Argument<string> Path { get; } = new("PATH") { Description = "Where to write the new certificate's PFX file (never over an existing file)." };
 
     public Option<int> Days { get; } = new("--days") { Description = "Days the certificate is valid.", DefaultValueFactory = _ => 365 };

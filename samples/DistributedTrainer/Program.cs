@@ -22,7 +22,7 @@ var cli = new ClusterCommandLine();
 var main = new CommandLine();
 var silo = new Command("silo", "Runs silo N, which hosts shard workers, until Ctrl+C.") { cli.Number, cli.MaxUploadMegabytes };
 var train = new Command("train", "Trains the bundled MNIST digits on the silos already running, with the main job's options.");
-foreach (var option in main.All.Concat(new Option[] { cli.Workers, cli.Silos, cli.Timeout, cli.ConnectTimeout, cli.Checkpoint, cli.Resume }))
+foreach (var option in main.All.Concat(new Option[] { cli.Workers, cli.Silos, cli.Timeout, cli.ConnectTimeout }))
 {
     train.Options.Add(option);
 }
@@ -146,9 +146,9 @@ async Task<int> Train()
             : $"Worker {e.Worker} on silo {e.Silo} lost after step {e.Step} ({e.Reason}); its shards go to the others"))),
     };
     var trainer = new DistributedTrainer(client.Services.GetRequiredService<IClusterClient>(), options);
-    var run = new Run(trainer, parsed.GetValue(cli.Checkpoint), parsed.GetValue(cli.Resume), stop.Token);
+    var run = new Run(trainer);
     var where = $"on {k} worker(s) of the cluster ({cluster})";
-    var code = settings.Float32 ? Trainer.Run<float>(settings, run.Fit, where) : Trainer.Run<double>(settings, run.Fit, where);
+    var code = settings.Float32 ? Trainer.Run<float>(settings, stop.Token, run.Fit, where) : Trainer.Run<double>(settings, stop.Token, run.Fit, where);
     await client.StopAsync();
     return code;
 }
@@ -161,22 +161,13 @@ namespace FunctionalBackprop.Samples
         public void Report(WorkerEvent value) => print(value);
     }
 
-    /// <summary>The main job's Fit on the cluster: from scratch or from a checkpoint, saving the checkpoint at the end.</summary>
-    internal sealed class Run(DistributedTrainer trainer, string? checkpoint, string? resume, CancellationToken cancellationToken)
+    /// <summary>The main job's Fit on the cluster: from scratch or from a checkpoint.</summary>
+    internal sealed class Run(DistributedTrainer trainer)
     {
-        public FitResult<T> Fit<T>(NeuralNetwork<T> network, Dataset<T> data, FitOptions<T> options, IProgress<EpochReport> progress)
-            where T : IFloatingPointIeee754<T>
-        {
-            var result = resume is null
+        public FitResult<T> Fit<T>(NeuralNetwork<T> network, Dataset<T> data, FitOptions<T> options, IProgress<EpochReport> progress, TrainingCheckpoint<T>? from, CancellationToken cancellationToken)
+            where T : IFloatingPointIeee754<T> =>
+            from is null
                 ? trainer.Fit(network, data, options, progress, cancellationToken)
-                : trainer.Resume(TrainingCheckpoint<T>.Load(resume), data, options, progress, cancellationToken);
-            if (checkpoint is not null)
-            {
-                result.Checkpoint.Save(checkpoint);
-                AnsiConsole.MarkupLine($"Saved the checkpoint after epoch {result.Checkpoint.Epoch}, step {result.Checkpoint.Step} to {Markup.Escape(checkpoint)}");
-            }
-
-            return result;
-        }
+                : trainer.Resume(from, data, options, progress, cancellationToken);
     }
 }

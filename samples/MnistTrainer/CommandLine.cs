@@ -1,13 +1,14 @@
 using System;
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using System.Linq;
 
 namespace FunctionalBackprop.Samples;
 
 /// <summary>
 /// The main job's training options (network, dropout, loss, optimizer, schedule, epochs, batch,
-/// seed, data, outputs), each checked while parsing, and the <see cref="Settings"/> they make. The
+/// seed, data, outputs, checkpoints), each checked while parsing, and the <see cref="Settings"/> they make. The
 /// main job and samples/DistributedTrainer parse with the same options.
 /// </summary>
 internal sealed class CommandLine
@@ -56,6 +57,12 @@ internal sealed class CommandLine
 
     public Option<string?> Onnx { get; } = new("--onnx") { Description = "Also save the trained model as ONNX (opset 13, IR version 7) to this file, for ONNX Runtime and other ONNX consumers." };
 
+    public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Save the run's checkpoint (network, optimizer state, epoch, step) to this file when the run ends or is stopped with Ctrl+C, and while it runs with --checkpoint-every; each save replaces the file atomically." };
+
+    public Option<(int Every, ScheduleUnit Unit)?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "With --checkpoint, also save it while the run goes on: every N optimizer steps (--checkpoint-every 500) or every N epochs (--checkpoint-every 2e).", CustomParser = ParseInterval };
+
+    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue from this checkpoint (saved with --checkpoint) up to --epochs, with the options of the run that saved it: the result is the uninterrupted run's, bit for bit." };
+
     public CommandLine()
     {
         Network.AcceptOnlyFromAmong(Settings.Networks);
@@ -73,10 +80,17 @@ internal sealed class CommandLine
         Require(Dropout, value => value >= 0 && value < 1, value => $"--dropout must lie in [0, 1), got {value}.");
         Require(Shift, value => value >= 0 && value <= 27, value => $"--shift must lie in [0, 27] (fewer pixels than the digits' 28 rows), got {value}.");
         Require(Decay, value => value > 0 && value <= 1, value => $"--decay must lie in (0, 1], got {value}.");
+        CheckpointEvery.Validators.Add(result =>
+        {
+            if (result.GetResult(Checkpoint) is null)
+            {
+                result.AddError("--checkpoint-every needs --checkpoint, the file to save to.");
+            }
+        });
     }
 
     /// <summary>Every option, for a command to take.</summary>
-    public Option[] All => new Option[] { Data, Network, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Dropout, Shift, Float32, Model, Plot, Onnx };
+    public Option[] All => new Option[] { Data, Network, Hidden, Activation, Loss, Optimizer, Rate, Momentum, Schedule, Decay, Init, Epochs, Batch, Shards, Seed, L2, Dropout, Shift, Float32, Model, Plot, Onnx, Checkpoint, CheckpointEvery, Resume };
 
     /// <summary>The settings a parse gave (the data folder found, the hidden widths read; for LeNet, its defaults where an option was not given).</summary>
     public Settings Read(ParseResult parsed)
@@ -87,7 +101,22 @@ internal sealed class CommandLine
             Settings.FindData(parsed.GetValue(Data)!), parsed.GetValue(Network)!, Settings.ParseHidden(parsed.GetValue(Hidden)!), Value(Activation, "relu"), Value(Loss, "cross-entropy"),
             Value(Optimizer, "heavy-ball"), Value(Rate, 0.05), parsed.GetValue(Momentum), Value(Schedule, "cosine"), parsed.GetValue(Decay),
             Value(Init, "he"), Value(Epochs, 6), Value(Batch, 64), Value(Shards, 2), parsed.GetValue(Seed), Value(L2, 10.0), Value(Dropout, 0.3), Value(Shift, 1),
-            Value(Float32, true), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx));
+            Value(Float32, true), parsed.GetValue(Model)!, parsed.GetValue(Plot)!, parsed.GetValue(Onnx),
+            parsed.GetValue(Checkpoint), parsed.GetValue(CheckpointEvery), parsed.GetValue(Resume));
+    }
+
+    /// <summary>"500" (steps) or "2e" (epochs), at least 1; otherwise an error naming the option.</summary>
+    private static (int Every, ScheduleUnit Unit)? ParseInterval(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        var epochs = text.EndsWith('e');
+        if (int.TryParse(epochs ? text[..^1] : text, NumberStyles.None, CultureInfo.InvariantCulture, out var every) && every >= 1)
+        {
+            return (every, epochs ? ScheduleUnit.Epochs : ScheduleUnit.Steps);
+        }
+
+        result.AddError($"--checkpoint-every takes a number of steps (500) or of epochs (2e), at least 1; '{text}' is neither.");
+        return null;
     }
 
     /// <summary>Prints the parse's errors one line each (even where the parser lists choices line by line), exit code 2; false when there were none.</summary>

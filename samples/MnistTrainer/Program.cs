@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using FunctionalBackprop;
 using FunctionalBackprop.Samples;
 
@@ -25,10 +26,18 @@ if (parsed.Action is not null && parsed.CommandResult.Command == root && args.An
     return parsed.Invoke();
 }
 
+// Ctrl+C stops training between batches; the run then ends as usual (and saves its checkpoint with --checkpoint).
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
 try
 {
     var settings = options.Read(parsed);
-    return settings.Float32 ? Trainer.Run<float>(settings) : Trainer.Run<double>(settings);
+    return settings.Float32 ? Trainer.Run<float>(settings, stop.Token) : Trainer.Run<double>(settings, stop.Token);
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TrainingDivergedException)
 {

@@ -28,7 +28,10 @@ internal sealed record Settings(
     bool Float32,
     string ModelPath,
     string PlotPath,
-    string? OnnxPath)
+    string? OnnxPath,
+    string? CheckpointPath,
+    (int Every, ScheduleUnit Unit)? CheckpointEvery,
+    string? ResumePath)
 {
     public static readonly string[] Networks = { "dense", "lenet" };
     public static readonly string[] Activations = { "sigmoid", "tanh", "relu", "leaky-relu" };
@@ -36,6 +39,10 @@ internal sealed record Settings(
     public static readonly string[] Optimizers = { "sgd", "momentum", "heavy-ball", "nesterov", "adagrad", "rmsprop", "adam", "adamw" };
     public static readonly string[] Schedules = { "constant", "inverse-time", "step", "exponential", "cosine" };
     public static readonly string[] Initializers = { "standard-normal", "scaled-normal", "xavier", "he", "small-uniform" };
+
+    /// <summary>The checkpoints saved while the run goes on (--checkpoint with --checkpoint-every), if any.</summary>
+    public CheckpointSchedule? Checkpoints =>
+        CheckpointPath is { } path && CheckpointEvery is { } interval ? new CheckpointSchedule(path, interval.Every, interval.Unit) : null;
 
     /// <summary>784-30-10 and so on, or LeNet-5.</summary>
     public string Architecture => IsLeNet ? "LeNet-5" : string.Join("-", Hidden.Prepend(784).Append(10));

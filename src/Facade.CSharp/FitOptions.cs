@@ -142,6 +142,16 @@ public record FitOptions<T>
         init => targetScaling = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(TargetScaling), value, $"{value} is not a way of scaling targets.");
     }
 
+    /// <summary>
+    /// Checkpoints saved while training runs, atomically, every so many steps or epochs (see
+    /// <see cref="CheckpointSchedule"/>); off when null (the default). A run killed at any moment
+    /// then resumes from the last one exactly as if it had not stopped. The file is written on the
+    /// training thread; if a write fails, training ends with its exception and the previous
+    /// checkpoint stays whole. The run's last state is in <see cref="FitResult{T}.Checkpoint"/>
+    /// either way.
+    /// </summary>
+    public CheckpointSchedule? Checkpoints { get; init; }
+
     /// <summary>The value of the option <paramref name="name"/>, unless the core's rule for it finds a problem.</summary>
     private static TValue Checked<TValue>(TValue value, FSharpOption<string>? problem, string name) =>
         problem is { } why ? throw new ArgumentOutOfRangeException(name, value, why.Value) : value;

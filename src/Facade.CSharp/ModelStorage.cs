@@ -1,6 +1,8 @@
 using System;
 using System.IO;
 using System.Threading;
+using Microsoft.FSharp.Core;
+using Core = FunctionalBackprop.Core;
 
 namespace FunctionalBackprop;
 
@@ -29,39 +31,17 @@ internal static class ModelStorage
 
     /// <summary>
     /// Writes to a new temporary file in the target's folder, flushes it to disk, then renames it
-    /// over the target (an atomic replacement on one file system). On any failure the temporary
-    /// file is deleted and the target is untouched.
+    /// over the target (the core's AtomicFile.write): on any failure the temporary file is deleted
+    /// and the target is untouched.
     /// </summary>
     public static void SaveAtomically(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{path} has no folder.", nameof(path));
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        Core.AtomicFile.write(path, FuncConvert.FromAction<Stream>(file =>
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                var stream = WrapForTesting?.Invoke(file) ?? file;
-                write(stream);
-                stream.Flush();
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temporary);
-            }
-            catch (IOException)
-            {
-                // The temporary file stays behind; the target is still intact.
-            }
-
-            throw;
-        }
+            var stream = WrapForTesting?.Invoke(file) ?? file;
+            write(stream);
+            stream.Flush();
+        }));
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Numerics;
 using System.Threading;
@@ -148,22 +149,32 @@ public sealed partial class NeuralNetwork<T>
             throw new ArgumentException($"The checkpoint was made by {resume.OptimizerName}, but the options ask for {optimizer.Name}; resuming needs the same optimizer.", nameof(options));
         }
 
+        if (resume is not null && Core.Checkpoint.positionProblem(examples.Data.Count, options.BatchSize, resume.Epoch, resume.Step) is { } misfit)
+        {
+            throw new ArgumentException($"{misfit.Value} (FitOptions.BatchSize is {options.BatchSize}.)", nameof(options));
+        }
+
+        if (options.Checkpoints is { } schedule && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(schedule.Path))))
+        {
+            throw new ArgumentException($"FitOptions.Checkpoints saves to {schedule.Path}, whose folder does not exist; create it first.", nameof(options));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var start = resume is null
-            ? new Core.Checkpoint<T>(CoreNetwork, Core.Optimizer.init(optimizer, CoreNetwork), 0, 0L)
-            : new Core.Checkpoint<T>(CoreNetwork, resume.OptimizerState, resume.Epoch, resume.Step);
+            ? new Core.Checkpoint<T>(CoreNetwork, Core.Optimizer.init(optimizer, CoreNetwork), 0, 0L, FSharpOption<double>.None)
+            : new Core.Checkpoint<T>(CoreNetwork, resume.OptimizerState, resume.Epoch, resume.Step, resume.RunningLoss);
         var x = Prepare(examples.Data.Inputs, examples.Inputs);
         var y = Learned(examples.Data.Targets, examples.Targets);
         var validationPair = validation is null
             ? FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.None
             : FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>>.Some(Tuple.Create(Prepare(validation.Data.Inputs, validation.Inputs), Learned(validation.Data.Targets, validation.Targets)));
-        var coreOptions = CoreOptions(options, coreLoss, optimizer, validationPair, progress, execution, cancellationToken);
+        var coreOptions = CoreOptions(options, coreLoss, optimizer, validationPair, progress, execution, Checkpoints(options.Checkpoints, optimizer.Name), cancellationToken);
         try
         {
             var result = Core.Training.resume(coreOptions, start, x, y);
             var network = WithCore(result.Network);
             var history = result.History.Select(r => ToEpochReport(r, options.Epochs)).ToArray();
-            var checkpoint = new TrainingCheckpoint<T>(network, result.OptimizerState, optimizer.Name, result.Epochs, result.Steps);
+            var checkpoint = new TrainingCheckpoint<T>(network, result.OptimizerState, optimizer.Name, result.Epochs, result.Steps, result.RunningLoss);
             return new FitResult<T>(network, history, ToStopReason(result.Stopped), checkpoint, loss);
         }
         catch (Core.TrainingDivergedException<T> e)
@@ -188,6 +199,13 @@ public sealed partial class NeuralNetwork<T>
             : optimizer;
     }
 
+    /// <summary>The core's schedule of <paramref name="schedule"/>: each checkpoint, with this network's scaler, saved to its file atomically.</summary>
+    private FSharpOption<Core.CheckpointSchedule<T>> Checkpoints(CheckpointSchedule? schedule, string optimizerName) =>
+        schedule is null
+            ? FSharpOption<Core.CheckpointSchedule<T>>.None
+            : FSharpOption<Core.CheckpointSchedule<T>>.Some(new Core.CheckpointSchedule<T>(
+                schedule.Interval, FuncConvert.FromAction<Core.Checkpoint<T>>(c => new TrainingCheckpoint<T>(c, this, optimizerName).Save(schedule.Path))));
+
     private static Core.TrainingOptions<T> CoreOptions(
         FitOptions<T> options,
         Core.Loss loss,
@@ -195,6 +213,7 @@ public sealed partial class NeuralNetwork<T>
         FSharpOption<Tuple<Core.Matrix<T>, Core.Matrix<T>>> validation,
         IProgress<EpochReport>? progress,
         Core.ShardExecution<T> execution,
+        FSharpOption<Core.CheckpointSchedule<T>> checkpoints,
         CancellationToken cancellationToken)
     {
         var stopping = new List<Core.StoppingRule>();
@@ -222,7 +241,7 @@ public sealed partial class NeuralNetwork<T>
         });
         return new Core.TrainingOptions<T>(
             loss, optimizer, options.Epochs, options.BatchSize, unchecked((ulong)options.Seed), options.Shards, execution, validation, CoreConvert.List(stopping),
-            Core.RunningLoss.Mean, batches is null ? Core.ReportFrequency.EveryEpoch : Core.ReportFrequency.EveryBatch, onReport, cancellationToken);
+            Core.RunningLoss.Mean, batches is null ? Core.ReportFrequency.EveryEpoch : Core.ReportFrequency.EveryBatch, onReport, cancellationToken, checkpoints);
     }
 
     private static StopReason ToStopReason(Core.StopReason stopped) => stopped switch

@@ -199,3 +199,46 @@ internal sealed class RedisServer : IDisposable
 
     public void Dispose() => process.Dispose();
 }
+
+/// <summary>
+/// Two silo processes of samples/DistributedTrainer, their membership in a private redis-server,
+/// both up: <see cref="Arguments"/> are the options that reach them (for a coordinator's train).
+/// </summary>
+internal sealed class TwoRedisSilos : IDisposable
+{
+    private readonly RedisServer redis = new();
+    private readonly ChildProcess? silo0;
+    private readonly ChildProcess? silo1;
+
+    public TwoRedisSilos(TimeSpan start)
+    {
+        SiloPort = Ports.Consecutive(2);
+        var gatewayPort = Ports.Consecutive(2);
+        Arguments = $"--redis {redis.Address} --silo-port {SiloPort} --gateway-port {gatewayPort} --cluster-id test-{Guid.NewGuid():N}";
+        try
+        {
+            silo0 = ChildProcess.Dotnet("silo 0", "DistributedTrainer.dll", $"silo 0 {Arguments}");
+            silo1 = ChildProcess.Dotnet("silo 1", "DistributedTrainer.dll", $"silo 1 {Arguments}");
+            silo0.WaitFor("Silo 0 is up", start);
+            silo1.WaitFor("Silo 1 is up", start);
+        }
+        catch
+        {
+            // A silo that did not come up: nothing of the pair outlives the test.
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Arguments { get; }
+
+    /// <summary>Silo 0's port; silo 1's is the next.</summary>
+    public int SiloPort { get; }
+
+    public void Dispose()
+    {
+        silo1?.Dispose();
+        silo0?.Dispose();
+        redis.Dispose();
+    }
+}

@@ -39,14 +39,8 @@ public sealed class RedisClusterTests : IDisposable
     /// </summary>
     private void TrainOnTwoSilosAndInTheMainJob(string options)
     {
-        using var redis = new RedisServer();
-        var siloPort = Ports.Consecutive(2);
-        var gatewayPort = Ports.Consecutive(2);
-        var cluster = $"--redis {redis.Address} --silo-port {siloPort} --gateway-port {gatewayPort} --cluster-id test-{Guid.NewGuid():N}";
-        using var silo0 = ChildProcess.Dotnet("silo 0", "DistributedTrainer.dll", $"silo 0 {cluster}");
-        using var silo1 = ChildProcess.Dotnet("silo 1", "DistributedTrainer.dll", $"silo 1 {cluster}");
-        silo0.WaitFor("Silo 0 is up", Start);
-        silo1.WaitFor("Silo 1 is up", Start);
+        using var silos = new TwoRedisSilos(Start);
+        var cluster = silos.Arguments;
 
         var run = $"--epochs 1 --seed 4 {options} --plot \"{folder}/curve.png\"";
         using var coordinator = ChildProcess.Dotnet("coordinator", "DistributedTrainer.dll", $"train --workers 2 {cluster} {run} --model \"{folder}/distributed.fbnn\"");
@@ -58,8 +52,8 @@ public sealed class RedisClusterTests : IDisposable
         Assert.Equal(EpochLines(mainJob.Output), EpochLines(coordinator.Output));
         Assert.Single(EpochLines(coordinator.Output));
         Assert.Equal(File.ReadAllBytes($"{folder}/main.fbnn"), File.ReadAllBytes($"{folder}/distributed.fbnn"));
-        Assert.Matches($@"Worker 0 on silo 127\.0\.0\.1:{siloPort}@", coordinator.Output);
-        Assert.Matches($@"Worker 1 on silo 127\.0\.0\.1:{siloPort + 1}@", coordinator.Output);
+        Assert.Matches($@"Worker 0 on silo 127\.0\.0\.1:{silos.SiloPort}@", coordinator.Output);
+        Assert.Matches($@"Worker 1 on silo 127\.0\.0\.1:{silos.SiloPort + 1}@", coordinator.Output);
         Assert.Equal(HeaderLine(mainJob.Output), HeaderLine(coordinator.Output));
     }
 

@@ -22,6 +22,13 @@ internal static class Runs
     public static NeuralNetwork<double> DropoutNetwork() =>
         NeuralNetwork.Create(784).Dropout(0.2).Dense(30, Activation.Sigmoid).Dropout(0.5).Dense(10, Activation.Sigmoid).Build<double>(seed: 3);
 
+    /// <summary>
+    /// A network whose training carries every kind of state: batch normalisation's running
+    /// statistics (the workers' shares report the statistics of their examples) and dropout's masks.
+    /// </summary>
+    public static NeuralNetwork<double> BatchNormNetwork() =>
+        NeuralNetwork.Create(784).Dense(30, Activation.Identity).BatchNorm().Activation(Activation.Sigmoid).Dropout(0.5).Dense(10, Activation.Sigmoid).Build<double>(seed: 3);
+
     /// <summary>Two epochs of mini-batches of 10 with momentum (a state that the checkpoint must carry), split into <paramref name="shards"/> shards.</summary>
     public static FitOptions<double> Options(int shards, int epochs = 2) => new()
     {

@@ -14,7 +14,10 @@ type TrainingState<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// Epochs completed.
       Epoch: int
       /// Optimizer steps taken.
-      Step: int64 }
+      Step: int64
+      /// The running loss over the batches taken of the epoch the state stands inside, if it
+      /// stands inside one (Checkpoint.RunningLoss).
+      RunningLoss: float option }
 
 /// Everything a model file holds.
 type ModelContents<'T when 'T :> IFloatingPointIeee754<'T>> =
@@ -34,30 +37,46 @@ module ModelContents =
     /// A network alone: no scalers, no training state.
     let ofNetwork (network: Network<'T>) : ModelContents<'T> = { Network = network; Scaler = None; TargetScaler = None; Training = None }
 
-/// The model file format, versions 1, 2 and 3 (docs/model-format.md). All numbers are
+    /// A checkpoint of a run whose optimizer is named `optimizerName` (Optimizer.Name), with
+    /// the scaler of the network's inputs, if any (and no target scaler: the core trains on the
+    /// targets as given).
+    let ofCheckpoint (optimizerName: string) (scaler: Scaler option) (c: Checkpoint<'T>) : ModelContents<'T> =
+        { Network = c.Network
+          Scaler = scaler
+          TargetScaler = None
+          Training = Some { OptimizerName = optimizerName; OptimizerState = c.OptimizerState; Epoch = c.Epoch; Step = c.Step; RunningLoss = c.RunningLoss } }
+
+    /// The checkpoint a file's contents hold, if they hold a training state.
+    let checkpoint (contents: ModelContents<'T>) : Checkpoint<'T> option =
+        contents.Training
+        |> Option.map (fun t -> { Network = contents.Network; OptimizerState = t.OptimizerState; Epoch = t.Epoch; Step = t.Step; RunningLoss = t.RunningLoss })
+
+/// The model file format, versions 1 to 4 (docs/model-format.md). All numbers are
 /// little-endian.
 ///
 ///   magic        4 bytes  "FBNN"
-///   version      u16      3 when a layer is not dense or the input is an image; else 2 when a
-///                         scaler (of the inputs or of the targets) is present, else 1 (a dense
-///                         network's file without a scaler is byte for byte what version 1 wrote,
-///                         so older readers still load it)
+///   version      u16      4 when the training state stands inside an epoch; else 3 when a
+///                         layer is not dense or the input is an image; else 2 when a scaler (of
+///                         the inputs or of the targets) is present, else 1 (a dense network's
+///                         file without a scaler is byte for byte what version 1 wrote, so older
+///                         readers still load it)
 ///   real type    u8       8 = float64, 4 = float32
-///   flags        u8       bit 0: a training state follows; bit 1 (version 2 or 3): a scaler
-///                         follows the parameters; bit 2 (version 2 or 3): a target scaler follows
-///                         (a reader that does not know the bit refuses the file)
+///   flags        u8       bit 0: a training state follows (always in version 4); bit 1 (version 2
+///                         on): a scaler follows the parameters; bit 2 (version 2 on): a target
+///                         scaler follows (a reader that does not know the bit refuses the file)
 ///   layers L     u32      1 … 65,536
-///   input        version 1, 2: u32 width (1 … 2³⁰); version 3: u8 rank (1 or 3), then that many
-///                u32 dimensions (width, or channels, height, width)
+///   input        version 1, 2: u32 width (1 … 2³⁰); version 3, 4: u8 rank (1 or 3), then that
+///                many u32 dimensions (width, or channels, height, width)
 ///   per layer    version 1, 2: u32 units (1 … 2³⁰), then the activation (a tag u8 and an f64);
-///                version 3: the layer's kind (a tag u8 and its fields: layers below)
+///                version 3, 4: the layer's kind (a tag u8 and its fields: layers below)
 ///   per layer    its parameter tensors in order (a dense layer's weights, units × fan-in reals
-///                in column-major order, then its biases, units reals), then (version 3) its state
-///                tensors (batch normalisation's running mean and variance)
+///                in column-major order, then its biases, units reals), then (version 3, 4) its
+///                state tensors (batch normalisation's running mean and variance)
 ///   if flag 1    the scaler: a tag u8 (scalers below), input-width f64 offsets, input-width f64 scales
 ///   if flag 2    the target scaler: the same, with output-width offsets and scales
 ///   if flag 0    i32 epoch, i64 step, u32 + UTF-8 optimizer name (≤ 4,096 bytes), then the
-///                optimizer state: a tag u8 and its fields (states below)
+///                optimizer state: a tag u8 and its fields (states below); then (version 4) an
+///                f64, the running loss over the batches taken of the epoch begun
 ///   checksum     u32      CRC-32 of every byte before it
 ///
 /// Each tagged union of the format (layer kinds, activations, scalers, optimizer states) has one
@@ -68,7 +87,7 @@ module ModelFile =
 
     /// The newest version this library writes and reads.
     [<Literal>]
-    let Version = 3
+    let Version = 4
 
     let private magic = "FBNN"B
 
@@ -189,7 +208,7 @@ module ModelFile =
         | Some why -> corrupt $"The file is corrupt: {what} is not valid ({why})"
         | None -> spec
 
-    /// Layer kinds (version 3): the tag, then the kind's settings.
+    /// Layer kinds (versions 3 and 4): the tag, then the kind's settings.
     let private layers: Case<LayerSpec> list =
         [ { Tag = 0uy
             Write = (function LayerSpec.Dense(units, activation, _) -> Some(fun w -> w.Write(uint32 units); writeCase activations w activation) | _ -> None)
@@ -309,6 +328,7 @@ module ModelFile =
                 invalidArg "contents" $"""The target scaler maps {Wording.count s.Width "target"}, but the network gives {Wording.count network.OutputWidth "output"}.""")
         contents.Training |> Option.iter (fun t ->
             if not (OptimizerState.isFinite t.OptimizerState) then invalidArg "training" "The optimizer state holds a value that is not finite; it cannot be saved."
+            if t.RunningLoss |> Option.exists (Double.IsFinite >> not) then invalidArg "training" $"The running loss {t.RunningLoss.Value} is not finite; it cannot be saved."
             if Encoding.UTF8.GetByteCount t.OptimizerName > 4096 then invalidArg "training" "The optimizer's name is longer than 4,096 bytes.")
 
     /// Whether versions 1 and 2 hold the network: dense layers on vector inputs.
@@ -316,9 +336,16 @@ module ModelFile =
         (match network.InputShape with Shape.Vector _ -> true | Shape.Image _ -> false)
         && network.Layers |> List.forall (fun l -> match Layer.spec l with LayerSpec.Dense _ -> true | _ -> false)
 
+    /// Whether the training state stands inside an epoch, with the running loss of its batches.
+    let private standsInsideAnEpoch (contents: ModelContents<'T>) : bool =
+        contents.Training |> Option.exists (fun t -> t.RunningLoss.IsSome)
+
     /// The oldest version that holds the contents.
     let private versionFor (contents: ModelContents<'T>) : int =
-        if not (isDense contents.Network) then 3 elif contents.Scaler.IsSome || contents.TargetScaler.IsSome then 2 else 1
+        if standsInsideAnEpoch contents then 4
+        elif not (isDense contents.Network) then 3
+        elif contents.Scaler.IsSome || contents.TargetScaler.IsSome then 2
+        else 1
 
     let private writeBody (w: BinaryWriter) (contents: ModelContents<'T>) =
         let network = contents.Network
@@ -351,10 +378,12 @@ module ModelFile =
             let name = Encoding.UTF8.GetBytes t.OptimizerName
             w.Write(uint32 name.Length)
             w.Write name
-            writeCase (states network 0) w t.OptimizerState)
+            writeCase (states network 0) w t.OptimizerState
+            t.RunningLoss |> Option.iter (fun (loss: float) -> w.Write loss))
 
     /// Writes the contents to the stream in the oldest version that holds them: 1 for dense
-    /// layers on vectors without a scaler, 2 with one, 3 for other layers or image inputs. Throws
+    /// layers on vectors without a scaler, 2 with one, 3 for other layers or image inputs, 4 for
+    /// a training state that stands inside an epoch. Throws
     /// ArgumentException if a parameter or optimizer state is not finite (no NaN is ever saved) or
     /// a scaler does not fit the network's inputs (or outputs, for the target scaler); nothing is
     /// written then.
@@ -373,6 +402,12 @@ module ModelFile =
         let tail = BitConverter.GetBytes crc
         if not BitConverter.IsLittleEndian then Array.Reverse tail
         stream.Write(tail, 0, 4)
+
+    /// Writes the contents to the file at `path` as `write` does, atomically (AtomicFile.write): a
+    /// failure, or a process killed at any byte, leaves the file that was there whole.
+    let save (path: string) (contents: ModelContents<'T>) : unit =
+        checkWritable contents
+        AtomicFile.write path (fun stream -> write stream contents)
 
     // ---- Reading -------------------------------------------------------------------------------
 
@@ -410,13 +445,15 @@ module ModelFile =
         let flags = r.U8 "the flags"
         let known = if version >= 2 then TrainingFlag ||| ScalerFlag ||| TargetScalerFlag else TrainingFlag
         if flags &&& ~~~known <> 0uy then corrupt $"The file's flags {flags} are not valid for format {version} (the known bits are {known})."
+        if version = 4 && flags &&& TrainingFlag = 0uy then
+            corrupt "The file is corrupt: format 4 holds a checkpoint inside an epoch, but its flags say it holds no training state."
         let depth = r.U32 "the layer count"
         if depth = 0u || depth > 65536u then corrupt $"The file's layer count {depth} is not valid (1 … 65,536)."
         { Version = version; Flags = flags; Depth = int depth; Input = readInput r version }
 
     /// The layer table: each layer's description (versions 1 and 2 hold dense layers only).
     let private readLayerTable (r: Reader) (header: Header) : LayerSpec list =
-        // The smallest entry is 13 bytes in versions 1 and 2, 1 in version 3 (a flatten's tag).
+        // The smallest entry is 13 bytes in versions 1 and 2, 1 in versions 3 and 4 (a flatten's tag).
         r.Need(int64 header.Depth * (if header.Version < 3 then 13L else 1L), "the layer table")
         [ for i in 1 .. header.Depth ->
               if header.Version < 3 then
@@ -453,7 +490,7 @@ module ModelFile =
             try Network.create header.Input built
             with :? ArgumentException as e -> corrupt $"The file is corrupt: its layers do not fit together ({e.Message})."
 
-    let private readTraining<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (network: Network<'T>) : TrainingState<'T> =
+    let private readTraining<'T when 'T :> IFloatingPointIeee754<'T>> (r: Reader) (version: int) (network: Network<'T>) : TrainingState<'T> =
         let epoch = r.I32 "the epoch"
         if epoch < 0 then corrupt $"The file's epoch {epoch} is negative."
         let step = r.I64 "the step count"
@@ -462,14 +499,20 @@ module ModelFile =
         if nameLength > 4096u then corrupt $"The optimizer's name length {nameLength} is over 4,096 bytes."
         let name = Encoding.UTF8.GetString(r.Bytes(int nameLength, "the optimizer's name"))
         let state = readCase (states network 0) r "the optimizer state"
-        { OptimizerName = name; OptimizerState = state; Epoch = epoch; Step = step }
+        let running =
+            if version < 4 then None
+            else
+                let loss = r.F64 "the running loss"
+                if not (Double.IsFinite loss) then corrupt $"The file is corrupt: its running loss is not finite ({loss})."
+                Some loss
+        { OptimizerName = name; OptimizerState = state; Epoch = epoch; Step = step; RunningLoss = running }
 
     let private checkChecksum (bytes: byte[]) =
         let stored = Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(ReadOnlySpan<byte>(bytes, bytes.Length - 4, 4))
         let actual = Crc32.compute (ReadOnlySpan<byte>(bytes, 0, bytes.Length - 4))
         if stored <> actual then corrupt $"The file is corrupt: its checksum is {stored:X8} but its content gives {actual:X8}."
 
-    /// Reads a model file (version 1, 2 or 3) from the stream. Throws InvalidDataException for a
+    /// Reads a model file (version 1 to 4) from the stream. Throws InvalidDataException for a
     /// truncated, corrupt or future-version file, or one that holds the other real type (float32
     /// vs float64).
     let read<'T when 'T :> IFloatingPointIeee754<'T>> (stream: Stream) : ModelContents<'T> =
@@ -485,7 +528,7 @@ module ModelFile =
         let network = readParameters<'T> r header (readLayerTable r header)
         let scaler = if header.Flags &&& ScalerFlag <> 0uy then Some(readCase (scalers network.InputWidth) r "the scaler") else None
         let targetScaler = if header.Flags &&& TargetScalerFlag <> 0uy then Some(readCase (scalers network.OutputWidth) r "the target scaler") else None
-        let training = if header.Flags &&& TrainingFlag <> 0uy then Some(readTraining r network) else None
+        let training = if header.Flags &&& TrainingFlag <> 0uy then Some(readTraining r header.Version network) else None
         if r.Remaining <> 0 then corrupt $"The file has {r.Remaining} unexpected bytes after its content."
         checkChecksum bytes
         { Network = network; Scaler = scaler; TargetScaler = targetScaler; Training = training }

@@ -13,6 +13,10 @@ type internal FoldProgress<'T when 'T :> IFloatingPointIeee754<'T>> =
       Epoch: int
       /// Optimizer steps taken.
       Step: int64
+      /// The batches of epoch Epoch + 1 already taken: a resumed checkpoint's, else 0.
+      Within: int
+      /// Their running loss, when the checkpoint kept it.
+      RunningLoss: float option
       /// The epoch reports so far, newest first.
       History: TrainingReport list
       /// Early stopping's best epoch, if it has one.
@@ -20,9 +24,21 @@ type internal FoldProgress<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// Epochs since the best one.
       SinceBest: int }
 
-/// How one epoch's fold over its batches ended.
+/// How one epoch's fold over its batches ended (or where it stands).
 [<Struct>]
-type internal EpochOutcome = { Steps: int64; LastLoss: float; RunningLoss: float; Cancelled: bool }
+type internal EpochOutcome =
+    { /// Optimizer steps taken.
+      Steps: int64
+      /// Batches of the epoch taken, those before a resume included.
+      Batches: int
+      /// The last batch's loss.
+      LastLoss: float
+      /// The running loss over the last Counted batches.
+      RunningLoss: float
+      /// How many batches the running loss covers: all of them, unless the epoch was resumed
+      /// from a checkpoint that did not keep the running loss of those before.
+      Counted: int
+      Cancelled: bool }
 
 /// A training run in progress: its buffers, and the optimizer state that its steps update in
 /// place (both private to the run, see Workspace).
@@ -43,8 +59,8 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
     let stages = Optimizer.start options.Optimizer start.OptimizerState
     // A line search needs the true gradient beside the updates: the chain then runs on a copy.
     let updates = if Optimizer.usesObjective options.Optimizer then Some(Gradients.zero start.Network) else None
-    // The epoch in which the last step was taken.
-    let mutable epochOfLastStep = start.Epoch
+    // The epoch in which the last step was taken: the checkpoint's next when it stands inside it.
+    let mutable epochOfLastStep = if Checkpoint.batchesDone batchCount start > 0L then start.Epoch + 1 else start.Epoch
     // The cost of the batch being stepped on, for line searches: reads the batch buffers when called.
     let objective = Some(fun w -> let xb, yb = workspace.Batch in Forward.cost (Mode.Training workspace.Key) options.Loss w xb yb)
     // The step's context for each pair of parameter set and gradient buffer the run uses (the two
@@ -81,8 +97,21 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
           Elapsed = clock.Elapsed }
 
     /// The network and optimizer state now, copied: what may leave the run.
-    member _.Snapshot(epochs: int, steps: int64) : Checkpoint<'T> =
-        { Network = workspace.Materialize(); OptimizerState = OptimizerState.copy (Optimizer.stateOf stages); Epoch = epochs; Step = steps }
+    member _.Snapshot(epochs: int, steps: int64, running: float option) : Checkpoint<'T> =
+        { Network = workspace.Materialize(); OptimizerState = OptimizerState.copy (Optimizer.stateOf stages); Epoch = epochs; Step = steps; RunningLoss = running }
+
+    /// The running loss a checkpoint keeps where an epoch stands: inside it, when the estimate
+    /// covers every batch taken; None at its start or end.
+    member _.Carried(outcome: EpochOutcome) : float option =
+        if outcome.Batches > 0 && outcome.Batches < batchCount && outcome.Counted = outcome.Batches then Some outcome.RunningLoss else None
+
+    /// Hands options.Checkpoints the checkpoint of now when one is due (`epochs` complete,
+    /// `outcome` the epoch begun or just ended).
+    member this.Offer(epochs: int, outcome: EpochOutcome) : unit =
+        match options.Checkpoints with
+        | Some schedule when CheckpointInterval.isDue schedule.Every epochs outcome.Steps (outcome.Batches = batchCount) ->
+            schedule.Save(this.Snapshot(epochs, outcome.Steps, this.Carried outcome))
+        | _ -> ()
 
     /// Throws TrainingDivergedException for a non-finite value met at a step: if the current
     /// parameters are finite the loss itself overflowed and they are the last finite network;
@@ -114,24 +143,28 @@ type internal TrainingRun<'T when 'T :> IFloatingPointIeee754<'T>>(options: Trai
         epochOfLastStep <- epoch
         loss
 
-    /// One epoch: a fold over its shuffled mini-batches, from optimizer step `step`, stopped
-    /// between batches by cancellation.
+    /// One epoch: a fold over its shuffled mini-batches from batch `first` (0, or where a resumed
+    /// checkpoint stands, with the running loss of the batches before it if it kept it) and
+    /// optimizer step `step`, stopped between batches by cancellation. Hands out the checkpoints
+    /// due between its batches.
     [<HotPath>]
-    member this.Epoch(epoch: int, step: int64) : EpochOutcome =
+    member this.Epoch(epoch: int, step: int64, first: int, before: float option) : EpochOutcome =
         if m >= n then
             for i in 0 .. n - 1 do order.[i] <- i
         else Random.permutationInto (Random.derive options.Seed (uint64 epoch)) order
-        let mutable outcome = { Steps = step; LastLoss = nan; RunningLoss = nan; Cancelled = false }
-        let mutable b = 0
-        while b < batchCount && not outcome.Cancelled do
+        let mutable outcome =
+            { Steps = step; Batches = first; LastLoss = nan; RunningLoss = defaultArg before nan
+              Counted = (if before.IsSome then first else 0); Cancelled = false }
+        while outcome.Batches < batchCount && not outcome.Cancelled do
             if options.Cancellation.IsCancellationRequested then outcome <- { outcome with Cancelled = true }
             else
+                let b = outcome.Batches
                 let loss = this.Batch(epoch, b, outcome.Steps)
-                let running = RunningLoss.update options.RunningLoss outcome.RunningLoss (int64 (b + 1)) loss
-                outcome <- { outcome with Steps = outcome.Steps + 1L; LastLoss = loss; RunningLoss = running }
+                let running = RunningLoss.update options.RunningLoss outcome.RunningLoss (int64 (outcome.Counted + 1)) loss
+                outcome <- { outcome with Steps = outcome.Steps + 1L; Batches = b + 1; LastLoss = loss; RunningLoss = running; Counted = outcome.Counted + 1 }
                 if options.Reports = ReportFrequency.EveryBatch then
                     options.OnReport (this.Report(ReportKind.Batch, epoch, b + 1, outcome.Steps, loss, running, None, None))
-                b <- b + 1
+                if outcome.Batches < batchCount then this.Offer(epoch - 1, outcome)
         outcome
 
     /// The validation loss and, for classifiers, accuracy of the current parameters.
@@ -170,6 +203,11 @@ module Training =
         | Some why -> invalidArg "network" why
         | None -> ()
         RunningLoss.validate options.RunningLoss
+        match options.Checkpoints with
+        | Some schedule ->
+            refuse "Checkpoints" schedule.Every (CheckpointInterval.problem schedule.Every)
+            if isNull (box schedule.Save) then nullArg "Save"
+        | None -> ()
         for rule in options.Stopping do
             match rule with
             | StoppingRule.WeightChange epsilon -> refuse "WeightChange" epsilon (TrainingOptions.weightChangeProblem epsilon)
@@ -185,27 +223,29 @@ module Training =
         | None -> ()
 
     let private result (c: Checkpoint<'T>) (history: TrainingReport list) (stopped: StopReason) : TrainingResult<'T> =
-        { Network = c.Network; OptimizerState = c.OptimizerState; Epochs = c.Epoch; Steps = c.Step; History = List.rev history; Stopped = stopped }
+        { Network = c.Network; OptimizerState = c.OptimizerState; Epochs = c.Epoch; Steps = c.Step; History = List.rev history; Stopped = stopped
+          RunningLoss = c.RunningLoss }
 
     /// Early stopping's record after an epoch whose validation loss is `loss`: a new best (a
     /// snapshot of now), or one more epoch without improvement.
     let private track (run: TrainingRun<'T>) (progress: FoldProgress<'T>) (loss: float) : BestEpoch<'T> option * int =
         match progress.Best with
         | Some best when best.ValidationLoss <= loss -> progress.Best, progress.SinceBest + 1
-        | _ -> Some { Checkpoint = run.Snapshot(progress.Epoch, progress.Step); ValidationLoss = loss }, 0
+        | _ -> Some { Checkpoint = run.Snapshot(progress.Epoch, progress.Step, None); ValidationLoss = loss }, 0
 
-    /// The stopping decision after an epoch (progress already counts it): a result, or None to go on.
+    /// The stopping decision after an epoch (progress already counts it): a result, or None to go
+    /// on. `before` is the network at the epoch's start, when the weight-change rule watches it.
     let private stopAfter (options: TrainingOptions<'T>) (run: TrainingRun<'T>) (before: Network<'T> option) (progress: FoldProgress<'T>) : TrainingResult<'T> option =
         let converged =
             options.Stopping |> List.exists (function
-                | StoppingRule.WeightChange epsilon -> Real.toFloat (Parameters.distance run.Current before.Value) <= epsilon
+                | StoppingRule.WeightChange epsilon -> before |> Option.exists (fun w -> Real.toFloat (Parameters.distance run.Current w) <= epsilon)
                 | StoppingRule.EarlyStopping _ -> false)
         let patience = options.Stopping |> List.tryPick (function StoppingRule.EarlyStopping p -> Some p | _ -> None)
         match patience, progress.Best with
         | Some p, Some best when progress.SinceBest >= p ->
             let c = best.Checkpoint
             Some(result c (progress.History |> List.filter (fun r -> r.Epoch <= c.Epoch)) StopReason.NoImprovement)
-        | _ when converged -> Some(result (run.Snapshot(progress.Epoch, progress.Step)) progress.History StopReason.WeightsConverged)
+        | _ when converged -> Some(result (run.Snapshot(progress.Epoch, progress.Step, None)) progress.History StopReason.WeightsConverged)
         | _ -> None
 
     /// Epoch progress.Epoch + 1 and what follows it: the fold over epochs.
@@ -213,12 +253,14 @@ module Training =
         let epoch = progress.Epoch + 1
         if epoch > options.Epochs then
             if not (Parameters.isFinite run.Current) then run.Diverged(progress.Epoch, progress.Step + 1L, nan)
-            result (run.Snapshot(progress.Epoch, progress.Step)) progress.History StopReason.Completed
+            result (run.Snapshot(progress.Epoch, progress.Step, progress.RunningLoss)) progress.History StopReason.Completed
         else
             let watchesWeights = options.Stopping |> List.exists (function StoppingRule.WeightChange _ -> true | _ -> false)
-            let before = if watchesWeights then Some(Parameters.copy run.Current) else None
-            let outcome = run.Epoch(epoch, progress.Step)
-            if outcome.Cancelled then result (run.Snapshot(progress.Epoch, outcome.Steps)) progress.History StopReason.Cancelled
+            // The weight-change rule compares whole epochs: an epoch resumed part-way has no start
+            // to compare with, so the rule first judges the epoch after it.
+            let before = if watchesWeights && progress.Within = 0 then Some(Parameters.copy run.Current) else None
+            let outcome = run.Epoch(epoch, progress.Step, progress.Within, progress.RunningLoss)
+            if outcome.Cancelled then result (run.Snapshot(progress.Epoch, outcome.Steps, run.Carried outcome)) progress.History StopReason.Cancelled
             else
                 let validationLoss, validationAccuracy = run.Validate()
                 match validationLoss with
@@ -226,20 +268,28 @@ module Training =
                 | _ -> ()
                 let report = run.Report(ReportKind.Epoch, epoch, run.BatchCount, outcome.Steps, outcome.LastLoss, outcome.RunningLoss, validationLoss, validationAccuracy)
                 options.OnReport report
-                let progress = { progress with Epoch = epoch; Step = outcome.Steps; History = report :: progress.History }
+                let progress = { progress with Epoch = epoch; Step = outcome.Steps; Within = 0; RunningLoss = None; History = report :: progress.History }
                 let watchesValidation = options.Stopping |> List.exists (function StoppingRule.EarlyStopping _ -> true | _ -> false)
                 let progress =
                     match validationLoss with
                     | Some loss when watchesValidation -> let best, since = track run progress loss in { progress with Best = best; SinceBest = since }
                     | _ -> progress
+                run.Offer(epoch, outcome)
                 match stopAfter options run before progress with
                 | Some finished -> finished
                 | None -> epochs options run progress
 
-    /// Runs epochs start.Epoch + 1 … options.Epochs from the checkpoint.
+    /// Runs epochs start.Epoch + 1 … options.Epochs from the checkpoint, the first from the batch
+    /// after the checkpoint's.
     let private run (options: TrainingOptions<'T>) (start: Checkpoint<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : TrainingResult<'T> =
         validate options start.Network x y
-        let progress = { Epoch = start.Epoch; Step = start.Step; History = []; Best = None; SinceBest = 0 }
+        match Checkpoint.positionProblem x.cols options.BatchSize start.Epoch start.Step with
+        | Some why -> invalidArg "checkpoint" why
+        | None -> ()
+        let within = int (Checkpoint.batchesDone (Batches.perEpoch x.cols options.BatchSize) start)
+        let progress =
+            { Epoch = start.Epoch; Step = start.Step; Within = within; RunningLoss = (if within > 0 then start.RunningLoss else None)
+              History = []; Best = None; SinceBest = 0 }
         use fold = new TrainingRun<'T>(options, start, x, y)
         epochs options fold progress
 
@@ -248,10 +298,12 @@ module Training =
     /// unusable options or data, TrainingDivergedException when the loss blows up.
     let train (options: TrainingOptions<'T>) (network: Network<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : TrainingResult<'T> =
         if isNull (box network) then nullArg "network"
-        run options { Network = network; OptimizerState = Optimizer.init options.Optimizer network; Epoch = 0; Step = 0L } x y
+        run options { Network = network; OptimizerState = Optimizer.init options.Optimizer network; Epoch = 0; Step = 0L; RunningLoss = None } x y
 
     /// Continues training from a checkpoint up to options.Epochs, exactly as the uninterrupted
-    /// run would have (same options, same data).
+    /// run would have (same options, same data): from the batch after the checkpoint's, in the
+    /// same shuffled order. Throws ArgumentException for a checkpoint whose step does not fit
+    /// the options' batches (Checkpoint.positionProblem).
     let resume (options: TrainingOptions<'T>) (checkpoint: Checkpoint<'T>) (x: Matrix<'T>) (y: Matrix<'T>) : TrainingResult<'T> =
         if isNull (box checkpoint) then nullArg "checkpoint"
         if checkpoint.Epoch < 0 then raise (ArgumentOutOfRangeException("checkpoint", checkpoint.Epoch, "A checkpoint's epoch cannot be negative."))

@@ -103,7 +103,9 @@ type TrainingOptions<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// training thread; keep it short.
       OnReport: TrainingReport -> unit
       /// Stops training between batches.
-      Cancellation: CancellationToken }
+      Cancellation: CancellationToken
+      /// Checkpoints handed out while the run goes on (to save them, say), if any.
+      Checkpoints: CheckpointSchedule<'T> option }
 
 /// Making training options.
 module TrainingOptions =
@@ -125,7 +127,7 @@ module TrainingOptions =
         if not (epsilon > 0.0) then Some $"The weight-change threshold ε must be positive, got {epsilon}." else None
 
     /// Options with seed 0, the automatic shard count, no validation set, no stopping rule, a running
-    /// mean, and reports after each epoch to nobody.
+    /// mean, reports after each epoch to nobody, and no checkpoints on the way.
     let create (loss: Loss) (optimizer: Optimizer<'T>) (epochs: int) (batchSize: int) : TrainingOptions<'T> =
         { Loss = loss
           Optimizer = optimizer
@@ -139,19 +141,8 @@ module TrainingOptions =
           RunningLoss = RunningLoss.Mean
           Reports = ReportFrequency.EveryEpoch
           OnReport = ignore
-          Cancellation = CancellationToken.None }
-
-/// A point from which training continues exactly as if it had not stopped: resuming from the
-/// checkpoint after epoch e repeats the same shuffles and steps as the uninterrupted run.
-type Checkpoint<'T when 'T :> IFloatingPointIeee754<'T>> =
-    { /// The parameters.
-      Network: Network<'T>
-      /// The optimizer's state.
-      OptimizerState: OptimizerState<'T>
-      /// Epochs completed.
-      Epoch: int
-      /// Optimizer steps taken.
-      Step: int64 }
+          Cancellation = CancellationToken.None
+          Checkpoints = None }
 
 /// What a training run returns.
 type TrainingResult<'T when 'T :> IFloatingPointIeee754<'T>> =
@@ -166,11 +157,14 @@ type TrainingResult<'T when 'T :> IFloatingPointIeee754<'T>> =
       /// One report per completed epoch, in order.
       History: TrainingReport list
       /// Why training ended.
-      Stopped: StopReason }
+      Stopped: StopReason
+      /// When the run was cancelled inside an epoch: the running loss over the batches of it
+      /// taken (Checkpoint.RunningLoss); None otherwise.
+      RunningLoss: float option }
 
     /// Where to resume from.
     member r.Checkpoint: Checkpoint<'T> =
-        { Network = r.Network; OptimizerState = r.OptimizerState; Epoch = r.Epochs; Step = r.Steps }
+        { Network = r.Network; OptimizerState = r.OptimizerState; Epoch = r.Epochs; Step = r.Steps; RunningLoss = r.RunningLoss }
 
 /// Thrown when the loss or a parameter stops being finite (a learning rate too large, most
 /// often). It carries the last network whose parameters and loss were finite, so nothing learned

@@ -9,6 +9,10 @@ internal sealed record RunPosition(int StartEpoch, long StartStep, int BatchesPe
     /// <summary>Optimizer steps completed once <paramref name="batches"/> batches of this run have been stepped on.</summary>
     public long Step(long batches) => StartStep + batches;
 
-    /// <summary>The epoch (from 1) of the batch after <paramref name="batches"/> batches of this run.</summary>
-    public int Epoch(long batches) => StartEpoch + (int)(batches / BatchesPerEpoch) + 1;
+    /// <summary>
+    /// The epoch (from 1) of the batch after <paramref name="batches"/> batches of this run, which
+    /// starts StartStep − StartEpoch·B batches into epoch StartEpoch + 1 (a checkpoint may stand
+    /// inside an epoch).
+    /// </summary>
+    public int Epoch(long batches) => StartEpoch + (int)((StartStep - (long)StartEpoch * BatchesPerEpoch + batches) / BatchesPerEpoch) + 1;
 }

@@ -212,7 +212,7 @@ let private checkpointFile =
         let optimizer = Optimizer.after [ Transform.l2 0.01 4 ] (Optimizer.adam (Schedule.Constant 0.05))
         let result = Training.train (TrainingOptions.create Loss.BinaryCrossEntropy optimizer 5 2) network x y
         use stream = new MemoryStream()
-        let state = { OptimizerName = optimizer.Name; OptimizerState = result.OptimizerState; Epoch = result.Epochs; Step = result.Steps }
+        let state = { OptimizerName = optimizer.Name; OptimizerState = result.OptimizerState; Epoch = result.Epochs; Step = result.Steps; RunningLoss = None }
         ModelFile.write stream { ModelContents.ofNetwork result.Network with Training = Some state }
         stream.ToArray())
 

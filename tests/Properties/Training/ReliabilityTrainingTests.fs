@@ -70,7 +70,7 @@ let ``the last finite network saves and loads, and a state holding NaN is never 
     stream.Position <- 0L
     Assert.Equal<int64[]>(bits e.LastFiniteNetwork, bits (ModelFile.read<float> stream).Network)
     use empty = new MemoryStream()
-    let state = { OptimizerName = "line-search"; OptimizerState = LastRate(3L, nan); Epoch = 1; Step = 3L }
+    let state = { OptimizerName = "line-search"; OptimizerState = LastRate(3L, nan); Epoch = 1; Step = 3L; RunningLoss = None }
     let refused = Assert.Throws<ArgumentException>(fun () -> ModelFile.write empty { ModelContents.ofNetwork e.LastFiniteNetwork with Training = Some state })
     Assert.Contains("not finite", refused.Message)
     Assert.Equal(0L, empty.Length)

@@ -175,6 +175,19 @@ public class ModelFileTests
     }
 
     [Fact]
+    public void AFormatFourFileWithoutATrainingStateIsRefused()
+    {
+        // Format 4 exists for checkpoints that stand inside an epoch: a network alone claiming it
+        // (its checksum made right) is refused.
+        var network = Network.init<double>(1UL, Shape.NewVector(3), new[] { LayerSpec.NewDense(2, Activation.Sigmoid, FSharpOption<Initializer>.None) });
+        var bytes = Write(ModelContents.ofNetwork(network));
+        bytes[4] = 4;
+
+        var e = Assert.Throws<InvalidDataException>(() => Read<double>(WithChecksum(bytes)));
+        Assert.Contains("format 4 holds a checkpoint inside an epoch", e.Message);
+    }
+
+    [Fact]
     public void ABadScalerSectionIsRefusedWithWhatIsWrong()
     {
         var bytes = Write(WithScaler(ScalerKind.Standard));

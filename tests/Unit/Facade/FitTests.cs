@@ -126,7 +126,7 @@ public class FitTests
         var y = Core.Matrix.ofColumns(XorLabels.Select(l => new[] { (double)l }));
         var optimizer = Core.Optimizer.nesterov<double>(Core.Schedule.NewConstant(0.3), 0.9);
         var options = Core.TrainingOptions.create(Core.Loss.BinaryCrossEntropy, optimizer, 40, 2);
-        options = new Core.TrainingOptions<double>(options.Loss, options.Optimizer, options.Epochs, options.BatchSize, 9UL, options.Shards, options.Execution, options.Validation, options.Stopping, options.RunningLoss, options.Reports, options.OnReport, options.Cancellation);
+        options = new Core.TrainingOptions<double>(options.Loss, options.Optimizer, options.Epochs, options.BatchSize, 9UL, options.Shards, options.Execution, options.Validation, options.Stopping, options.RunningLoss, options.Reports, options.OnReport, options.Cancellation, options.Checkpoints);
         var trained = Core.Training.train(options, core, x, y).Network;
 
         for (var layer = 0; layer < 2; layer++)

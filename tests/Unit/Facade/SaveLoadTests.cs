@@ -113,7 +113,7 @@ public sealed class SaveLoadTests : IDisposable
     public void AFileFromAFutureVersionSaysSo()
     {
         var bytes = Saved(Network());
-        bytes[4] = 4; // the version, little-endian u16 after the magic; this library reads 1, 2 and 3
+        bytes[4] = 5; // the version, little-endian u16 after the magic; this library reads 1 to 4
         var e = Assert.Throws<InvalidDataException>(() => NeuralNetwork<double>.Load(new MemoryStream(bytes)));
         Assert.Contains("newer version", e.Message);
     }
@@ -247,7 +247,7 @@ public sealed class SaveLoadTests : IDisposable
 
         // A checkpoint whose optimizer state holds NaN (a line search's rate) is refused before a byte is written.
         var before = File.ReadAllBytes(path);
-        var poisoned = new TrainingCheckpoint<double>(loaded, Core.OptimizerState<double>.NewLastRate(3, double.NaN), "line-search", 1, 3);
+        var poisoned = new TrainingCheckpoint<double>(loaded, Core.OptimizerState<double>.NewLastRate(3, double.NaN), "line-search", 1, 3, null);
         Assert.Contains("not finite", Assert.Throws<ArgumentException>(() => poisoned.Save(path)).Message);
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(folder));
