@@ -168,7 +168,7 @@ module Conv2D =
             else
                 for ox in 0 .. lo - 1 do
                     cols.[target + ox] <- 'T.Zero
-                if s = 1 && hi - lo >= 16 then ReadOnlySpan<'T>(values, source + lo, hi - lo).CopyTo(Span<'T>(cols, target + lo, hi - lo))
+                if s = 1 then ReadOnlySpan<'T>(values, source + lo, hi - lo).CopyTo(Span<'T>(cols, target + lo, hi - lo))
                 else
                     for ox in lo .. hi - 1 do
                         cols.[target + ox] <- values.[source + ox * s]
@@ -191,6 +191,14 @@ module Conv2D =
                 if s = 1 && hi - lo >= 32 then
                     let out = Span<'T>(into, target + lo, hi - lo)
                     Elementwise.add (ReadOnlySpan<'T>(cols, from + lo, hi - lo), Span<'T>.op_Implicit out, out)
+                elif s = 1 then
+                    // a short run (LeNet's second layer: 10 values), added over spans with no checks per value
+                    let out = Span<'T>(into, target + lo, hi - lo)
+                    let run = ReadOnlySpan<'T>(cols, from + lo, hi - lo)
+                    let mutable i = 0
+                    while i < out.Length do
+                        out.[i] <- out.[i] + run.[i]
+                        i <- i + 1
                 else
                     for ox in lo .. hi - 1 do
                         let at = target + ox * s
