@@ -57,9 +57,24 @@ internal static class TargetScalerTail
             throw OutOfOrder(graph, Index(graph, first), a, writerOfA);
         }
 
-        // The values the tail writes feed its next node (or are the output) alone; a node that
-        // reads one before it is written is out of order (or a cycle), one that reads it after is
-        // a branch.
+        CheckReadAlone(graph, tail);
+        var others = graph.Node.Where(n => !tail.Any(t => ReferenceEquals(t, n))).ToList();
+        var scaler = ScalerOf(graph, mul, add, kind);
+        var trimmed = graph.Clone();
+        trimmed.Node.Clear();
+        trimmed.Node.AddRange(others.Select(n => n.Clone()));
+        trimmed.Output.Clear();
+        trimmed.Output.Add(Output(a, elementType, scaler.Width));
+        return (trimmed, scaler);
+    }
+
+    /// <summary>
+    /// Checks that the values the tail writes feed its next node (or are the output) alone: a node
+    /// that reads one before it is written is out of order (or a cycle), one that reads it after is
+    /// a branch.
+    /// </summary>
+    private static void CheckReadAlone(Proto.GraphProto graph, System.Collections.Generic.List<Proto.NodeProto> tail)
+    {
         foreach (var node in tail)
         {
             var written = Index(graph, node);
@@ -73,9 +88,11 @@ internal static class TargetScalerTail
                 }
             }
         }
+    }
 
-        var others = graph.Node.Where(n => !tail.Any(t => ReferenceEquals(t, n))).ToList();
-
+    /// <summary>The scaler of the Mul's scales and the Add's offsets, one of each per output; <see cref="InvalidDataException"/> when they are not valid.</summary>
+    private static Core.Scaler ScalerOf(Proto.GraphProto graph, Proto.NodeProto mul, Proto.NodeProto add, Core.ScalerKind kind)
+    {
         var scales = PerOutput(graph, mul, "scale");
         var offsets = PerOutput(graph, add, "offset");
         if (scales.Length != offsets.Length)
@@ -83,22 +100,14 @@ internal static class TargetScalerTail
             throw new InvalidDataException($"The model is not valid ONNX: its target scaler has {scales.Length} scales but {offsets.Length} offsets; each output has one of each.");
         }
 
-        Core.Scaler scaler;
         try
         {
-            scaler = Core.ScalerModule.create(kind, offsets, scales);
+            return Core.ScalerModule.create(kind, offsets, scales);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"The model's target scaler is not valid: {CallerTerms.Explanation(e)}");
         }
-
-        var trimmed = graph.Clone();
-        trimmed.Node.Clear();
-        trimmed.Node.AddRange(others.Select(n => n.Clone()));
-        trimmed.Output.Clear();
-        trimmed.Output.Add(Output(a, elementType, scaler.Width));
-        return (trimmed, scaler);
     }
 
     /// <summary>

@@ -149,6 +149,17 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
         public int ChunkBytes => chunkBytes;
     }
 
+    /// <summary>Copies a share's layer statistics (batch normalisation's batch means and variances) to where the fold reads them, after checking their count.</summary>
+    private static void TakeStatistics(WorkerHandle worker, ShareReply share, double[] statistics)
+    {
+        if (share.Statistics is null || share.Statistics.Length != statistics.Length)
+        {
+            throw new InvalidDataException($"Worker {worker.Index} sent {share.Statistics?.Length ?? 0} statistics for shard {share.Shard}; the network's layers report {statistics.Length}.");
+        }
+
+        share.Statistics.CopyTo(statistics, 0);
+    }
+
     /// <summary>A batch's examples, the key of its random draws, and where its shards' results go.</summary>
     private sealed record Batch(int[] Examples, Core.BatchKey Key, double[] Totals, Core.Gradients<T>[] Shares, double[][] Statistics);
 
@@ -257,13 +268,7 @@ internal sealed class OrleansShardExecutor<T> : Core.IShardExecutor<T>
             foreach (var share in reply.Shares)
             {
                 await Receive(worker, ticket, service, share, batch.Shares[share.Shard], weights.ChunkBytes).ConfigureAwait(false);
-                var statistics = batch.Statistics[share.Shard];
-                if (share.Statistics is null || share.Statistics.Length != statistics.Length)
-                {
-                    throw new InvalidDataException($"Worker {worker.Index} sent {share.Statistics?.Length ?? 0} statistics for shard {share.Shard}; the network's layers report {statistics.Length}.");
-                }
-
-                share.Statistics.CopyTo(statistics, 0);
+                TakeStatistics(worker, share, batch.Statistics[share.Shard]);
                 batch.Totals[share.Shard] = share.Total;
             }
 
