@@ -239,7 +239,7 @@ public class QuickStartTests
     {
         var result = FromRoot(BetterMnist);
         var accuracy = result.Network.EvaluateClassifier(FromRoot(() => Mnist.Load<double>("data/mnist-10k")).Test).Accuracy;
-        Assert.True(accuracy >= 0.96, $"final accuracy {accuracy:P2} is below 96% (the command line's configuration reaches 96.70 %)");
+        Assert.True(accuracy >= 0.96, $"final accuracy {accuracy:P2} is below 96% (the command line's configuration reaches 96.55 %)");
         Assert.Equal(Loss.CrossEntropy, result.LossFunction);
     }
 }
