@@ -52,9 +52,15 @@ let ``packed panels serve several products, and packing again into them allocate
         let direct = Array.zeroCreate<float> (m * n)
         ManagedKernel.gemm false false m n k 1.0 weights m x k 0.0 direct m
         Assert.Equal<float[]>(direct, z)
-    let before = GC.GetAllocatedBytesForCurrentThread()
-    for _ in 1 .. 20 do step ()
-    Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024L)
+    // The least of three windows of 20 steps: an allocation per step shows in every window, while
+    // a one-off of the runtime's (a method compiled again at a higher tier) lands in one at most.
+    // One window alone failed once in CI at 128-bit vectors, and passed on three reruns.
+    let window () =
+        let before = GC.GetAllocatedBytesForCurrentThread()
+        for _ in 1 .. 20 do step ()
+        GC.GetAllocatedBytesForCurrentThread() - before
+    let least = List.min [ window (); window (); window () ]
+    Assert.True(least < 1024L, $"{least} bytes allocated in the least of three windows of 20 steps")
 
 [<Fact>]
 let ``panels refuse an empty operand and a product of another shape`` () =
